@@ -1,0 +1,24 @@
+/**
+ * The one SQL surface the rest of botsync sees. Two implementations run the
+ * same SQL: a real PostgreSQL server (`pg`) and the embedded PGlite used when
+ * no DATABASE_URL is configured.
+ */
+export interface Queryable {
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>
+  /** Runs several `;`-separated statements without parameters (migrations). */
+  exec(sql: string): Promise<void>
+}
+
+export interface Database extends Queryable {
+  /** Runs `fn` inside BEGIN … COMMIT on one connection; rolls back if it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  close(): Promise<void>
+  /** `postgres` or `pglite`, for health output and logs. */
+  readonly kind: 'postgres' | 'pglite'
+}
+
+/** bytea comes back as Buffer from pg and as Uint8Array from PGlite. */
+export function toBytes(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value
+  throw new TypeError(`expected bytea, got ${typeof value}`)
+}

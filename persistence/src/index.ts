@@ -1,0 +1,18 @@
+export type { Database, Queryable } from './database.ts'
+export { toBytes } from './database.ts'
+export { PgDatabase } from './pg-database.ts'
+export { PgliteDatabase } from './pglite-database.ts'
+export { openDatabase, type OpenDatabaseOptions } from './open-database.ts'
+export { migrate, migrations, type Migration } from './migrations.ts'
+export { GroupCommitter, type GroupCommitStats } from './group-commit.ts'
+export {
+  compactDocument,
+  defaultCompactionPolicy,
+  mergeIntoState,
+  shouldCompact,
+  type CompactionHooks,
+  type CompactionPolicy,
+  type CompactionResult,
+  type LogStats,
+} from './compaction.ts'
+export { DocumentStore, type DocumentStoreOptions, type LoadedDocument } from './document-store.ts'

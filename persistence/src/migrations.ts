@@ -1,0 +1,82 @@
+import type { Database } from './database.ts'
+
+export interface Migration {
+  version: number
+  name: string
+  sql: string
+}
+
+/**
+ * Versioned schema. Append new entries; never edit an applied one.
+ * Each runs in its own transaction together with its bookkeeping row.
+ */
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'documents and update log',
+    sql: `
+      -- The compacted state of each document: one Yjs update holding everything
+      -- merged so far. Named versions (history, restore) get their own table
+      -- keyed by the same name in a later migration.
+      CREATE TABLE documents (
+        name        text PRIMARY KEY,
+        snapshot    bytea,
+        compacted_at timestamptz,
+        created_at  timestamptz NOT NULL DEFAULT now()
+      );
+      -- Append-only log of updates received since the last compaction.
+      CREATE TABLE document_updates (
+        id         bigserial PRIMARY KEY,
+        name       text NOT NULL,
+        update     bytea NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX document_updates_name_id ON document_updates (name, id);
+    `,
+  },
+  {
+    version: 2,
+    name: 'users',
+    sql: `
+      CREATE TABLE users (
+        id            bigserial PRIMARY KEY,
+        email         text NOT NULL UNIQUE,
+        name          text NOT NULL,
+        password_hash text NOT NULL,
+        role          text NOT NULL CHECK (role IN ('owner', 'editor', 'viewer')),
+        created_at    timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
+]
+
+// Arbitrary constant: serialises migrators of several instances (and of
+// parallel test files) sharing one database.
+const MIGRATION_LOCK_KEY = 4_711_001
+
+export async function migrate(db: Database, list: Migration[] = migrations): Promise<number[]> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY])
+    await tx.exec(`
+      CREATE TABLE IF NOT EXISTS schema_migrations (
+        version    integer PRIMARY KEY,
+        name       text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`)
+    const rows = await tx.query<{ version: number }>('SELECT version FROM schema_migrations')
+    const applied = new Set(rows.map((r) => r.version))
+    const done: number[] = []
+    for (const migration of [...list].sort((a, b) => a.version - b.version)) {
+      if (applied.has(migration.version)) continue
+      // Every pending migration runs in the one lock-holding transaction, so a
+      // failure leaves the schema exactly as it was before start-up.
+      await tx.exec(migration.sql)
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+        migration.version,
+        migration.name,
+      ])
+      done.push(migration.version)
+    }
+    return done
+  })
+}

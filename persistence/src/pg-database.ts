@@ -1,0 +1,72 @@
+import pg from 'pg'
+import type { Database, Queryable } from './database.ts'
+
+// 64-bit integers (bigserial ids, counts) arrive as JS numbers; document logs
+// never approach 2^53 rows.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
+
+export class PgDatabase implements Database {
+  readonly kind = 'postgres' as const
+  readonly pool: pg.Pool
+
+  constructor(connectionString: string, options: { max?: number } = {}) {
+    this.pool = new pg.Pool({ connectionString, max: options.max ?? 10 })
+    // An idle client losing its server must not crash the process; the next
+    // query reports the failure to its caller instead.
+    this.pool.on('error', () => {})
+  }
+
+  async query<Row>(sql: string, params: unknown[] = []): Promise<Row[]> {
+    const result = await this.pool.query(sql, params.map(toPgParam))
+    return result.rows as Row[]
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pool.query(sql)
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect()
+    // A connection dropped mid-transaction surfaces through the failing query;
+    // without a listener the client's 'error' event would crash the process.
+    let broken: Error | undefined
+    const onError = (error: Error) => {
+      broken = error
+    }
+    client.on('error', onError)
+    const tx: Queryable = {
+      query: async <Row>(sql: string, params: unknown[] = []) =>
+        (await client.query(sql, params.map(toPgParam))).rows as Row[],
+      exec: async (sql: string) => {
+        await client.query(sql)
+      },
+    }
+    try {
+      await client.query('BEGIN')
+      const result = await fn(tx)
+      await client.query('COMMIT')
+      return result
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: Error) => {
+        broken ??= rollbackError
+      })
+      throw error
+    } finally {
+      client.off('error', onError)
+      // A broken client is destroyed instead of returning to the pool.
+      client.release(broken)
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end()
+  }
+}
+
+// pg serialises Buffer as bytea but a bare Uint8Array as an array literal.
+function toPgParam(value: unknown): unknown {
+  if (value instanceof Uint8Array && !Buffer.isBuffer(value)) {
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+  }
+  return value
+}

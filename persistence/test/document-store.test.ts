@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { DocumentStore, migrate, type Database } from '../src/index.ts'
+import { docFrom, edit, engines, uniqueName } from './helpers.ts'
+
+describe.each(engines)('DocumentStore on %s', (engine, open) => {
+  let db: Database
+  let store: DocumentStore
+
+  beforeAll(async () => {
+    db = await open()
+    // Compaction is driven explicitly in these tests.
+    store = new DocumentStore(db, { compaction: { minUpdates: 1e9, maxUpdates: 1e9 } })
+  })
+  afterAll(async () => {
+    await store.flush()
+    await db.close()
+  })
+
+  it('applies migrations once', async () => {
+    expect(await migrate(db)).toEqual([])
+    const rows = await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')
+    expect(rows.map((r) => r.version)).toEqual([1, 2])
+  })
+
+  it('loads nothing for a document never stored', async () => {
+    const name = uniqueName('empty')
+    expect(await store.exists(name)).toBe(false)
+    expect((await store.load(name)).state).toBeNull()
+  })
+
+  it('round-trips appended updates', async () => {
+    const name = uniqueName('roundtrip')
+    const doc = new Y.Doc()
+    await store.append(name, edit(doc, (d) => d.getMap('m').set('a', 1)))
+    await store.append(name, edit(doc, (d) => d.getText('t').insert(0, 'hello')))
+    await store.append(name, edit(doc, (d) => d.getText('t').insert(5, ' world')))
+
+    const loaded = await store.load(name)
+    expect(loaded.stats.updates).toBe(3)
+    const copy = docFrom(loaded.state)
+    expect(copy.getMap('m').get('a')).toBe(1)
+    expect(copy.getText('t').toString()).toBe('hello world')
+    expect(Y.encodeStateVector(copy)).toEqual(Y.encodeStateVector(doc))
+    expect(await store.exists(name)).toBe(true)
+  })
+
+  it('compaction leaves the state exactly as the un-compacted log', async () => {
+    const name = uniqueName('compact')
+    const doc = new Y.Doc()
+    for (let i = 0; i < 50; i++) {
+      await store.append(name, edit(doc, (d) => d.getText('t').insert(0, `line ${i}\n`)))
+      if (i % 5 === 0) await store.append(name, edit(doc, (d) => d.getText('t').delete(0, 3)))
+    }
+    const before = await store.load(name)
+    const result = await store.compact(name)
+    expect(result.merged).toBe(before.stats.updates)
+    const after = await store.load(name)
+    expect(after.stats.updates).toBe(0)
+    expect(after.stats.snapshotBytes).toBeGreaterThan(0)
+    const a = docFrom(before.state)
+    const b = docFrom(after.state)
+    expect(b.getText('t').toString()).toBe(doc.getText('t').toString())
+    expect(Y.encodeStateVector(b)).toEqual(Y.encodeStateVector(a))
+
+    // Idempotent: compacting again changes nothing.
+    expect((await store.compact(name)).merged).toBe(0)
+    expect(docFrom((await store.load(name)).state).getText('t').toString()).toBe(doc.getText('t').toString())
+
+    // New appends land in the tail after the snapshot.
+    await store.append(name, edit(doc, (d) => d.getText('t').insert(0, 'tail ')))
+    const tail = await store.load(name)
+    expect(tail.stats.updates).toBe(1)
+    expect(docFrom(tail.state).getText('t').toString()).toBe(doc.getText('t').toString())
+  })
+
+  it('a crash between compaction steps loses nothing', async () => {
+    const name = uniqueName('crash')
+    const doc = new Y.Doc()
+    for (let i = 0; i < 20; i++) await store.append(name, edit(doc, (d) => d.getArray('a').push([i])))
+    const expected = doc.getArray('a').toJSON()
+
+    // The snapshot is written, then the process "dies" before the log is trimmed.
+    await expect(
+      store.compact(name, {
+        afterSnapshotWritten: async () => {
+          throw new Error('simulated crash')
+        },
+      }),
+    ).rejects.toThrow('simulated crash')
+    const afterCrash = await store.load(name)
+    expect(afterCrash.stats.updates).toBe(20)
+    expect(docFrom(afterCrash.state).getArray('a').toJSON()).toEqual(expected)
+
+    if (engine === 'postgres') {
+      // A real connection loss mid-transaction: the server kills our backend.
+      await expect(
+        store.compact(name, {
+          afterSnapshotWritten: async () => {
+            await db.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE $1', ['%INSERT INTO documents (name, snapshot%'])
+          },
+        }),
+      ).rejects.toThrow()
+      expect(docFrom((await store.load(name)).state).getArray('a').toJSON()).toEqual(expected)
+    }
+
+    // Compaction is retried and completes.
+    expect((await store.compact(name)).merged).toBe(20)
+    expect(docFrom((await store.load(name)).state).getArray('a').toJSON()).toEqual(expected)
+  })
+
+  it('group-commits concurrent appends from 50 documents', async () => {
+    const prefix = uniqueName('many')
+    const docs = Array.from({ length: 50 }, () => new Y.Doc())
+    const batchesBefore = store.committer.stats.batches
+    const appendedBefore = store.committer.stats.appended
+    await Promise.all(
+      docs.map(async (doc, i) => {
+        for (let n = 0; n < 10; n++) {
+          await store.append(`${prefix}-${i}`, edit(doc, (d) => d.getArray('a').push([`${i}:${n}`])))
+        }
+      }),
+    )
+    expect(store.committer.stats.appended - appendedBefore).toBe(500)
+    // Sharing transactions is the point: far fewer commits than appends.
+    expect(store.committer.stats.batches - batchesBefore).toBeLessThan(250)
+    for (let i = 0; i < 50; i++) {
+      const loaded = docFrom((await store.load(`${prefix}-${i}`)).state)
+      expect(loaded.getArray('a').toJSON()).toEqual(docs[i].getArray('a').toJSON())
+    }
+  })
+
+  it('appends racing a compaction are never lost', async () => {
+    const name = uniqueName('race')
+    const doc = new Y.Doc()
+    for (let i = 0; i < 30; i++) await store.append(name, edit(doc, (d) => d.getArray('a').push([i])))
+    const appends: Promise<void>[] = []
+    const compactions: Promise<unknown>[] = []
+    for (let i = 30; i < 90; i++) {
+      appends.push(store.append(name, edit(doc, (d) => d.getArray('a').push([i]))))
+      if (i % 20 === 0) compactions.push(store.compact(name))
+    }
+    await Promise.all([...appends, ...compactions])
+    await store.compact(name)
+    expect(docFrom((await store.load(name)).state).getArray('a').toJSON()).toEqual(doc.getArray('a').toJSON())
+  })
+
+  it('refuses nothing silently: a failed commit rejects the append', async () => {
+    const broken = new DocumentStore({
+      ...db,
+      kind: db.kind,
+      query: async () => {
+        throw new Error('database is down')
+      },
+      exec: db.exec.bind(db),
+      transaction: db.transaction.bind(db),
+      close: async () => {},
+    })
+    await expect(broken.append(uniqueName('down'), new Uint8Array([0, 0]))).rejects.toThrow('database is down')
+  })
+})
