@@ -1,0 +1,25 @@
+// Public API of @botsync/shared-docs: document names, typed accessors over
+// Yjs, JSON projection, validation against Telegram's limits, and seeds.
+export * from './names.ts'
+export type * from './types.ts'
+export { INPUT_KINDS } from './types.ts'
+export * from './limits.ts'
+export * from './settings.ts'
+export * from './buttons.ts'
+export * from './scenarios.ts'
+export * from './scenario.ts'
+export * from './activity.ts'
+export {
+  projectActivity,
+  projectButtons,
+  projectScenario,
+  projectScenarios,
+  projectSettings,
+  projectSpace,
+  projectStep,
+  sortScenarios,
+  type SpaceDocs,
+} from './projection.ts'
+export * from './validation.ts'
+export * from './seed.ts'
+export { readRows, readText, replaceText, writeRows } from './ytypes.ts'

@@ -1,0 +1,166 @@
+// Y documents → plain JSON. Everything here tolerates missing or half-built
+// maps (a doc still syncing, an older client) and returns defaults instead of
+// throwing: the bot and the admin render from this on every update.
+import * as Y from 'yjs'
+import { parseActivityEvent } from './activity.ts'
+import { parseButtonAction } from './buttons.ts'
+import { isValidId } from './names.ts'
+import { isKeyboardKind, parseStepInput } from './scenario.ts'
+import { SETTINGS_FLAG_DEFAULTS, SETTINGS_TEXT_KEYS } from './settings.ts'
+import { TRIGGER_KEYS } from './scenarios.ts'
+import type {
+  ActivityEvent,
+  ActivityJson,
+  ButtonJson,
+  KeyboardJson,
+  ScenarioIndexEntry,
+  ScenarioJson,
+  SettingsJson,
+  SpaceJson,
+  StepJson,
+  TriggerJson,
+} from './types.ts'
+import { asArray, asMap, readRows, readStrings, readText } from './ytypes.ts'
+
+export type * from './types.ts'
+
+/**
+ * Entries of an entity map whose key is a valid id. Other keys cannot have
+ * been written by these accessors and could not be referenced anyway; one of
+ * them ('__proto__') would even corrupt a plain object if used as a key.
+ */
+function entities(map: Y.Map<unknown> | undefined): [string, Y.Map<unknown>][] {
+  const result: [string, Y.Map<unknown>][] = []
+  map?.forEach((value, key) => {
+    const entity = asMap(value)
+    if (entity && isValidId(key)) result.push([key, entity])
+  })
+  // Sorted so the projection is the same on every replica, whatever the
+  // Y.Map's internal iteration order.
+  return result.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+}
+
+export function projectSettings(doc: Y.Doc): SettingsJson {
+  const root = doc.getMap<unknown>('settings')
+  const texts: SettingsJson['texts'] = { welcome: '', fallback: '', maintenance: '', inputInvalid: '' }
+  asMap(root.get('texts'))?.forEach((value, key) => {
+    if (isValidId(key)) texts[key] = readText(value)
+  })
+  for (const key of SETTINGS_TEXT_KEYS) texts[key] ??= ''
+  const flags: SettingsJson['flags'] = { botEnabled: SETTINGS_FLAG_DEFAULTS.botEnabled ?? true }
+  for (const [key, value] of Object.entries(SETTINGS_FLAG_DEFAULTS)) flags[key] = value
+  asMap(root.get('flags'))?.forEach((value, key) => {
+    if (isValidId(key) && typeof value === 'boolean') flags[key] = value
+  })
+  return { texts, flags, mainMenu: readRows(root.get('mainMenu')) }
+}
+
+export function projectButtons(doc: Y.Doc): Record<string, ButtonJson> {
+  const result: Record<string, ButtonJson> = {}
+  for (const [id, map] of entities(doc.getMap<unknown>('buttons'))) {
+    const text = map.get('text')
+    result[id] = { id, text: typeof text === 'string' ? text : '', action: parseButtonAction(map.get('action')) }
+  }
+  return result
+}
+
+function projectTrigger(value: unknown): TriggerJson {
+  const map = asMap(value)
+  const trigger: TriggerJson = {}
+  for (const key of TRIGGER_KEYS) {
+    const v = map?.get(key)
+    if (typeof v === 'string' && v !== '') trigger[key] = v
+  }
+  return trigger
+}
+
+export function projectScenarios(doc: Y.Doc): Record<string, ScenarioIndexEntry> {
+  const result: Record<string, ScenarioIndexEntry> = {}
+  for (const [id, map] of entities(doc.getMap<unknown>('scenarios'))) {
+    const title = map.get('title')
+    const order = map.get('order')
+    result[id] = {
+      id,
+      title: typeof title === 'string' ? title : '',
+      enabled: map.get('enabled') === true,
+      trigger: projectTrigger(map.get('trigger')),
+      order: typeof order === 'number' && Number.isFinite(order) ? order : 0,
+    }
+  }
+  return result
+}
+
+/** Index entries by `order`, ties broken by id, so every replica lists them alike. */
+export function sortScenarios(index: Record<string, ScenarioIndexEntry>): ScenarioIndexEntry[] {
+  return Object.values(index).sort((a, b) => a.order - b.order || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+}
+
+function projectKeyboard(value: unknown): KeyboardJson {
+  const map = asMap(value)
+  const kind = map?.get('kind')
+  return { kind: isKeyboardKind(kind) ? kind : 'inline', rows: readRows(map?.get('rows')) }
+}
+
+export function projectStep(id: string, map: Y.Map<unknown>): StepJson {
+  const next = map.get('next')
+  return {
+    id,
+    message: readText(map.get('message')),
+    keyboard: projectKeyboard(map.get('keyboard')),
+    input: parseStepInput(map.get('input')),
+    next: typeof next === 'string' && next !== '' ? next : null,
+  }
+}
+
+export function projectScenario(doc: Y.Doc): ScenarioJson {
+  const root = doc.getMap<unknown>('scenario')
+  const steps: Record<string, StepJson> = {}
+  for (const [id, map] of entities(asMap(root.get('steps')))) steps[id] = projectStep(id, map)
+  // stepOrder may hold duplicates (concurrent moves) or miss steps (a step
+  // added while another client rewrote the order): list each step once, in
+  // stored order, then any unlisted steps by id.
+  const seen = new Set<string>()
+  const stepOrder: string[] = []
+  for (const id of readStrings(root.get('stepOrder'))) {
+    if (Object.hasOwn(steps, id) && !seen.has(id)) {
+      seen.add(id)
+      stepOrder.push(id)
+    }
+  }
+  for (const id of Object.keys(steps).sort()) if (!seen.has(id)) stepOrder.push(id)
+  const entry = root.get('entryStepId')
+  return { entryStepId: typeof entry === 'string' ? entry : '', steps, stepOrder }
+}
+
+export function projectActivity(doc: Y.Doc): ActivityJson {
+  const root = doc.getMap<unknown>('activity')
+  const counters: Record<string, number> = {}
+  asMap(root.get('counters'))?.forEach((value, key) => {
+    if (key !== '__proto__' && typeof value === 'number' && Number.isFinite(value)) counters[key] = value
+  })
+  const events = (asArray(root.get('events'))?.toArray() ?? [])
+    .map(parseActivityEvent)
+    .filter((e): e is ActivityEvent => e !== null)
+  return { counters, events }
+}
+
+export interface SpaceDocs {
+  settings: Y.Doc
+  buttons: Y.Doc
+  scenarios: Y.Doc
+  /** Scenario content documents keyed by scenario id (not document name). */
+  scenarioDocs: Map<string, Y.Doc>
+}
+
+export function projectSpace(docs: SpaceDocs): SpaceJson {
+  const scenarioDocs: Record<string, ScenarioJson> = {}
+  for (const [id, doc] of docs.scenarioDocs) {
+    if (isValidId(id)) scenarioDocs[id] = projectScenario(doc)
+  }
+  return {
+    settings: projectSettings(docs.settings),
+    buttons: projectButtons(docs.buttons),
+    scenarios: projectScenarios(docs.scenarios),
+    scenarioDocs,
+  }
+}

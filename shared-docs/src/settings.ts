@@ -1,0 +1,118 @@
+// The settings document: `doc.getMap('settings')` holds
+//   texts:    Y.Map<Y.Text>   welcome, fallback, maintenance, inputInvalid, …
+//   flags:    Y.Map<boolean>  botEnabled, …
+//   mainMenu: Y.Array<Y.Array<string>>  rows of button ids
+import * as Y from 'yjs'
+import { isValidId } from './names.ts'
+import { asArray, asMap, asText, readRows, replaceText, writeRows } from './ytypes.ts'
+
+export const SETTINGS_TEXT_KEYS = ['welcome', 'fallback', 'maintenance', 'inputInvalid'] as const
+export type SettingsTextKey = (typeof SETTINGS_TEXT_KEYS)[number]
+
+/** A missing flag reads as its default: a fresh bot is on unless switched off. */
+export const SETTINGS_FLAG_DEFAULTS: Readonly<Record<string, boolean>> = Object.freeze({ botEnabled: true })
+
+export function settingsRoot(doc: Y.Doc): Y.Map<unknown> {
+  return doc.getMap<unknown>('settings')
+}
+
+export function getSettingsTexts(doc: Y.Doc): Y.Map<Y.Text> | undefined {
+  return asMap(settingsRoot(doc).get('texts')) as Y.Map<Y.Text> | undefined
+}
+
+export function getSettingsText(doc: Y.Doc, key: string): Y.Text | undefined {
+  return asText(getSettingsTexts(doc)?.get(key))
+}
+
+export function getSettingsFlags(doc: Y.Doc): Y.Map<boolean> | undefined {
+  return asMap(settingsRoot(doc).get('flags')) as Y.Map<boolean> | undefined
+}
+
+export function getFlag(doc: Y.Doc, key: string): boolean {
+  const value = getSettingsFlags(doc)?.get(key)
+  return typeof value === 'boolean' ? value : (SETTINGS_FLAG_DEFAULTS[key] ?? false)
+}
+
+export function getMainMenuArray(doc: Y.Doc): Y.Array<Y.Array<string>> | undefined {
+  return asArray(settingsRoot(doc).get('mainMenu')) as Y.Array<Y.Array<string>> | undefined
+}
+
+export function getMainMenu(doc: Y.Doc): string[][] {
+  return readRows(getMainMenuArray(doc))
+}
+
+/**
+ * Creates whatever part of the skeleton is missing, in one transaction.
+ * Server-side only (seeding): two clients creating `texts` concurrently would
+ * each make their own Y.Map and one of them, with its content, would lose.
+ */
+export function initSettingsDoc(doc: Y.Doc): void {
+  doc.transact(() => {
+    const root = settingsRoot(doc)
+    let texts = getSettingsTexts(doc)
+    if (!texts) {
+      texts = new Y.Map<Y.Text>()
+      root.set('texts', texts)
+    }
+    for (const key of SETTINGS_TEXT_KEYS) {
+      if (!asText(texts.get(key))) texts.set(key, new Y.Text())
+    }
+    let flags = getSettingsFlags(doc)
+    if (!flags) {
+      flags = new Y.Map<boolean>()
+      root.set('flags', flags)
+    }
+    for (const [key, value] of Object.entries(SETTINGS_FLAG_DEFAULTS)) {
+      if (typeof flags.get(key) !== 'boolean') flags.set(key, value)
+    }
+    if (!getMainMenuArray(doc)) root.set('mainMenu', new Y.Array<Y.Array<string>>())
+  })
+}
+
+function checkKey(key: string): void {
+  if (!isValidId(key)) throw new TypeError(`Invalid settings key: ${JSON.stringify(key)}`)
+}
+
+/** Sets a settings text, editing the existing Y.Text minimally. */
+export function setSettingsText(doc: Y.Doc, key: string, value: string): void {
+  checkKey(key)
+  doc.transact(() => {
+    let texts = getSettingsTexts(doc)
+    if (!texts) {
+      // Fallback for a doc that was never seeded; see initSettingsDoc.
+      texts = new Y.Map<Y.Text>()
+      settingsRoot(doc).set('texts', texts)
+    }
+    let text = asText(texts.get(key))
+    if (!text) {
+      text = new Y.Text()
+      texts.set(key, text)
+    }
+    replaceText(text, value)
+  })
+}
+
+export function setFlag(doc: Y.Doc, key: string, value: boolean): void {
+  checkKey(key)
+  if (typeof value !== 'boolean') throw new TypeError('Flag values are booleans')
+  doc.transact(() => {
+    let flags = getSettingsFlags(doc)
+    if (!flags) {
+      flags = new Y.Map<boolean>()
+      settingsRoot(doc).set('flags', flags)
+    }
+    if (flags.get(key) !== value) flags.set(key, value)
+  })
+}
+
+/** Sets the main menu rows (button ids), rewriting only rows that changed. */
+export function setMainMenu(doc: Y.Doc, rows: readonly (readonly string[])[]): void {
+  doc.transact(() => {
+    let menu = getMainMenuArray(doc)
+    if (!menu) {
+      menu = new Y.Array<Y.Array<string>>()
+      settingsRoot(doc).set('mainMenu', menu)
+    }
+    writeRows(menu, rows)
+  })
+}

@@ -1,0 +1,100 @@
+// Plain-JSON shapes of the documents, as produced by projection.ts and
+// consumed by validation, the bot and the admin. Y types never leak here.
+
+export type ButtonAction =
+  | { type: 'goto'; scenarioId: string; stepId?: string }
+  | { type: 'url'; url: string }
+  | { type: 'web_app'; url: string }
+  | { type: 'callback'; data: string }
+  | { type: 'back' }
+  | { type: 'end' }
+
+export type ButtonActionType = ButtonAction['type']
+
+export interface ButtonJson {
+  id: string
+  text: string
+  /** null when the stored action is missing or malformed (validation reports it). */
+  action: ButtonAction | null
+}
+
+export interface TriggerJson {
+  /** Bot command without the slash. */
+  command?: string
+  /** Exact message text that starts the scenario. */
+  text?: string
+  /** `/start <payload>` deep-link payload. */
+  deepLink?: string
+}
+
+export interface ScenarioIndexEntry {
+  id: string
+  title: string
+  enabled: boolean
+  trigger: TriggerJson
+  order: number
+}
+
+export type KeyboardKind = 'inline' | 'reply'
+
+export interface KeyboardJson {
+  kind: KeyboardKind
+  /** Rows of button ids. */
+  rows: string[][]
+}
+
+export const INPUT_KINDS = ['text', 'number', 'email', 'phone'] as const
+export type InputKind = (typeof INPUT_KINDS)[number]
+
+export interface StepInput {
+  /** Variable the answer is stored in; usable as `{var}` in later messages. */
+  var: string
+  kind: InputKind
+}
+
+export interface StepJson {
+  id: string
+  message: string
+  keyboard: KeyboardJson
+  input: StepInput | null
+  next: string | null
+}
+
+export interface ScenarioJson {
+  /** '' when not set. */
+  entryStepId: string
+  steps: Record<string, StepJson>
+  /** Every step exactly once, in display order. */
+  stepOrder: string[]
+}
+
+export interface SettingsJson {
+  texts: { welcome: string; fallback: string; maintenance: string; inputInvalid: string; [key: string]: string }
+  flags: { botEnabled: boolean; [key: string]: boolean }
+  /** Rows of button ids, shown as an inline keyboard under the welcome text. */
+  mainMenu: string[][]
+}
+
+export interface SpaceJson {
+  settings: SettingsJson
+  buttons: Record<string, ButtonJson>
+  /** The scenarios index, keyed by scenario id. */
+  scenarios: Record<string, ScenarioIndexEntry>
+  /** Content of each scenario document, keyed by scenario id (not document name). */
+  scenarioDocs: Record<string, ScenarioJson>
+}
+
+export type ActivityEvent =
+  | { type: 'user_started'; at: number }
+  | { type: 'scenario_entered'; at: number; scenarioId: string }
+  | { type: 'step_reached'; at: number; scenarioId: string; stepId: string }
+  | { type: 'button_pressed'; at: number; buttonId: string }
+  | { type: 'input_rejected'; at: number; scenarioId: string; stepId: string }
+
+export type ActivityEventType = ActivityEvent['type']
+
+export interface ActivityJson {
+  counters: Record<string, number>
+  /** Newest last. */
+  events: ActivityEvent[]
+}

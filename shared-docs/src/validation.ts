@@ -1,0 +1,327 @@
+// Validation of a projected space against Telegram's limits and against
+// dangling references. Nothing here throws: it returns problems with paths,
+// which the admin shows inline and the bot uses (problemsFor / isEntityValid)
+// to skip just the broken entity instead of failing the whole space.
+import {
+  COMMAND_PATTERN,
+  DEEP_LINK_PATTERN,
+  INPUT_VAR_PATTERN,
+  LIMITS,
+  callbackDataFor,
+  textLength,
+  utf8Length,
+} from './limits.ts'
+import { sortScenarios } from './projection.ts'
+import type {
+  ButtonAction,
+  ButtonJson,
+  KeyboardKind,
+  ScenarioIndexEntry,
+  ScenarioJson,
+  SettingsJson,
+  SpaceJson,
+  StepJson,
+} from './types.ts'
+import { INPUT_KINDS } from './types.ts'
+
+export interface Problem {
+  /** 'settings' | 'buttons' | 'scenarios' | 'scenario/<id>' (the name without the space). */
+  document: string
+  /** From the document's root map, e.g. ['buttons', 'b1', 'action', 'data']. */
+  path: string[]
+  /** Stable machine code, e.g. 'callback-data-too-long'. */
+  code: string
+  /** For humans. */
+  message: string
+}
+
+export function scenarioDocument(scenarioId: string): string {
+  return `scenario/${scenarioId}`
+}
+
+/** Path prefixes of the entities the bot may want to skip. */
+export const entityPath = {
+  button: (buttonId: string): string[] => ['buttons', buttonId],
+  scenarioEntry: (scenarioId: string): string[] => ['scenarios', scenarioId],
+  step: (stepId: string): string[] => ['scenario', 'steps', stepId],
+  settingsText: (key: string): string[] => ['settings', 'texts', key],
+  mainMenu: (): string[] => ['settings', 'mainMenu'],
+}
+
+/** The problems of `document` whose path starts with `pathPrefix`. */
+export function problemsFor(problems: readonly Problem[], document: string, pathPrefix: readonly string[] = []): Problem[] {
+  return problems.filter(
+    (p) => p.document === document && pathPrefix.length <= p.path.length && pathPrefix.every((part, i) => p.path[i] === part),
+  )
+}
+
+export function isEntityValid(problems: readonly Problem[], document: string, pathPrefix: readonly string[] = []): boolean {
+  return problemsFor(problems, document, pathPrefix).length === 0
+}
+
+function problem(document: string, path: string[], code: string, message: string): Problem {
+  return { document, path, code, message }
+}
+
+/** Message texts: non-blank (Telegram refuses whitespace-only text) and ≤ 4096. */
+export function validateMessageText(text: string, document: string, path: string[]): Problem[] {
+  if (text.trim() === '') return [problem(document, path, 'message-empty', 'Message text is empty.')]
+  const length = textLength(text)
+  if (length > LIMITS.messageText) {
+    return [
+      problem(document, path, 'message-too-long',
+        `Message text is ${length} characters; Telegram allows at most ${LIMITS.messageText}.`),
+    ]
+  }
+  return []
+}
+
+/** Checks a URL's syntax and scheme; `schemes` without the colon. */
+function checkUrl(url: string, schemes: readonly string[], document: string, path: string[], code: string): Problem[] {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1]?.toLowerCase()
+  if (scheme === undefined || !schemes.includes(scheme)) {
+    const allowed = schemes.map((s) => `${s}://`).join(', ')
+    return [problem(document, path, code, `URL must start with ${allowed}.`)]
+  }
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return [problem(document, path, 'url-invalid', 'URL is not a valid address.')]
+  }
+  // `new URL` forgives surrounding spaces, Telegram does not.
+  if (url !== url.trim() || /\s/.test(url) || ((scheme === 'http' || scheme === 'https') && parsed.hostname === '')) {
+    return [problem(document, path, 'url-invalid', 'URL is not a valid address.')]
+  }
+  return []
+}
+
+function validateAction(id: string, action: ButtonAction, space: SpaceJson | undefined): Problem[] {
+  const doc = 'buttons'
+  const base = ['buttons', id, 'action']
+  switch (action.type) {
+    case 'url':
+      return checkUrl(action.url, ['http', 'https', 'tg'], doc, [...base, 'url'], 'url-scheme-not-allowed')
+    case 'web_app':
+      return checkUrl(action.url, ['https'], doc, [...base, 'url'], 'web-app-url-not-https')
+    case 'callback': {
+      const bytes = utf8Length(action.data)
+      if (bytes === 0) return [problem(doc, [...base, 'data'], 'callback-data-empty', 'Callback data is empty.')]
+      if (bytes > LIMITS.callbackDataBytes) {
+        return [
+          problem(doc, [...base, 'data'], 'callback-data-too-long',
+            `Callback data is ${bytes} bytes; Telegram allows at most ${LIMITS.callbackDataBytes}.`),
+        ]
+      }
+      return []
+    }
+    case 'goto': {
+      if (!space) return []
+      if (!Object.hasOwn(space.scenarios, action.scenarioId)) {
+        return [
+          problem(doc, [...base, 'scenarioId'], 'goto-scenario-missing',
+            `Button goes to scenario "${action.scenarioId}", which does not exist.`),
+        ]
+      }
+      const content = space.scenarioDocs[action.scenarioId]
+      // Without the content we cannot tell; 'scenario-document-missing' says so.
+      if (action.stepId !== undefined && content && !Object.hasOwn(content.steps, action.stepId)) {
+        return [
+          problem(doc, [...base, 'stepId'], 'goto-step-missing',
+            `Button goes to step "${action.stepId}", which does not exist in scenario "${action.scenarioId}".`),
+        ]
+      }
+      return []
+    }
+    case 'back':
+    case 'end':
+      return []
+  }
+}
+
+/** One button; reference checks need `space`, and are skipped without it. */
+export function validateButton(id: string, button: ButtonJson, space?: SpaceJson): Problem[] {
+  const doc = 'buttons'
+  const problems: Problem[] = []
+  const callbackBytes = utf8Length(callbackDataFor(id))
+  if (callbackBytes > LIMITS.callbackDataBytes) {
+    problems.push(
+      problem(doc, ['buttons', id], 'callback-data-too-long',
+        `The button id makes callback data of ${callbackBytes} bytes; Telegram allows at most ${LIMITS.callbackDataBytes}.`),
+    )
+  }
+  if (button.text.trim() === '') {
+    problems.push(problem(doc, ['buttons', id, 'text'], 'button-text-empty', 'Button text is empty.'))
+  } else if (textLength(button.text) > LIMITS.buttonText) {
+    problems.push(
+      problem(doc, ['buttons', id, 'text'], 'button-text-too-long',
+        `Button text is ${textLength(button.text)} characters; at most ${LIMITS.buttonText} are allowed.`),
+    )
+  }
+  if (button.action === null) {
+    problems.push(problem(doc, ['buttons', id, 'action'], 'action-invalid', 'Button has no valid action.'))
+  } else {
+    problems.push(...validateAction(id, button.action, space))
+  }
+  return problems
+}
+
+/**
+ * Shape and references of a keyboard given as rows of button ids.
+ * `buttons` (when known) enables the missing-button and per-action checks.
+ */
+export function validateKeyboard(
+  rows: readonly (readonly string[])[],
+  kind: KeyboardKind,
+  document: string,
+  rowsPath: string[],
+  buttons?: Record<string, ButtonJson>,
+): Problem[] {
+  const problems: Problem[] = []
+  const perRow = kind === 'inline' ? LIMITS.inlineButtonsPerRow : LIMITS.replyButtonsPerRow
+  let total = 0
+  rows.forEach((row, r) => {
+    total += row.length
+    if (row.length > perRow) {
+      problems.push(
+        problem(document, [...rowsPath, String(r)], 'keyboard-row-too-long',
+          `Row ${r + 1} has ${row.length} buttons; Telegram allows at most ${perRow} per row in a ${kind} keyboard.`),
+      )
+    }
+    row.forEach((buttonId, c) => {
+      const path = [...rowsPath, String(r), String(c)]
+      if (!buttons) return
+      const button = Object.hasOwn(buttons, buttonId) ? buttons[buttonId] : undefined
+      if (!button) {
+        problems.push(problem(document, path, 'keyboard-button-missing', `Button "${buttonId}" does not exist.`))
+        return
+      }
+      const type = button.action?.type
+      if (kind === 'reply' && type === 'url') {
+        problems.push(
+          problem(document, path, 'keyboard-button-unsupported',
+            `Button "${buttonId}" opens a URL, which only works in an inline keyboard.`),
+        )
+      }
+      if (kind === 'inline' && type !== 'url' && type !== 'web_app') {
+        const bytes = utf8Length(callbackDataFor(buttonId))
+        if (bytes > LIMITS.callbackDataBytes) {
+          problems.push(
+            problem(document, path, 'callback-data-too-long',
+              `Callback data for button "${buttonId}" is ${bytes} bytes; Telegram allows at most ${LIMITS.callbackDataBytes}.`),
+          )
+        }
+      }
+    })
+  })
+  if (kind === 'inline' && total > LIMITS.inlineButtonsTotal) {
+    problems.push(
+      problem(document, rowsPath, 'keyboard-too-many-buttons',
+        `Keyboard has ${total} buttons; Telegram allows at most ${LIMITS.inlineButtonsTotal} in an inline keyboard.`),
+    )
+  }
+  return problems
+}
+
+/** Settings texts are sent as messages; the main menu is an inline keyboard. */
+export function validateSettings(settings: SettingsJson, space?: SpaceJson): Problem[] {
+  const problems: Problem[] = []
+  for (const [key, text] of Object.entries(settings.texts)) {
+    problems.push(...validateMessageText(text, 'settings', entityPath.settingsText(key)))
+  }
+  problems.push(...validateKeyboard(settings.mainMenu, 'inline', 'settings', entityPath.mainMenu(), space?.buttons))
+  return problems
+}
+
+/** Trigger formats of one index entry. */
+export function validateScenarioEntry(scenarioId: string, entry: ScenarioIndexEntry): Problem[] {
+  const problems: Problem[] = []
+  const base = ['scenarios', scenarioId, 'trigger']
+  const { command, deepLink } = entry.trigger
+  if (command !== undefined && !COMMAND_PATTERN.test(command)) {
+    problems.push(
+      problem('scenarios', [...base, 'command'], 'command-invalid',
+        'Command must be 1–32 characters of a–z, 0–9 and _, without the slash.'),
+    )
+  }
+  if (deepLink !== undefined && !DEEP_LINK_PATTERN.test(deepLink)) {
+    problems.push(
+      problem('scenarios', [...base, 'deepLink'], 'deep-link-invalid',
+        'Deep-link payload must be 1–64 characters of A–Z, a–z, 0–9, _ and -.'),
+    )
+  }
+  return problems
+}
+
+/** One step of a scenario; `scenario` resolves `next`, `space` resolves buttons. */
+export function validateStep(scenarioId: string, step: StepJson, scenario: ScenarioJson, space?: SpaceJson): Problem[] {
+  const doc = scenarioDocument(scenarioId)
+  const base = entityPath.step(step.id)
+  const problems = validateMessageText(step.message, doc, [...base, 'message'])
+  problems.push(...validateKeyboard(step.keyboard.rows, step.keyboard.kind, doc, [...base, 'keyboard', 'rows'], space?.buttons))
+  if (step.input) {
+    if (!INPUT_VAR_PATTERN.test(step.input.var)) {
+      problems.push(
+        problem(doc, [...base, 'input', 'var'], 'input-var-invalid',
+          'Variable name must start with a letter or _, then up to 31 letters, digits or _.'),
+      )
+    }
+    if (!INPUT_KINDS.includes(step.input.kind)) {
+      problems.push(problem(doc, [...base, 'input', 'kind'], 'input-kind-invalid', `Unknown input kind "${step.input.kind}".`))
+    }
+  }
+  if (step.next !== null && !Object.hasOwn(scenario.steps, step.next)) {
+    problems.push(problem(doc, [...base, 'next'], 'next-step-missing', `Next step "${step.next}" does not exist.`))
+  }
+  return problems
+}
+
+/** A scenario's content: its entry step and every step. */
+export function validateScenario(scenarioId: string, scenario: ScenarioJson, space?: SpaceJson): Problem[] {
+  const doc = scenarioDocument(scenarioId)
+  const problems: Problem[] = []
+  if (!Object.hasOwn(scenario.steps, scenario.entryStepId)) {
+    problems.push(
+      problem(doc, ['scenario', 'entryStepId'], 'entry-step-missing',
+        scenario.entryStepId === '' ? 'Scenario has no entry step.' : `Entry step "${scenario.entryStepId}" does not exist.`),
+    )
+  }
+  // Every step once, in display order; steps a hand-built stepOrder forgot are checked too.
+  const ids = new Set([...scenario.stepOrder.filter((id) => Object.hasOwn(scenario.steps, id)), ...Object.keys(scenario.steps)])
+  for (const id of ids) problems.push(...validateStep(scenarioId, scenario.steps[id], scenario, space))
+  return problems
+}
+
+/** Every problem of the space. Only scenarios in the index are checked. */
+export function validateSpace(space: SpaceJson): Problem[] {
+  const problems = validateSettings(space.settings, space)
+  for (const [id, button] of Object.entries(space.buttons)) problems.push(...validateButton(id, button, space))
+  // Triggers must be unambiguous among enabled scenarios: the first in index
+  // order keeps it, later ones are reported (and skipped by the bot).
+  const claimed = new Map<string, string>()
+  for (const entry of sortScenarios(space.scenarios)) {
+    problems.push(...validateScenarioEntry(entry.id, entry))
+    if (entry.enabled) {
+      for (const [key, value] of Object.entries(entry.trigger)) {
+        if (value === undefined) continue
+        const owner = claimed.get(`${key}\u0000${value}`)
+        if (owner === undefined) claimed.set(`${key}\u0000${value}`, entry.id)
+        else {
+          problems.push(
+            problem('scenarios', ['scenarios', entry.id, 'trigger', key], 'trigger-duplicate',
+              `Scenario "${owner}" already uses this ${key} trigger.`),
+          )
+        }
+      }
+    }
+    const content = Object.hasOwn(space.scenarioDocs, entry.id) ? space.scenarioDocs[entry.id] : undefined
+    if (content) problems.push(...validateScenario(entry.id, content, space))
+    else {
+      problems.push(
+        problem(scenarioDocument(entry.id), ['scenario'], 'scenario-document-missing',
+          `The content of scenario "${entry.id}" is not available.`),
+      )
+    }
+  }
+  return problems
+}

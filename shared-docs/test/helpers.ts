@@ -1,0 +1,43 @@
+import type { ButtonJson, ScenarioJson, SpaceJson, StepJson } from '../src/index.ts'
+
+export function step(id: string, patch: Partial<StepJson> = {}): StepJson {
+  return { id, message: `Message of ${id}`, keyboard: { kind: 'inline', rows: [] }, input: null, next: null, ...patch }
+}
+
+export function button(id: string, patch: Partial<ButtonJson> = {}): ButtonJson {
+  return { id, text: `Button ${id}`, action: { type: 'end' }, ...patch }
+}
+
+/** A small space with zero problems, to break one thing at a time. */
+export function validSpace(): SpaceJson {
+  const s1: ScenarioJson = {
+    entryStepId: 'st1',
+    steps: {
+      st1: step('st1', { keyboard: { kind: 'inline', rows: [['b1', 'b2']] }, next: 'st2' }),
+      st2: step('st2', { input: { var: 'name', kind: 'text' } }),
+    },
+    stepOrder: ['st1', 'st2'],
+  }
+  return {
+    settings: {
+      texts: { welcome: 'Hi', fallback: 'Sorry', maintenance: 'Later', inputInvalid: 'Again' },
+      flags: { botEnabled: true },
+      mainMenu: [['b1']],
+    },
+    buttons: {
+      b1: button('b1', { action: { type: 'callback', data: 'x' } }),
+      b2: button('b2', { action: { type: 'goto', scenarioId: 's1', stepId: 'st2' } }),
+    },
+    scenarios: {
+      s1: { id: 's1', title: 'S1', enabled: true, trigger: { command: 'go', deepLink: 'go' }, order: 0 },
+    },
+    scenarioDocs: { s1 },
+  }
+}
+
+/** Buttons b0..b(n-1) with end actions, added to the space. */
+export function addButtons(space: SpaceJson, n: number): string[] {
+  const ids = Array.from({ length: n }, (_, i) => `k${i}`)
+  for (const id of ids) space.buttons[id] = button(id)
+  return ids
+}
