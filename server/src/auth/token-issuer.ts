@@ -1,0 +1,52 @@
+import { errors, jwtVerify, SignJWT } from 'jose'
+import { AccessDenied, isAdminRole, type AdminRole, type Principal } from './roles.ts'
+
+export interface TokenSubject {
+  userId: string
+  email: string
+  name: string
+  role: AdminRole
+}
+
+/** Short-lived HS256 JWTs for admin users. */
+export class TokenIssuer {
+  private readonly key: Uint8Array
+  private readonly ttlSeconds: number
+
+  constructor(secret: string, ttlSeconds: number) {
+    this.key = new TextEncoder().encode(secret)
+    this.ttlSeconds = ttlSeconds
+  }
+
+  async issue(subject: TokenSubject): Promise<{ token: string; expiresAt: number }> {
+    const expiresAt = Math.floor(Date.now() / 1000) + this.ttlSeconds
+    const token = await new SignJWT({ email: subject.email, name: subject.name, role: subject.role })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(subject.userId)
+      .setIssuedAt()
+      .setExpirationTime(expiresAt)
+      .setIssuer('botsync')
+      .sign(this.key)
+    return { token, expiresAt: expiresAt * 1000 }
+  }
+
+  async verify(token: string): Promise<Principal> {
+    let payload
+    try {
+      ;({ payload } = await jwtVerify(token, this.key, { issuer: 'botsync', algorithms: ['HS256'] }))
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) throw new AccessDenied('token-expired', 'the session token has expired; log in again')
+      throw new AccessDenied('invalid-token', 'the token is not a valid botsync token')
+    }
+    if (!isAdminRole(payload.role)) {
+      throw new AccessDenied('unknown-role', `role "${String(payload.role)}" is not one of owner, editor, viewer`)
+    }
+    return {
+      kind: 'admin',
+      role: payload.role,
+      userId: String(payload.sub),
+      email: String(payload.email),
+      name: String(payload.name ?? payload.email),
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import type { Database } from '@botsync/persistence'
+import { hashPassword, verifyPassword } from './passwords.ts'
+import type { AdminRole } from './roles.ts'
+
+export interface User {
+  id: string
+  email: string
+  name: string
+  role: AdminRole
+}
+
+interface UserRow {
+  id: number
+  email: string
+  name: string
+  role: AdminRole
+  password_hash: string
+}
+
+// Verified against when the email is unknown, so a miss costs as much as a hit
+// and response time does not reveal which emails exist.
+const DECOY_HASH = hashPassword('decoy password')
+
+export class UserRepository {
+  private readonly db: Database
+
+  constructor(db: Database) {
+    this.db = db
+  }
+
+  async create(input: { email: string; name?: string; password: string; role: AdminRole }): Promise<User> {
+    const email = normaliseEmail(input.email)
+    const rows = await this.db.query<UserRow>(
+      `INSERT INTO users (email, name, password_hash, role) VALUES ($1, $2, $3, $4)
+       RETURNING id, email, name, role, password_hash`,
+      [email, input.name ?? email.split('@')[0], await hashPassword(input.password), input.role],
+    )
+    return toUser(rows[0])
+  }
+
+  async count(): Promise<number> {
+    const rows = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM users')
+    return rows[0].n
+  }
+
+  async findByEmail(email: string): Promise<User | null> {
+    const rows = await this.db.query<UserRow>('SELECT * FROM users WHERE email = $1', [normaliseEmail(email)])
+    return rows[0] ? toUser(rows[0]) : null
+  }
+
+  /** The user whose password matches, or null; equally slow either way. */
+  async authenticate(email: string, password: string): Promise<User | null> {
+    const rows = await this.db.query<UserRow>('SELECT * FROM users WHERE email = $1', [normaliseEmail(email)])
+    const row = rows[0]
+    const ok = await verifyPassword(password, row?.password_hash ?? (await DECOY_HASH))
+    return row && ok ? toUser(row) : null
+  }
+}
+
+function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase()
+}
+
+function toUser(row: UserRow): User {
+  return { id: String(row.id), email: row.email, name: row.name, role: row.role }
+}

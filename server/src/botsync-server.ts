@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto'
+import { Server } from '@hocuspocus/server'
+import { DocumentStore, openDatabase, type Database } from '@botsync/persistence'
+import { Authenticator } from './auth/authenticator.ts'
+import { TokenIssuer } from './auth/token-issuer.ts'
+import { UserRepository } from './auth/user-repository.ts'
+import type { ServerConfig } from './config.ts'
+import { seedDemoSpace } from './demo-seed.ts'
+import { Authorization } from './extensions/authorization.ts'
+import { DurablePersistence } from './extensions/durable-persistence.ts'
+import { HttpApi } from './http/http-api.ts'
+import { createLogger, type Logger } from './logger.ts'
+import { Metrics } from './metrics.ts'
+import { ServerWriter } from './server-writer.ts'
+
+export interface StartedInfo {
+  url: string
+  port: number
+  /** Set only when this start created the first owner with a generated password. */
+  generatedAdmin?: { email: string; password: string }
+}
+
+/** Wires database, auth, persistence and HTTP into one Hocuspocus server on one port. */
+export class BotsyncServer {
+  readonly config: ServerConfig
+  readonly log: Logger
+  readonly db: Database
+  readonly store: DocumentStore
+  readonly users: UserRepository
+  readonly tokens: TokenIssuer
+  readonly writer: ServerWriter
+  readonly metrics = new Metrics()
+  readonly server: Server
+  private stopping: Promise<void> | null = null
+
+  private constructor(config: ServerConfig, log: Logger, db: Database) {
+    this.config = config
+    this.log = log
+    this.db = db
+    this.store = new DocumentStore(db, {
+      onCompactionError: (name, err) => log.warn({ event: 'compaction-failed', document: name, err }, 'compaction failed; will retry'),
+    })
+    this.users = new UserRepository(db)
+    this.tokens = new TokenIssuer(config.jwtSecret, config.jwtTtlSeconds)
+    const authenticator = new Authenticator({ tokens: this.tokens, botServiceToken: config.botServiceToken, botSpace: config.botSpace })
+    this.server = new Server({
+      name: config.instanceId,
+      port: config.port,
+      address: config.host,
+      quiet: true,
+      stopOnSignals: false,
+      websocketOptions: { maxPayload: config.maxMessageBytes },
+      extensions: [
+        new Authorization(authenticator, log),
+        new DurablePersistence(this.store, log, this.metrics),
+        new HttpApi({
+          db,
+          users: this.users,
+          tokens: this.tokens,
+          authenticator,
+          metrics: this.metrics,
+          log,
+          instanceId: config.instanceId,
+        }),
+      ],
+    })
+    this.writer = new ServerWriter(this.store, () => this.server.hocuspocus)
+  }
+
+  static async start(config: ServerConfig, log: Logger = createLogger(config.logLevel, config.instanceId)): Promise<{ server: BotsyncServer; info: StartedInfo }> {
+    const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
+    const server = new BotsyncServer(config, log, db)
+    const generatedAdmin = await server.ensureOwner()
+    if (config.seedDemo) {
+      const seeded = await seedDemoSpace(server.store, 'demo')
+      if (seeded.length) log.info({ event: 'seeded', documents: seeded }, 'seeded the demo space')
+    }
+    await server.server.listen()
+    const port = server.server.address.port
+    const info: StartedInfo = { url: `http://localhost:${port}`, port, generatedAdmin }
+    log.info({ event: 'listening', port, database: db.kind }, `botsync listening on ${info.url}`)
+    return { server, info }
+  }
+
+  get port(): number {
+    return this.server.address.port
+  }
+
+  /** ADMIN_EMAIL/ADMIN_PASSWORD create that owner; otherwise the first start creates one with a random password. */
+  private async ensureOwner(): Promise<StartedInfo['generatedAdmin']> {
+    const { adminEmail, adminPassword } = this.config
+    if (adminEmail && adminPassword) {
+      if (!(await this.users.findByEmail(adminEmail))) {
+        await this.users.create({ email: adminEmail, password: adminPassword, role: 'owner' })
+        this.log.info({ event: 'owner-created', email: adminEmail })
+      }
+      return undefined
+    }
+    if ((await this.users.count()) > 0) return undefined
+    const email = 'admin@botsync.local'
+    const password = randomBytes(12).toString('base64url')
+    await this.users.create({ email, name: 'Admin', password, role: 'owner' })
+    return { email, password }
+  }
+
+  /** Clean shutdown: close clients with a reason, flush appends, close the database. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log.info({ event: 'stopping' })
+      this.server.hocuspocus.closeConnections()
+      await this.server.destroy()
+      await this.store.flush()
+      await this.db.close()
+    })()
+    return this.stopping
+  }
+}

@@ -1,0 +1,51 @@
+import * as decoding from 'lib0/decoding'
+import * as Y from 'yjs'
+
+// Hocuspocus wire format: varString(documentName) varUint(messageType) …
+// A Sync message carries varUint(syncType) varUint8Array(update) for
+// SyncStep2 and Update; those are the only frames that change a document.
+const MESSAGE_SYNC = 0
+const MESSAGE_SYNC_REPLY = 4
+const SYNC_STEP_2 = 1
+const SYNC_UPDATE = 2
+
+export class MalformedFrame extends Error {
+  readonly reason = 'malformed-frame'
+}
+
+/**
+ * The Yjs update a client frame would apply, or null when the frame changes
+ * nothing (awareness, sync step 1, stateless …). Throws MalformedFrame when
+ * the bytes do not decode, so a broken update is refused before it is stored.
+ */
+export function readClientUpdate(frame: Uint8Array): Uint8Array | null {
+  let update: Uint8Array
+  try {
+    const decoder = decoding.createDecoder(frame)
+    decoding.readVarString(decoder)
+    const type = decoding.readVarUint(decoder)
+    if (type !== MESSAGE_SYNC && type !== MESSAGE_SYNC_REPLY) return null
+    const syncType = decoding.readVarUint(decoder)
+    if (syncType !== SYNC_STEP_2 && syncType !== SYNC_UPDATE) return null
+    update = decoding.readVarUint8Array(decoder)
+  } catch {
+    throw new MalformedFrame('the message could not be decoded')
+  }
+  let decoded: ReturnType<typeof Y.decodeUpdate>
+  try {
+    // Parses every struct without applying it: a corrupt update fails here.
+    decoded = Y.decodeUpdate(update)
+  } catch {
+    throw new MalformedFrame('the document update could not be decoded')
+  }
+  return isEmpty(decoded) ? null : update
+}
+
+/** True for an update that carries neither new structs nor deletions. */
+export function isEmptyUpdate(update: Uint8Array): boolean {
+  return isEmpty(Y.decodeUpdate(update))
+}
+
+function isEmpty(decoded: ReturnType<typeof Y.decodeUpdate>): boolean {
+  return decoded.structs.length === 0 && decoded.ds.clients.size === 0
+}

@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+
+export interface ServerConfig {
+  port: number
+  host: string
+  databaseUrl?: string
+  dataDir: string
+  jwtSecret: string
+  jwtTtlSeconds: number
+  adminEmail?: string
+  adminPassword?: string
+  botServiceToken: string
+  botSpace: string
+  maxMessageBytes: number
+  seedDemo: boolean
+  logLevel: string
+  instanceId: string
+}
+
+type Env = Record<string, string | undefined>
+
+/**
+ * Reads configuration from the environment (documented in the README).
+ * Secrets that are not given are generated once and kept in DATA_DIR, so the
+ * embedded default needs no setup and survives restarts.
+ */
+export function loadConfig(env: Env = process.env): ServerConfig {
+  const dataDir = resolve(env.DATA_DIR ?? './data')
+  return {
+    port: integer(env.PORT, 8080, 'PORT'),
+    host: env.HOST ?? '0.0.0.0',
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir,
+    jwtSecret: env.JWT_SECRET || persistentSecret(dataDir, 'jwt-secret'),
+    jwtTtlSeconds: integer(env.JWT_TTL_SECONDS, 3600, 'JWT_TTL_SECONDS'),
+    adminEmail: env.ADMIN_EMAIL || undefined,
+    adminPassword: env.ADMIN_PASSWORD || undefined,
+    botServiceToken: env.BOT_SERVICE_TOKEN || persistentSecret(dataDir, 'bot-service-token'),
+    botSpace: env.BOT_SPACE ?? 'demo',
+    maxMessageBytes: integer(env.MAX_MESSAGE_BYTES, 1024 * 1024, 'MAX_MESSAGE_BYTES'),
+    seedDemo: (env.SEED_DEMO ?? 'true') !== 'false',
+    logLevel: env.LOG_LEVEL ?? 'info',
+    instanceId: env.INSTANCE_ID || `${process.pid}-${randomBytes(3).toString('hex')}`,
+  }
+}
+
+function integer(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`)
+  return parsed
+}
+
+function persistentSecret(dataDir: string, file: string): string {
+  const path = join(dataDir, file)
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim()
+  mkdirSync(dataDir, { recursive: true })
+  const secret = randomBytes(32).toString('base64url')
+  writeFileSync(path, secret, { mode: 0o600 })
+  return secret
+}

@@ -1,0 +1,105 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Extension, onRequestPayload, onUpgradePayload } from '@hocuspocus/server'
+import type { Database } from '@botsync/persistence'
+import { AccessDenied } from '../auth/roles.ts'
+import type { Authenticator } from '../auth/authenticator.ts'
+import type { TokenIssuer } from '../auth/token-issuer.ts'
+import type { UserRepository } from '../auth/user-repository.ts'
+import type { Logger } from '../logger.ts'
+import type { Metrics } from '../metrics.ts'
+import { bearerToken, HttpError, readJson, sendJson } from './respond.ts'
+
+export const COLLAB_PATH = '/collab'
+
+export interface HttpApiDeps {
+  db: Database
+  users: UserRepository
+  tokens: TokenIssuer
+  authenticator: Authenticator
+  metrics: Metrics
+  log: Logger
+  instanceId: string
+}
+
+type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<void>
+
+/** The HTTP side of the one port: /health and the JSON API under /api. */
+export class HttpApi implements Extension {
+  extensionName = 'botsync-http-api'
+  private readonly deps: HttpApiDeps
+  private readonly routes: Record<string, Handler>
+
+  constructor(deps: HttpApiDeps) {
+    this.deps = deps
+    this.routes = {
+      'GET /health': this.health,
+      'POST /api/login': this.login,
+      'GET /api/me': this.me,
+    }
+  }
+
+  /** Only /collab upgrades to a WebSocket. */
+  async onUpgrade({ request, socket }: onUpgradePayload): Promise<void> {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname
+    if (path === COLLAB_PATH) return
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    // An empty rejection stops Hocuspocus from upgrading, without logging.
+    throw null
+  }
+
+  async onRequest({ request, response }: onRequestPayload): Promise<void> {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname
+    const handler = this.routes[`${request.method} ${path}`]
+    if (!handler && !path.startsWith('/api/')) return
+    try {
+      if (!handler) throw new HttpError(404, 'not-found', `no route ${request.method} ${path}`)
+      await handler(request, response)
+    } catch (error) {
+      if (error instanceof HttpError) {
+        sendJson(response, error.status, { error: error.code, message: error.message })
+      } else if (error instanceof AccessDenied) {
+        sendJson(response, 401, { error: error.reason, message: error.message })
+      } else {
+        this.deps.log.error({ event: 'http-error', path, err: error }, 'request failed')
+        sendJson(response, 500, { error: 'internal', message: 'internal error' })
+      }
+    }
+    throw null
+  }
+
+  private health: Handler = async (_request, response) => {
+    const checks: Record<string, { status: 'ok' | 'down'; detail?: string }> = {}
+    try {
+      await this.deps.db.query('SELECT 1')
+      checks.database = { status: 'ok', detail: this.deps.db.kind }
+    } catch (error) {
+      checks.database = { status: 'down', detail: error instanceof Error ? error.message : String(error) }
+    }
+    const down = Object.values(checks).some((check) => check.status === 'down')
+    sendJson(response, down ? 503 : 200, {
+      status: down ? 'down' : 'ok',
+      instance: this.deps.instanceId,
+      checks,
+      appendLatencyMs: this.deps.metrics.appendLatency(),
+    })
+  }
+
+  private login: Handler = async (request, response) => {
+    const body = (await readJson(request, 16 * 1024)) as { email?: unknown; password?: unknown } | null
+    if (typeof body?.email !== 'string' || typeof body.password !== 'string') {
+      throw new HttpError(400, 'invalid-request', 'send {"email": string, "password": string}')
+    }
+    const user = await this.deps.users.authenticate(body.email, body.password)
+    if (!user) {
+      this.deps.log.info({ event: 'login-refused', email: body.email.slice(0, 200) })
+      throw new HttpError(401, 'invalid-credentials', 'wrong email or password')
+    }
+    const { token, expiresAt } = await this.deps.tokens.issue({ userId: user.id, email: user.email, name: user.name, role: user.role })
+    sendJson(response, 200, { token, expiresAt, user })
+  }
+
+  private me: Handler = async (request, response) => {
+    const principal = await this.deps.authenticator.identify(bearerToken(request))
+    sendJson(response, 200, { principal })
+  }
+}

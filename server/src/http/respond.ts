@@ -1,0 +1,45 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
+export class HttpError extends Error {
+  readonly status: number
+  readonly code: string
+  constructor(status: number, code: string, message: string) {
+    super(message)
+    this.status = status
+    this.code = code
+  }
+}
+
+export function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  })
+  response.end(text)
+}
+
+/** Reads a JSON body of at most `limit` bytes; clear 4xx errors otherwise. */
+export async function readJson(request: IncomingMessage, limit = 64 * 1024): Promise<unknown> {
+  const type = request.headers['content-type'] ?? ''
+  if (!type.includes('application/json')) throw new HttpError(415, 'unsupported-media-type', 'send application/json')
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length
+    if (size > limit) throw new HttpError(413, 'body-too-large', `the body exceeds ${limit} bytes`)
+    chunks.push(chunk as Buffer)
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    throw new HttpError(400, 'invalid-json', 'the body is not valid JSON')
+  }
+}
+
+export function bearerToken(request: IncomingMessage): string | null {
+  const header = request.headers.authorization ?? ''
+  const match = /^Bearer\s+(.+)$/i.exec(header)
+  return match ? match[1].trim() : null
+}

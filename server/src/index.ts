@@ -1,0 +1,3 @@
+export { BotsyncServer, type StartedInfo } from './botsync-server.ts'
+export { loadConfig, type ServerConfig } from './config.ts'
+export { ServerWriter } from './server-writer.ts'

@@ -1,0 +1,21 @@
+/** In-process counters; exposed by /health now and by /metrics later. */
+export class Metrics {
+  appends = 0
+  appendedBytes = 0
+  refusedWrites = 0
+  private appendMillis: number[] = []
+
+  observeAppend(millis: number, bytes: number): void {
+    this.appends += 1
+    this.appendedBytes += bytes
+    this.appendMillis.push(millis)
+    if (this.appendMillis.length > 1000) this.appendMillis.splice(0, this.appendMillis.length - 1000)
+  }
+
+  /** p50/p99 of the last 1,000 appends (milliseconds). */
+  appendLatency(): { p50: number; p99: number } {
+    const sorted = [...this.appendMillis].sort((a, b) => a - b)
+    const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0)
+    return { p50: at(0.5), p99: at(0.99) }
+  }
+}

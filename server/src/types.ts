@@ -1,0 +1,8 @@
+import type { Principal } from './auth/roles.ts'
+
+/** What onAuthenticate puts into a connection's Hocuspocus context. */
+export interface ConnectionContext {
+  principal: Principal
+  space: string
+  readOnly: boolean
+}
