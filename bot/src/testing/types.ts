@@ -1,0 +1,178 @@
+// Shapes of the Telegram Bot API objects the fake server produces, plus the
+// fake's own option and record types. Only the fields the fake fills in are
+// listed; real Telegram objects carry more optional fields.
+
+export interface User {
+  id: number
+  is_bot: boolean
+  first_name: string
+  last_name?: string
+  username?: string
+  language_code?: string
+}
+
+export interface BotUser extends User {
+  can_join_groups: boolean
+  can_read_all_group_messages: boolean
+  supports_inline_queries: boolean
+  can_connect_to_business: boolean
+  has_main_web_app: boolean
+}
+
+/** A simulated human user. Their private chat with the bot has chat id = user id. */
+export interface SimUser {
+  id: number
+  first_name: string
+  last_name?: string
+  username?: string
+  language_code?: string
+}
+
+export interface Chat {
+  id: number
+  type: 'private'
+  first_name: string
+  last_name?: string
+  username?: string
+}
+
+export interface MessageEntity {
+  type: string
+  offset: number
+  length: number
+  url?: string
+  language?: string
+  custom_emoji_id?: string
+  user?: User
+}
+
+export interface InlineKeyboardButton {
+  text: string
+  callback_data?: string
+  url?: string
+  web_app?: { url: string }
+  [field: string]: unknown
+}
+
+export interface InlineKeyboardMarkup {
+  inline_keyboard: InlineKeyboardButton[][]
+}
+
+export interface Message {
+  message_id: number
+  from: User
+  chat: Chat
+  date: number
+  edit_date?: number
+  text?: string
+  entities?: MessageEntity[]
+  reply_markup?: InlineKeyboardMarkup
+  reply_to_message?: Message
+}
+
+export interface CallbackQuery {
+  id: string
+  from: User
+  message: Message
+  chat_instance: string
+  data: string
+}
+
+export interface Update {
+  update_id: number
+  message?: Message
+  callback_query?: CallbackQuery
+}
+
+export interface BotCommand {
+  command: string
+  description: string
+}
+
+export type MenuButton =
+  | { type: 'commands' }
+  | { type: 'default' }
+  | { type: 'web_app'; text: string; web_app: { url: string } }
+
+export interface ApiSuccess<T = unknown> {
+  ok: true
+  result: T
+}
+
+/** An error body as Telegram sends it; the HTTP status equals `error_code`. */
+export interface ApiErrorBody {
+  ok: false
+  error_code: number
+  description: string
+  parameters?: { retry_after?: number; migrate_to_chat_id?: number }
+}
+
+export type ApiResponse<T = unknown> = ApiSuccess<T> | ApiErrorBody
+
+/** A file part of a multipart request, as it appears in recorded params. */
+export interface UploadedFile {
+  filename: string
+  contentType: string
+  size: number
+}
+
+export interface RecordedCall {
+  /** Canonical method name, e.g. `sendMessage` (even if requested as `sendmessage`). */
+  method: string
+  /** Parsed parameters (query string + body; JSON-string fields such as `reply_markup` decoded). */
+  params: Record<string, unknown>
+  /** Date.now() when the request arrived. */
+  at: number
+  /** HTTP status the fake answered with. */
+  status: number
+  /** Exactly the JSON body sent back. */
+  response: ApiResponse
+  /** For send/edit methods that succeeded with a Message: that message. */
+  message?: Message
+}
+
+export interface FakeBotApiOptions {
+  /** The bot token; requests to `/bot<other token>/…` get 401. */
+  token: string
+  /** Defaults to `botsync_test_bot`. */
+  botUsername?: string
+  /** Defaults to `Botsync Test`. */
+  botFirstName?: string
+  /**
+   * If false (default), sending to a chat the fake has never seen (no simulated
+   * user wrote to the bot and `addUser` was not called) answers 400
+   * `Bad Request: chat not found`, as Telegram does.
+   */
+  allowUnknownChats?: boolean
+}
+
+export interface WaitOptions {
+  /** Default 5000. */
+  timeoutMs?: number
+  predicate?: (call: RecordedCall) => boolean
+}
+
+export interface WaitForCallOptions {
+  /** Index into `calls` from which already-recorded calls also count (see `mark()`). Default 0. */
+  since?: number
+  /** Default 5000. */
+  timeoutMs?: number
+  /** Only calls of this method (or of one of these methods). */
+  method?: string | string[]
+}
+
+export interface MessageWaitOptions {
+  /** Default 5000. */
+  timeoutMs?: number
+  /** Also resolve with failed (ok:false) sendMessage/editMessageText calls. Default false. */
+  includeFailed?: boolean
+  predicate?: (call: RecordedCall) => boolean
+}
+
+export interface ClickOptions {
+  /**
+   * Skip the check that the message (as currently stored) still shows a button
+   * with this callback_data. A real user can only press buttons that exist.
+   */
+  force?: boolean
+}
