@@ -19,15 +19,17 @@ describe('auth', () => {
   afterAll(() => server.stop())
 
   it('logs in with the right password and refuses a wrong one', async () => {
-    await server.users.create({ email: 'Ana@Example.com', password: 'right password', role: 'editor' })
-    const token = await login(base, 'ana@example.com', 'right password')
+    const id = uniqueSpace()
+    await server.users.create({ email: `Ana-${id}@Example.com`, password: 'right password', role: 'editor' })
+    // Emails are matched case-insensitively.
+    const token = await login(base, `ana-${id}@example.com`, 'right password')
     const me = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } })
-    expect(await me.json()).toMatchObject({ principal: { kind: 'admin', role: 'editor', email: 'ana@example.com' } })
+    expect(await me.json()).toMatchObject({ principal: { kind: 'admin', role: 'editor', email: `ana-${id}@example.com` } })
 
     const wrong = await fetch(`${base}/api/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'ana@example.com', password: 'wrong' }),
+      body: JSON.stringify({ email: `ana-${id}@example.com`, password: 'wrong' }),
     })
     expect(wrong.status).toBe(401)
     expect(await wrong.json()).toMatchObject({ error: 'invalid-credentials' })
@@ -41,8 +43,9 @@ describe('auth', () => {
   })
 
   it('stores a real KDF hash, not the password', async () => {
-    await server.users.create({ email: 'kdf@example.com', password: 'secret-pass', role: 'viewer' })
-    const rows = await server.db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE email = $1', ['kdf@example.com'])
+    const email = `kdf-${uniqueSpace()}@example.com`
+    await server.users.create({ email, password: 'secret-pass', role: 'viewer' })
+    const rows = await server.db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE email = $1', [email])
     expect(rows[0].password_hash).toMatch(/^scrypt\$32768\$8\$1\$/)
     expect(rows[0].password_hash).not.toContain('secret-pass')
   })
