@@ -59,4 +59,39 @@ describe('two admins co-editing a scenario', () => {
     mkdirSync(new URL('.', `file://${SCREENSHOT}`).pathname, { recursive: true })
     await ana.page.screenshot({ path: SCREENSHOT })
   })
+
+  it('undo reverts only the undoing admin’s edit', async () => {
+    const space = await app.seedSpace()
+    const ana = await app.admin('Ana', { space })
+    const ben = await app.admin('Ben', { space })
+    for (const admin of [ana, ben]) await admin.page.goto(`${app.baseUrl}/#/${space}/scenario/onboarding`)
+    const original = "Hi! Let's get you set up. It takes less than a minute."
+    for (const admin of [ana, ben]) await expect.poll(() => stepMessage(admin.page, 'welcome').inputValue()).toBe(original)
+
+    const anaField = stepMessage(ana.page, 'welcome')
+    await anaField.click()
+    await anaField.press('End')
+    await anaField.pressSequentially(' [Ana]')
+    await expect.poll(() => stepMessage(ben.page, 'welcome').inputValue()).toBe(`${original} [Ana]`)
+
+    const benField = stepMessage(ben.page, 'welcome')
+    await benField.click()
+    await benField.press('Home')
+    await benField.pressSequentially('[Ben] ')
+    await expect.poll(() => anaField.inputValue()).toBe(`[Ben] ${original} [Ana]`)
+
+    // Ana undoes: her words go, Ben's stay, on both screens.
+    await anaField.press('Control+z')
+    await expect.poll(() => anaField.inputValue()).toBe(`[Ben] ${original}`)
+    await expect.poll(() => benField.inputValue()).toBe(`[Ben] ${original}`)
+
+    // Redo brings hers back; Ben's undo then takes only his.
+    await anaField.press('Control+Shift+z')
+    await expect.poll(() => benField.inputValue()).toBe(`[Ben] ${original} [Ana]`)
+    await benField.press('Control+z')
+    await expect.poll(() => anaField.inputValue()).toBe(`${original} [Ana]`)
+
+    for (const admin of [ana, ben]) await expect.poll(() => admin.page.getByTestId('save-status').textContent()).toBe('All changes saved')
+    expect((await app.storedScenario(space, 'onboarding')).steps.welcome.message).toBe(`${original} [Ana]`)
+  })
 })
