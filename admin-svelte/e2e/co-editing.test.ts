@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { E2eApp, stepMessage } from './harness.ts'
 
 const SCREENSHOT = new URL('../../docs/screenshots/scenario-editor.png', import.meta.url).pathname
@@ -9,6 +9,7 @@ describe('two admins co-editing a scenario', () => {
   beforeAll(async () => {
     app = await E2eApp.start()
   })
+  afterEach(() => app?.assertNoPageErrors())
   afterAll(async () => {
     await app?.close()
   })

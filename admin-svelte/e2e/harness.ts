@@ -35,6 +35,8 @@ export class E2eApp {
   readonly browser: Browser
   readonly baseUrl: string
   readonly #contexts: BrowserContext[] = []
+  /** Uncaught errors in any page; tests fail on them (see assertNoPageErrors). */
+  readonly pageErrors: string[] = []
 
   private constructor(server: BotsyncServer, browser: Browser) {
     this.server = server
@@ -87,7 +89,7 @@ export class E2eApp {
       })
     })
     const page = await context.newPage()
-    page.on('pageerror', (error) => console.error(`[${name}] page error:`, error))
+    page.on('pageerror', (error) => this.pageErrors.push(`[${name}] ${error.stack ?? error.message}`))
     await page.goto(`${this.baseUrl}/#/${options.space}/scenarios`)
     await page.getByLabel('Email').fill(email)
     await page.getByLabel('Password').fill(password)
@@ -117,6 +119,11 @@ export class E2eApp {
     const doc = new Y.Doc()
     if (state) Y.applyUpdate(doc, state)
     return projectScenario(doc)
+  }
+
+  assertNoPageErrors(): void {
+    const errors = this.pageErrors.splice(0)
+    if (errors.length > 0) throw new Error(`uncaught errors in the admin:\n${errors.join('\n')}`)
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { DATABASE_URL } from '../../server/test/helpers.ts'
 import { E2eApp, stepMessage } from './harness.ts'
 
@@ -8,6 +8,7 @@ describe('offline editing and the saved indicator', () => {
   beforeAll(async () => {
     app = await E2eApp.start()
   })
+  afterEach(() => app?.assertNoPageErrors())
   afterAll(async () => {
     await app?.close()
   })

@@ -86,10 +86,17 @@ export class PresenceState {
     this.#awareness.setLocalStateField('focus', focus)
   }
 
-  /** Clears the focus if it is still on `item` (or unconditionally without one). */
+  /**
+   * Clears the focus if it is still on `item` (or unconditionally without one).
+   * Deferred to a microtask: it is called while components are torn down,
+   * where notifying Svelte of a change is not allowed; by then a focus that
+   * moved on to another item is left alone.
+   */
   clearFocus(item?: string): void {
-    const current = asFocus(this.#awareness.getLocalState()?.focus)
-    if (current === null || (item !== undefined && current.item !== item)) return
-    this.#awareness.setLocalStateField('focus', null)
+    queueMicrotask(() => {
+      const current = asFocus(this.#awareness.getLocalState()?.focus)
+      if (current === null || (item !== undefined && current.item !== item)) return
+      this.#awareness.setLocalStateField('focus', null)
+    })
   }
 }
