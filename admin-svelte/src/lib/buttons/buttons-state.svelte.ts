@@ -134,7 +134,7 @@ export class ButtonsState {
     }
     if (id !== undefined && this.#buttons.current[id]) return { error: `A button "${id}" already exists.` }
     let created = ''
-    edit(this.buttonsDoc.doc, () => {
+    this.#edit(() => {
       created = createButton(this.buttonsDoc.doc, {
         id,
         text: input.text.trim() || 'New button',
@@ -145,20 +145,24 @@ export class ButtonsState {
   }
 
   setText(id: string, text: string): void {
-    this.#edit(() => setButtonText(this.buttonsDoc.doc, id, text))
+    this.#edit(() => setButtonText(this.buttonsDoc.doc, id, text), false)
   }
 
-  setAction(id: string, action: ButtonAction): void {
-    this.#edit(() => setButtonAction(this.buttonsDoc.doc, id, action))
+  /** `typing`: a URL or data field being typed (merged undo), not a picked option. */
+  setAction(id: string, action: ButtonAction, typing = false): void {
+    this.#edit(() => setButtonAction(this.buttonsDoc.doc, id, action), !typing)
   }
 
   remove(id: string): void {
     this.#edit(() => removeButton(this.buttonsDoc.doc, id))
   }
 
-  #edit(change: () => void): void {
+  /** Typing merges into one undo step; a click or a picked option is one of its own. */
+  #edit(change: () => void, discrete = true): void {
     if (this.readOnly) return
+    if (discrete) this.undo.stopCapturing()
     edit(this.buttonsDoc.doc, change)
+    if (discrete) this.undo.stopCapturing()
   }
 
   destroy(): void {

@@ -14,6 +14,8 @@ export interface CollabSessionOptions {
   token: string
   user: PresenceIdentity
   readOnly: boolean
+  /** WebSocket implementation (default: the browser's). */
+  webSocket?: unknown
   /** Persist documents in IndexedDB (default true). */
   persistence?: boolean
   onRefused?: (documentName: string, reason: string, message: string) => void
@@ -44,6 +46,7 @@ export class CollabSession implements DocumentSource {
     this.#options = options
     this.socket = new HocuspocusProviderWebsocket({
       url: options.url,
+      WebSocketPolyfill: options.webSocket,
       // Backoff for a flaky network; a returning network is noticed at once
       // through the browser's `online` event instead (see #onOnline).
       delay: 500,

@@ -116,16 +116,24 @@ export class ScenarioEditorState {
     return getStepMessage(this.content.doc, stepId)
   }
 
-  #editContent(change: (doc: Y.Doc) => void): void {
+  /**
+   * Typing merges into one undo step (captureTimeout); a discrete action (a
+   * click: add, move, delete, pick) is always an undo step of its own.
+   */
+  #editContent(change: (doc: Y.Doc) => void, discrete = true): void {
     if (this.readOnly) return
     const doc = this.content.doc
+    if (discrete) this.undo.stopCapturing()
     edit(doc, () => change(doc))
+    if (discrete) this.undo.stopCapturing()
   }
 
-  #editIndex(change: (doc: Y.Doc) => void): void {
+  #editIndex(change: (doc: Y.Doc) => void, discrete = true): void {
     if (this.index.readOnly) return
     const doc = this.index.doc
+    if (discrete) this.undo.stopCapturing()
     edit(doc, () => change(doc))
+    if (discrete) this.undo.stopCapturing()
   }
 
   addStep(afterStepId?: string): string | null {
@@ -155,7 +163,7 @@ export class ScenarioEditorState {
   }
 
   setMessage(stepId: string, text: string): void {
-    this.#editContent((doc) => setStepMessage(doc, stepId, text))
+    this.#editContent((doc) => setStepMessage(doc, stepId, text), false)
   }
 
   setKeyboardKind(stepId: string, kind: KeyboardKind): void {
@@ -166,8 +174,9 @@ export class ScenarioEditorState {
     this.#editContent((doc) => setKeyboard(doc, stepId, { rows }))
   }
 
-  setInput(stepId: string, input: StepInput | null): void {
-    this.#editContent((doc) => setStepInput(doc, stepId, input))
+  /** `typing`: the variable name is being typed (merged undo), not a switch flipped. */
+  setInput(stepId: string, input: StepInput | null, typing = false): void {
+    this.#editContent((doc) => setStepInput(doc, stepId, input), !typing)
   }
 
   setNext(stepId: string, next: string | null): void {
@@ -175,7 +184,7 @@ export class ScenarioEditorState {
   }
 
   rename(title: string): void {
-    this.#editIndex((doc) => updateScenario(doc, this.scenarioId, { title }))
+    this.#editIndex((doc) => updateScenario(doc, this.scenarioId, { title }), false)
   }
 
   setEnabled(enabled: boolean): void {
@@ -183,7 +192,7 @@ export class ScenarioEditorState {
   }
 
   setTrigger(key: TriggerKey, value: string): void {
-    this.#editIndex((doc) => setTrigger(doc, this.scenarioId, { [key]: value }))
+    this.#editIndex((doc) => setTrigger(doc, this.scenarioId, { [key]: value }), false)
   }
 
   destroy(): void {

@@ -60,6 +60,7 @@ export class ScenarioListState {
     try {
       await content.ready
       const index = this.index.doc
+      this.undo.stopCapturing()
       edit(content.doc, () => edit(index, () => createScenario(index, content.doc, { id: scenarioId, title: title.trim() || 'Untitled scenario' })))
       return scenarioId
     } finally {
@@ -69,7 +70,7 @@ export class ScenarioListState {
   }
 
   rename(id: string, title: string): void {
-    this.#edit(() => updateScenario(this.index.doc, id, { title }))
+    this.#edit(() => updateScenario(this.index.doc, id, { title }), false)
   }
 
   setEnabled(id: string, enabled: boolean): void {
@@ -91,9 +92,12 @@ export class ScenarioListState {
     this.#edit(() => removeScenario(this.index.doc, id))
   }
 
-  #edit(change: () => void): void {
+  /** Typing merges into one undo step; a click (toggle, move, delete) is one of its own. */
+  #edit(change: () => void, discrete = true): void {
     if (this.readOnly) return
+    if (discrete) this.undo.stopCapturing()
     edit(this.index.doc, change)
+    if (discrete) this.undo.stopCapturing()
   }
 
   destroy(): void {

@@ -85,7 +85,7 @@ export class SettingsState {
   }
 
   setText(key: string, value: string): void {
-    this.#edit(() => setSettingsText(this.settingsDoc.doc, key, value))
+    this.#edit(() => setSettingsText(this.settingsDoc.doc, key, value), false)
   }
 
   setFlag(key: string, value: boolean): void {
@@ -96,9 +96,12 @@ export class SettingsState {
     this.#edit(() => setMainMenu(this.settingsDoc.doc, rows))
   }
 
-  #edit(change: () => void): void {
+  /** Typing merges into one undo step; a switch or a menu change is one of its own. */
+  #edit(change: () => void, discrete = true): void {
     if (this.readOnly) return
+    if (discrete) this.undo.stopCapturing()
     edit(this.settingsDoc.doc, change)
+    if (discrete) this.undo.stopCapturing()
   }
 
   destroy(): void {
