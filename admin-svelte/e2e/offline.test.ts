@@ -19,6 +19,7 @@ describe('offline editing and the saved indicator', () => {
     const ben = await app.admin('Ben', { space })
     for (const admin of [ana, ben]) {
       await admin.page.goto(`${app.baseUrl}/#/${space}/scenario/onboarding`)
+      await expect.poll(() => stepMessage(admin.page, 'welcome').inputValue()).toContain("Let's get you set up")
       await expect.poll(() => admin.page.getByTestId('save-status').textContent()).toBe('All changes saved')
     }
 
@@ -56,6 +57,7 @@ describe('offline editing and the saved indicator', () => {
     const space = await app.seedSpace()
     const ana = await app.admin('Ana', { space })
     await ana.page.goto(`${app.baseUrl}/#/${space}/scenario/onboarding`)
+    await expect.poll(() => stepMessage(ana.page, 'finish').inputValue()).toContain('Nice to meet you')
     const status = ana.page.getByTestId('save-status')
     await expect.poll(() => status.textContent()).toBe('All changes saved')
 

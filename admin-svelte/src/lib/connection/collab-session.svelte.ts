@@ -75,15 +75,13 @@ export class CollabSession implements DocumentSource {
     return this.documents.reduce((sum, handle) => sum + handle.unsavedChanges, 0)
   }
 
-  /** True only when connected and the server acknowledged (= committed) every edit. */
+  /**
+   * True only when connected and every open document has synced and has no
+   * edit the server has not acknowledged (= committed). A document still
+   * loading counts as not saved: nothing is claimed about what is not known.
+   */
   get allSaved(): boolean {
-    return this.status === 'connected' && this.documents.every((handle) => handle.saved || !handle.localLoaded)
-      && this.unsavedChanges === 0
-  }
-
-  /** True while connected but some open document has not finished its first sync. */
-  get syncing(): boolean {
-    return this.status === 'connected' && this.documents.some((handle) => handle.localLoaded && !handle.synced)
+    return this.status === 'connected' && this.documents.every((handle) => handle.saved)
   }
 
   open(name: string): DocumentHandle {
