@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the services the tests talk to are installed and running:
-# PostgreSQL (127.0.0.1:5432, database "test") and Redis (127.0.0.1:6379).
+# PostgreSQL (127.0.0.1:5432, database "test") and Redis (127.0.0.1:6379),
+# and that Debian's Chromium is there for the admin's end-to-end tests.
 # Idempotent and quiet when everything is already up; installs Debian
 # packages only where something is missing (needs root, as on CI).
 set -euo pipefail
@@ -57,5 +58,15 @@ ensure_redis() {
   redis_up || { log "Redis did not come up"; exit 1; }
 }
 
+ensure_chromium() {
+  # The admin's e2e tests drive Debian's Chromium through playwright-core;
+  # never `npx playwright install` (it downloads a browser build of its own).
+  local path="${CHROMIUM_PATH:-/usr/bin/chromium}"
+  if [ -x "$path" ]; then return; fi
+  log "installing Chromium"; apt_install chromium
+  [ -x "$path" ] || { log "Chromium is not at $path after installing"; exit 1; }
+}
+
 ensure_postgres
 ensure_redis
+ensure_chromium

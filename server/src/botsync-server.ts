@@ -61,6 +61,7 @@ export class BotsyncServer {
           metrics: this.metrics,
           log,
           instanceId: config.instanceId,
+          adminDir: config.adminDir,
         }),
       ],
     })

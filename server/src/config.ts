@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 export interface ServerConfig {
   port: number
@@ -17,9 +18,14 @@ export interface ServerConfig {
   seedDemo: boolean
   logLevel: string
   instanceId: string
+  /** The built admin app served at `/`. */
+  adminDir: string
 }
 
 type Env = Record<string, string | undefined>
+
+/** admin-svelte/dist of this checkout, wherever the server is started from. */
+const DEFAULT_ADMIN_DIR = fileURLToPath(new URL('../../admin-svelte/dist', import.meta.url))
 
 /**
  * Reads configuration from the environment (documented in the README).
@@ -43,6 +49,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     seedDemo: (env.SEED_DEMO ?? 'true') !== 'false',
     logLevel: env.LOG_LEVEL ?? 'info',
     instanceId: env.INSTANCE_ID || `${process.pid}-${randomBytes(3).toString('hex')}`,
+    adminDir: resolve(env.ADMIN_DIR || DEFAULT_ADMIN_DIR),
   }
 }
 

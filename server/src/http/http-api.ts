@@ -8,6 +8,7 @@ import type { UserRepository } from '../auth/user-repository.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import { bearerToken, HttpError, readJson, sendJson } from './respond.ts'
+import { StaticFiles } from './static-files.ts'
 
 export const COLLAB_PATH = '/collab'
 
@@ -19,6 +20,8 @@ export interface HttpApiDeps {
   metrics: Metrics
   log: Logger
   instanceId: string
+  /** The built admin (admin-svelte/dist), served at `/`; omitted: not served. */
+  adminDir?: string
 }
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<void>
@@ -28,9 +31,11 @@ export class HttpApi implements Extension {
   extensionName = 'botsync-http-api'
   private readonly deps: HttpApiDeps
   private readonly routes: Record<string, Handler>
+  private readonly admin: StaticFiles | null
 
   constructor(deps: HttpApiDeps) {
     this.deps = deps
+    this.admin = deps.adminDir ? new StaticFiles(deps.adminDir) : null
     this.routes = {
       'GET /health': this.health,
       'POST /api/login': this.login,
@@ -50,7 +55,11 @@ export class HttpApi implements Extension {
   async onRequest({ request, response }: onRequestPayload): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname
     const handler = this.routes[`${request.method} ${path}`]
-    if (!handler && !path.startsWith('/api/')) return
+    if (!handler && !path.startsWith('/api/')) {
+      // Everything else is the admin app (its files, or index.html for its routes).
+      if (path !== COLLAB_PATH && this.admin && (await this.admin.serve(request, response))) throw null
+      return
+    }
     try {
       if (!handler) throw new HttpError(404, 'not-found', `no route ${request.method} ${path}`)
       await handler(request, response)

@@ -1,0 +1,139 @@
+// What every end-to-end test needs: the real server (in-process, real
+// PostgreSQL) serving the built admin, Debian's Chromium, admins logged in
+// through the login form, and a switch to cut one admin's WebSocket.
+import { randomUUID } from 'node:crypto'
+import { demoSeed, projectScenario } from '@botsync/shared-docs'
+import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core'
+import * as Y from 'yjs'
+import type { BotsyncServer } from '../../server/src/botsync-server.ts'
+import { startServer, uniqueSpace } from '../../server/test/helpers.ts'
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+export interface Admin {
+  name: string
+  context: BrowserContext
+  page: Page
+  /** Closes this admin's WebSockets and refuses new ones, like a lost network. */
+  cutWebSocket(): Promise<void>
+  /** Lets WebSockets through again (the page reconnects on its own or on `online`). */
+  restoreWebSocket(): void
+}
+
+export class E2eApp {
+  readonly server: BotsyncServer
+  readonly browser: Browser
+  readonly baseUrl: string
+  readonly #contexts: BrowserContext[] = []
+  /** Uncaught errors in any page; tests fail on them (see assertNoPageErrors). */
+  readonly pageErrors: string[] = []
+
+  private constructor(server: BotsyncServer, browser: Browser) {
+    this.server = server
+    this.browser = browser
+    this.baseUrl = `http://127.0.0.1:${server.port}`
+  }
+
+  static async start(): Promise<E2eApp> {
+    const server = await startServer()
+    try {
+      const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
+      return new E2eApp(server, browser)
+    } catch (error) {
+      await server.stop()
+      throw error
+    }
+  }
+
+  /** A new space holding the demo content, seeded on the server as in production. */
+  async seedSpace(): Promise<string> {
+    const space = uniqueSpace()
+    for (const [name, update] of demoSeed(space)) await this.server.store.append(name, update)
+    return space
+  }
+
+  /** A user with `role`, logged in through the form in a fresh browser context. */
+  async admin(name: string, options: { role?: 'owner' | 'editor' | 'viewer'; space: string; viewport?: { width: number; height: number } }): Promise<Admin> {
+    const email = `${name.toLowerCase()}-${randomUUID()}@test.local`
+    const password = `pw-${randomUUID()}`
+    await this.server.users.create({ email, name, password, role: options.role ?? 'editor' })
+    const context = await this.browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 800 } })
+    this.#contexts.push(context)
+    let cut = false
+    const routes = new Set<{ page: WebSocketRoute; server: WebSocketRoute }>()
+    await context.routeWebSocket(/\/collab$/, (ws) => {
+      if (cut) {
+        void ws.close({ code: 1006, reason: 'network cut by the test' }).catch(() => {})
+        return
+      }
+      const server = ws.connectToServer()
+      const pair = { page: ws, server }
+      routes.add(pair)
+      ws.onClose(() => {
+        routes.delete(pair)
+        void server.close().catch(() => {})
+      })
+      server.onClose(() => {
+        routes.delete(pair)
+        void ws.close().catch(() => {})
+      })
+    })
+    const page = await context.newPage()
+    page.on('pageerror', (error) => this.pageErrors.push(`[${name}] ${error.stack ?? error.message}`))
+    await page.goto(`${this.baseUrl}/#/${options.space}/scenarios`)
+    await page.getByLabel('Email').fill(email)
+    await page.getByLabel('Password').fill(password)
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('heading', { name: 'Scenarios', level: 1 }).waitFor()
+    return {
+      name,
+      context,
+      page,
+      async cutWebSocket() {
+        cut = true
+        for (const pair of [...routes]) {
+          routes.delete(pair)
+          await pair.server.close().catch(() => {})
+          await pair.page.close({ code: 4000, reason: 'network cut by the test' }).catch(() => {})
+        }
+      },
+      restoreWebSocket() {
+        cut = false
+      },
+    }
+  }
+
+  /** The scenario's content as committed in PostgreSQL (not the server's memory). */
+  async storedScenario(space: string, scenarioId: string) {
+    const { state } = await this.server.store.load(`${space}/scenario/${scenarioId}`)
+    const doc = new Y.Doc()
+    if (state) Y.applyUpdate(doc, state)
+    return projectScenario(doc)
+  }
+
+  assertNoPageErrors(): void {
+    const errors = this.pageErrors.splice(0)
+    if (errors.length > 0) throw new Error(`uncaught errors in the admin:\n${errors.join('\n')}`)
+  }
+
+  async close(): Promise<void> {
+    for (const context of this.#contexts) await context.close().catch(() => {})
+    await this.browser.close().catch(() => {})
+    await this.server.stop()
+  }
+}
+
+/** The textarea of a step's message (steps are labelled "Step 1", "Step 2", …). */
+export function stepMessage(page: Page, stepId: string) {
+  return page.locator(`#step-${stepId}-message`)
+}

@@ -1,0 +1,191 @@
+// The page's collaboration session: one WebSocket shared by the providers of
+// every open document, reference-counted document handles, and the derived
+// connection status and "unsaved changes" count shown in the header.
+import { HocuspocusProviderWebsocket, WebSocketStatus } from '@hocuspocus/provider'
+import { SvelteMap } from 'svelte/reactivity'
+import { DocumentHandle, type PresenceIdentity } from './document-handle.svelte.ts'
+import type { DocumentSource, OpenDocument } from './open-document.ts'
+import { PendingEdits } from './pending-edits.ts'
+
+export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline'
+
+export interface CollabSessionOptions {
+  url: string
+  token: string
+  user: PresenceIdentity
+  readOnly: boolean
+  /** WebSocket implementation (default: the browser's). */
+  webSocket?: unknown
+  /** Persist documents in IndexedDB (default true). */
+  persistence?: boolean
+  onRefused?: (documentName: string, reason: string, message: string) => void
+  onAuthenticationFailed?: (documentName: string, reason: string) => void
+}
+
+interface Entry {
+  handle: DocumentHandle
+  users: number
+}
+
+/** A handle released while it still holds unsaved edits stays open until they are saved. */
+const KEEP_OPEN_CHECK_MS = 500
+
+export class CollabSession implements DocumentSource {
+  /** Socket state as the user should understand it. */
+  status = $state<ConnectionStatus>('connecting')
+  readonly socket: HocuspocusProviderWebsocket
+  readonly #entries = new SvelteMap<string, Entry>()
+  readonly #options: CollabSessionOptions
+  #everConnected = false
+  #browserOnline = typeof navigator === 'undefined' ? true : navigator.onLine
+  #socketStatus: WebSocketStatus = WebSocketStatus.Connecting
+  #keepOpenTimer: ReturnType<typeof setInterval> | null = null
+  #destroyed = false
+
+  constructor(options: CollabSessionOptions) {
+    this.#options = options
+    this.socket = new HocuspocusProviderWebsocket({
+      url: options.url,
+      WebSocketPolyfill: options.webSocket,
+      // Backoff for a flaky network; a returning network is noticed at once
+      // through the browser's `online` event instead (see #onOnline).
+      delay: 500,
+      minDelay: 500,
+      maxDelay: 10_000,
+      factor: 2,
+    })
+    this.socket.on('status', ({ status }: { status: WebSocketStatus }) => {
+      this.#socketStatus = status
+      if (status === WebSocketStatus.Connected) this.#everConnected = true
+      this.#updateStatus()
+    })
+    if (typeof window !== 'undefined') {
+      window.addEventListener('online', this.#onOnline)
+      window.addEventListener('offline', this.#onOffline)
+    }
+  }
+
+  /** Every open document, including ones kept open only to finish saving. */
+  get documents(): DocumentHandle[] {
+    return [...this.#entries.values()].map((entry) => entry.handle)
+  }
+
+  /** Edits not yet acknowledged by the server, across all open documents. */
+  get unsavedChanges(): number {
+    return this.documents.reduce((sum, handle) => sum + handle.unsavedChanges, 0)
+  }
+
+  /**
+   * True only when connected and every open document has synced and has no
+   * edit the server has not acknowledged (= committed). A document still
+   * loading counts as not saved: nothing is claimed about what is not known.
+   */
+  get allSaved(): boolean {
+    return this.status === 'connected' && this.documents.every((handle) => handle.saved)
+  }
+
+  open(name: string): DocumentHandle {
+    const existing = this.#entries.get(name)
+    if (existing) {
+      existing.users += 1
+      return existing.handle
+    }
+    const handle = new DocumentHandle({
+      name,
+      socket: this.socket,
+      token: this.#options.token,
+      user: this.#options.user,
+      // The activity document is written by the server only.
+      readOnly: this.#options.readOnly || name.endsWith('/activity'),
+      localScope: this.#options.persistence === false ? null : this.#options.user.id,
+      onRefused: (h, reason, message) => this.#options.onRefused?.(h.name, reason, message),
+      onAuthenticationFailed: (h, reason) => this.#options.onAuthenticationFailed?.(h.name, reason),
+    })
+    this.#entries.set(name, { handle, users: 1 })
+    return handle
+  }
+
+  release(document: OpenDocument): void {
+    const entry = this.#entries.get(document.name)
+    if (!entry || entry.handle !== document) return
+    entry.users -= 1
+    if (entry.users > 0) return
+    if (entry.handle.unsavedChanges > 0) {
+      // Closing now would leave the edit only in IndexedDB until the
+      // document is opened again; keep it until the server has it.
+      this.#startKeepOpenCheck()
+      return
+    }
+    this.#close(document.name)
+  }
+
+  /**
+   * Opens (in the background) this user's documents that still hold edits a
+   * previous page load could not save, so they are sent as soon as the
+   * connection allows, whichever page the admin is on.
+   */
+  resumePendingEdits(filter: (name: string) => boolean = () => true): void {
+    for (const name of PendingEdits.documentsWithPendingEdits(this.#options.user.id)) {
+      if (!filter(name) || this.#entries.has(name)) continue
+      const handle = this.open(name)
+      this.release(handle)
+    }
+  }
+
+  /** Skips the backoff: try to connect now. */
+  reconnectNow(): void {
+    if (this.#destroyed) return
+    void this.socket.connect()
+  }
+
+  #onOnline = (): void => {
+    this.#browserOnline = true
+    this.#updateStatus()
+    this.reconnectNow()
+  }
+
+  #onOffline = (): void => {
+    this.#browserOnline = false
+    this.#updateStatus()
+  }
+
+  #updateStatus(): void {
+    if (this.#socketStatus === WebSocketStatus.Connected) this.status = 'connected'
+    else if (!this.#browserOnline) this.status = 'offline'
+    else this.status = this.#everConnected ? 'reconnecting' : 'connecting'
+  }
+
+  #startKeepOpenCheck(): void {
+    this.#keepOpenTimer ??= setInterval(() => {
+      let waiting = 0
+      for (const [name, entry] of this.#entries) {
+        if (entry.users > 0) continue
+        if (entry.handle.unsavedChanges === 0 && entry.handle.synced) this.#close(name)
+        else waiting += 1
+      }
+      if (waiting === 0 && this.#keepOpenTimer) {
+        clearInterval(this.#keepOpenTimer)
+        this.#keepOpenTimer = null
+      }
+    }, KEEP_OPEN_CHECK_MS)
+  }
+
+  #close(name: string): void {
+    const entry = this.#entries.get(name)
+    if (!entry) return
+    this.#entries.delete(name)
+    entry.handle.destroy()
+  }
+
+  destroy(): void {
+    if (this.#destroyed) return
+    this.#destroyed = true
+    if (this.#keepOpenTimer) clearInterval(this.#keepOpenTimer)
+    if (typeof window !== 'undefined') {
+      window.removeEventListener('online', this.#onOnline)
+      window.removeEventListener('offline', this.#onOffline)
+    }
+    for (const name of [...this.#entries.keys()]) this.#close(name)
+    this.socket.destroy()
+  }
+}

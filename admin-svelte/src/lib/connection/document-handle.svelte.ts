@@ -1,0 +1,167 @@
+// One open document: its Y.Doc, this device's copy in IndexedDB, and a
+// provider on the page's shared WebSocket. The IndexedDB copy is loaded
+// *before* the provider attaches, so edits made offline (even before a
+// reload) are part of the first sync and reach the server on reconnect.
+import { HocuspocusProvider, type HocuspocusProviderWebsocket } from '@hocuspocus/provider'
+import { IndexeddbPersistence } from 'y-indexeddb'
+import { Awareness } from 'y-protocols/awareness'
+import * as Y from 'yjs'
+import type { OpenDocument } from './open-document.ts'
+import { PendingEdits } from './pending-edits.ts'
+
+export interface PresenceIdentity {
+  id: string
+  name: string
+  color: string
+}
+
+export interface DocumentHandleOptions {
+  name: string
+  socket: HocuspocusProviderWebsocket
+  token: string
+  user: PresenceIdentity
+  /** Viewers: the UI offers no edits (the server refuses them anyway). */
+  readOnly: boolean
+  /** Scope of the IndexedDB database name, e.g. the user id; null disables local persistence. */
+  localScope: string | null
+  onRefused?: (handle: DocumentHandle, reason: string, message: string) => void
+  onAuthenticationFailed?: (handle: DocumentHandle, reason: string) => void
+}
+
+export class DocumentHandle implements OpenDocument {
+  readonly name: string
+  readonly doc = new Y.Doc()
+  readonly awareness: Awareness
+  /** IndexedDB content applied (or there is no local persistence). */
+  localLoaded = $state(false)
+  /** Synced with the server at least once since the page loaded. */
+  serverSynced = $state(false)
+  /** Currently synced with the server (false while disconnected). */
+  synced = $state(false)
+  /** The provider's count of changes the server has not acknowledged (= committed). */
+  unsynced = $state(0)
+  /** Local edits not yet known to be saved; survives reloads (see PendingEdits). */
+  pending = $state(0)
+  hasContent = $state(false)
+  /** The server said this connection is read-only. */
+  serverReadOnly = $state(false)
+  readonly #readOnly: boolean
+  readonly #options: DocumentHandleOptions
+  readonly #pending: PendingEdits
+  #persistence: IndexeddbPersistence | null = null
+  #provider: HocuspocusProvider | null = null
+  #destroyed = false
+  readonly ready: Promise<void>
+
+  constructor(options: DocumentHandleOptions) {
+    this.name = options.name
+    this.#options = options
+    this.#readOnly = options.readOnly
+    this.#pending = new PendingEdits(options.user.id, options.name)
+    this.pending = this.#pending.count
+    this.awareness = new Awareness(this.doc)
+    this.awareness.setLocalStateField('user', options.user)
+    this.doc.on('update', this.#onUpdate)
+    this.ready = this.#open()
+  }
+
+  get readOnly(): boolean {
+    return this.#readOnly || this.serverReadOnly
+  }
+
+  get loaded(): boolean {
+    return this.localLoaded && (this.serverSynced || this.hasContent)
+  }
+
+  /** True when every local edit is acknowledged by the server (committed to PostgreSQL). */
+  get saved(): boolean {
+    return this.synced && this.unsynced === 0
+  }
+
+  /** Unsaved edits: the provider's count once synced, the persisted local count before that. */
+  get unsavedChanges(): number {
+    return this.synced ? this.unsynced : this.pending
+  }
+
+  get provider(): HocuspocusProvider | null {
+    return this.#provider
+  }
+
+  async #open(): Promise<void> {
+    const scope = this.#options.localScope
+    if (scope !== null && typeof indexedDB !== 'undefined') {
+      this.#persistence = new IndexeddbPersistence(`botsync:${scope}:${this.name}`, this.doc)
+      await this.#persistence.whenSynced
+    }
+    if (this.#destroyed) return
+    this.localLoaded = true
+    this.hasContent = this.doc.store.clients.size > 0
+    this.#attach()
+  }
+
+  #attach(): void {
+    const provider = new HocuspocusProvider({
+      websocketProvider: this.#options.socket,
+      name: this.name,
+      document: this.doc,
+      awareness: this.awareness,
+      token: this.#options.token,
+      onSynced: () => this.#refresh(),
+      onUnsyncedChanges: () => this.#refresh(),
+      onAuthenticated: ({ scope }) => {
+        this.serverReadOnly = scope === 'readonly'
+      },
+      onAuthenticationFailed: ({ reason }) => this.#options.onAuthenticationFailed?.(this, reason),
+      onStateless: ({ payload }) => this.#onStateless(payload),
+    })
+    provider.on('status', () => this.#refresh())
+    provider.on('close', () => this.#refresh())
+    this.#provider = provider
+    provider.attach()
+    this.#refresh()
+  }
+
+  #refresh(): void {
+    const provider = this.#provider
+    if (!provider) return
+    this.synced = provider.isSynced
+    this.unsynced = provider.unsyncedChanges
+    if (provider.isSynced) this.serverSynced = true
+    if (provider.isSynced && provider.unsyncedChanges === 0 && this.pending > 0) {
+      // Everything this device had is acknowledged, so committed.
+      this.#pending.clear()
+      this.pending = 0
+    }
+  }
+
+  #onUpdate = (_update: Uint8Array, origin: unknown): void => {
+    this.hasContent = true
+    // Changes from the server (origin: the provider) or restored from
+    // IndexedDB (origin: the persistence) are not this user's new edits.
+    if (origin === this.#provider || origin === this.#persistence || this.#provider === null) return
+    this.pending = this.#pending.increment()
+  }
+
+  #onStateless(payload: string): void {
+    let message: { type?: unknown; reason?: unknown; message?: unknown }
+    try {
+      message = JSON.parse(payload)
+    } catch {
+      return
+    }
+    if (message.type === 'botsync:refused') {
+      this.#options.onRefused?.(this, String(message.reason ?? 'refused'), String(message.message ?? ''))
+    }
+  }
+
+  destroy(): void {
+    if (this.#destroyed) return
+    this.#destroyed = true
+    this.doc.off('update', this.#onUpdate)
+    // The provider's destroy also ends the awareness (telling others we left).
+    if (this.#provider) this.#provider.destroy()
+    else this.awareness.destroy()
+    void this.#persistence?.destroy()
+    this.doc.destroy()
+  }
+}

@@ -1,0 +1,206 @@
+// State of the editor of one scenario: its content document (steps), its
+// entry in the scenarios index (title, enabled, triggers) and the buttons
+// (labels for keyboards, and references for validation). Every change goes
+// through a shared-docs accessor inside one local, undoable transaction.
+import {
+  addStep,
+  buttonsRoot,
+  docName,
+  getStepMessage,
+  moveStep,
+  projectButtons,
+  projectScenario,
+  projectScenarios,
+  removeStep,
+  scenarioDocument,
+  scenarioRoot,
+  scenariosRoot,
+  setEntryStep,
+  setKeyboard,
+  setStepInput,
+  setStepMessage,
+  setStepNext,
+  setTrigger,
+  updateScenario,
+  type ButtonJson,
+  type KeyboardKind,
+  type ScenarioIndexEntry,
+  type ScenarioJson,
+  type StepInput,
+  type StepJson,
+  type TriggerKey,
+} from '@botsync/shared-docs'
+import type * as Y from 'yjs'
+import type { DocumentSource, OpenDocument } from '../connection/open-document.ts'
+import { PresenceState } from '../presence/presence-state.svelte.ts'
+import { ProblemIndex, validateParts } from '../validation/problem-index.ts'
+import { edit } from '../yjs/edit-origin.ts'
+import { UndoHistory } from '../yjs/undo-history.svelte.ts'
+import { YState } from '../yjs/y-state.svelte.ts'
+
+export class ScenarioEditorState {
+  readonly space: string
+  readonly scenarioId: string
+  /** Document name of the content without the space, as used in problems. */
+  readonly problemDocument: string
+  readonly content: OpenDocument
+  readonly index: OpenDocument
+  readonly buttonsDoc: OpenDocument
+  /** Who is in this scenario, and on which step. */
+  readonly presence: PresenceState
+  /** Presence in the index: tells the scenario list who edits which scenario. */
+  readonly indexPresence: PresenceState
+  readonly undo: UndoHistory
+  readonly #source: DocumentSource
+  readonly #scenario: YState<ScenarioJson>
+  readonly #index: YState<Record<string, ScenarioIndexEntry>>
+  readonly #buttons: YState<Record<string, ButtonJson>>
+
+  constructor(source: DocumentSource, space: string, scenarioId: string) {
+    this.#source = source
+    this.space = space
+    this.scenarioId = scenarioId
+    this.problemDocument = scenarioDocument(scenarioId)
+    this.content = source.open(docName.scenario(space, scenarioId))
+    this.index = source.open(docName.scenarios(space))
+    this.buttonsDoc = source.open(docName.buttons(space))
+    this.presence = new PresenceState(this.content.awareness)
+    this.indexPresence = new PresenceState(this.index.awareness)
+    const content = this.content.doc
+    const index = this.index.doc
+    const buttons = this.buttonsDoc.doc
+    this.#scenario = new YState(scenarioRoot(content), () => projectScenario(content))
+    this.#index = new YState(scenariosRoot(index), () => projectScenarios(index))
+    this.#buttons = new YState(buttonsRoot(buttons), () => projectButtons(buttons))
+    this.undo = new UndoHistory([scenarioRoot(content), scenariosRoot(index)])
+    this.indexPresence.setFocus({ item: scenarioId, label: 'this scenario' })
+  }
+
+  scenario = $derived.by(() => this.#scenario.current)
+  entry = $derived.by((): ScenarioIndexEntry | null => this.#index.current[this.scenarioId] ?? null)
+  scenarios = $derived.by(() => this.#index.current)
+  buttons = $derived.by(() => this.#buttons.current)
+  steps = $derived.by((): StepJson[] => this.scenario.stepOrder.map((id) => this.scenario.steps[id]))
+
+  get loaded(): boolean {
+    return this.content.loaded && this.index.loaded && this.buttonsDoc.loaded
+  }
+
+  get readOnly(): boolean {
+    return this.content.readOnly
+  }
+
+  /** Inline problems of this scenario: its content and its index entry. */
+  problems = $derived.by((): ProblemIndex => {
+    if (!this.loaded) return ProblemIndex.empty
+    const entry = this.entry
+    return validateParts(
+      {
+        buttons: this.buttons,
+        scenarios: this.scenarios,
+        scenarioDocs: entry ? { [this.scenarioId]: this.scenario } : {},
+      },
+      [this.problemDocument, 'scenarios'],
+    ).filterScenarioEntry(this.scenarioId)
+  })
+
+  /** "step 2": how others see which step someone is on. */
+  stepLabel(stepId: string): string {
+    const position = this.scenario.stepOrder.indexOf(stepId)
+    return position === -1 ? `step ${stepId}` : `step ${position + 1}`
+  }
+
+  messageText(stepId: string): Y.Text | undefined {
+    // Read the projection first so callers re-run when steps change.
+    void this.scenario
+    return getStepMessage(this.content.doc, stepId)
+  }
+
+  /**
+   * Typing merges into one undo step (captureTimeout); a discrete action (a
+   * click: add, move, delete, pick) is always an undo step of its own.
+   */
+  #editContent(change: (doc: Y.Doc) => void, discrete = true): void {
+    if (this.readOnly) return
+    const doc = this.content.doc
+    if (discrete) this.undo.stopCapturing()
+    edit(doc, () => change(doc))
+    if (discrete) this.undo.stopCapturing()
+  }
+
+  #editIndex(change: (doc: Y.Doc) => void, discrete = true): void {
+    if (this.index.readOnly) return
+    const doc = this.index.doc
+    if (discrete) this.undo.stopCapturing()
+    edit(doc, () => change(doc))
+    if (discrete) this.undo.stopCapturing()
+  }
+
+  addStep(afterStepId?: string): string | null {
+    if (this.readOnly) return null
+    const position = afterStepId ? this.scenario.stepOrder.indexOf(afterStepId) : -1
+    let id: string | null = null
+    this.#editContent((doc) => {
+      id = addStep(doc, position === -1 ? {} : { index: position + 1 })
+    })
+    return id
+  }
+
+  removeStep(stepId: string): void {
+    this.#editContent((doc) => removeStep(doc, stepId))
+  }
+
+  moveStep(stepId: string, delta: -1 | 1): void {
+    const order = this.scenario.stepOrder
+    const from = order.indexOf(stepId)
+    const to = from + delta
+    if (from === -1 || to < 0 || to >= order.length) return
+    this.#editContent((doc) => moveStep(doc, stepId, to))
+  }
+
+  setEntryStep(stepId: string): void {
+    this.#editContent((doc) => setEntryStep(doc, stepId))
+  }
+
+  setMessage(stepId: string, text: string): void {
+    this.#editContent((doc) => setStepMessage(doc, stepId, text), false)
+  }
+
+  setKeyboardKind(stepId: string, kind: KeyboardKind): void {
+    this.#editContent((doc) => setKeyboard(doc, stepId, { kind }))
+  }
+
+  setKeyboardRows(stepId: string, rows: string[][]): void {
+    this.#editContent((doc) => setKeyboard(doc, stepId, { rows }))
+  }
+
+  /** `typing`: the variable name is being typed (merged undo), not a switch flipped. */
+  setInput(stepId: string, input: StepInput | null, typing = false): void {
+    this.#editContent((doc) => setStepInput(doc, stepId, input), !typing)
+  }
+
+  setNext(stepId: string, next: string | null): void {
+    this.#editContent((doc) => setStepNext(doc, stepId, next))
+  }
+
+  rename(title: string): void {
+    this.#editIndex((doc) => updateScenario(doc, this.scenarioId, { title }), false)
+  }
+
+  setEnabled(enabled: boolean): void {
+    this.#editIndex((doc) => updateScenario(doc, this.scenarioId, { enabled }))
+  }
+
+  setTrigger(key: TriggerKey, value: string): void {
+    this.#editIndex((doc) => setTrigger(doc, this.scenarioId, { [key]: value }), false)
+  }
+
+  destroy(): void {
+    this.indexPresence.clearFocus(this.scenarioId)
+    this.presence.clearFocus()
+    this.undo.destroy()
+    this.#source.release(this.content)
+    this.#source.release(this.index)
+    this.#source.release(this.buttonsDoc)
+  }
+}

@@ -1,0 +1,63 @@
+// Per-user undo/redo across the documents one page edits (a scenario's
+// content and its index entry, say). y-utility's YMultiDocUndoManager keeps
+// one Y.UndoManager per document and a single ordered stack across them.
+import { YMultiDocUndoManager } from 'y-utility/y-multidoc-undomanager'
+import type * as Y from 'yjs'
+import { LOCAL_EDIT } from './edit-origin.ts'
+
+export class UndoHistory {
+  canUndo = $state(false)
+  canRedo = $state(false)
+  readonly #manager: YMultiDocUndoManager
+
+  constructor(scope: Y.AbstractType<any>[] = []) {
+    // Only LOCAL_EDIT transactions are captured: remote edits (origin: the
+    // provider) and IndexedDB restores are never undone by this user.
+    this.#manager = new YMultiDocUndoManager(scope, { trackedOrigins: new Set([LOCAL_EDIT]), captureTimeout: 600 })
+    const refresh = (): void => {
+      this.canUndo = this.#manager.canUndo()
+      this.canRedo = this.#manager.canRedo()
+    }
+    for (const event of ['stack-item-added', 'stack-item-popped', 'stack-cleared', 'stack-item-updated']) {
+      this.#manager.on(event, refresh)
+    }
+  }
+
+  track(type: Y.AbstractType<any>): void {
+    this.#manager.addToScope([type])
+  }
+
+  undo(): boolean {
+    return this.#manager.undo() !== null
+  }
+
+  redo(): boolean {
+    return this.#manager.redo() !== null
+  }
+
+  /** Ends the current capture group, so the next edit is undone on its own. */
+  stopCapturing(): void {
+    this.#manager.stopCapturing()
+  }
+
+  /** Ctrl/Cmd+Z undoes, Ctrl/Cmd+Shift+Z and Ctrl+Y redo. Returns true if handled. */
+  handleKey(event: KeyboardEvent): boolean {
+    if (!(event.ctrlKey || event.metaKey) || event.altKey) return false
+    const key = event.key.toLowerCase()
+    if (key === 'z' && !event.shiftKey) {
+      event.preventDefault()
+      this.undo()
+      return true
+    }
+    if ((key === 'z' && event.shiftKey) || (key === 'y' && !event.shiftKey)) {
+      event.preventDefault()
+      this.redo()
+      return true
+    }
+    return false
+  }
+
+  destroy(): void {
+    this.#manager.destroy()
+  }
+}

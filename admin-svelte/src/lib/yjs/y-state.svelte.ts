@@ -1,0 +1,55 @@
+// The runes adapter: a Yjs type (observed deeply) as a reactive value.
+// `createSubscriber` registers the Yjs observer only while some effect reads
+// `current`, and removes it when the last one is gone, so a page that stops
+// showing a document stops paying for its updates.
+import { createSubscriber } from 'svelte/reactivity'
+import type * as Y from 'yjs'
+
+export class YState<T> {
+  readonly #read: () => T
+  readonly #subscribe: () => void
+
+  /**
+   * @param type  the Y type whose changes (at any depth) change the value
+   * @param read  computes the value from the type, e.g. a shared-docs projection
+   */
+  constructor(type: Y.AbstractType<any>, read: () => T) {
+    this.#read = read
+    this.#subscribe = createSubscriber((update) => {
+      const observer = (): void => update()
+      type.observeDeep(observer)
+      return () => type.unobserveDeep(observer)
+    })
+  }
+
+  /** The value now; inside an effect or `$derived`, it re-runs on every change. */
+  get current(): T {
+    this.#subscribe()
+    return this.#read()
+  }
+}
+
+/** Reactive view of a document-level event source (e.g. the whole doc's updates). */
+export class YDocVersion {
+  readonly #doc: Y.Doc
+  readonly #subscribe: () => void
+  #version = 0
+
+  constructor(doc: Y.Doc) {
+    this.#doc = doc
+    this.#subscribe = createSubscriber((update) => {
+      const onUpdate = (): void => {
+        this.#version += 1
+        update()
+      }
+      this.#doc.on('update', onUpdate)
+      return () => this.#doc.off('update', onUpdate)
+    })
+  }
+
+  /** Changes whenever the document changes; read it to depend on the whole doc. */
+  get current(): number {
+    this.#subscribe()
+    return this.#version
+  }
+}

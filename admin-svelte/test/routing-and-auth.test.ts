@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+import { AuthState } from '../src/lib/auth/auth-state.svelte.ts'
+import { PendingEdits } from '../src/lib/connection/pending-edits.ts'
+import { href, parseRoute } from '../src/lib/routing/route.ts'
+
+describe('routes', () => {
+  it('parses the hash routes of a space, defaulting to the demo scenarios', () => {
+    expect(parseRoute('')).toEqual({ space: 'demo', page: 'scenarios' })
+    expect(parseRoute('#/acme')).toEqual({ space: 'acme', page: 'scenarios' })
+    expect(parseRoute('#/acme/buttons')).toEqual({ space: 'acme', page: 'buttons' })
+    expect(parseRoute('#/acme/scenario/onboarding')).toEqual({ space: 'acme', page: 'scenario', scenarioId: 'onboarding' })
+    expect(parseRoute('#/acme/scenario/bad%2Fid').page).toBe('not-found')
+    expect(parseRoute('#/Not A Space/buttons').page).toBe('not-found')
+    expect(href('acme', 'scenario', 'x1')).toBe('#/acme/scenario/x1')
+    expect(parseRoute(href('acme', 'settings'))).toEqual({ space: 'acme', page: 'settings' })
+  })
+})
+
+describe('AuthState', () => {
+  it('restores a stored session, and forgets it on logout or expiry', () => {
+    const stored = { token: 't', expiresAt: 1, user: { id: '1', email: 'a@b.c', name: 'Ana', role: 'viewer' } }
+    sessionStorage.setItem('botsync:session', JSON.stringify(stored))
+    const auth = new AuthState({ storage: sessionStorage })
+    expect(auth.user?.name).toBe('Ana')
+    expect(auth.canEdit).toBe(false)
+    auth.expire('token-expired')
+    expect(auth.session).toBeNull()
+    expect(sessionStorage.getItem('botsync:session')).toBeNull()
+    expect(auth.notice).toMatch(/expired/)
+  })
+
+  it('ignores a malformed stored session', () => {
+    sessionStorage.setItem('botsync:session', JSON.stringify({ token: 't', user: { role: 'root' } }))
+    expect(new AuthState({ storage: sessionStorage }).session).toBeNull()
+  })
+})
+
+describe('PendingEdits', () => {
+  it('counts unsaved edits per user and document across instances (reloads)', () => {
+    localStorage.clear()
+    const first = new PendingEdits('u1', 'demo/settings', localStorage)
+    first.increment()
+    first.increment()
+    expect(new PendingEdits('u1', 'demo/settings', localStorage).count).toBe(2)
+    expect(new PendingEdits('u2', 'demo/settings', localStorage).count).toBe(0)
+    expect(PendingEdits.documentsWithPendingEdits('u1', localStorage)).toEqual(['demo/settings'])
+    first.clear()
+    expect(PendingEdits.documentsWithPendingEdits('u1', localStorage)).toEqual([])
+  })
+})

@@ -1,0 +1,132 @@
+import { getStepMessage, projectScenario, projectScenarios } from '@botsync/shared-docs'
+import { flushSync } from 'svelte'
+import { describe, expect, it } from 'vitest'
+import { ScenarioEditorState } from '../src/lib/scenarios/scenario-editor-state.svelte.ts'
+import { ScenarioListState } from '../src/lib/scenarios/scenario-list-state.svelte.ts'
+import { LocalSource } from './local-source.ts'
+
+describe('ScenarioEditorState', () => {
+  it('edits steps through the accessors and projects them in order', () => {
+    const source = LocalSource.seeded('demo')
+    const editor = new ScenarioEditorState(source, 'demo', 'onboarding')
+    expect(editor.loaded).toBe(true)
+    expect(editor.steps.map((step) => step.id)).toEqual(['welcome', 'ask_name', 'finish'])
+    expect(editor.entry?.title).toBe('Onboarding')
+
+    const added = editor.addStep('welcome')!
+    expect(editor.steps.map((step) => step.id)).toEqual(['welcome', added, 'ask_name', 'finish'])
+    editor.moveStep(added, 1)
+    expect(editor.steps.map((step) => step.id)).toEqual(['welcome', 'ask_name', added, 'finish'])
+    editor.setMessage(added, 'Where do you live?')
+    editor.setInput(added, { var: 'city', kind: 'text' })
+    editor.setNext('ask_name', added)
+    editor.setKeyboardRows(added, [['back']])
+    editor.setKeyboardKind(added, 'reply')
+    editor.setEntryStep(added)
+    const stored = projectScenario(source.document('demo/scenario/onboarding').doc)
+    expect(stored.entryStepId).toBe(added)
+    expect(stored.steps[added]).toEqual({
+      id: added,
+      message: 'Where do you live?',
+      keyboard: { kind: 'reply', rows: [['back']] },
+      input: { var: 'city', kind: 'text' },
+      next: null,
+    })
+    expect(stored.steps.ask_name.next).toBe(added)
+    expect(editor.stepLabel(added)).toBe('step 3')
+
+    editor.rename('Welcome flow')
+    editor.setTrigger('command', 'hello')
+    editor.setEnabled(false)
+    expect(projectScenarios(source.document('demo/scenarios').doc).onboarding).toMatchObject({
+      title: 'Welcome flow',
+      enabled: false,
+      trigger: { command: 'hello', deepLink: 'onboarding' },
+    })
+
+    editor.removeStep(added)
+    expect(editor.steps.map((step) => step.id)).toEqual(['welcome', 'ask_name', 'finish'])
+    editor.destroy()
+    expect(source.released.sort()).toEqual(['demo/buttons', 'demo/scenario/onboarding', 'demo/scenarios'])
+  })
+
+  it('reports validation problems of this scenario only, and updates them live', () => {
+    const source = LocalSource.seeded('demo')
+    const editor = new ScenarioEditorState(source, 'demo', 'onboarding')
+    let count = -1
+    const stop = $effect.root(() => {
+      $effect(() => {
+        count = editor.problems.count
+      })
+    })
+    flushSync()
+    expect(count).toBe(0)
+
+    editor.setMessage('welcome', 'x'.repeat(5000))
+    editor.setKeyboardRows('finish', [['support', 'nope']])
+    editor.setTrigger('command', 'Not A Command')
+    flushSync()
+    expect(count).toBe(3)
+    const doc = editor.problemDocument
+    expect(editor.problems.under(doc, ['scenario', 'steps', 'welcome', 'message']).map((p) => p.code)).toEqual(['message-too-long'])
+    expect(editor.problems.under(doc, ['scenario', 'steps', 'finish', 'keyboard', 'rows', '0']).map((p) => p.code)).toEqual(['keyboard-button-missing'])
+    expect(editor.problems.under('scenarios', ['scenarios', 'onboarding', 'trigger', 'command']).map((p) => p.code)).toEqual(['command-invalid'])
+
+    // Another scenario's broken trigger is not this page's problem.
+    const other = new ScenarioEditorState(source, 'demo', 'support')
+    expect(other.problems.count).toBe(0)
+    stop()
+  })
+
+  it('changes nothing when the document is read-only', () => {
+    const source = LocalSource.seeded('demo')
+    for (const document of source.documents.values()) document.readOnly = true
+    const editor = new ScenarioEditorState(source, 'demo', 'onboarding')
+    expect(editor.readOnly).toBe(true)
+    editor.setMessage('welcome', 'changed')
+    expect(editor.addStep()).toBeNull()
+    editor.removeStep('finish')
+    expect(getStepMessage(source.document('demo/scenario/onboarding').doc, 'welcome')!.toString()).toBe(
+      "Hi! Let's get you set up. It takes less than a minute.",
+    )
+    expect(editor.steps).toHaveLength(3)
+  })
+})
+
+describe('ScenarioListState', () => {
+  it('creates a scenario in both documents, reorders, renames, toggles and removes', async () => {
+    const source = LocalSource.seeded('demo')
+    const list = new ScenarioListState(source, 'demo')
+    expect(list.scenarios.map((entry) => entry.id)).toEqual(['onboarding', 'support'])
+
+    const id = (await list.create('  Order status '))!
+    expect(list.scenarios.map((entry) => entry.title)).toEqual(['Onboarding', 'Support', 'Order status'])
+    const content = projectScenario(source.document(`demo/scenario/${id}`).doc)
+    expect(content.stepOrder).toHaveLength(1)
+    expect(content.entryStepId).toBe(content.stepOrder[0])
+    expect(list.scenarios[2].enabled).toBe(false)
+    // The new content document is released right away; the session keeps it until saved.
+    expect(source.released).toContain(`demo/scenario/${id}`)
+
+    list.move(id, -1)
+    expect(list.scenarios.map((entry) => entry.id)).toEqual(['onboarding', id, 'support'])
+    list.move('onboarding', -1) // already first: nothing happens
+    expect(list.scenarios[0].id).toBe('onboarding')
+    list.rename(id, 'Orders')
+    list.setEnabled(id, true)
+    expect(list.scenarios[1]).toMatchObject({ title: 'Orders', enabled: true })
+
+    list.remove('support')
+    expect(list.scenarios.map((entry) => entry.id)).toEqual(['onboarding', id])
+    list.undo.undo()
+    expect(list.scenarios.map((entry) => entry.id)).toEqual(['onboarding', id, 'support'])
+  })
+
+  it('reports duplicate triggers among enabled scenarios', () => {
+    const source = LocalSource.seeded('demo')
+    const editor = new ScenarioEditorState(source, 'demo', 'support')
+    editor.setTrigger('command', 'onboarding')
+    const list = new ScenarioListState(source, 'demo')
+    expect(list.problems.under('scenarios', ['scenarios', 'support']).map((p) => p.code)).toEqual(['trigger-duplicate'])
+  })
+})
