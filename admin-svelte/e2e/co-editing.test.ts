@@ -2,7 +2,11 @@ import { mkdirSync } from 'node:fs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { E2eApp, stepMessage } from './harness.ts'
 
-const SCREENSHOT = new URL('../../docs/screenshots/scenario-editor.png', import.meta.url).pathname
+// Every run writes test-results/; UPDATE_SCREENSHOTS=1 refreshes the copy the README shows.
+const SCREENSHOT = new URL(
+  process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots/scenario-editor.png' : '../../test-results/scenario-editor.png',
+  import.meta.url,
+).pathname
 
 describe('two admins co-editing a scenario', () => {
   let app: E2eApp
