@@ -1,6 +1,7 @@
 // `npm run bench [-- suite…]`: runs the named suites (default: all) one after
 // another and prints ONE JSON object { "<suite>": <result>, … } on stdout.
 // Progress goes to stderr, so stdout stays machine-readable.
+import { runInterruptCleanups } from './lib/interrupt-cleanup.ts'
 import { suites } from './suites/index.ts'
 
 const requested = process.argv.slice(2)
@@ -10,9 +11,14 @@ if (unknown.length > 0) {
   process.exit(2)
 }
 
-// Ctrl-C or a kill from outside still runs the 'exit' handlers that stop the
-// servers the suites spawned.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
+// Ctrl-C or a kill from outside: stop the servers the suites spawned and drop
+// what they created, then exit.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`[bench] ${signal}: cleaning up\n`)
+    runInterruptCleanups(10_000).finally(() => process.exit(130))
+  })
+}
 
 const results: Record<string, unknown> = {}
 let failed = false

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
+import { onInterrupt } from './interrupt-cleanup.ts'
 
 /**
  * A PostgreSQL schema of its own for one benchmark run, on the given
@@ -13,6 +14,7 @@ export class ScratchSchema {
   readonly name: string
   readonly url: string
   private readonly baseUrl: string
+  private forgetCleanup: () => void = () => {}
 
   private constructor(baseUrl: string, name: string) {
     this.baseUrl = baseUrl
@@ -25,10 +27,12 @@ export class ScratchSchema {
   static async create(baseUrl: string): Promise<ScratchSchema> {
     const schema = new ScratchSchema(baseUrl, `bench_${randomBytes(5).toString('hex')}`)
     await schema.run(`CREATE SCHEMA ${schema.name}`)
+    schema.forgetCleanup = onInterrupt(() => schema.drop())
     return schema
   }
 
   async drop(): Promise<void> {
+    this.forgetCleanup()
     await this.run(`DROP SCHEMA IF EXISTS ${this.name} CASCADE`)
   }
 

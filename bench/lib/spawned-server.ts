@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import { onInterrupt } from './interrupt-cleanup.ts'
 
 /** Every child a benchmark started; killed when the benchmark process exits, however it exits. */
 const running = new Set<ChildProcess>()
@@ -27,9 +28,12 @@ export class SpawnedServer {
     this.label = label
     this.child = spawn(process.execPath, [entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     running.add(this.child)
+    // On an interrupt the server dies before anything it uses (its schema) is dropped.
+    const forgetCleanup = onInterrupt(() => this.kill())
     this.exited = new Promise((resolve) =>
       this.child.once('exit', (code, signal) => {
         running.delete(this.child)
+        forgetCleanup()
         resolve(code ?? signal)
       }),
     )
