@@ -1,0 +1,5 @@
+// Every benchmark suite, by name. `npm run bench -- <name>…` runs the named
+// ones; without names it runs them all, in this order.
+export const suites: Record<string, () => Promise<{ default: () => Promise<Record<string, unknown>> }>> = {
+  durability: () => import('./durability.ts'),
+}
