@@ -445,7 +445,10 @@ async function measureBotsyncWal(system: SystemUnderTest, db: PgDatabase, docume
       const policy = defaultCompactionPolicy
       const editsPerCompaction = Math.min(
         policy.maxUpdates,
-        Math.max(policy.minUpdates, Math.ceil((policy.snapshotRatio * compaction.snapshotBytes) / averageUpdateBytes)),
+        Math.max(
+          policy.minUpdates,
+          Math.ceil(Math.max(policy.minBytes, policy.snapshotRatio * compaction.snapshotBytes) / averageUpdateBytes),
+        ),
       )
       Object.assign(result, {
         bytesPerEdit: Math.round(windowBytes / edits + compactionWalBytes / editsPerCompaction),

@@ -4,17 +4,29 @@ import { toBytes, type Database } from './database.ts'
 export interface CompactionPolicy {
   /** Compact once the log holds at least this many updates … */
   minUpdates: number
-  /** … and its bytes reach this share of the snapshot's size (bounds the
-   * amortised rewrite cost per edit on large documents) … */
+  /** … and at least this many bytes (a small document is not rewritten every
+   * few hundred keystrokes) … */
+  minBytes: number
+  /** … and this share of the snapshot's size (bounds the amortised rewrite
+   * cost per edit on large documents). */
   snapshotRatio: number
-  /** … or unconditionally past this many updates (bounds load time). */
+  /** Past the threshold, wait until the document has had no append for this
+   * long: the merge runs on the event loop, so it should not land in the
+   * middle of someone's typing. */
+  idleMs: number
+  /** Compact at once, idle or not, past this many updates or this multiple of
+   * the byte threshold (bounds load time and storage under constant editing). */
   maxUpdates: number
+  maxBytesFactor: number
 }
 
 export const defaultCompactionPolicy: CompactionPolicy = {
   minUpdates: 200,
+  minBytes: 64 * 1024,
   snapshotRatio: 0.25,
+  idleMs: 1000,
   maxUpdates: 20_000,
+  maxBytesFactor: 4,
 }
 
 export interface LogStats {
@@ -23,9 +35,13 @@ export interface LogStats {
   snapshotBytes: number
 }
 
-export function shouldCompact(stats: LogStats, policy: CompactionPolicy): boolean {
-  if (stats.updates >= policy.maxUpdates) return true
-  return stats.updates >= policy.minUpdates && stats.bytes >= stats.snapshotBytes * policy.snapshotRatio
+export type CompactionDecision = 'no' | 'when-idle' | 'now'
+
+export function compactionDecision(stats: LogStats, policy: CompactionPolicy): CompactionDecision {
+  const byteThreshold = Math.max(policy.minBytes, stats.snapshotBytes * policy.snapshotRatio)
+  if (stats.updates >= policy.maxUpdates) return 'now'
+  if (stats.updates < policy.minUpdates || stats.bytes < byteThreshold) return 'no'
+  return stats.bytes >= byteThreshold * policy.maxBytesFactor ? 'now' : 'when-idle'
 }
 
 export interface CompactionResult {

@@ -3,8 +3,13 @@
  * same SQL: a real PostgreSQL server (`pg`) and the embedded PGlite used when
  * no DATABASE_URL is configured.
  */
+export interface QueryOptions {
+  /** Name for a server-side prepared statement (parsed once per connection); hot paths only. */
+  prepare?: string
+}
+
 export interface Queryable {
-  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<Row[]>
   /** Runs several `;`-separated statements without parameters (migrations). */
   exec(sql: string): Promise<void>
 }

@@ -3,8 +3,8 @@ import { toBytes, type Database } from './database.ts'
 import { GroupCommitter } from './group-commit.ts'
 import {
   compactDocument,
+  compactionDecision,
   defaultCompactionPolicy,
-  shouldCompact,
   type CompactionHooks,
   type CompactionPolicy,
   type CompactionResult,
@@ -35,6 +35,7 @@ export class DocumentStore {
   private readonly onCompactionError: (name: string, error: unknown) => void
   private readonly logStats = new Map<string, LogStats>()
   private readonly compactions = new Map<string, Promise<CompactionResult>>()
+  private readonly idleTimers = new Map<string, NodeJS.Timeout>()
 
   constructor(db: Database, options: DocumentStoreOptions = {}) {
     this.db = db
@@ -81,14 +82,33 @@ export class DocumentStore {
     if (!stats) return
     stats.updates += 1
     stats.bytes += update.byteLength
-    if (shouldCompact(stats, this.policy) && !this.compactions.has(name)) {
-      this.compact(name).catch((error) => this.onCompactionError(name, error))
-    }
+    const decision = compactionDecision(stats, this.policy)
+    if (decision === 'now') this.compactInBackground(name)
+    else if (decision === 'when-idle') this.compactWhenIdle(name)
   }
 
-  /** Forget the in-memory log counters of a document no longer held in memory. */
+  /** The document left memory: compact now if it was waiting for a quiet moment, then forget its counters. */
   release(name: string): void {
-    if (!this.compactions.has(name)) this.logStats.delete(name)
+    if (this.idleTimers.has(name)) this.compactInBackground(name)
+    else if (!this.compactions.has(name)) this.logStats.delete(name)
+  }
+
+  private compactWhenIdle(name: string): void {
+    const timer = this.idleTimers.get(name)
+    if (timer) {
+      timer.refresh()
+      return
+    }
+    const idle = setTimeout(() => this.compactInBackground(name), this.policy.idleMs)
+    idle.unref()
+    this.idleTimers.set(name, idle)
+  }
+
+  private compactInBackground(name: string): void {
+    clearTimeout(this.idleTimers.get(name))
+    this.idleTimers.delete(name)
+    if (this.compactions.has(name)) return
+    this.compact(name).catch((error) => this.onCompactionError(name, error))
   }
 
   compact(name: string, hooks?: CompactionHooks): Promise<CompactionResult> {
@@ -109,8 +129,10 @@ export class DocumentStore {
     return compaction
   }
 
-  /** Waits for pending appends and compactions (clean shutdown). */
+  /** Waits for pending appends and running compactions (clean shutdown); deferred ones are dropped, the log is intact. */
   async flush(): Promise<void> {
+    for (const timer of this.idleTimers.values()) clearTimeout(timer)
+    this.idleTimers.clear()
     await this.committer.flush()
     await Promise.allSettled([...this.compactions.values()])
   }

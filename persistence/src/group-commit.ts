@@ -29,8 +29,7 @@ export class GroupCommitter {
 
   constructor(db: Queryable, options: { maxBatch?: number } = {}) {
     this.db = db
-    // 2 parameters per row; PostgreSQL allows 65535 per statement.
-    this.maxBatch = Math.min(options.maxBatch ?? 1000, 30_000)
+    this.maxBatch = options.maxBatch ?? 1000
   }
 
   /** Resolves once the update is committed (durable), rejects if the commit failed. */
@@ -66,12 +65,12 @@ export class GroupCommitter {
   }
 
   private async insert(batch: PendingAppend[]): Promise<void> {
-    const values: string[] = []
-    const params: unknown[] = []
-    for (const { name, update } of batch) {
-      values.push(`($${params.length + 1}, $${params.length + 2})`)
-      params.push(name, update)
-    }
-    await this.db.query(`INSERT INTO document_updates (name, update) VALUES ${values.join(', ')}`, params)
+    // One statement text for every batch size, so PostgreSQL parses and plans
+    // it once per connection (a prepared statement) instead of once a commit.
+    await this.db.query(
+      'INSERT INTO document_updates (name, update) SELECT * FROM unnest($1::text[], $2::bytea[])',
+      [batch.map((item) => item.name), batch.map((item) => item.update)],
+      { prepare: 'botsync_append_updates' },
+    )
   }
 }

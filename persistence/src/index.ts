@@ -1,4 +1,4 @@
-export type { Database, Queryable } from './database.ts'
+export type { Database, Queryable, QueryOptions } from './database.ts'
 export { toBytes } from './database.ts'
 export { PgDatabase } from './pg-database.ts'
 export { PgliteDatabase } from './pglite-database.ts'
@@ -7,9 +7,10 @@ export { migrate, migrations, type Migration } from './migrations.ts'
 export { GroupCommitter, type GroupCommitStats } from './group-commit.ts'
 export {
   compactDocument,
+  compactionDecision,
   defaultCompactionPolicy,
   mergeIntoState,
-  shouldCompact,
+  type CompactionDecision,
   type CompactionHooks,
   type CompactionPolicy,
   type CompactionResult,

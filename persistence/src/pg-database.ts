@@ -1,5 +1,5 @@
 import pg from 'pg'
-import type { Database, Queryable } from './database.ts'
+import type { Database, Queryable, QueryOptions } from './database.ts'
 
 // 64-bit integers (bigserial ids, counts) arrive as JS numbers; document logs
 // never approach 2^53 rows.
@@ -16,8 +16,11 @@ export class PgDatabase implements Database {
     this.pool.on('error', () => {})
   }
 
-  async query<Row>(sql: string, params: unknown[] = []): Promise<Row[]> {
-    const result = await this.pool.query(sql, params.map(toPgParam))
+  async query<Row>(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<Row[]> {
+    const values = params.map(toPgParam)
+    const result = options.prepare
+      ? await this.pool.query({ name: options.prepare, text: sql, values })
+      : await this.pool.query(sql, values)
     return result.rows as Row[]
   }
 
@@ -63,10 +66,12 @@ export class PgDatabase implements Database {
   }
 }
 
-// pg serialises Buffer as bytea but a bare Uint8Array as an array literal.
+// pg serialises Buffer as bytea but a bare Uint8Array as an array literal
+// (also inside arrays, e.g. for unnest($1::bytea[])).
 function toPgParam(value: unknown): unknown {
   if (value instanceof Uint8Array && !Buffer.isBuffer(value)) {
     return Buffer.from(value.buffer, value.byteOffset, value.byteLength)
   }
+  if (Array.isArray(value)) return value.map(toPgParam)
   return value
 }

@@ -1,7 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { DocumentStore, migrate, type Database } from '../src/index.ts'
+import { compactionDecision, defaultCompactionPolicy, DocumentStore, migrate, type Database } from '../src/index.ts'
 import { docFrom, edit, engines, uniqueName } from './helpers.ts'
+
+describe('compaction policy', () => {
+  const policy = defaultCompactionPolicy
+  it('leaves small logs alone', () => {
+    expect(compactionDecision({ updates: 199, bytes: 1e6, snapshotBytes: 0 }, policy)).toBe('no')
+    expect(compactionDecision({ updates: 5000, bytes: 64 * 1024 - 1, snapshotBytes: 0 }, policy)).toBe('no')
+  })
+  it('waits for a quiet moment past the threshold, and not past the hard limits', () => {
+    expect(compactionDecision({ updates: 300, bytes: 64 * 1024, snapshotBytes: 1000 }, policy)).toBe('when-idle')
+    expect(compactionDecision({ updates: 300, bytes: 4 * 64 * 1024, snapshotBytes: 1000 }, policy)).toBe('now')
+    expect(compactionDecision({ updates: 20_000, bytes: 10, snapshotBytes: 0 }, policy)).toBe('now')
+  })
+  it('scales the threshold with the snapshot on large documents', () => {
+    const mb = 1024 * 1024
+    expect(compactionDecision({ updates: 5000, bytes: 200 * 1024, snapshotBytes: mb }, policy)).toBe('no')
+    expect(compactionDecision({ updates: 9000, bytes: 256 * 1024, snapshotBytes: mb }, policy)).toBe('when-idle')
+  })
+})
 
 describe.each(engines)('DocumentStore on %s', (engine, open) => {
   let db: Database
@@ -143,6 +161,21 @@ describe.each(engines)('DocumentStore on %s', (engine, open) => {
     await Promise.all([...appends, ...compactions])
     await store.compact(name)
     expect(docFrom((await store.load(name)).state).getArray('a').toJSON()).toEqual(doc.getArray('a').toJSON())
+  })
+
+  it('compacts by itself once the threshold is passed and the document is quiet', async () => {
+    const eager = new DocumentStore(db, { compaction: { minUpdates: 5, minBytes: 1, idleMs: 50, maxBytesFactor: 1e9 } })
+    const name = uniqueName('idle')
+    const doc = new Y.Doc()
+    await eager.load(name)
+    for (let i = 0; i < 10; i++) await eager.append(name, edit(doc, (d) => d.getArray('a').push([i])))
+    // Still editing: nothing compacted yet.
+    expect((await db.query('SELECT 1 FROM documents WHERE name = $1', [name])).length).toBe(0)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await eager.flush()
+    const loaded = await eager.load(name)
+    expect(loaded.stats.updates).toBe(0)
+    expect(docFrom(loaded.state).getArray('a').toJSON()).toEqual(doc.getArray('a').toJSON())
   })
 
   it('refuses nothing silently: a failed commit rejects the append', async () => {
