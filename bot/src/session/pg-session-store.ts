@@ -1,0 +1,75 @@
+/** The one SQL call the store needs; the server's Database and a wrapped pg.Pool both provide it. */
+export interface SqlClient {
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>
+}
+
+const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS bot_sessions (
+  space text NOT NULL,
+  key text NOT NULL,
+  value jsonb NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (space, key)
+)`
+
+/**
+ * telegraf's SessionStore over PostgreSQL, so every user's place in a
+ * scenario survives a bot restart. Hand-written rather than
+ * @telegraf/session: its 1.x line is outdated and 2.x is a beta that pulls in
+ * kysely, while this needs three statements. It runs on the server's
+ * Database (pg or embedded PGlite) or any `{query(sql, params)}` client.
+ * Rows are per space, so several bots can share one database.
+ */
+export class PgSessionStore<T> {
+  private readonly db: SqlClient
+  private readonly space: string
+  private ready: Promise<void> | undefined
+
+  constructor(db: SqlClient, space: string) {
+    this.db = db
+    this.space = space
+  }
+
+  /** Creates the table if needed; called by the first get/set, or up front to fail fast. */
+  init(): Promise<void> {
+    this.ready ??= this.createTable().catch((error: unknown) => {
+      this.ready = undefined
+      throw error
+    })
+    return this.ready
+  }
+
+  async get(key: string): Promise<T | undefined> {
+    await this.init()
+    const rows = await this.db.query<{ value: unknown }>('SELECT value FROM bot_sessions WHERE space = $1 AND key = $2', [this.space, key])
+    if (rows.length === 0) return undefined
+    const value = rows[0].value
+    // pg parses jsonb; a driver that hands back text is tolerated.
+    return (typeof value === 'string' ? JSON.parse(value) : value) as T
+  }
+
+  async set(key: string, value: T): Promise<void> {
+    await this.init()
+    await this.db.query(
+      `INSERT INTO bot_sessions (space, key, value, updated_at) VALUES ($1, $2, $3::jsonb, now())
+       ON CONFLICT (space, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+      [this.space, key, JSON.stringify(value)],
+    )
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.init()
+    await this.db.query('DELETE FROM bot_sessions WHERE space = $1 AND key = $2', [this.space, key])
+  }
+
+  private async createTable(): Promise<void> {
+    try {
+      await this.db.query(CREATE_TABLE)
+    } catch (error) {
+      // Two processes running CREATE TABLE IF NOT EXISTS at the same moment:
+      // the loser gets a unique violation on the catalog (23505) or
+      // duplicate_table (42P07). The table exists either way.
+      const code = (error as { code?: unknown }).code
+      if (code !== '23505' && code !== '42P07') throw error
+    }
+  }
+}
