@@ -1,4 +1,14 @@
-import { getButton, getSettingsText, setButtonText, setFlag, setSettingsText, removeStep, removeButton, type ActivityEvent } from '@botsync/shared-docs'
+import {
+  getButton,
+  getSettingsText,
+  projectActivity,
+  projectSpace,
+  removeButton,
+  removeStep,
+  setButtonText,
+  setFlag,
+  setSettingsText,
+} from '@botsync/shared-docs'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { SimUser } from '../src/testing/types.ts'
 import { Scene, buttonsOf, waitFor } from './helpers.ts'
@@ -98,8 +108,8 @@ describe('live content', () => {
 
     const onboarding = await scene.admin('scenario/onboarding')
     removeStep(onboarding.doc, 'ask_name')
-    await waitFor(() => !scene.bot!.replica.document(`${scene.space}/scenario/onboarding`)!.getMap('scenario').get('steps') ||
-      !(scene.bot!.replica.document(`${scene.space}/scenario/onboarding`)!.getMap('scenario').get('steps') as any).has('ask_name'), 'the deletion to reach the bot')
+    const replicated = () => projectSpace(scene.bot!.replica.docs())
+    await waitFor(() => !('ask_name' in replicated().scenarioDocs.onboarding.steps), 'the deletion to reach the bot')
     const fallback = await scene.reply(alice, () => api.sendText(alice, 'Alice'))
     expect(fallback.message!.text).toBe("Sorry, I didn't get that. Send /start to see the menu.")
     expect(buttonsOf(fallback)).toEqual(MAIN_MENU)
@@ -108,7 +118,7 @@ describe('live content', () => {
     const menu = await scene.reply(bob, () => api.sendCommand(bob, 'start'))
     const buttons = await scene.admin('buttons')
     removeButton(buttons.doc, 'support')
-    await waitFor(() => !scene.bot!.replica.buttons.getMap('buttons').has('support'), 'the button deletion to reach the bot')
+    await waitFor(() => !('support' in replicated().buttons), 'the button deletion to reach the bot')
     const answered = api.mark()
     const stale = await scene.reply(bob, () => api.clickButton(bob, menu, 'b:support'))
     expect(stale.method).toBe('editMessageText')
@@ -120,8 +130,7 @@ describe('live content', () => {
 
     const settings = await scene.admin('settings')
     setFlag(settings.doc, 'botEnabled', false)
-    await waitFor(() => scene.bot!.replica.settings.getMap('settings').get('flags') !== undefined &&
-      (scene.bot!.replica.settings.getMap('settings').get('flags') as any).get('botEnabled') === false, 'the flag to reach the bot')
+    await waitFor(() => replicated().settings.flags.botEnabled === false, 'the flag to reach the bot')
     const maintenance = await scene.reply(alice, () => api.sendCommand(alice, 'start'))
     expect(maintenance.message!.text).toBe('The bot is under maintenance right now. Please try again later.')
     expect(maintenance.message!.reply_markup).toBeUndefined()
@@ -177,15 +186,14 @@ describe('activity', () => {
     await scene.reply(alice, () => api.clickButton(alice, intro, 'b:ob_continue'))
     await scene.reply(alice, () => api.sendText(alice, 'y'.repeat(2000)))
 
-    const root = activity.doc.getMap('activity')
-    const counter = (key: string) => (root.get('counters') as any)?.get(key) ?? 0
+    const counter = (key: string) => projectActivity(activity.doc).counters[key] ?? 0
     await waitFor(() => counter('button:ob_continue:pressed') === 1 && counter('input:rejected') === 1, 'the activity to reach the admin')
     expect(counter('users:started')).toBe(1)
     expect(counter('button:start:pressed')).toBe(1)
     expect(counter('scenario:onboarding:entered')).toBe(1)
     expect(counter('step:onboarding/welcome:reached')).toBe(1)
     expect(counter('step:onboarding/ask_name:reached')).toBe(1)
-    const events = ((root.get('events') as any).toArray() as ActivityEvent[]).map(({ at: _at, ...rest }) => rest)
+    const events = projectActivity(activity.doc).events.map(({ at: _at, ...rest }) => rest)
     expect(events).toEqual([
       { type: 'user_started' },
       { type: 'button_pressed', buttonId: 'start' },

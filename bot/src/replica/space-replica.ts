@@ -30,6 +30,7 @@ interface Replicated {
   provider: HocuspocusProvider
   /** A local change was made to this copy; it is being replaced. */
   tainted: boolean
+  retireTimer?: NodeJS.Timeout
 }
 
 /**
@@ -56,6 +57,8 @@ export class SpaceReplica {
   private readonly listeners = new Set<() => void>()
   /** Last state written to (or read from) the file per document; a tainted copy restarts from here. */
   private readonly saved = new Map<string, Uint8Array>()
+  /** Replaced copies whose provider still waits for the server's refusal. */
+  private readonly retired = new Set<Replicated>()
   private changeCount = 0
   private wasConnected = false
   private saveTimer: NodeJS.Timeout | undefined
@@ -182,6 +185,7 @@ export class SpaceReplica {
     if (this.stopped) return
     this.stopped = true
     await this.flush()
+    for (const entry of [...this.retired]) this.retire(entry)
     for (const { provider, doc } of this.documents.values()) {
       provider.destroy()
       doc.destroy()
@@ -219,12 +223,17 @@ export class SpaceReplica {
       token: this.options.token,
       // No presence: the bot is not a collaborator admins should see.
       awareness: null,
+      // Each provider gets its own routing key on the shared socket. Without
+      // it, a document closed and reopened at once (a scenario removed and
+      // restored, a copy rebuilt) reuses the key while the server is still
+      // closing the old one, and the server drops the new subscription.
+      sessionAwareness: true,
       // Without awareness nothing crosses an idle socket, and both ends drop
       // a silent connection after 30 s; one periodic sync round-trip keeps it.
       forceSyncInterval: name === docName.settings(this.space) ? (this.options.heartbeatMs ?? 10_000) : false,
       onSynced: () => this.notify(),
       onAuthenticationFailed: ({ reason }) => this.log.error({ event: 'replica-refused', document: name, reason }, 'the server refused the bot token'),
-      onStateless: ({ payload }) => this.onStateless(name, payload),
+      onStateless: ({ payload }) => this.onStateless(name, entry, payload),
     })
     this.documents.set(name, entry)
     entry.provider.attach()
@@ -275,8 +284,10 @@ export class SpaceReplica {
     setImmediate(() => {
       if (this.stopped || this.documents.get(name) !== entry) return
       this.documents.delete(name)
-      entry.provider.destroy()
-      entry.doc.destroy()
+      // The old provider stays a moment to hear the server's refusal (logged
+      // by onStateless), then goes; the runner already reads the new copy.
+      this.retired.add(entry)
+      entry.retireTimer = setTimeout(() => this.retire(entry), 5000)
       this.open(name, this.saved.get(name))
       if (name === docName.scenarios(this.space)) this.syncScenarioDocuments()
       this.changed()
@@ -292,14 +303,22 @@ export class SpaceReplica {
     else this.log.warn({ event: 'replica-disconnected', url: this.options.url }, 'answering from the last known content until the server is back')
   }
 
-  private onStateless(name: string, payload: string): void {
+  private onStateless(name: string, entry: Replicated, payload: string): void {
     let message: { type?: unknown; reason?: unknown } | undefined
     try {
       message = JSON.parse(payload) as typeof message
     } catch {}
     if (message?.type === 'botsync:refused') {
       this.log.warn({ event: 'replica-write-refused', document: name, reason: message.reason }, 'the server refused a change from the replica')
+      if (this.retired.has(entry)) this.retire(entry)
     }
+  }
+
+  private retire(entry: Replicated): void {
+    if (!this.retired.delete(entry)) return
+    clearTimeout(entry.retireTimer)
+    entry.provider.destroy()
+    entry.doc.destroy()
   }
 
   private changed(): void {

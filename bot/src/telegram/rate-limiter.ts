@@ -16,14 +16,18 @@ export const TELEGRAM_RATE_LIMITS: RateLimits = {
 }
 
 /**
- * Schedules outgoing messages under a per-chat and a global rate, using the
- * generic cell rate algorithm: each bucket is just the time its next send is
- * due, so reserving a slot is arithmetic and callers wait in arrival order.
+ * Schedules outgoing messages under a per-chat and a global rate, with the
+ * generic cell rate algorithm: a bucket is just the time its next send is
+ * due, so taking a slot is arithmetic and callers are served in order.
+ *
+ * A send first waits for its chat's slot and only then takes a global one.
+ * Reserving both at once would book global capacity for a chat's slot
+ * seconds ahead and make every other chat queue behind it.
  */
 export class RateLimiter {
   private readonly limits: RateLimits
   private readonly chats = new Map<string, number>()
-  private global = 0
+  private global = Number.NEGATIVE_INFINITY
   private readonly now: () => number
 
   constructor(limits: RateLimits = TELEGRAM_RATE_LIMITS, now: () => number = () => performance.now()) {
@@ -31,20 +35,21 @@ export class RateLimiter {
     this.now = now
   }
 
-  /** Reserves the next slot for `chat` and returns how many ms to wait for it. */
-  reserve(chat: string): number {
+  /** Takes the next slot of `chat`; returns the ms until it. */
+  reserveChat(chat: string): number {
     const now = this.now()
-    const chatInterval = 1000 / this.limits.perChat.perSecond
-    const globalInterval = 1000 / this.limits.global.perSecond
-    const chatDue = this.chats.get(chat) ?? now
-    // A bucket allows `burst` sends ahead of its steady schedule.
-    const chatEarliest = chatDue - (this.limits.perChat.burst - 1) * chatInterval
-    const globalEarliest = this.global - (this.limits.global.burst - 1) * globalInterval
-    const at = Math.max(now, chatEarliest, globalEarliest)
-    this.chats.set(chat, Math.max(chatDue, at) + chatInterval)
-    this.global = Math.max(this.global, at) + globalInterval
+    const { due, wait } = take(this.chats.get(chat) ?? now, now, this.limits.perChat)
+    this.chats.set(chat, due)
     if (this.chats.size > 10_000) this.forgetIdle(now)
-    return at - now
+    return wait
+  }
+
+  /** Takes the next global slot; returns the ms until it. */
+  reserveGlobal(): number {
+    const now = this.now()
+    const { due, wait } = take(Math.max(this.global, now), now, this.limits.global)
+    this.global = due
+    return wait
   }
 
   /** After a 429 for `chat`: nothing more goes to it for `ms`. */
@@ -55,13 +60,25 @@ export class RateLimiter {
     this.chats.set(chat, Math.max(this.chats.get(chat) ?? 0, due))
   }
 
-  /** Waits for the slot `reserve` gives. */
+  /** Waits for a slot of `chat`, then for a global one. */
   async acquire(chat: string): Promise<void> {
-    const wait = this.reserve(chat)
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+    await sleep(this.reserveChat(chat))
+    await sleep(this.reserveGlobal())
   }
 
   private forgetIdle(now: number): void {
     for (const [chat, due] of this.chats) if (due < now) this.chats.delete(chat)
   }
+}
+
+/** One GCRA step: `due` is when the bucket's next send is due at its steady rate. */
+function take(due: number, now: number, rate: Rate): { due: number; wait: number } {
+  const interval = 1000 / rate.perSecond
+  // A bucket allows `burst` sends ahead of its steady schedule.
+  const at = Math.max(now, due - (rate.burst - 1) * interval)
+  return { due: Math.max(due, at) + interval, wait: at - now }
+}
+
+function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve()
 }
