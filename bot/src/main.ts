@@ -5,7 +5,13 @@ import { loadBotConfig } from './config.ts'
 import { createLogger } from './logger.ts'
 import { startBot } from './start-bot.ts'
 
-const config = loadBotConfig()
+let config: ReturnType<typeof loadBotConfig>
+try {
+  config = loadBotConfig()
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`)
+  process.exit(1)
+}
 const log = createLogger(config.logLevel)
 const bot = await startBot(config, { log }).catch((error: unknown) => {
   log.fatal({ event: 'bot-start-failed', err: error }, 'the bot could not start')

@@ -67,9 +67,22 @@ describe('PgSessionStore', () => {
     await b.set('1:1', { step: 'other space' })
     expect(await a.get('1:1')).toEqual({ step: 'two' })
     expect(await b.get('1:1')).toEqual({ step: 'other space' })
+    // What a restarted bot reads: the database, not this store's memory.
+    expect(await new PgSessionStore(db, spaceA).get('1:1')).toEqual({ step: 'two' })
+    const stored = await db.query<{ value: unknown }>('SELECT value FROM bot_sessions WHERE space = $1 AND key = $2', [spaceA, '1:1'])
+    expect(stored).toEqual([{ value: { step: 'two' } }])
     await a.delete('1:1')
     expect(await a.get('1:1')).toBeUndefined()
+    expect(await new PgSessionStore(db, spaceA).get('1:1')).toBeUndefined()
     expect(await b.get('1:1')).toEqual({ step: 'other space' })
+  })
+
+  it('hands out copies, so changing a read session does not change the stored one', async () => {
+    const store = new PgSessionStore<{ step: string }>(db, `s${randomUUID().slice(0, 8)}`)
+    await store.set('k', { step: 'saved' })
+    const read = (await store.get('k'))!
+    read.step = 'changed without set'
+    expect(await store.get('k')).toEqual({ step: 'saved' })
   })
 
   it('bots creating the table at the same moment all start', async () => {

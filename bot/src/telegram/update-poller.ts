@@ -18,11 +18,12 @@ export interface UpdatePollerOptions {
  * handles a batch with Promise.all and fetches the next batch only when all
  * of it is done, so a single chat waiting for its rate-limit slot would hold
  * up every other chat. Here each chat's updates run one after another (their
- * session and replies stay in order) while chats run side by side.
+ * session and replies stay in order) while chats run side by side, and the
+ * next long poll starts as soon as a batch is dispatched.
  *
- * The offset given to Telegram never passes an update that is still being
- * handled, so a crash re-delivers it instead of losing it; updates that come
- * back while still in progress are skipped.
+ * An update is confirmed to Telegram by the next poll, while it may still be
+ * running; stop() lets running updates finish before the process exits, so
+ * only a crash can cut one short.
  */
 export class UpdatePoller {
   private readonly options: UpdatePollerOptions
@@ -30,8 +31,6 @@ export class UpdatePoller {
   private readonly abort = new AbortController()
   private readonly inFlight = new Map<number, Promise<void>>()
   private readonly chains = new Map<string, Promise<void>>()
-  /** Update ids at or above the offset that were already dispatched. */
-  private readonly seen = new Set<number>()
   private highest: number | undefined
   private waiters: (() => void)[] = []
   private running: Promise<void> | undefined
@@ -71,7 +70,7 @@ export class UpdatePoller {
       try {
         updates = (await this.options.telegram.callApi(
           'getUpdates',
-          { offset: this.offset(), timeout, allowed_updates: [] },
+          { offset: this.highest === undefined ? undefined : this.highest + 1, timeout, allowed_updates: [] },
           { signal: this.abort.signal as never },
         )) as Update[]
         failures = 0
@@ -88,27 +87,13 @@ export class UpdatePoller {
         await this.sleep(wait)
         continue
       }
-      let fresh = 0
       for (const update of updates) {
-        if (this.seen.has(update.update_id)) continue
-        this.seen.add(update.update_id)
-        this.highest = Math.max(this.highest ?? update.update_id, update.update_id)
-        fresh += 1
+        if (this.highest !== undefined && update.update_id <= this.highest) continue
+        this.highest = update.update_id
         this.dispatch(update)
       }
-      // Only re-delivered updates that are still running: polling again now
-      // would return them at once, so wait for one to finish.
-      if (fresh === 0 && this.inFlight.size > 0) await this.nextCompletion()
       while (this.inFlight.size >= maxInFlight && !this.stopping) await this.nextCompletion()
     }
-  }
-
-  /** The oldest update still being handled, or one past the newest seen. */
-  private offset(): number | undefined {
-    let offset = this.highest === undefined ? undefined : this.highest + 1
-    for (const id of this.inFlight.keys()) if (offset === undefined || id < offset) offset = id
-    if (offset !== undefined) for (const id of this.seen) if (id < offset) this.seen.delete(id)
-    return offset
   }
 
   private dispatch(update: Update): void {
