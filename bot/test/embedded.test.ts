@@ -2,7 +2,6 @@ import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DocumentStore, openDatabase } from '@botsync/persistence'
 import { demoSeed } from '@botsync/shared-docs'
 import { afterEach, expect, it } from 'vitest'
 import { spawnServer, type ServerProcess } from '../../server/test/helpers.ts'
@@ -16,24 +15,26 @@ afterEach(async () => {
   await api?.stop()
 })
 
-it('npm start runs the bot in the server process when TELEGRAM_BOT_TOKEN is set, and stops it on SIGTERM', async () => {
-  const space = uniqueSpace()
-  const db = await openDatabase({ databaseUrl: DATABASE_URL })
-  const store = new DocumentStore(db)
-  for (const [name, update] of demoSeed(space)) await store.append(name, update)
-  await db.close()
-
+it('npm start (embedded PostgreSQL) runs the bot in the server process when TELEGRAM_BOT_TOKEN is set; sessions survive a restart', async () => {
   api = new FakeBotApi({ token: TELEGRAM_TOKEN })
   await api.start()
+  // What `npm start` does on a fresh machine: no DATABASE_URL (PGlite in DATA_DIR), the demo space seeded.
   const dataDir = mkdtempSync(join(tmpdir(), 'botsync-embedded-'))
-  server = await spawnServer({ BOT_SPACE: space, DATA_DIR: dataDir, TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, TELEGRAM_API_ROOT: api.apiRoot })
+  const env = { DATABASE_URL: '', SEED_DEMO: 'true', BOT_SPACE: 'demo', DATA_DIR: dataDir, TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, TELEGRAM_API_ROOT: api.apiRoot }
   const user = { id: 4001, first_name: 'Dana' }
+  const ask = async (act: () => void) => {
+    const since = api!.mark()
+    act()
+    return api!.nextMessageTo(user.id, { since, timeoutMs: 10_000 })
+  }
+
+  server = await spawnServer(env)
   // The bot logs once it polls; an update sent earlier would wait in the fake's queue anyway.
-  await waitFor(() => server!.output.some((line) => line.includes('"bot-started"')), 'the embedded bot to start', 20_000)
-  const since = api.mark()
-  api.sendCommand(user, 'start')
-  const answer = await api.nextMessageTo(user.id, { since, timeoutMs: 10_000 })
-  expect(answer.message!.text).toBe('Welcome to the botsync demo bot! Pick an option below.')
+  await waitFor(() => server!.output.some((line) => line.includes('"bot-started"')), 'the embedded bot to start', 30_000)
+  const welcome = await ask(() => api!.sendCommand(user, 'start'))
+  expect(welcome.message!.text).toBe('Welcome to the botsync demo bot! Pick an option below.')
+  const intro = await ask(() => api!.clickButton(user, welcome, 'b:start'))
+  expect(intro.message!.text).toBe("Hi! Let's get you set up. It takes less than a minute.")
 
   server.child.kill('SIGTERM')
   expect(await server.exited).toBe(0)
@@ -44,10 +45,17 @@ it('npm start runs the bot in the server process when TELEGRAM_BOT_TOKEN is set,
       return []
     }
   })
-  expect(logged.some((entry) => entry.event === 'bot-started' && entry.component === 'bot' && entry.space === space)).toBe(true)
+  expect(logged.some((entry) => entry.event === 'bot-started' && entry.component === 'bot' && entry.space === 'demo')).toBe(true)
   expect(logged.some((entry) => entry.event === 'bot-stopped')).toBe(true)
-  // The replica was saved where the next start will read it.
+  // The replica was saved where the next start reads it.
   expect(existsSync(join(dataDir, 'bot-replica.json'))).toBe(true)
+
+  // Started again on the same data: the user is still on the onboarding's first step.
+  server = await spawnServer(env)
+  await waitFor(() => server!.output.some((line) => line.includes('"bot-started"')), 'the embedded bot to start again', 30_000)
+  const after = await ask(() => api!.sendText(user, 'hello?'))
+  expect(after.message!.text).toBe("Sorry, I didn't get that. Send /start to see the menu.")
+  expect(after.message!.reply_markup?.inline_keyboard.flat().map((b) => b.callback_data)).toEqual(['b:ob_continue', 'b:ob_later'])
 })
 
 it('the stand-alone bot (npm start -w bot) runs against a server and stops on SIGTERM; missing settings are a clear error', async () => {

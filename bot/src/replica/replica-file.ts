@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 
 /** What the file holds: every replicated document as one Yjs update. */
@@ -13,8 +13,8 @@ const FORMAT = 1
 
 /**
  * The replica's local copy on disk, read at start so the bot can answer
- * while the server is unreachable. Written atomically (temporary file +
- * rename), so a crash mid-write leaves the previous copy intact.
+ * while the server is unreachable. Written to a temporary file and renamed
+ * over the old one, so a crash mid-write leaves the previous copy intact.
  */
 export class ReplicaFile {
   readonly path: string
@@ -55,14 +55,11 @@ export class ReplicaFile {
     await mkdir(dirname(this.path), { recursive: true })
     const temporary = `${this.path}.${process.pid}.tmp`
     try {
-      const file = await open(temporary, 'w')
-      try {
-        await file.writeFile(JSON.stringify(snapshot))
-        // Without the sync a power cut after the rename can leave an empty file.
-        await file.sync()
-      } finally {
-        await file.close()
-      }
+      // No fsync: the file is a copy of what the server holds. A file a power
+      // cut damaged is reported by load() and the content comes from the
+      // server, while syncing every save would compete with the database's
+      // own commits for the disk.
+      await writeFile(temporary, JSON.stringify(snapshot))
       await rename(temporary, this.path)
     } catch (error) {
       await rm(temporary, { force: true }).catch(() => {})

@@ -16,7 +16,7 @@ export interface SpaceReplicaOptions {
   log: Logger
   /** Where the replica is saved; without it nothing is saved or loaded. */
   file?: string
-  /** Longest time a change waits before it is written to the file. Default 500 ms. */
+  /** Longest time a change waits before it is written to the file. Default 1 s. */
   saveDelayMs?: number
   /** Reconnect backoff bounds. Defaults 250 ms … 5 s. */
   minReconnectDelayMs?: number
@@ -347,7 +347,7 @@ export class SpaceReplica {
     this.saveTimer ??= setTimeout(() => {
       this.saveTimer = undefined
       void this.save()
-    }, this.options.saveDelayMs ?? 500)
+    }, this.options.saveDelayMs ?? 1000)
   }
 
   private save(): Promise<void> {
