@@ -5,8 +5,11 @@ import {
   projectSpace,
   removeButton,
   removeStep,
+  setButton,
   setButtonText,
   setFlag,
+  setKeyboard,
+  setMainMenu,
   setSettingsText,
 } from '@botsync/shared-docs'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -84,6 +87,68 @@ describe('the bot answers from the demo content', () => {
     expect(unknown.message!.text).toBe("Sorry, I didn't get that. Send /start to see the menu.")
   })
 })
+
+describe('keyboards and button actions', () => {
+  it('a reply keyboard step: labels come back as text and act like the buttons', async () => {
+    scene = await Scene.start()
+    const { api } = scene
+    const support = await scene.admin('scenario/support')
+    setKeyboard(support.doc, 'topic', { kind: 'reply' })
+    await waitFor(() => projectSpace(scene.bot!.replica.docs()).scenarioDocs.support?.steps.topic.keyboard.kind === 'reply', 'the edit to reach the bot')
+
+    const topic = await scene.reply(alice, () => api.sendCommand(alice, 'support'))
+    expect(topic.method).toBe('sendMessage')
+    expect(topic.params.reply_markup).toEqual({
+      keyboard: [[{ text: 'Billing' }, { text: 'Technical issue' }], [{ text: 'Back' }]],
+      resize_keyboard: true,
+      one_time_keyboard: true,
+    })
+    const contact = await scene.reply(alice, () => api.sendText(alice, 'Technical issue'))
+    expect(contact.message!.text).toBe('Write to support@example.com and we will answer within one business day.')
+    expect(projectActivity(await waitForActivity(scene, 'button:sup_tech:pressed')).counters['button:sup_tech:pressed']).toBe(1)
+  })
+
+  it('end returns to the main menu; web_app and callback buttons render and answer', async () => {
+    scene = await Scene.start()
+    const { api } = scene
+    const intro = await scene.reply(alice, () => api.sendCommand(alice, 'start', 'onboarding'))
+    const ended = await scene.reply(alice, () => api.clickButton(alice, intro, 'b:ob_later'))
+    expect(ended.method).toBe('editMessageText')
+    expect(ended.message!.text).toBe(WELCOME)
+    expect(buttonsOf(ended)).toEqual(MAIN_MENU)
+
+    const buttons = await scene.admin('buttons')
+    const settings = await scene.admin('settings')
+    setButton(buttons.doc, 'app', { text: 'Open the app', action: { type: 'web_app', url: 'https://example.com/app' } })
+    setButton(buttons.doc, 'ping', { text: 'Ping', action: { type: 'callback', data: 'ping' } })
+    setMainMenu(settings.doc, [['start'], ['app', 'ping']])
+    await waitFor(() => projectSpace(scene.bot!.replica.docs()).settings.mainMenu.length === 2 && 'ping' in projectSpace(scene.bot!.replica.docs()).buttons, 'the edits to reach the bot')
+    const menu = await scene.reply(alice, () => api.sendCommand(alice, 'start'))
+    expect(menu.message!.reply_markup!.inline_keyboard).toEqual([
+      [{ text: 'Get started', callback_data: 'b:start' }],
+      [
+        { text: 'Open the app', web_app: { url: 'https://example.com/app' } },
+        { text: 'Ping', callback_data: 'b:ping' },
+      ],
+    ])
+    // A callback button is answered and counted; the conversation stays where it is.
+    const since = api.mark()
+    api.clickButton(alice, menu, 'b:ping')
+    const answered = await api.waitForCall((c) => c.method === 'answerCallbackQuery', { since })
+    expect(answered.status).toBe(200)
+    await waitForActivity(scene, 'button:ping:pressed')
+    const next = await scene.reply(alice, () => api.clickButton(alice, menu, 'b:start'))
+    expect(next.message!.text).toBe("Hi! Let's get you set up. It takes less than a minute.")
+    expect(api.calls.slice(since).filter((c) => c.method === 'sendMessage' || c.method === 'editMessageText')).toEqual([next])
+  })
+})
+
+/** The activity document as an admin sees it, once `counter` is there. */
+async function waitForActivity(scene: Scene, counter: string) {
+  const client = await scene.admin('activity', 'viewer')
+  await waitFor(() => (projectActivity(client.doc).counters[counter] ?? 0) > 0, `activity ${counter}`)
+  return client.doc
+}
 
 describe('live content', () => {
   it("an editor's new welcome text is in the user's next /start, without a restart", async () => {
