@@ -98,10 +98,11 @@ export class PgSessionStore<T> {
       await this.db.query(CREATE_TABLE)
     } catch (error) {
       // Two processes running CREATE TABLE IF NOT EXISTS at the same moment:
-      // the loser gets a unique violation on the catalog (23505) or
-      // duplicate_table (42P07). The table exists either way.
+      // the loser gets a unique violation on the catalog (23505),
+      // duplicate_table (42P07) or, for the table's row type,
+      // duplicate_object (42710). The table exists either way.
       const code = (error as { code?: unknown }).code
-      if (code !== '23505' && code !== '42P07') throw error
+      if (code !== '23505' && code !== '42P07' && code !== '42710') throw error
     }
   }
 }
