@@ -2,4 +2,5 @@
 // ones; without names it runs them all, in this order.
 export const suites: Record<string, () => Promise<{ default: () => Promise<Record<string, unknown>> }>> = {
   durability: () => import('./durability.ts'),
+  bot: () => import('./bot.ts'),
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Server } from '@hocuspocus/server'
 import { DocumentStore, openDatabase, type Database } from '@botsync/persistence'
+import { applyActivityEvents, docName } from '@botsync/shared-docs'
 import { Authenticator } from './auth/authenticator.ts'
 import { TokenIssuer } from './auth/token-issuer.ts'
 import { UserRepository } from './auth/user-repository.ts'
@@ -62,6 +63,9 @@ export class BotsyncServer {
           log,
           instanceId: config.instanceId,
           adminDir: config.adminDir,
+          recordActivity: async (space, events) => {
+            await this.writer.change(docName.activity(space), (doc) => applyActivityEvents(doc, events))
+          },
         }),
       ],
     })

@@ -1,5 +1,7 @@
 import { BotsyncServer } from './botsync-server.ts'
 import { loadConfig } from './config.ts'
+import type { BotHandle } from '@botsync/bot'
+import { startEmbeddedBot } from './embedded-bot.ts'
 
 const config = loadConfig()
 const { server, info } = await BotsyncServer.start(config)
@@ -13,10 +15,12 @@ if (info.generatedAdmin) {
   )
 }
 
+let bot: BotHandle | undefined
+
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
-    server
-      .stop()
+    Promise.resolve(bot?.stop())
+      .then(() => server.stop())
       .then(() => process.exit(0))
       .catch((error) => {
         server.log.error({ err: error }, 'shutdown failed')
@@ -24,3 +28,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       })
   })
 }
+
+// A bot that cannot start (say, a wrong token) is reported; the server keeps serving the admins.
+bot = await startEmbeddedBot(server).catch((error: unknown) => {
+  server.log.error({ event: 'bot-start-failed', err: error }, 'the bot did not start')
+  process.stderr.write(`The Telegram bot did not start: ${error instanceof Error ? error.message : String(error)}\n`)
+  return undefined
+})

@@ -7,6 +7,7 @@ import type { TokenIssuer } from '../auth/token-issuer.ts'
 import type { UserRepository } from '../auth/user-repository.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
+import { activityEndpoint, type RecordActivity } from './activity-endpoint.ts'
 import { bearerToken, HttpError, readJson, sendJson } from './respond.ts'
 import { StaticFiles } from './static-files.ts'
 
@@ -22,6 +23,8 @@ export interface HttpApiDeps {
   instanceId: string
   /** The built admin (admin-svelte/dist), served at `/`; omitted: not served. */
   adminDir?: string
+  /** Applies the bot's activity reports (POST /api/activity). */
+  recordActivity: RecordActivity
 }
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<void>
@@ -40,6 +43,7 @@ export class HttpApi implements Extension {
       'GET /health': this.health,
       'POST /api/login': this.login,
       'GET /api/me': this.me,
+      'POST /api/activity': activityEndpoint(deps.authenticator, deps.recordActivity),
     }
   }
 

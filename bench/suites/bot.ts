@@ -1,0 +1,240 @@
+// Admin edit → the bot's next answer. An admin's provider changes the welcome
+// text; as soon as the admin sees it saved (the server acknowledged it, i.e.
+// committed it), a user sends /start through the fake Bot API. Measured: the
+// time from the edit until the bot's answer with the new text reaches the
+// fake, over 200 edits. If the bot answers with the old text (it was behind
+// the admin), the user asks again and the answer counts as stale.
+//
+// The server runs as its own process (PostgreSQL, like production); the bot,
+// the fake Bot API and the admin client run in this process. Each ask goes to
+// another simulated user and edits are paced, so the bot's Telegram rate
+// limits (1/s per chat, 30/s overall) never queue an answer: what is measured
+// is saving, propagation and answering, not the throttle.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
+import { DocumentStore, openDatabase } from '@botsync/persistence'
+import { demoSeed, docName, getSettingsText, setSettingsText } from '@botsync/shared-docs'
+import pino from 'pino'
+import * as Y from 'yjs'
+import { PgPoolClient } from '../../bot/src/session/pg-pool-client.ts'
+import { startBot } from '../../bot/src/start-bot.ts'
+import { FakeBotApi } from '../../bot/src/testing/fake-bot-api.ts'
+
+const EDITS = 200
+const WARMUP = 20
+const PACING_MS = 100
+const USERS = 300
+const TARGET_P99_MS = 50
+const TELEGRAM_TOKEN = '123456:BENCH-token'
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const SERVER_MAIN = new URL('../../server/src/main.ts', import.meta.url).pathname
+
+export default async function run(): Promise<Record<string, unknown>> {
+  const space = `bench${randomUUID().replaceAll('-', '').slice(0, 10)}`
+  const dataDir = mkdtempSync(join(tmpdir(), 'botsync-bench-bot-'))
+  const botToken = randomBytes(16).toString('hex')
+  const admin = { email: `bench-${randomUUID()}@bench.local`, password: randomBytes(12).toString('hex') }
+  const cleanup: (() => Promise<unknown> | unknown)[] = []
+  try {
+    await seed(space)
+    const server = await spawnServer({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL,
+      DATA_DIR: dataDir,
+      JWT_SECRET: randomBytes(16).toString('hex'),
+      BOT_SERVICE_TOKEN: botToken,
+      BOT_SPACE: space,
+      SEED_DEMO: 'false',
+      ADMIN_EMAIL: admin.email,
+      ADMIN_PASSWORD: admin.password,
+      LOG_LEVEL: 'info',
+    })
+    cleanup.push(() => server.stop())
+    const wsUrl = `ws://127.0.0.1:${server.port}/collab`
+
+    const api = new FakeBotApi({ token: TELEGRAM_TOKEN })
+    await api.start()
+    cleanup.push(() => api.stop())
+    const sessions = new PgPoolClient(DATABASE_URL)
+    cleanup.push(() => sessions.close())
+    const bot = await startBot(
+      {
+        telegramToken: TELEGRAM_TOKEN,
+        telegramApiRoot: api.apiRoot,
+        serverUrl: wsUrl,
+        serviceToken: botToken,
+        space,
+        replicaFile: join(dataDir, 'bot-replica.json'),
+        logLevel: 'warn',
+      },
+      { sessions, log: pino({ level: 'warn' }, process.stderr) },
+    )
+    cleanup.unshift(() => bot.stop())
+
+    const token = await login(`http://127.0.0.1:${server.port}`, admin.email, admin.password)
+    const editor = await connectEditor(wsUrl, docName.settings(space), token)
+    cleanup.unshift(() => editor.destroy())
+
+    // Users who have talked to the bot before, as most users of a live bot
+    // have; each ask goes to the next one, so none comes near its chat's
+    // rate limit (one message a second).
+    const users = Array.from({ length: USERS }, (_, i) => ({ id: 900_000_000 + i, first_name: `Bench ${i}` }))
+    for (const user of users) {
+      const since = api.mark()
+      api.sendCommand(user, 'start')
+      await api.nextMessageTo(user.id, { since, timeoutMs: 10_000 })
+      await new Promise((resolve) => setTimeout(resolve, 1000 / 25))
+    }
+    let nextUser = 0
+
+    const answerMs: number[] = []
+    const replicaMs: number[] = []
+    const savedMs: number[] = []
+    let staleAnswers = 0
+    const loadBefore = loadavg()[0]
+    for (let i = 0; i < WARMUP + EDITS; i++) {
+      const text = `Welcome, edition ${i} (${randomBytes(3).toString('hex')})`
+      const started = performance.now()
+      let replicated = -1
+      const unsubscribe = bot.replica.onChange(() => {
+        if (replicated < 0 && getSettingsText(bot.replica.settings, 'welcome')?.toString() === text) replicated = performance.now() - started
+      })
+      setSettingsText(editor.doc, 'welcome', text)
+      await editor.saved()
+      const saved = performance.now() - started
+      for (;;) {
+        const user = users[nextUser++ % users.length]
+        const since = api.mark()
+        api.sendCommand(user, 'start')
+        const answer = await api.nextMessageTo(user.id, { since, timeoutMs: 10_000 })
+        if (answer.message?.text === text) break
+        staleAnswers += i >= WARMUP ? 1 : 0
+      }
+      const elapsed = performance.now() - started
+      unsubscribe()
+      if (i >= WARMUP) {
+        answerMs.push(elapsed)
+        savedMs.push(saved)
+        if (replicated >= 0) replicaMs.push(replicated)
+      }
+      const rest = PACING_MS - (performance.now() - started)
+      if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest))
+    }
+
+    const answer = summary(answerMs)
+    return {
+      edits: EDITS,
+      warmup: WARMUP,
+      pacingMs: PACING_MS,
+      editToAnswerMs: answer,
+      editToSavedMs: summary(savedMs),
+      editToReplicaMs: summary(replicaMs),
+      staleAnswers,
+      database: 'postgres',
+      // Other work on the machine shows in the tail; these say how busy it was.
+      loadAverage1m: { before: round(loadBefore), after: round(loadavg()[0]) },
+      cpus: cpus().length,
+      targets: { editToAnswerP99Ms: TARGET_P99_MS },
+      pass: { editToAnswerP99: answer.p99 <= TARGET_P99_MS },
+    }
+  } finally {
+    for (const step of cleanup) await Promise.resolve(step()).catch(() => {})
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+const round = (value: number) => Math.round(value * 100) / 100
+
+function summary(values: number[]): { p50: number; p90: number; p99: number; max: number; count: number } {
+  const sorted = [...values].sort((a, b) => a - b)
+  const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : NaN)
+  return { p50: round(at(0.5)), p90: round(at(0.9)), p99: round(at(0.99)), max: round(sorted.at(-1) ?? NaN), count: sorted.length }
+}
+
+/** The demo content of `space`, stored the way the server seeds it. */
+async function seed(space: string): Promise<void> {
+  const db = await openDatabase({ databaseUrl: DATABASE_URL })
+  try {
+    const store = new DocumentStore(db)
+    for (const [name, update] of demoSeed(space)) await store.append(name, update)
+    await store.flush()
+  } finally {
+    await db.close()
+  }
+}
+
+async function spawnServer(env: Record<string, string>): Promise<{ port: number; stop(): Promise<void> }> {
+  const child: ChildProcess = spawn(process.execPath, [SERVER_MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const output: string[] = []
+  child.stderr!.on('data', (chunk) => output.push(String(chunk)))
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output.join('')}`)), 30_000)
+    void exited.then(() => reject(new Error(`server exited:\n${output.join('')}`)))
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as { event?: string; port?: number }
+        if (entry.event === 'listening' && entry.port) {
+          clearTimeout(timer)
+          resolve(entry.port)
+        }
+      } catch {}
+    })
+  })
+  return {
+    port,
+    async stop() {
+      child.kill('SIGTERM')
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      await exited
+      clearTimeout(killer)
+    },
+  }
+}
+
+async function login(baseUrl: string, email: string, password: string): Promise<string> {
+  const response = await fetch(`${baseUrl}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  })
+  if (!response.ok) throw new Error(`login failed: ${response.status}`)
+  return ((await response.json()) as { token: string }).token
+}
+
+async function connectEditor(url: string, name: string, token: string): Promise<{ doc: Y.Doc; saved(): Promise<void>; destroy(): void }> {
+  const doc = new Y.Doc()
+  const socket = new HocuspocusProviderWebsocket({ url })
+  const provider = new HocuspocusProvider({ websocketProvider: socket, name, document: doc, token })
+  provider.attach()
+  const deadline = Date.now() + 10_000
+  while (!provider.isSynced) {
+    if (Date.now() > deadline) throw new Error('the editor did not sync')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  return {
+    doc,
+    /** Resolves when the server has acknowledged (committed) every change: the admin's "saved". */
+    saved() {
+      if (provider.unsyncedChanges === 0) return Promise.resolve()
+      return new Promise<void>((resolve) => {
+        const onChange = ({ number }: { number: number }) => {
+          if (number !== 0) return
+          provider.off('unsyncedChanges', onChange)
+          resolve()
+        }
+        provider.on('unsyncedChanges', onChange)
+      })
+    },
+    destroy() {
+      provider.destroy()
+      socket.destroy()
+    },
+  }
+}
