@@ -152,6 +152,25 @@ describe('Mini App readers', () => {
     await waitFor(() => admin.stateless.some((s) => s.includes('"reason":"read-only"')), 'the admin read-only refusal')
   })
 
+  it('never serves content unpublished while nobody was reading', async () => {
+    // The stored public document holds the published scenario and text …
+    const earlier = open(docName.public(space), signInitData(TELEGRAM_TOKEN))
+    await waitFor(() => projectPublicContent(earlier.doc).scenarios.length === 1 && projectPublicContent(earlier.doc).texts.welcome !== undefined, 'the published content')
+    // … then every reader leaves, and both are unpublished.
+    for (const client of clients.splice(0)) client.destroy()
+    const hocuspocus = server.server.hocuspocus
+    await waitFor(() => !hocuspocus.documents.has(docName.public(space)), 'the public document to unload')
+    await server.writer.change(docName.scenarios(space), (doc) => updateScenario(doc, 'faq', { public: false }))
+    await server.writer.change(docName.settings(space), (doc) => setTextPublic(doc, 'welcome', false))
+    const reader = open(docName.public(space), signInitData(TELEGRAM_TOKEN))
+    await synced(reader)
+    // The very first state the reader gets is already up to date.
+    expect(projectPublicContent(reader.doc)).toEqual({ texts: {}, scenarios: [] })
+    await server.writer.change(docName.scenarios(space), (doc) => updateScenario(doc, 'faq', { public: true }))
+    await server.writer.change(docName.settings(space), (doc) => setTextPublic(doc, 'welcome', true))
+    await waitFor(() => projectPublicContent(reader.doc).scenarios.length === 1, 'the republished scenario')
+  })
+
   it('does not show a reader’s presence to admins', async () => {
     const adminA = open(docName.public(space), editor)
     const adminB = open(docName.public(space), editor)
