@@ -56,6 +56,8 @@ describe('Mini App page', () => {
     const support = reader.locator('[data-scenario-id="support"]')
     await expect.poll(() => support.locator('h2').textContent()).toBe('Support')
     expect(await support.locator('.step').allTextContents()).toContain('What do you need help with?')
+    // The main menu keeps only the button to the public scenario (the demo menu: Get started | Support, Website).
+    expect(await reader.getByRole('navigation', { name: 'Menu' }).getByRole('link').allTextContents()).toEqual(['Support'])
     // Only what is public: no private scenario, no private text.
     expect(await reader.locator('[data-scenario-id="onboarding"]').count()).toBe(0)
     expect(await reader.locator('[data-text-key="fallback"]').count()).toBe(0)
@@ -76,6 +78,7 @@ describe('Mini App page', () => {
     await admin.goto(`${app.baseUrl}/#/${space}/scenarios`)
     await admin.getByRole('switch', { name: 'Support public in the Mini App' }).uncheck()
     await expect.poll(() => support.count()).toBe(0)
+    expect(await reader.getByRole('navigation', { name: 'Menu' }).count()).toBe(0)
     await expect.poll(() => reader.getByText('Nothing published yet.').count()).toBe(1)
     expect(await reader.locator('[data-text-key="welcome"]').textContent()).toBe('Hello from the Mini App test')
   })

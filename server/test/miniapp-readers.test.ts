@@ -5,6 +5,8 @@ import {
   docName,
   initSettingsDoc,
   projectPublicContent,
+  setButton,
+  setMainMenu,
   setSettingsText,
   setTextPublic,
   updateScenario,
@@ -41,6 +43,11 @@ describe('Mini App readers', () => {
       setSettingsText(doc, 'welcome', 'Welcome, reader')
       setSettingsText(doc, 'maintenance', 'internal maintenance note')
       setTextPublic(doc, 'welcome', true)
+      setMainMenu(doc, [['to_faq', 'to_staff']])
+    })
+    await server.writer.change(docName.buttons(space), (doc) => {
+      setButton(doc, 'to_faq', { text: 'Questions', action: { type: 'goto', scenarioId: 'faq' } })
+      setButton(doc, 'to_staff', { text: 'Staff', action: { type: 'goto', scenarioId: 'staff' } })
     })
     const faq = new Y.Doc()
     const staff = new Y.Doc()
@@ -77,6 +84,8 @@ describe('Mini App readers', () => {
     const content = () => projectPublicContent(reader.doc)
     expect(content().texts).toEqual({ welcome: 'Welcome, reader' })
     expect(content().scenarios.map((s) => [s.id, s.steps.map((step) => step.message)])).toEqual([['faq', ['How do I order?']]])
+    // The main menu shows only the button to the public scenario.
+    expect(content().menu).toEqual([[{ text: 'Questions', scenarioId: 'faq' }]])
     const everything = JSON.stringify(reader.doc.toJSON())
     expect(everything).not.toContain('internal maintenance note')
     expect(everything).not.toContain('secret staff flow')
@@ -92,6 +101,7 @@ describe('Mini App readers', () => {
     await synced(index)
     updateScenario(index.doc, 'staff', { public: true })
     await waitFor(() => content().scenarios.some((s) => s.id === 'staff' && s.steps[0]?.message === 'secret staff flow'), 'the newly public scenario')
+    await waitFor(() => content().menu[0]?.length === 2, 'its menu button')
     updateScenario(index.doc, 'staff', { public: false })
     updateScenario(index.doc, 'faq', { public: false })
     await waitFor(() => content().scenarios.length === 0, 'unpublished scenarios to disappear')
@@ -165,7 +175,7 @@ describe('Mini App readers', () => {
     const reader = open(docName.public(space), signInitData(TELEGRAM_TOKEN))
     await synced(reader)
     // The very first state the reader gets is already up to date.
-    expect(projectPublicContent(reader.doc)).toEqual({ texts: {}, scenarios: [] })
+    expect(projectPublicContent(reader.doc)).toEqual({ texts: {}, scenarios: [], menu: [] })
     await server.writer.change(docName.scenarios(space), (doc) => updateScenario(doc, 'faq', { public: true }))
     await server.writer.change(docName.settings(space), (doc) => setTextPublic(doc, 'welcome', true))
     await waitFor(() => projectPublicContent(reader.doc).scenarios.length === 1, 'the republished scenario')

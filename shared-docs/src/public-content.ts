@@ -8,10 +8,11 @@
 //   doc.getMap('public'):
 //     texts:     Y.Map<string>   key → text (only public texts)
 //     scenarios: Y.Map<Y.Map>    scenarioId → { title: string, order: number, steps: PublicStepJson[] }
+//     menu:      PublicMenuEntry[][]  the main menu's buttons that open a public scenario
 import * as Y from 'yjs'
 import { isValidId } from './names.ts'
 import { sortScenarios } from './projection.ts'
-import type { ScenarioIndexEntry, ScenarioJson, SettingsJson } from './types.ts'
+import type { ButtonJson, ScenarioIndexEntry, ScenarioJson, SettingsJson } from './types.ts'
 import { asMap } from './ytypes.ts'
 
 export interface PublicStepJson {
@@ -27,10 +28,22 @@ export interface PublicScenarioJson {
   steps: PublicStepJson[]
 }
 
+/** A main-menu button as readers see it: its label and the public scenario it opens. */
+export interface PublicMenuEntry {
+  text: string
+  scenarioId: string
+}
+
 export interface PublicContentJson {
   texts: Record<string, string>
   /** Sorted by order, then id. */
   scenarios: PublicScenarioJson[]
+  /**
+   * Rows of the main menu, keeping only buttons that go to a public scenario
+   * (a button to a private flow, a callback or a link means nothing on the
+   * page, and is not marked public); empty rows are dropped.
+   */
+  menu: PublicMenuEntry[][]
 }
 
 /** Ids of the scenarios flagged public, i.e. whose content documents feed the projection. */
@@ -48,6 +61,7 @@ export function buildPublicContent(
   settings: SettingsJson,
   index: Record<string, ScenarioIndexEntry>,
   scenarioDocs: ReadonlyMap<string, ScenarioJson>,
+  buttons: Record<string, ButtonJson> = {},
 ): PublicContentJson {
   const texts: Record<string, string> = {}
   for (const key of settings.publicTexts) {
@@ -60,7 +74,16 @@ export function buildPublicContent(
       const steps = content ? content.stepOrder.map((id) => ({ id, message: content.steps[id].message })) : []
       return { id: entry.id, title: entry.title, order: entry.order, steps }
     })
-  return { texts, scenarios }
+  const published = new Set(scenarios.map((s) => s.id))
+  const menu = settings.mainMenu
+    .map((row) =>
+      row.flatMap((buttonId): PublicMenuEntry[] => {
+        const action = Object.hasOwn(buttons, buttonId) ? buttons[buttonId].action : null
+        return action?.type === 'goto' && published.has(action.scenarioId) ? [{ text: buttons[buttonId].text, scenarioId: action.scenarioId }] : []
+      }),
+    )
+    .filter((row) => row.length > 0)
+  return { texts, scenarios, menu }
 }
 
 function publicRoot(doc: Y.Doc): Y.Map<unknown> {
@@ -100,6 +123,7 @@ export function writePublicContent(doc: Y.Doc, content: PublicContentJson): void
       if (entry.get('order') !== scenario.order) entry.set('order', scenario.order)
       if (!sameJson(entry.get('steps'), scenario.steps)) entry.set('steps', scenario.steps)
     }
+    if (!sameJson(root.get('menu') ?? [], content.menu)) root.set('menu', content.menu)
   })
 }
 
@@ -108,6 +132,18 @@ function readSteps(value: unknown): PublicStepJson[] {
   return value
     .filter((s): s is PublicStepJson => typeof s?.id === 'string' && typeof s?.message === 'string')
     .map((s) => ({ id: s.id, message: s.message }))
+}
+
+function readMenu(value: unknown): PublicMenuEntry[][] {
+  if (!Array.isArray(value)) return []
+  return value
+    .filter(Array.isArray)
+    .map((row: unknown[]) =>
+      row
+        .filter((e): e is PublicMenuEntry => typeof (e as PublicMenuEntry)?.text === 'string' && isValidId((e as PublicMenuEntry)?.scenarioId))
+        .map((e) => ({ text: e.text, scenarioId: e.scenarioId })),
+    )
+    .filter((row) => row.length > 0)
 }
 
 /** Reads the public document (the Mini App renders from this on every update). */
@@ -131,5 +167,5 @@ export function projectPublicContent(doc: Y.Doc): PublicContentJson {
     })
   })
   scenarios.sort((a, b) => a.order - b.order || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-  return { texts, scenarios }
+  return { texts, scenarios, menu: readMenu(root.get('menu')) }
 }

@@ -9,8 +9,11 @@ import {
   parseDocumentName,
   projectPublicContent,
   projectScenario,
+  projectButtons,
   projectScenarios,
   projectSettings,
+  setButton,
+  setMainMenu,
   setSettingsText,
   setTextPublic,
   updateScenario,
@@ -36,6 +39,11 @@ describe('public content', () => {
     addStep(faqDoc, { message: 'A: like this' })
     createScenario(index, privateDoc, { id: 'internal', title: 'Internal', firstStep: { message: 'staff only' } })
     updateScenario(index, faq.scenarioId, { public: true })
+    const buttons = new Y.Doc()
+    setButton(buttons, 'to_faq', { text: 'FAQ', action: { type: 'goto', scenarioId: 'faq' } })
+    setButton(buttons, 'to_internal', { text: 'Internal', action: { type: 'goto', scenarioId: 'internal' } })
+    setButton(buttons, 'site', { text: 'Website', action: { type: 'url', url: 'https://example.com' } })
+    setMainMenu(settings, [['to_faq', 'site'], ['to_internal']])
 
     const build = () =>
       buildPublicContent(
@@ -45,6 +53,7 @@ describe('public content', () => {
           ['faq', projectScenario(faqDoc)],
           ['internal', projectScenario(privateDoc)],
         ]),
+        projectButtons(buttons),
       )
     const target = new Y.Doc()
     writePublicContent(target, build())
@@ -53,6 +62,7 @@ describe('public content', () => {
     expect(content.scenarios.map((s) => [s.id, s.title, s.steps.map((step) => step.message)])).toEqual([
       ['faq', 'FAQ', ['Q: how?', 'A: like this']],
     ])
+    expect(content.menu).toEqual([[{ text: 'FAQ', scenarioId: 'faq' }]])
     expect(JSON.stringify(target.toJSON())).not.toContain('staff only')
     expect(JSON.stringify(target.toJSON())).not.toContain('Secret maintenance')
 
@@ -64,6 +74,6 @@ describe('public content', () => {
     setTextPublic(settings, 'welcome', false)
     updateScenario(index, 'faq', { public: false })
     writePublicContent(target, build())
-    expect(projectPublicContent(target)).toEqual({ texts: {}, scenarios: [] })
+    expect(projectPublicContent(target)).toEqual({ texts: {}, scenarios: [], menu: [] })
   })
 })

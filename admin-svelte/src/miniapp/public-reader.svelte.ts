@@ -8,7 +8,7 @@ import * as Y from 'yjs'
 export type ReaderStatus = 'connecting' | 'live' | 'reconnecting' | 'refused'
 
 export class PublicReader {
-  content = $state<PublicContentJson>({ texts: {}, scenarios: [] })
+  content = $state<PublicContentJson>({ texts: {}, scenarios: [], menu: [] })
   status = $state<ReaderStatus>('connecting')
   /** Why the server refused (e.g. `init-data-expired`). */
   refusal = $state<string | null>(null)

@@ -3,6 +3,7 @@ import type { DocumentStore } from '@botsync/persistence'
 import {
   buildPublicContent,
   docName,
+  projectButtons,
   projectScenario,
   projectScenarios,
   projectSettings,
@@ -20,8 +21,8 @@ type DirectConnection = Awaited<ReturnType<Hocuspocus['openDirectConnection']>>
 /**
  * Keeps one space's `<space>/public` document equal to the projection of its
  * public content, while that document is loaded. It holds direct connections
- * to the source documents (settings, the scenarios index and every public
- * scenario's content), recomputes on each of their updates, and commits the
+ * to the source documents (settings, buttons, the scenarios index and every
+ * public scenario's content), recomputes on each of their updates, and commits the
  * minimal difference to the store *before* applying it to the live public
  * document, so readers only ever see committed content. It is the public
  * document's only writer, so it writes to the document it was given at load
@@ -37,6 +38,7 @@ export class SpacePublicProjection {
   private readonly log: Logger
   private settings: DirectConnection | null = null
   private index: DirectConnection | null = null
+  private buttons: DirectConnection | null = null
   private readonly scenarios = new Map<string, DirectConnection>()
   private readonly onSourceUpdate = (): void => this.schedule()
   private running: Promise<void> | null = null
@@ -56,6 +58,7 @@ export class SpacePublicProjection {
   async start(): Promise<void> {
     this.settings = await this.open(docName.settings(this.space))
     this.index = await this.open(docName.scenarios(this.space))
+    this.buttons = await this.open(docName.buttons(this.space))
     await this.recompute()
   }
 
@@ -83,15 +86,16 @@ export class SpacePublicProjection {
   async stop(): Promise<void> {
     this.stopped = true
     await this.running?.catch(() => {})
-    const connections = [this.settings, this.index, ...this.scenarios.values()].filter((c): c is DirectConnection => c !== null)
+    const connections = [this.settings, this.index, this.buttons, ...this.scenarios.values()].filter((c): c is DirectConnection => c !== null)
     this.settings = null
     this.index = null
+    this.buttons = null
     this.scenarios.clear()
     await Promise.all(connections.map((connection) => this.close(connection)))
   }
 
   private async recompute(): Promise<void> {
-    if (this.stopped || !this.settings?.document || !this.index?.document) return
+    if (this.stopped || !this.settings?.document || !this.index?.document || !this.buttons?.document) return
     const index = projectScenarios(this.index.document)
     const wanted = new Set(publicScenarioIds(index))
     // Follow publishing: open the content of newly public scenarios, let go of unpublished ones.
@@ -107,7 +111,7 @@ export class SpacePublicProjection {
     }
     const contents = new Map<string, ScenarioJson>()
     for (const [id, connection] of this.scenarios) if (connection.document) contents.set(id, projectScenario(connection.document))
-    const content = buildPublicContent(projectSettings(this.settings.document), index, contents)
+    const content = buildPublicContent(projectSettings(this.settings.document), index, contents, projectButtons(this.buttons.document))
     await this.commit((doc) => writePublicContent(doc, content))
   }
 
