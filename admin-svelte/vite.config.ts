@@ -1,4 +1,5 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte'
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vite'
 
 // The server the dev server forwards /api and /collab to (npm start runs it on 8080).
@@ -17,5 +18,13 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     target: 'es2022',
+    // Two pages: the admin (index.html) and the Mini App readers open from
+    // Telegram (miniapp.html, served at /miniapp), each with its own bundle.
+    rollupOptions: {
+      input: {
+        admin: fileURLToPath(new URL('index.html', import.meta.url)),
+        miniapp: fileURLToPath(new URL('miniapp.html', import.meta.url)),
+      },
+    },
   },
 })

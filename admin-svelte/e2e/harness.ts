@@ -44,8 +44,9 @@ export class E2eApp {
     this.baseUrl = `http://127.0.0.1:${server.port}`
   }
 
-  static async start(): Promise<E2eApp> {
-    const server = await startServer()
+  /** `env` adds server configuration (e.g. TELEGRAM_BOT_TOKEN for the Mini App). */
+  static async start(env: Record<string, string> = {}): Promise<E2eApp> {
+    const server = await startServer(env)
     try {
       const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
       return new E2eApp(server, browser)
@@ -56,8 +57,7 @@ export class E2eApp {
   }
 
   /** A new space holding the demo content, seeded on the server as in production. */
-  async seedSpace(): Promise<string> {
-    const space = uniqueSpace()
+  async seedSpace(space = uniqueSpace()): Promise<string> {
     for (const [name, update] of demoSeed(space)) await this.server.store.append(name, update)
     return space
   }
@@ -119,6 +119,13 @@ export class E2eApp {
     const doc = new Y.Doc()
     if (state) Y.applyUpdate(doc, state)
     return projectScenario(doc)
+  }
+
+  /** A fresh browser context (closed with the app), e.g. for a Mini App reader. */
+  async newContext(): Promise<BrowserContext> {
+    const context = await this.browser.newContext({ viewport: { width: 420, height: 800 } })
+    this.#contexts.push(context)
+    return context
   }
 
   assertNoPageErrors(): void {

@@ -64,6 +64,13 @@ describe('SettingsState', () => {
     expect(settings.mainMenu).toEqual([['start', 'missing_button']])
     expect(page.text('welcome')).toBe(getSettingsText(source.document('demo/settings').doc, 'welcome'))
     expect(page.problems.all.map((p) => p.code).sort()).toEqual(['keyboard-button-missing', 'message-empty'])
+
+    expect(page.isTextPublic('welcome')).toBe(false)
+    page.setTextPublic('welcome', true)
+    expect(page.isTextPublic('welcome')).toBe(true)
+    expect(projectSettings(source.document('demo/settings').doc).publicTexts).toEqual(['welcome'])
+    page.setTextPublic('welcome', false)
+    expect(projectSettings(source.document('demo/settings').doc).publicTexts).toEqual([])
   })
 })
 

@@ -114,7 +114,12 @@ describe('ScenarioListState', () => {
     expect(list.scenarios[0].id).toBe('onboarding')
     list.rename(id, 'Orders')
     list.setEnabled(id, true)
-    expect(list.scenarios[1]).toMatchObject({ title: 'Orders', enabled: true })
+    expect(list.scenarios[1]).toMatchObject({ title: 'Orders', enabled: true, public: false })
+    list.setPublic(id, true)
+    expect(list.scenarios[1].public).toBe(true)
+    expect(projectScenarios(source.document('demo/scenarios').doc)[id].public).toBe(true)
+    list.setPublic(id, false)
+    expect(list.scenarios[1].public).toBe(false)
 
     list.remove('support')
     expect(list.scenarios.map((entry) => entry.id)).toEqual(['onboarding', id])

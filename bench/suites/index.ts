@@ -3,4 +3,5 @@
 export const suites: Record<string, () => Promise<{ default: () => Promise<Record<string, unknown>> }>> = {
   durability: () => import('./durability.ts'),
   bot: () => import('./bot.ts'),
+  readers: () => import('./readers.ts'),
 }

@@ -15,6 +15,10 @@ export interface BotConfig {
   /** PostgreSQL for the session store when the bot runs on its own. */
   databaseUrl?: string
   logLevel: string
+  /** MINIAPP_URL: when set, the bot's menu button opens this Mini App (https). */
+  miniAppUrl?: string
+  /** Label of that menu button. */
+  miniAppMenuText?: string
 }
 
 type Env = Record<string, string | undefined>
@@ -39,6 +43,8 @@ export function loadBotConfig(env: Env = process.env): BotConfig {
     replicaFile: resolve(env.BOT_REPLICA_FILE || join(dataDir, 'bot-replica.json')),
     databaseUrl: env.DATABASE_URL || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',
+    miniAppUrl: env.MINIAPP_URL || undefined,
+    miniAppMenuText: env.MINIAPP_MENU_TEXT || undefined,
   }
 }
 

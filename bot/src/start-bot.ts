@@ -103,6 +103,7 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
     await store.init()
     bot.botInfo = await telegram.getMe()
     await telegram.deleteWebhook()
+    if (config.miniAppUrl) await setMiniAppMenuButton(telegram, config.miniAppUrl, config.miniAppMenuText ?? 'Open', log)
     const restored = await replica.start()
     if (restored === 0) {
       // First start: without a saved copy the bot has nothing to say until the server answers.
@@ -133,5 +134,20 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
       })()
       return stopping
     },
+  }
+}
+
+/**
+ * Makes the chat menu button (next to the message field) open the Mini App,
+ * for every chat (no chat_id: the bot's default). A refusal (say, a URL that
+ * is not https) is logged and the bot runs on: the menu button is a
+ * convenience, the chat works without it.
+ */
+async function setMiniAppMenuButton(telegram: Telegram, url: string, text: string, log: Logger): Promise<void> {
+  try {
+    await telegram.setChatMenuButton({ menuButton: { type: 'web_app', text, web_app: { url } } })
+    log.info({ event: 'menu-button-set', url })
+  } catch (error) {
+    log.warn({ event: 'menu-button-refused', url, err: error }, 'Telegram refused the Mini App menu button; check MINIAPP_URL (it must be https)')
   }
 }

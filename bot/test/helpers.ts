@@ -22,6 +22,7 @@ import {
 } from '../../server/test/helpers.ts'
 import type { Logger } from '../src/logger.ts'
 import { PgPoolClient } from '../src/session/pg-pool-client.ts'
+import type { BotConfig } from '../src/config.ts'
 import { startBot, type BotHandle, type StartBotOptions } from '../src/start-bot.ts'
 import { FakeBotApi } from '../src/testing/fake-bot-api.ts'
 import type { RecordedCall, SimUser } from '../src/testing/types.ts'
@@ -49,6 +50,8 @@ export async function seedSpace(server: BotsyncServer, space: string): Promise<v
 
 export interface SceneOptions {
   bot?: StartBotOptions
+  /** Extra bot configuration (e.g. miniAppUrl). */
+  config?: Partial<BotConfig>
   /** Do not start the bot (the test starts it). */
   withoutBot?: boolean
 }
@@ -64,6 +67,7 @@ export class Scene {
   port: number
   bot: BotHandle | undefined
   private readonly botOptions: StartBotOptions
+  private readonly botConfig: Partial<BotConfig>
   private readonly clients: TestClient[] = []
 
   private constructor(space: string, server: BotsyncServer, api: FakeBotApi, options: SceneOptions) {
@@ -75,6 +79,7 @@ export class Scene {
     this.replicaFile = join(mkdtempSync(join(tmpdir(), 'botsync-bot-')), 'replica.json')
     this.logs = captureLogger()
     this.botOptions = options.bot ?? {}
+    this.botConfig = options.config ?? {}
   }
 
   static async start(options: SceneOptions = {}): Promise<Scene> {
@@ -102,6 +107,7 @@ export class Scene {
         space: this.space,
         replicaFile: this.replicaFile,
         logLevel: 'debug',
+        ...this.botConfig,
       },
       {
         sessions: this.sessions,

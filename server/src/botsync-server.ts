@@ -3,12 +3,14 @@ import { Server } from '@hocuspocus/server'
 import { DocumentStore, openDatabase, type Database } from '@botsync/persistence'
 import { applyActivityEvents, docName } from '@botsync/shared-docs'
 import { Authenticator } from './auth/authenticator.ts'
+import { TelegramInitData } from './auth/telegram-init-data.ts'
 import { TokenIssuer } from './auth/token-issuer.ts'
 import { UserRepository } from './auth/user-repository.ts'
 import type { ServerConfig } from './config.ts'
 import { seedDemoSpace } from './demo-seed.ts'
 import { Authorization } from './extensions/authorization.ts'
 import { DurablePersistence } from './extensions/durable-persistence.ts'
+import { PublicContent } from './extensions/public-content.ts'
 import { HttpApi } from './http/http-api.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { Metrics } from './metrics.ts'
@@ -43,7 +45,8 @@ export class BotsyncServer {
     })
     this.users = new UserRepository(db)
     this.tokens = new TokenIssuer(config.jwtSecret, config.jwtTtlSeconds)
-    const authenticator = new Authenticator({ tokens: this.tokens, botServiceToken: config.botServiceToken, botSpace: config.botSpace })
+    const initData = config.telegramBotToken ? new TelegramInitData(config.telegramBotToken, config.miniAppMaxAgeSeconds) : null
+    const authenticator = new Authenticator({ tokens: this.tokens, botServiceToken: config.botServiceToken, botSpace: config.botSpace, initData })
     this.server = new Server({
       name: config.instanceId,
       port: config.port,
@@ -54,6 +57,7 @@ export class BotsyncServer {
       extensions: [
         new Authorization(authenticator, log),
         new DurablePersistence(this.store, log, this.metrics),
+        new PublicContent(this.store, log),
         new HttpApi({
           db,
           users: this.users,

@@ -18,6 +18,10 @@ export interface ServerConfig {
   seedDemo: boolean
   logLevel: string
   instanceId: string
+  /** Verifies Mini App initData; unset: readers are refused (`miniapp-disabled`). */
+  telegramBotToken?: string
+  /** Oldest accepted initData `auth_date`, in seconds. */
+  miniAppMaxAgeSeconds: number
   /** The built admin app served at `/`. */
   adminDir: string
 }
@@ -49,6 +53,8 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     seedDemo: (env.SEED_DEMO ?? 'true') !== 'false',
     logLevel: env.LOG_LEVEL ?? 'info',
     instanceId: env.INSTANCE_ID || `${process.pid}-${randomBytes(3).toString('hex')}`,
+    telegramBotToken: env.TELEGRAM_BOT_TOKEN || undefined,
+    miniAppMaxAgeSeconds: integer(env.MINIAPP_MAX_AGE, 86400, 'MINIAPP_MAX_AGE'),
     adminDir: resolve(env.ADMIN_DIR || DEFAULT_ADMIN_DIR),
   }
 }

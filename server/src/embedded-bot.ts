@@ -25,6 +25,8 @@ export async function startEmbeddedBot(server: BotsyncServer, env: Env = process
       space: config.botSpace,
       replicaFile: env.BOT_REPLICA_FILE || join(config.dataDir, 'bot-replica.json'),
       logLevel: config.logLevel,
+      miniAppUrl: env.MINIAPP_URL || undefined,
+      miniAppMenuText: env.MINIAPP_MENU_TEXT || undefined,
     },
     { sessions: server.db, log: server.log.child({ component: 'bot' }) },
   )

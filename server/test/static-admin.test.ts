@@ -30,6 +30,7 @@ describe('the built admin served at /', () => {
     const dist = join(root, 'dist')
     mkdirSync(join(dist, 'assets'), { recursive: true })
     writeFileSync(join(dist, 'index.html'), '<!doctype html><title>admin</title>')
+    writeFileSync(join(dist, 'miniapp.html'), '<!doctype html><title>mini app</title>')
     writeFileSync(join(dist, 'assets', 'app-123.js'), 'console.log(1)')
     writeFileSync(join(dist, 'assets', 'app-123.css'), 'body{}')
     writeFileSync(join(root, 'secret.txt'), 'outside the root')
@@ -48,6 +49,10 @@ describe('the built admin served at /', () => {
     expect(await get(server.port, '/assets/app-123.js')).toMatchObject({ status: 200, type: 'text/javascript; charset=utf-8', cache: 'public, max-age=31536000, immutable' })
     expect(await get(server.port, '/assets/app-123.css')).toMatchObject({ status: 200, type: 'text/css; charset=utf-8' })
     expect(await get(server.port, '/assets/app-123.js', 'HEAD')).toMatchObject({ status: 200, body: '' })
+    // The Mini App is the build's second page, at /miniapp.
+    const miniApp = await get(server.port, '/miniapp')
+    expect(miniApp).toMatchObject({ status: 200, type: 'text/html; charset=utf-8', cache: 'no-cache' })
+    expect(miniApp.body).toContain('<title>mini app</title>')
   })
 
   it('answers the app’s own routes with index.html, and a missing file with 404', async () => {

@@ -23,3 +23,4 @@ export {
 export * from './validation.ts'
 export * from './seed.ts'
 export { readRows, readText, replaceText, writeRows } from './ytypes.ts'
+export * from './public-content.ts'

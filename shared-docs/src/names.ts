@@ -1,7 +1,7 @@
 // Document names and ids for a space. Every other package builds and parses
 // names only through this file, so the naming scheme lives in one place.
 
-export type DocumentKind = 'settings' | 'buttons' | 'scenarios' | 'scenario' | 'activity'
+export type DocumentKind = 'settings' | 'buttons' | 'scenarios' | 'scenario' | 'activity' | 'public'
 
 export interface ParsedDocumentName {
   space: string
@@ -45,9 +45,11 @@ export const docName = {
   scenario: (space: string, scenarioId: string): string =>
     `${checkSpace(space)}/scenario/${checkId(scenarioId, 'scenario')}`,
   activity: (space: string): string => `${checkSpace(space)}/activity`,
+  /** What Mini App readers may read: written by the server only (see public.ts). */
+  public: (space: string): string => `${checkSpace(space)}/public`,
 }
 
-const SIMPLE_KINDS: ReadonlySet<string> = new Set(['settings', 'buttons', 'scenarios', 'activity'])
+const SIMPLE_KINDS: ReadonlySet<string> = new Set(['settings', 'buttons', 'scenarios', 'activity', 'public'])
 
 /** Parses `<space>/<kind>` or `<space>/scenario/<id>`; null for anything else. */
 export function parseDocumentName(name: string): ParsedDocumentName | null {

@@ -52,7 +52,12 @@ export function projectSettings(doc: Y.Doc): SettingsJson {
   asMap(root.get('flags'))?.forEach((value, key) => {
     if (isValidId(key) && typeof value === 'boolean') flags[key] = value
   })
-  return { texts, flags, mainMenu: readRows(root.get('mainMenu')) }
+  const publicTexts: string[] = []
+  asMap(root.get('publicTexts'))?.forEach((value, key) => {
+    if (isValidId(key) && value === true) publicTexts.push(key)
+  })
+  publicTexts.sort()
+  return { texts, flags, mainMenu: readRows(root.get('mainMenu')), publicTexts }
 }
 
 export function projectButtons(doc: Y.Doc): Record<string, ButtonJson> {
@@ -83,6 +88,7 @@ export function projectScenarios(doc: Y.Doc): Record<string, ScenarioIndexEntry>
       id,
       title: typeof title === 'string' ? title : '',
       enabled: map.get('enabled') === true,
+      public: map.get('public') === true,
       trigger: projectTrigger(map.get('trigger')),
       order: typeof order === 'number' && Number.isFinite(order) ? order : 0,
     }

@@ -108,13 +108,15 @@ export function createScenario(
 export function updateScenario(
   doc: Y.Doc,
   id: string,
-  patch: { title?: string; enabled?: boolean; order?: number },
+  patch: { title?: string; enabled?: boolean; public?: boolean; order?: number },
 ): boolean {
   const entry = getScenarioEntry(doc, id)
   if (!entry) return false
   doc.transact(() => {
     if (patch.title !== undefined && entry.get('title') !== patch.title) entry.set('title', patch.title)
     if (patch.enabled !== undefined && entry.get('enabled') !== patch.enabled) entry.set('enabled', patch.enabled)
+    // A missing `public` reads as false: scenarios are private until published.
+    if (patch.public !== undefined && (entry.get('public') === true) !== patch.public) entry.set('public', patch.public)
     if (patch.order !== undefined && entry.get('order') !== patch.order) entry.set('order', patch.order)
   })
   return true

@@ -2,6 +2,7 @@
 //   texts:    Y.Map<Y.Text>   welcome, fallback, maintenance, inputInvalid, …
 //   flags:    Y.Map<boolean>  botEnabled, …
 //   mainMenu: Y.Array<Y.Array<string>>  rows of button ids
+//   publicTexts: Y.Map<boolean>  text keys Mini App readers may read (absent = private)
 import * as Y from 'yjs'
 import { isValidId } from './names.ts'
 import { asArray, asMap, asText, readRows, replaceText, writeRows } from './ytypes.ts'
@@ -114,5 +115,28 @@ export function setMainMenu(doc: Y.Doc, rows: readonly (readonly string[])[]): v
       settingsRoot(doc).set('mainMenu', menu)
     }
     writeRows(menu, rows)
+  })
+}
+
+export function getPublicTextsMap(doc: Y.Doc): Y.Map<boolean> | undefined {
+  return asMap(settingsRoot(doc).get('publicTexts')) as Y.Map<boolean> | undefined
+}
+
+/**
+ * Marks a settings text readable (or not) by Mini App readers. Unpublishing
+ * deletes the key, so a missing key and `false` mean the same: private.
+ */
+export function setTextPublic(doc: Y.Doc, key: string, isPublic: boolean): void {
+  checkKey(key)
+  if (typeof isPublic !== 'boolean') throw new TypeError('Public flags are booleans')
+  doc.transact(() => {
+    let map = getPublicTextsMap(doc)
+    if (!map) {
+      if (!isPublic) return
+      map = new Y.Map<boolean>()
+      settingsRoot(doc).set('publicTexts', map)
+    }
+    if (isPublic && map.get(key) !== true) map.set(key, true)
+    else if (!isPublic && map.has(key)) map.delete(key)
   })
 }

@@ -31,6 +31,8 @@ export interface ScenarioIndexEntry {
   id: string
   title: string
   enabled: boolean
+  /** Readable by Mini App readers (copied into `<space>/public`). */
+  public: boolean
   trigger: TriggerJson
   order: number
 }
@@ -73,6 +75,8 @@ export interface SettingsJson {
   flags: { botEnabled: boolean; [key: string]: boolean }
   /** Rows of button ids, shown as an inline keyboard under the welcome text. */
   mainMenu: string[][]
+  /** Keys of the texts Mini App readers may read, sorted. */
+  publicTexts: string[]
 }
 
 export interface SpaceJson {

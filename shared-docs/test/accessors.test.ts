@@ -69,6 +69,7 @@ describe('settings accessors', () => {
       texts: { welcome: 'Hello', fallback: '', maintenance: '', inputInvalid: '', custom: 'Extra' },
       flags: { botEnabled: false },
       mainMenu: [['a', 'b'], ['c']],
+      publicTexts: [],
     })
     setMainMenu(doc, [['c']])
     expect(projectSettings(doc).mainMenu).toEqual([['c']])
@@ -164,7 +165,7 @@ describe('scenario accessors', () => {
     expect(indexUpdates()).toBe(1)
     expect(contentUpdates()).toBe(1)
     expect(projectScenarios(copy(index))).toEqual({
-      [scenarioId]: { id: scenarioId, title: 'Flow', enabled: false, trigger: { command: 'flow' }, order: 0 },
+      [scenarioId]: { id: scenarioId, title: 'Flow', enabled: false, public: false, trigger: { command: 'flow' }, order: 0 },
     })
     expect(projectScenario(copy(content))).toEqual({
       entryStepId,
@@ -249,6 +250,7 @@ describe('scenario accessors', () => {
       id: 'a',
       title: 'Alpha',
       enabled: true,
+      public: false,
       trigger: { command: 'a', deepLink: 'promo' },
       order: 1,
     })
@@ -266,6 +268,7 @@ describe('projection', () => {
         texts: { welcome: '', fallback: '', maintenance: '', inputInvalid: '' },
         flags: { botEnabled: true },
         mainMenu: [],
+        publicTexts: [],
       },
       buttons: {},
       scenarios: {},

@@ -23,13 +23,14 @@ export function validSpace(): SpaceJson {
       texts: { welcome: 'Hi', fallback: 'Sorry', maintenance: 'Later', inputInvalid: 'Again' },
       flags: { botEnabled: true },
       mainMenu: [['b1']],
+      publicTexts: [],
     },
     buttons: {
       b1: button('b1', { action: { type: 'callback', data: 'x' } }),
       b2: button('b2', { action: { type: 'goto', scenarioId: 's1', stepId: 'st2' } }),
     },
     scenarios: {
-      s1: { id: 's1', title: 'S1', enabled: true, trigger: { command: 'go', deepLink: 'go' }, order: 0 },
+      s1: { id: 's1', title: 'S1', enabled: true, public: false, trigger: { command: 'go', deepLink: 'go' }, order: 0 },
     },
     scenarioDocs: { s1 },
   }

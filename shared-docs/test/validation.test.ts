@@ -257,7 +257,7 @@ describe('trigger formats', () => {
 
   it('reports a trigger used by two enabled scenarios on the later one only', () => {
     const space = validSpace()
-    space.scenarios.s2 = { id: 's2', title: 'S2', enabled: true, trigger: { command: 'go', text: 'hi' }, order: 1 }
+    space.scenarios.s2 = { id: 's2', title: 'S2', enabled: true, public: false, trigger: { command: 'go', text: 'hi' }, order: 1 }
     space.scenarioDocs.s2 = { entryStepId: 'a', steps: { a: step('a') }, stepOrder: ['a'] }
     expect(onlyProblem(space)).toMatchObject({ document: 'scenarios', path: ['scenarios', 's2', 'trigger', 'command'], code: 'trigger-duplicate' })
     space.scenarios.s2.enabled = false

@@ -9,6 +9,8 @@ export function isAdminRole(value: unknown): value is AdminRole {
 export type Principal =
   | { kind: 'admin'; role: AdminRole; userId: string; email: string; name: string }
   | { kind: 'bot'; role: 'bot'; space: string }
+  /** A Mini App user, identified by Telegram-signed initData: reads `<space>/public` only. */
+  | { kind: 'reader'; role: 'reader'; space: string; telegramUserId: number; name: string }
 
 /** A refusal with a machine-readable reason; sent to the client as the close reason. */
 export class AccessDenied extends Error {

@@ -8,7 +8,8 @@ import type { UserRepository } from '../auth/user-repository.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import { activityEndpoint, type RecordActivity } from './activity-endpoint.ts'
-import { bearerToken, HttpError, readJson, sendJson } from './respond.ts'
+import { docName } from '@botsync/shared-docs'
+import { HttpError, readJson, requestToken, sendJson } from './respond.ts'
 import { StaticFiles } from './static-files.ts'
 
 export const COLLAB_PATH = '/collab'
@@ -43,6 +44,7 @@ export class HttpApi implements Extension {
       'GET /health': this.health,
       'POST /api/login': this.login,
       'GET /api/me': this.me,
+      'GET /api/miniapp/me': this.miniAppMe,
       'POST /api/activity': activityEndpoint(deps.authenticator, deps.recordActivity),
     }
   }
@@ -112,7 +114,14 @@ export class HttpApi implements Extension {
   }
 
   private me: Handler = async (request, response) => {
-    const principal = await this.deps.authenticator.identify(bearerToken(request))
+    const principal = await this.deps.authenticator.identify(requestToken(request))
     sendJson(response, 200, { principal })
+  }
+
+  /** `Authorization: tma <initData>`: who the reader is and the one document they may read. */
+  private miniAppMe: Handler = async (request, response) => {
+    const principal = await this.deps.authenticator.identify(requestToken(request))
+    if (principal.kind !== 'reader') throw new HttpError(403, 'not-a-reader', 'send Authorization: tma <initData>')
+    sendJson(response, 200, { principal, document: docName.public(principal.space) })
   }
 }

@@ -43,3 +43,11 @@ export function bearerToken(request: IncomingMessage): string | null {
   const match = /^Bearer\s+(.+)$/i.exec(header)
   return match ? match[1].trim() : null
 }
+
+/** The token of `Authorization: Bearer <token>` or, for Mini App readers, `tma <initData>` (kept as `tma …`). */
+export function requestToken(request: IncomingMessage): string | null {
+  const header = request.headers.authorization ?? ''
+  const tma = /^tma\s+(.+)$/i.exec(header)
+  if (tma) return `tma ${tma[1].trim()}`
+  return bearerToken(request)
+}

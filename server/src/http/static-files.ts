@@ -58,7 +58,8 @@ export class StaticFiles {
       this.#send(response, request, 404, 'text/plain; charset=utf-8', 'Not found\n')
       return true
     }
-    const found = await this.#file(file)
+    // `/miniapp` is miniapp.html: a second page of the build, not an admin route.
+    const found = (await this.#file(file)) ?? (extname(path) === '' && file !== this.root ? await this.#file(`${file}.html`) : null)
     if (found) {
       this.#stream(request, response, found.path, found.size, rawPath.startsWith('/assets/'))
       return true

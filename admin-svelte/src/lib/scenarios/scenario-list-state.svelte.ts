@@ -77,6 +77,11 @@ export class ScenarioListState {
     this.#edit(() => updateScenario(this.index.doc, id, { enabled }))
   }
 
+  /** Published scenarios are readable by everyone in the Mini App. */
+  setPublic(id: string, isPublic: boolean): void {
+    this.#edit(() => updateScenario(this.index.doc, id, { public: isPublic }))
+  }
+
   /** Moves a scenario one place up or down; rewrites `order` of every entry. */
   move(id: string, delta: -1 | 1): void {
     const ids = this.scenarios.map((entry) => entry.id)

@@ -9,6 +9,7 @@ import {
   setFlag,
   setMainMenu,
   setSettingsText,
+  setTextPublic,
   settingsRoot,
   SETTINGS_TEXT_KEYS,
   type ButtonJson,
@@ -86,6 +87,15 @@ export class SettingsState {
 
   setText(key: string, value: string): void {
     this.#edit(() => setSettingsText(this.settingsDoc.doc, key, value), false)
+  }
+
+  /** Public texts are shown to everyone in the Mini App. */
+  setTextPublic(key: string, isPublic: boolean): void {
+    this.#edit(() => setTextPublic(this.settingsDoc.doc, key, isPublic))
+  }
+
+  isTextPublic(key: string): boolean {
+    return this.settings.publicTexts.includes(key)
   }
 
   setFlag(key: string, value: boolean): void {

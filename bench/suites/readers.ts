@@ -1,0 +1,273 @@
+// Mini App readers at scale: 1,000 reader connections on one botsync
+// instance, each a raw WebSocket speaking the Hocuspocus protocol (auth frame
+// with Telegram-signed initData, sync step 1) on `<space>/public`.
+//
+// - Memory: the server process's VmRSS (/proc/<pid>/status) once it has
+//   settled with one reader, and again with 1,000 more, idle; the difference
+//   divided by 1,000 is the server's cost of an idle reader. The same
+//   measurement on vanilla Hocuspocus (bench/servers/vanilla-hocuspocus.ts,
+//   no auth, one document) is the baseline. RSS includes whatever the heap
+//   grew by and has not returned to the OS; it is what a host pays.
+// - Fan-out: an admin edits the public welcome text (a real provider on
+//   `<space>/settings`); the server commits it, re-projects the public
+//   document, commits that, and broadcasts it. Measured per reader: from the
+//   admin's local edit to that reader's receipt of the update, over EDITS
+//   edits (paced, one at a time). Vanilla gets the same edits straight on the
+//   readers' document, for comparison.
+//
+// Everything runs on this machine: the readers share the bench process's
+// event loop, so receipt times include their own queueing (honest, but an
+// upper bound on what 1,000 separate devices would see).
+import { createHmac, randomBytes, randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
+import { DocumentStore, openDatabase } from '@botsync/persistence'
+import { demoSeed, docName, setSettingsText, setTextPublic, updateScenario } from '@botsync/shared-docs'
+import * as Y from 'yjs'
+import { FakeBotApi } from '../../bot/src/testing/fake-bot-api.ts'
+import { latencySummary, round2 } from '../lib/percentiles.ts'
+import { RawReader } from '../lib/raw-reader.ts'
+import { ScratchSchema } from '../lib/scratch-schema.ts'
+import { SpawnedServer } from '../lib/spawned-server.ts'
+
+const READERS = 1000
+const BATCH = 50
+const EDITS = 30
+const PACING_MS = 200
+const TARGET_RSS_PER_READER_BYTES = 8 * 1024
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const SERVER_MAIN = new URL('../../server/src/main.ts', import.meta.url).pathname
+const VANILLA_MAIN = new URL('../servers/vanilla-hocuspocus.ts', import.meta.url).pathname
+const TELEGRAM_TOKEN = '123456:BENCH-readers'
+const PROVIDER_VERSION = (
+  JSON.parse(readFileSync(new URL('../../node_modules/@hocuspocus/provider/package.json', import.meta.url), 'utf8')) as { version: string }
+).version
+
+export default async function run(): Promise<Record<string, unknown>> {
+  const schema = await ScratchSchema.create(DATABASE_URL)
+  try {
+    const botsync = await measureBotsync(schema.url)
+    const vanilla = await measureVanilla(schema.url)
+    return {
+      readers: READERS,
+      botsync,
+      vanilla,
+      targets: { rssPerIdleReaderBytes: TARGET_RSS_PER_READER_BYTES },
+      met: { rssPerIdleReaderBytes: botsync.rssPerIdleReaderBytes <= TARGET_RSS_PER_READER_BYTES },
+    }
+  } finally {
+    await schema.drop()
+  }
+}
+
+async function measureBotsync(databaseUrl: string) {
+  const space = `bench${randomUUID().replaceAll('-', '').slice(0, 10)}`
+  const dataDir = mkdtempSync(join(tmpdir(), 'botsync-bench-readers-'))
+  const admin = { email: `bench-${randomUUID()}@bench.local`, password: randomBytes(12).toString('hex') }
+  await seed(databaseUrl, space)
+  // npm start runs the bot in the server when TELEGRAM_BOT_TOKEN is set; it
+  // talks to a local fake Bot API here (no internet), as in production otherwise.
+  const api = new FakeBotApi({ token: TELEGRAM_TOKEN })
+  await api.start()
+  let server: SpawnedServer | undefined
+  const readers: RawReader[] = []
+  let editor: Editor | undefined
+  try {
+    server = await SpawnedServer.spawn('botsync', SERVER_MAIN, {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: dataDir,
+      JWT_SECRET: randomBytes(16).toString('hex'),
+      BOT_SERVICE_TOKEN: randomBytes(16).toString('hex'),
+      BOT_SPACE: space,
+      SEED_DEMO: 'false',
+      ADMIN_EMAIL: admin.email,
+      ADMIN_PASSWORD: admin.password,
+      TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN,
+      TELEGRAM_API_ROOT: api.apiRoot,
+      // info: the listening line SpawnedServer waits for is an info line.
+      LOG_LEVEL: 'info',
+    })
+    const wsUrl = `ws://127.0.0.1:${server.port}/collab`
+    const publicDoc = docName.public(space)
+    const token = (i: number) => signInitData(TELEGRAM_TOKEN, i)
+    const token0 = await login(server.httpUrl, admin.email, admin.password)
+    editor = await connectEditor(wsUrl, docName.settings(space), token0)
+    const first = new RawReader(wsUrl, publicDoc, token(0), PROVIDER_VERSION)
+    readers.push(first)
+    await first.ready
+    const memory = await measureRss(server, () => connectReaders(readers, READERS, () => new RawReader(wsUrl, publicDoc, token(readers.length), PROVIDER_VERSION)))
+    const fanOut = await measureFanOut(readers.slice(1), editor)
+    return { ...memory, fanOutMs: fanOut }
+  } finally {
+    for (const reader of readers) reader.close()
+    editor?.destroy()
+    await server?.stop()
+    await api.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+async function measureVanilla(databaseUrl: string) {
+  const name = `bench-readers-${randomUUID()}`
+  let server: SpawnedServer | undefined
+  const readers: RawReader[] = []
+  let editor: Editor | undefined
+  try {
+    server = await SpawnedServer.spawn('vanilla', VANILLA_MAIN, { PORT: '0', DATABASE_URL: databaseUrl })
+    const wsUrl = `ws://127.0.0.1:${server.port}`
+    editor = await connectEditor(wsUrl, name, 'any')
+    const first = new RawReader(wsUrl, name, 'any', PROVIDER_VERSION)
+    readers.push(first)
+    await first.ready
+    const memory = await measureRss(server, () => connectReaders(readers, READERS, () => new RawReader(wsUrl, name, 'any', PROVIDER_VERSION)))
+    const fanOut = await measureFanOut(readers.slice(1), editor)
+    return { ...memory, fanOutMs: fanOut }
+  } finally {
+    for (const reader of readers) reader.close()
+    editor?.destroy()
+    await server?.stop()
+  }
+}
+
+async function connectReaders(readers: RawReader[], count: number, make: () => RawReader): Promise<void> {
+  for (let opened = 0; opened < count; opened += BATCH) {
+    const batch: RawReader[] = []
+    for (let i = 0; i < Math.min(BATCH, count - opened); i++) {
+      const reader = make()
+      readers.push(reader)
+      batch.push(reader)
+    }
+    await Promise.all(batch.map((reader) => reader.ready))
+  }
+}
+
+async function measureRss(server: SpawnedServer, connect: () => Promise<void>) {
+  const pid = server.child.pid!
+  const before = await settledRss(pid)
+  const started = performance.now()
+  await connect()
+  const connectMs = performance.now() - started
+  const after = await settledRss(pid)
+  return {
+    rssBeforeBytes: before,
+    rssAfterBytes: after,
+    rssPerIdleReaderBytes: Math.round((after - before) / READERS),
+    connectAllMs: round2(connectMs),
+  }
+}
+
+/** VmRSS once it has stopped moving (< 0.5 % over 4 samples 500 ms apart), or after 20 s. */
+async function settledRss(pid: number): Promise<number> {
+  const samples: number[] = []
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    samples.push(vmRss(pid))
+    const last = samples.slice(-4)
+    if (last.length === 4 && (Math.max(...last) - Math.min(...last)) / Math.max(...last) < 0.005) return last.at(-1)!
+    if (Date.now() > deadline) return samples.at(-1)!
+  }
+}
+
+function vmRss(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  if (!match) throw new Error(`no VmRSS for pid ${pid}`)
+  return Number(match[1]) * 1024
+}
+
+async function measureFanOut(readers: RawReader[], editor: Editor) {
+  const samples: number[] = []
+  let missed = 0
+  for (let edit = 0; edit < EDITS; edit++) {
+    const counts = readers.map((reader) => reader.updates.length)
+    const started = performance.now()
+    editor.edit(`Welcome, readers! Edit ${edit}.`)
+    const deadline = Date.now() + 10_000
+    while (readers.some((reader, i) => reader.updates.length === counts[i]) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    readers.forEach((reader, i) => {
+      if (reader.updates.length === counts[i]) missed += 1
+      else samples.push(reader.updates[counts[i]] - started)
+    })
+    await new Promise((resolve) => setTimeout(resolve, PACING_MS))
+  }
+  return { ...latencySummary(samples), edits: EDITS, missed }
+}
+
+interface Editor {
+  edit(text: string): void
+  destroy(): void
+}
+
+async function connectEditor(url: string, name: string, token: string): Promise<Editor> {
+  const doc = new Y.Doc()
+  const socket = new HocuspocusProviderWebsocket({ url })
+  const provider = new HocuspocusProvider({ websocketProvider: socket, name, document: doc, token })
+  provider.attach()
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`editor did not sync ${name}`)), 20_000)
+    provider.on('synced', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+  })
+  return {
+    edit: (text) => setSettingsText(doc, 'welcome', text),
+    destroy() {
+      provider.destroy()
+      socket.destroy()
+    },
+  }
+}
+
+/** The demo content with the welcome text and the support scenario public, stored as the server seeds. */
+async function seed(databaseUrl: string, space: string): Promise<void> {
+  const db = await openDatabase({ databaseUrl })
+  try {
+    const store = new DocumentStore(db)
+    for (const [name, update] of demoSeed(space)) {
+      const doc = new Y.Doc()
+      Y.applyUpdate(doc, update)
+      const before = Y.encodeStateVector(doc)
+      if (name === docName.settings(space)) setTextPublic(doc, 'welcome', true)
+      if (name === docName.scenarios(space)) updateScenario(doc, 'support', { public: true })
+      await store.append(name, update)
+      const change = Y.encodeStateAsUpdate(doc, before)
+      if (change.byteLength > 2) await store.append(name, change)
+    }
+    await store.flush()
+  } finally {
+    await db.close()
+  }
+}
+
+/** Telegram's initData signing (what the Bot API does when it opens a Mini App). */
+function signInitData(botToken: string, userId: number): string {
+  const values: Record<string, string> = {
+    auth_date: String(Math.floor(Date.now() / 1000)),
+    query_id: `AAH${userId}`,
+    user: JSON.stringify({ id: 100_000 + userId, first_name: `Reader ${userId}` }),
+  }
+  const checkString = Object.keys(values)
+    .sort()
+    .map((key) => `${key}=${values[key]}`)
+    .join('\n')
+  const secret = createHmac('sha256', 'WebAppData').update(botToken).digest()
+  return new URLSearchParams({ ...values, hash: createHmac('sha256', secret).update(checkString).digest('hex') }).toString()
+}
+
+async function login(baseUrl: string, email: string, password: string): Promise<string> {
+  const response = await fetch(`${baseUrl}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  })
+  if (!response.ok) throw new Error(`login failed: ${response.status}`)
+  return ((await response.json()) as { token: string }).token
+}

@@ -1,0 +1,65 @@
+import type {
+  afterUnloadDocumentPayload,
+  beforeHandleAwarenessPayload,
+  Extension,
+  onLoadDocumentPayload,
+} from '@hocuspocus/server'
+import type { DocumentStore } from '@botsync/persistence'
+import { parseDocumentName } from '@botsync/shared-docs'
+import type { Logger } from '../logger.ts'
+import { SpacePublicProjection } from '../public/space-public-projection.ts'
+import type { ConnectionContext } from '../types.ts'
+
+/**
+ * Mini App readers' side of the server: `<space>/public` documents are kept
+ * in sync with the source documents while they are loaded (one
+ * SpacePublicProjection per loaded public document), and readers' awareness
+ * is dropped, so thousands of readers stay invisible to admins and to each
+ * other.
+ */
+export class PublicContent implements Extension {
+  extensionName = 'botsync-public-content'
+  // After DurablePersistence (900) has loaded the stored state.
+  priority = 800
+  private readonly store: DocumentStore
+  private readonly log: Logger
+  private readonly projections = new Map<string, SpacePublicProjection>()
+
+  constructor(store: DocumentStore, log: Logger) {
+    this.store = store
+    this.log = log
+  }
+
+  async onLoadDocument({ documentName, document, instance }: onLoadDocumentPayload): Promise<void> {
+    const parsed = parseDocumentName(documentName)
+    if (parsed?.kind !== 'public') return
+    const projection = new SpacePublicProjection({ space: parsed.space, target: document, hocuspocus: instance, store: this.store, log: this.log })
+    this.projections.set(documentName, projection)
+    try {
+      // Up to date before the first reader syncs: whatever was stored may be
+      // stale (e.g. a scenario unpublished while nobody was reading).
+      await projection.start()
+    } catch (error) {
+      this.projections.delete(documentName)
+      await projection.stop()
+      throw error
+    }
+  }
+
+  async afterUnloadDocument({ documentName }: afterUnloadDocumentPayload): Promise<void> {
+    const projection = this.projections.get(documentName)
+    if (!projection) return
+    this.projections.delete(documentName)
+    await projection.stop()
+  }
+
+  async beforeHandleAwareness(payload: beforeHandleAwarenessPayload<ConnectionContext>): Promise<void> {
+    if (payload.context?.principal?.kind === 'reader') payload.states.clear()
+  }
+
+  async onDestroy(): Promise<void> {
+    const projections = [...this.projections.values()]
+    this.projections.clear()
+    await Promise.all(projections.map((projection) => projection.stop()))
+  }
+}
