@@ -8,9 +8,11 @@ import type { ServerConfig } from './config.ts'
 import { seedDemoSpace } from './demo-seed.ts'
 import { Authorization } from './extensions/authorization.ts'
 import { DurablePersistence } from './extensions/durable-persistence.ts'
+import { RedisFanout } from './extensions/redis-fanout.ts'
 import { HttpApi } from './http/http-api.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { Metrics } from './metrics.ts'
+import { RedisConnection } from './redis/redis-connection.ts'
 import { ServerWriter } from './server-writer.ts'
 
 export interface StartedInfo {
@@ -31,6 +33,9 @@ export class BotsyncServer {
   readonly writer: ServerWriter
   readonly metrics = new Metrics()
   readonly server: Server
+  /** Set when REDIS_URL is: this instance shares documents with other instances. */
+  readonly redis: RedisConnection | null = null
+  readonly fanout: RedisFanout | null = null
   private stopping: Promise<void> | null = null
 
   private constructor(config: ServerConfig, log: Logger, db: Database) {
@@ -43,6 +48,14 @@ export class BotsyncServer {
     this.users = new UserRepository(db)
     this.tokens = new TokenIssuer(config.jwtSecret, config.jwtTtlSeconds)
     const authenticator = new Authenticator({ tokens: this.tokens, botServiceToken: config.botServiceToken, botSpace: config.botSpace })
+    if (config.redisUrl) {
+      const clientName = `${config.redisPrefix}:${config.instanceId.replace(/[^A-Za-z0-9_.:-]/g, '_')}`
+      this.redis = new RedisConnection({ url: config.redisUrl, clientName, log })
+      // The random suffix keeps fan-out working even if two instances are
+      // (mis)configured with the same INSTANCE_ID: each ignores only its own echo.
+      const nodeId = `${config.instanceId}/${randomBytes(4).toString('hex')}`
+      this.fanout = new RedisFanout({ redis: this.redis, prefix: config.redisPrefix, nodeId, log, metrics: this.metrics })
+    }
     this.server = new Server({
       name: config.instanceId,
       port: config.port,
@@ -53,6 +66,7 @@ export class BotsyncServer {
       extensions: [
         new Authorization(authenticator, log),
         new DurablePersistence(this.store, log, this.metrics),
+        ...(this.fanout ? [this.fanout] : []),
         new HttpApi({
           db,
           users: this.users,
@@ -61,6 +75,8 @@ export class BotsyncServer {
           metrics: this.metrics,
           log,
           instanceId: config.instanceId,
+          redis: this.redis,
+          isStopping: () => this.stopping !== null,
         }),
       ],
     })
@@ -78,7 +94,10 @@ export class BotsyncServer {
     await server.server.listen()
     const port = server.server.address.port
     const info: StartedInfo = { url: `http://localhost:${port}`, port, generatedAdmin }
-    log.info({ event: 'listening', port, database: db.kind }, `botsync listening on ${info.url}`)
+    log.info(
+      { event: 'listening', port, database: db.kind, redis: server.redis ? 'configured' : 'off', node: server.fanout?.nodeId },
+      `botsync listening on ${info.url}`,
+    )
     return { server, info }
   }
 
@@ -103,14 +122,29 @@ export class BotsyncServer {
     return { email, password }
   }
 
-  /** Clean shutdown: close clients with a reason, flush appends, close the database. */
+  /**
+   * Clean shutdown (SIGTERM): stop accepting sockets, close every client
+   * socket with code 1001 and reason `server-shutting-down` so providers
+   * reconnect (through the load balancer, to another instance), let messages
+   * already received be committed, applied and published, then flush appends,
+   * leave Redis and close the database.
+   */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info({ event: 'stopping' })
-      this.server.hocuspocus.closeConnections()
+      this.server.httpServer.close()
+      await this.writer.drain()
+      for (const document of this.server.hocuspocus.documents.values()) {
+        for (const connection of document.getConnections()) connection.webSocket.close(1001, 'server-shutting-down')
+      }
+      // Hocuspocus unloads a document only after its connections' queued
+      // messages are handled, so in-flight updates are applied and published.
       await this.server.destroy()
       await this.store.flush()
+      this.fanout?.flush()
+      await this.redis?.close()
       await this.db.close()
+      this.log.info({ event: 'stopped' })
     })()
     return this.stopping
   }

@@ -7,6 +7,7 @@ import type { TokenIssuer } from '../auth/token-issuer.ts'
 import type { UserRepository } from '../auth/user-repository.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
+import type { RedisConnection } from '../redis/redis-connection.ts'
 import { bearerToken, HttpError, readJson, sendJson } from './respond.ts'
 
 export const COLLAB_PATH = '/collab'
@@ -19,6 +20,9 @@ export interface HttpApiDeps {
   metrics: Metrics
   log: Logger
   instanceId: string
+  /** Null when REDIS_URL is not set (single instance). */
+  redis: RedisConnection | null
+  isStopping: () => boolean
 }
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<void>
@@ -41,8 +45,9 @@ export class HttpApi implements Extension {
   /** Only /collab upgrades to a WebSocket. */
   async onUpgrade({ request, socket }: onUpgradePayload): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname
-    if (path === COLLAB_PATH) return
-    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    if (path === COLLAB_PATH && !this.deps.isStopping()) return
+    const status = path === COLLAB_PATH ? '503 Service Unavailable' : '404 Not Found'
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
     // An empty rejection stops Hocuspocus from upgrading, without logging.
     throw null
   }
@@ -67,6 +72,12 @@ export class HttpApi implements Extension {
     throw null
   }
 
+  /**
+   * 200 `ok`; 200 `degraded` when Redis is down (this instance still serves
+   * its clients and saves everything, so a load balancer should keep routing
+   * to it); 503 `down` without the database (nothing can be saved) and 503
+   * `stopping` during shutdown (route new clients elsewhere).
+   */
   private health: Handler = async (_request, response) => {
     const checks: Record<string, { status: 'ok' | 'down'; detail?: string }> = {}
     try {
@@ -75,12 +86,20 @@ export class HttpApi implements Extension {
     } catch (error) {
       checks.database = { status: 'down', detail: error instanceof Error ? error.message : String(error) }
     }
-    const down = Object.values(checks).some((check) => check.status === 'down')
-    sendJson(response, down ? 503 : 200, {
-      status: down ? 'down' : 'ok',
+    if (this.deps.redis) checks.redis = this.deps.redis.health()
+    const status = this.deps.isStopping()
+      ? 'stopping'
+      : checks.database.status === 'down'
+        ? 'down'
+        : checks.redis?.status === 'down'
+          ? 'degraded'
+          : 'ok'
+    sendJson(response, status === 'ok' || status === 'degraded' ? 200 : 503, {
+      status,
       instance: this.deps.instanceId,
       checks,
       appendLatencyMs: this.deps.metrics.appendLatency(),
+      ...(this.deps.redis ? { fanout: this.deps.metrics.fanout } : {}),
     })
   }
 
