@@ -84,6 +84,19 @@ describe('fan-out between two instances', () => {
     expect(await logRows(a, name)).toBe(20)
   })
 
+  it("fans out the server's own changes (ServerWriter), stored once", async () => {
+    const [a, b] = await twoInstances()
+    const token = await userToken(a, 'viewer')
+    const name = `${uniqueSpace()}/activity`
+    const onA = open(a, name, token)
+    const onB = open(b, name, token)
+    await Promise.all([synced(onA), synced(onB)])
+    await a.writer.change(name, (doc) => doc.getArray<string>('log').push(['from the server on A']))
+    await waitFor(() => logOf(onB.doc).includes('from the server on A'), "A's server-side change on B", 5_000)
+    await sleep(200)
+    expect(await logRows(a, name)).toBe(1)
+  })
+
   it('relays stateless broadcasts to the clients of other instances', async () => {
     const [a, b] = await twoInstances()
     const token = await userToken(a, 'viewer')
