@@ -87,11 +87,21 @@ export class RedisConnection {
     return this.up ? { status: 'ok', detail: 'connected' } : { status: 'down', detail: this.detail }
   }
 
-  /** Remembers the channel and subscribes now if Redis is up (else on recovery). */
-  async subscribe(channel: string): Promise<void> {
+  /**
+   * Remembers the channel and subscribes now if Redis is up (else on
+   * recovery). Resolves once subscribed, or after `timeoutMs` at most: a Redis
+   * that stopped answering must not hold up loading a document (the channel
+   * stays remembered, and recovery re-syncs).
+   */
+  async subscribe(channel: string, timeoutMs = 1_000): Promise<void> {
     this.channels.add(channel)
     if (this.subscriber.status !== 'ready') return
-    await this.subscriber.subscribe(channel).catch((error: Error) => this.linkLost(error.message))
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      this.subscriber.subscribe(channel).catch((error: Error) => this.linkLost(error.message)),
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ])
+    clearTimeout(timer)
   }
 
   async unsubscribe(channel: string): Promise<void> {
