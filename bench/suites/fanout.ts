@@ -36,6 +36,8 @@ type ScenarioName = 'vanillaA' | 'vanillaB' | 'botsyncA' | 'botsyncB'
 
 interface ScenarioRun {
   latencies: { last: number[]; first: number[] }
+  /** botsync only: the writer's instance's commit latency p50 (its /health, last 1,000 appends). */
+  appendP50Ms?: number
   incomplete: number
   writerSavedMs: number[]
   memory: Record<string, { rssMb: number; peakRssMb: number }>
@@ -126,7 +128,12 @@ async function scenario(name: ScenarioName, botsync: BotsyncSetup, tag: string):
     const document = `bench${tag.replaceAll('-', '')}${name.toLowerCase()}/scenario/fanout`
     botsync.documents.push(document)
     const path = name.startsWith('botsync') ? '/collab' : '/'
-    return await measure(`ws://127.0.0.1:${writerServer.port}${path}`, `ws://127.0.0.1:${readerServer.port}${path}`, document, token, servers)
+    const run = await measure(`ws://127.0.0.1:${writerServer.port}${path}`, `ws://127.0.0.1:${readerServer.port}${path}`, document, token, servers)
+    if (name.startsWith('botsync')) {
+      const health = (await (await fetch(`${writerServer.url}/health`)).json()) as { appendLatencyMs: { p50: number } }
+      run.appendP50Ms = health.appendLatencyMs.p50
+    }
+    return run
   } finally {
     await Promise.all(servers.map((server) => server.stop()))
   }
@@ -196,6 +203,7 @@ function pool(runs: ScenarioRun[]) {
     perRoundLastReaderP50Ms: runs.map((run) => summarise(run.latencies.last).p50),
     incompleteEdits: runs.reduce((sum, run) => sum + run.incomplete, 0),
     writerSavedMs: summarise(runs.flatMap((run) => run.writerSavedMs)),
+    ...(runs[0]?.appendP50Ms !== undefined ? { perRoundCommitP50Ms: runs.map((run) => round(run.appendP50Ms!)) } : {}),
     serverMemoryMb: memory,
   }
 }
