@@ -6,11 +6,12 @@
 // all in the same run. botsync commits every edit to PostgreSQL before it is
 // broadcast; vanilla keeps everything in memory.
 //
-// Environment: BENCH_FANOUT_READERS (1000), BENCH_FANOUT_EDITS (50 measured
-// per round, after 10 warm-up edits), BENCH_FANOUT_ROUNDS (4: the four
-// scenarios run in this many interleaved rounds, in a rotating order, and the
-// edits of all rounds are pooled, so load from others on a shared machine
-// hits every scenario alike), DATABASE_URL, REDIS_URL.
+// Environment: BENCH_FANOUT_READERS (1000), BENCH_FANOUT_EDITS (25 measured
+// per round, after 10 warm-up edits), BENCH_FANOUT_ROUNDS (8: the four
+// scenarios take turns this many times, in a rotating order, each round on a
+// fresh document with freshly connected clients, and the edits of all rounds
+// are pooled, so load from others on a shared machine hits every scenario
+// alike), DATABASE_URL, REDIS_URL.
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -22,8 +23,8 @@ import { RawClient } from '../fanout/raw-client.ts'
 import { ServerProcess } from '../fanout/server-process.ts'
 
 const READERS = positiveInt('BENCH_FANOUT_READERS', 1000)
-const EDITS = positiveInt('BENCH_FANOUT_EDITS', 50)
-const ROUNDS = positiveInt('BENCH_FANOUT_ROUNDS', 4)
+const EDITS = positiveInt('BENCH_FANOUT_EDITS', 25)
+const ROUNDS = positiveInt('BENCH_FANOUT_ROUNDS', 8)
 const WARMUP_EDITS = 10
 const EDIT_INTERVAL_MS = 100 // 10 edits/s
 const CONNECT_CONCURRENCY = 100
@@ -34,10 +35,10 @@ const VANILLA_MAIN = new URL('../servers/vanilla-hocuspocus.ts', import.meta.url
 
 type ScenarioName = 'vanillaA' | 'vanillaB' | 'botsyncA' | 'botsyncB'
 
+const SCENARIOS: ScenarioName[] = ['vanillaA', 'botsyncA', 'vanillaB', 'botsyncB']
+
 interface ScenarioRun {
   latencies: { last: number[]; first: number[] }
-  /** botsync only: the writer's instance's commit latency p50 (its /health, last 1,000 appends). */
-  appendP50Ms?: number
   incomplete: number
   writerSavedMs: number[]
   memory: Record<string, { rssMb: number; peakRssMb: number }>
@@ -47,21 +48,37 @@ export default async function run(): Promise<Record<string, unknown>> {
   const runId = randomBytes(4).toString('hex')
   const loadAtStart = loadavg()[0]
   const botsync = new BotsyncSetup(runId)
+  const deployments: Deployment[] = []
   const runs: Record<ScenarioName, ScenarioRun[]> = { vanillaA: [], vanillaB: [], botsyncA: [], botsyncB: [] }
   try {
-    const order = ['vanillaA', 'botsyncA', 'vanillaB', 'botsyncB'] as const
+    // Every deployment runs for the whole suite, so rounds only connect
+    // clients; each scenario has servers of its own (memory stays separable).
+    for (const name of SCENARIOS) {
+      progress(`starting ${name}`)
+      deployments.push(await deploy(name, botsync, runId))
+    }
     for (let round = 1; round <= ROUNDS; round++) {
-      for (let i = 0; i < order.length; i++) {
-        const name = order[(i + round - 1) % order.length]
-        progress(`round ${round}/${ROUNDS}: ${name}`)
-        runs[name].push(await scenario(name, botsync, `${runId}-${round}`))
+      for (let i = 0; i < deployments.length; i++) {
+        const deployment = deployments[(i + round - 1) % deployments.length]
+        progress(`round ${round}/${ROUNDS}: ${deployment.name}`)
+        const document = `bench${runId}r${round}${deployment.name.toLowerCase()}/scenario/fanout`
+        botsync.documents.push(document)
+        runs[deployment.name].push(await measure(deployment, document))
+        // Let the servers finish closing the last round's sockets.
+        await sleep(500)
       }
     }
+    for (const deployment of deployments) {
+      if (deployment.name.startsWith('botsync')) deployment.commitP50Ms = await commitP50(deployment.servers[0])
+    }
   } finally {
+    await Promise.all(deployments.flatMap((deployment) => deployment.servers.map((server) => server.stop())))
     await botsync.cleanUp()
   }
 
-  const result = Object.fromEntries(Object.entries(runs).map(([name, list]) => [name, pool(list)])) as Record<ScenarioName, ReturnType<typeof pool>>
+  const result = Object.fromEntries(
+    deployments.map((deployment) => [deployment.name, pool(runs[deployment.name], deployment)]),
+  ) as Record<ScenarioName, ReturnType<typeof pool>>
   const a = result.botsyncA.lastReaderMs
   const b = result.botsyncB.lastReaderMs
   const vanillaA = result.vanillaA.lastReaderMs
@@ -107,39 +124,49 @@ export default async function run(): Promise<Record<string, unknown>> {
   }
 }
 
-async function scenario(name: ScenarioName, botsync: BotsyncSetup, tag: string): Promise<ScenarioRun> {
+interface Deployment {
+  name: ScenarioName
+  /** [writer's instance, other instance]; vanilla (a) has one. */
+  servers: ServerProcess[]
+  writerUrl: string
+  readerUrl: string
+  token: string
+  commitP50Ms?: number
+}
+
+async function deploy(name: ScenarioName, botsync: BotsyncSetup, runId: string): Promise<Deployment> {
   const servers: ServerProcess[] = []
-  try {
-    let token = 'vanilla-needs-no-token'
-    if (name === 'vanillaA') {
-      servers.push(await ServerProcess.spawn('vanilla', VANILLA_MAIN, {}))
-    } else if (name === 'vanillaB') {
-      const env = { REDIS_URL, REDIS_PREFIX: `bench-vanilla-${tag}` }
-      servers.push(await ServerProcess.spawn('vanilla-a', VANILLA_MAIN, env))
-      servers.push(await ServerProcess.spawn('vanilla-b', VANILLA_MAIN, env))
-    } else {
-      // Two instances in both botsync scenarios: (a) pays for publishing to Redis too.
-      servers.push(await botsync.spawn(`${name}-a`, tag))
-      servers.push(await botsync.spawn(`${name}-b`, tag))
-      token = await botsync.login(servers[0])
-    }
-    const writerServer = servers[0]
-    const readerServer = name.endsWith('B') ? servers[1] : servers[0]
-    const document = `bench${tag.replaceAll('-', '')}${name.toLowerCase()}/scenario/fanout`
-    botsync.documents.push(document)
-    const path = name.startsWith('botsync') ? '/collab' : '/'
-    const run = await measure(`ws://127.0.0.1:${writerServer.port}${path}`, `ws://127.0.0.1:${readerServer.port}${path}`, document, token, servers)
-    if (name.startsWith('botsync')) {
-      const health = (await (await fetch(`${writerServer.url}/health`)).json()) as { appendLatencyMs: { p50: number } }
-      run.appendP50Ms = health.appendLatencyMs.p50
-    }
-    return run
-  } finally {
-    await Promise.all(servers.map((server) => server.stop()))
+  let token = 'vanilla-needs-no-token'
+  if (name === 'vanillaA') {
+    servers.push(await ServerProcess.spawn('vanilla', VANILLA_MAIN, {}))
+  } else if (name === 'vanillaB') {
+    const env = { REDIS_URL, REDIS_PREFIX: `bench-vanilla-${runId}` }
+    servers.push(await ServerProcess.spawn('vanilla-a', VANILLA_MAIN, env))
+    servers.push(await ServerProcess.spawn('vanilla-b', VANILLA_MAIN, env))
+  } else {
+    // Two instances in both botsync scenarios: (a) pays for publishing to Redis too.
+    servers.push(await botsync.spawn(`${name}-a`, `${runId}-${name}`))
+    servers.push(await botsync.spawn(`${name}-b`, `${runId}-${name}`))
+    token = await botsync.login(servers[0])
+  }
+  const path = name.startsWith('botsync') ? '/collab' : '/'
+  const readerServer = name.endsWith('B') ? servers[1] : servers[0]
+  return {
+    name,
+    servers,
+    writerUrl: `ws://127.0.0.1:${servers[0].port}${path}`,
+    readerUrl: `ws://127.0.0.1:${readerServer.port}${path}`,
+    token,
   }
 }
 
-async function measure(writerUrl: string, readerUrl: string, document: string, token: string, servers: ServerProcess[]): Promise<ScenarioRun> {
+/** The instance's own commit latency p50 over its last 1,000 appends (its /health). */
+async function commitP50(server: ServerProcess): Promise<number> {
+  const health = (await (await fetch(`${server.url}/health`)).json()) as { appendLatencyMs: { p50: number } }
+  return round(health.appendLatencyMs.p50)
+}
+
+async function measure({ writerUrl, readerUrl, token, servers }: Deployment, document: string): Promise<ScenarioRun> {
   const timeline = new EditTimeline(READERS)
   const readers: RawClient[] = []
   let writer: RawClient | null = null
@@ -186,7 +213,7 @@ async function measure(writerUrl: string, readerUrl: string, document: string, t
   }
 }
 
-function pool(runs: ScenarioRun[]) {
+function pool(runs: ScenarioRun[], deployment: Deployment) {
   const last = runs.flatMap((run) => run.latencies.last)
   const first = runs.flatMap((run) => run.latencies.first)
   const memory: Record<string, { rssMb: number; peakRssMb: number }> = {}
@@ -203,7 +230,7 @@ function pool(runs: ScenarioRun[]) {
     perRoundLastReaderP50Ms: runs.map((run) => summarise(run.latencies.last).p50),
     incompleteEdits: runs.reduce((sum, run) => sum + run.incomplete, 0),
     writerSavedMs: summarise(runs.flatMap((run) => run.writerSavedMs)),
-    ...(runs[0]?.appendP50Ms !== undefined ? { perRoundCommitP50Ms: runs.map((run) => round(run.appendP50Ms!)) } : {}),
+    ...(deployment.commitP50Ms !== undefined ? { serverCommitP50Ms: deployment.commitP50Ms } : {}),
     serverMemoryMb: memory,
   }
 }
