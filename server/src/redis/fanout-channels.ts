@@ -15,10 +15,4 @@ export class FanoutChannels {
   node(nodeId: string): string {
     return `${this.prefix}#node:${nodeId}`
   }
-
-  /** The document a document channel belongs to, or null for any other channel. */
-  documentOf(channel: string): string | null {
-    const head = `${this.prefix}:doc:`
-    return channel.startsWith(head) ? channel.slice(head.length) : null
-  }
 }
