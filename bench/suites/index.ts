@@ -2,6 +2,7 @@
 // ones; without names it runs them all, in this order.
 export const suites: Record<string, () => Promise<{ default: () => Promise<Record<string, unknown>> }>> = {
   durability: () => import('./durability.ts'),
+  fanout: () => import('./fanout.ts'),
   bot: () => import('./bot.ts'),
   readers: () => import('./readers.ts'),
 }

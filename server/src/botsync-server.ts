@@ -11,9 +11,11 @@ import { seedDemoSpace } from './demo-seed.ts'
 import { Authorization } from './extensions/authorization.ts'
 import { DurablePersistence } from './extensions/durable-persistence.ts'
 import { PublicContent } from './extensions/public-content.ts'
+import { RedisFanout } from './extensions/redis-fanout.ts'
 import { HttpApi } from './http/http-api.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { Metrics } from './metrics.ts'
+import { RedisConnection } from './redis/redis-connection.ts'
 import { ServerWriter } from './server-writer.ts'
 
 export interface StartedInfo {
@@ -34,6 +36,9 @@ export class BotsyncServer {
   readonly writer: ServerWriter
   readonly metrics = new Metrics()
   readonly server: Server
+  /** Set when REDIS_URL is: this instance shares documents with other instances. */
+  readonly redis: RedisConnection | null = null
+  readonly fanout: RedisFanout | null = null
   private stopping: Promise<void> | null = null
 
   private constructor(config: ServerConfig, log: Logger, db: Database) {
@@ -47,6 +52,14 @@ export class BotsyncServer {
     this.tokens = new TokenIssuer(config.jwtSecret, config.jwtTtlSeconds)
     const initData = config.telegramBotToken ? new TelegramInitData(config.telegramBotToken, config.miniAppMaxAgeSeconds) : null
     const authenticator = new Authenticator({ tokens: this.tokens, botServiceToken: config.botServiceToken, botSpace: config.botSpace, initData })
+    if (config.redisUrl) {
+      const clientName = `${config.redisPrefix}:${config.instanceId.replace(/[^A-Za-z0-9_.:-]/g, '_')}`
+      this.redis = new RedisConnection({ url: config.redisUrl, clientName, log })
+      // The random suffix keeps fan-out working even if two instances are
+      // (mis)configured with the same INSTANCE_ID: each ignores only its own echo.
+      const nodeId = `${config.instanceId}/${randomBytes(4).toString('hex')}`
+      this.fanout = new RedisFanout({ redis: this.redis, prefix: config.redisPrefix, nodeId, log, metrics: this.metrics })
+    }
     this.server = new Server({
       name: config.instanceId,
       port: config.port,
@@ -58,6 +71,7 @@ export class BotsyncServer {
         new Authorization(authenticator, log),
         new DurablePersistence(this.store, log, this.metrics),
         new PublicContent(this.store, log),
+        ...(this.fanout ? [this.fanout] : []),
         new HttpApi({
           db,
           users: this.users,
@@ -70,6 +84,8 @@ export class BotsyncServer {
           recordActivity: async (space, events) => {
             await this.writer.change(docName.activity(space), (doc) => applyActivityEvents(doc, events))
           },
+          redis: this.redis,
+          isStopping: () => this.stopping !== null,
         }),
       ],
     })
@@ -87,7 +103,10 @@ export class BotsyncServer {
     await server.server.listen()
     const port = server.server.address.port
     const info: StartedInfo = { url: `http://localhost:${port}`, port, generatedAdmin }
-    log.info({ event: 'listening', port, database: db.kind }, `botsync listening on ${info.url}`)
+    log.info(
+      { event: 'listening', port, database: db.kind, redis: server.redis ? 'configured' : 'off', node: server.fanout?.nodeId },
+      `botsync listening on ${info.url}`,
+    )
     return { server, info }
   }
 
@@ -112,14 +131,29 @@ export class BotsyncServer {
     return { email, password }
   }
 
-  /** Clean shutdown: close clients with a reason, flush appends, close the database. */
+  /**
+   * Clean shutdown (SIGTERM): stop accepting sockets, close every client
+   * socket with code 1001 and reason `server-shutting-down` so providers
+   * reconnect (through the load balancer, to another instance), let messages
+   * already received be committed, applied and published, then flush appends,
+   * leave Redis and close the database.
+   */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info({ event: 'stopping' })
-      this.server.hocuspocus.closeConnections()
+      this.server.httpServer.close()
+      await this.writer.drain()
+      for (const document of this.server.hocuspocus.documents.values()) {
+        for (const connection of document.getConnections()) connection.webSocket.close(1001, 'server-shutting-down')
+      }
+      // Hocuspocus unloads a document only after its connections' queued
+      // messages are handled, so in-flight updates are applied and published.
       await this.server.destroy()
       await this.store.flush()
+      this.fanout?.flush()
+      await this.redis?.close()
       await this.db.close()
+      this.log.info({ event: 'stopped' })
     })()
     return this.stopping
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -24,6 +25,10 @@ export interface ServerConfig {
   miniAppMaxAgeSeconds: number
   /** The built admin app served at `/`. */
   adminDir: string
+  /** Redis for fan-out between instances; undefined = single instance. */
+  redisUrl?: string
+  /** Prefix of every Redis channel, so several deployments can share one Redis. */
+  redisPrefix: string
 }
 
 type Env = Record<string, string | undefined>
@@ -52,10 +57,12 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     maxMessageBytes: integer(env.MAX_MESSAGE_BYTES, 1024 * 1024, 'MAX_MESSAGE_BYTES'),
     seedDemo: (env.SEED_DEMO ?? 'true') !== 'false',
     logLevel: env.LOG_LEVEL ?? 'info',
-    instanceId: env.INSTANCE_ID || `${process.pid}-${randomBytes(3).toString('hex')}`,
     telegramBotToken: env.TELEGRAM_BOT_TOKEN || undefined,
     miniAppMaxAgeSeconds: integer(env.MINIAPP_MAX_AGE, 86400, 'MINIAPP_MAX_AGE'),
     adminDir: resolve(env.ADMIN_DIR || DEFAULT_ADMIN_DIR),
+    instanceId: env.INSTANCE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    redisUrl: redisUrl(env.REDIS_URL),
+    redisPrefix: redisPrefix(env.REDIS_PREFIX),
   }
 }
 
@@ -64,6 +71,27 @@ function integer(value: string | undefined, fallback: number, name: string): num
   const parsed = Number(value)
   if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`)
   return parsed
+}
+
+function redisUrl(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined
+  let protocol: string
+  try {
+    protocol = new URL(value).protocol
+  } catch {
+    throw new Error('REDIS_URL must be a URL like redis://host:6379')
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:') throw new Error(`REDIS_URL must start with redis:// or rediss://, got "${protocol}//"`)
+  return value
+}
+
+function redisPrefix(value: string | undefined): string {
+  if (value === undefined || value === '') return 'botsync'
+  // Channel names end up in logs and CLIENT LIST; keep them to one plain token.
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(value)) {
+    throw new Error(`REDIS_PREFIX must be 1-64 characters of A-Z a-z 0-9 _ . : -, got "${value}"`)
+  }
+  return value
 }
 
 function persistentSecret(dataDir: string, file: string): string {

@@ -17,8 +17,16 @@ if (info.generatedAdmin) {
 
 let bot: BotHandle | undefined
 
+// Orchestrators SIGKILL a process that takes too long anyway; exiting first
+// at least says why. Everything acknowledged is already committed.
+const SHUTDOWN_LIMIT_MS = 20_000
+
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
+    setTimeout(() => {
+      server.log.error({ event: 'shutdown-timeout', limitMs: SHUTDOWN_LIMIT_MS }, 'shutdown did not finish in time; exiting')
+      process.exit(1)
+    }, SHUTDOWN_LIMIT_MS).unref()
     Promise.resolve(bot?.stop())
       .then(() => server.stop())
       .then(() => process.exit(0))

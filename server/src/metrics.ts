@@ -3,6 +3,8 @@ export class Metrics {
   appends = 0
   appendedBytes = 0
   refusedWrites = 0
+  /** Redis fan-out: messages published, dropped while Redis was down, received from peers, state-vector exchanges started. */
+  readonly fanout = { published: 0, dropped: 0, received: 0, syncRequests: 0 }
   private appendMillis: number[] = []
 
   observeAppend(millis: number, bytes: number): void {

@@ -32,6 +32,11 @@ export class ServerWriter {
     return next
   }
 
+  /** Resolves once every change requested so far has finished (shutdown). */
+  async drain(): Promise<void> {
+    while (this.queues.size > 0) await Promise.allSettled([...this.queues.values()])
+  }
+
   private async apply(documentName: string, change: (doc: Y.Doc) => void): Promise<Uint8Array | null> {
     const live = this.hocuspocus().documents.get(documentName)
     const base = live ? Y.encodeStateAsUpdate(live) : (await this.store.load(documentName)).state

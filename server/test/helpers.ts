@@ -93,6 +93,8 @@ export async function userToken(server: BotsyncServer, role: 'owner' | 'editor' 
 
 export interface TestClient {
   provider: HocuspocusProvider
+  /** The socket; change `socket.configuration.url` to make it reconnect to another instance. */
+  socket: HocuspocusProviderWebsocket
   doc: Y.Doc
   stateless: string[]
   authFailure: Promise<string>
@@ -117,6 +119,7 @@ export function connect(wsUrl: string, name: string, token: string, options: { d
   provider.attach()
   return {
     provider,
+    socket: websocketProvider,
     doc,
     stateless,
     authFailure,

@@ -11,6 +11,7 @@ import { activityEndpoint, type RecordActivity } from './activity-endpoint.ts'
 import { docName } from '@botsync/shared-docs'
 import { HttpError, readJson, requestToken, sendJson } from './respond.ts'
 import { StaticFiles } from './static-files.ts'
+import type { RedisConnection } from '../redis/redis-connection.ts'
 
 export const COLLAB_PATH = '/collab'
 
@@ -26,6 +27,9 @@ export interface HttpApiDeps {
   adminDir?: string
   /** Applies the bot's activity reports (POST /api/activity). */
   recordActivity: RecordActivity
+  /** Null when REDIS_URL is not set (single instance). */
+  redis: RedisConnection | null
+  isStopping: () => boolean
 }
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<void>
@@ -52,8 +56,9 @@ export class HttpApi implements Extension {
   /** Only /collab upgrades to a WebSocket. */
   async onUpgrade({ request, socket }: onUpgradePayload): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname
-    if (path === COLLAB_PATH) return
-    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    if (path === COLLAB_PATH && !this.deps.isStopping()) return
+    const status = path === COLLAB_PATH ? '503 Service Unavailable' : '404 Not Found'
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
     // An empty rejection stops Hocuspocus from upgrading, without logging.
     throw null
   }
@@ -82,6 +87,12 @@ export class HttpApi implements Extension {
     throw null
   }
 
+  /**
+   * 200 `ok`; 200 `degraded` when Redis is down (this instance still serves
+   * its clients and saves everything, so a load balancer should keep routing
+   * to it); 503 `down` without the database (nothing can be saved) and 503
+   * `stopping` during shutdown (route new clients elsewhere).
+   */
   private health: Handler = async (_request, response) => {
     const checks: Record<string, { status: 'ok' | 'down'; detail?: string }> = {}
     try {
@@ -90,12 +101,20 @@ export class HttpApi implements Extension {
     } catch (error) {
       checks.database = { status: 'down', detail: error instanceof Error ? error.message : String(error) }
     }
-    const down = Object.values(checks).some((check) => check.status === 'down')
-    sendJson(response, down ? 503 : 200, {
-      status: down ? 'down' : 'ok',
+    if (this.deps.redis) checks.redis = this.deps.redis.health()
+    const status = this.deps.isStopping()
+      ? 'stopping'
+      : checks.database.status === 'down'
+        ? 'down'
+        : checks.redis?.status === 'down'
+          ? 'degraded'
+          : 'ok'
+    sendJson(response, status === 'ok' || status === 'degraded' ? 200 : 503, {
+      status,
       instance: this.deps.instanceId,
       checks,
       appendLatencyMs: this.deps.metrics.appendLatency(),
+      ...(this.deps.redis ? { fanout: this.deps.metrics.fanout } : {}),
     })
   }
 
