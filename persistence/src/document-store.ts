@@ -19,6 +19,8 @@ export interface LoadedDocument {
 
 export interface DocumentStoreOptions {
   compaction?: Partial<CompactionPolicy>
+  /** Group-commit batches allowed in flight at once (see GroupCommitter). */
+  appendsInFlight?: number
   /** Called when a background compaction fails; the log is intact, it will be retried. */
   onCompactionError?: (name: string, error: unknown) => void
 }
@@ -39,7 +41,7 @@ export class DocumentStore {
 
   constructor(db: Database, options: DocumentStoreOptions = {}) {
     this.db = db
-    this.committer = new GroupCommitter(db)
+    this.committer = new GroupCommitter(db, { maxInFlight: options.appendsInFlight })
     this.policy = { ...defaultCompactionPolicy, ...options.compaction }
     this.onCompactionError = options.onCompactionError ?? (() => {})
   }

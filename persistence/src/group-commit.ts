@@ -24,43 +24,51 @@ export class GroupCommitter {
   readonly stats: GroupCommitStats = { batches: 0, appended: 0, largestBatch: 0 }
   private readonly db: Queryable
   private readonly maxBatch: number
+  private readonly maxInFlight: number
   private queue: PendingAppend[] = []
-  private running: Promise<void> | null = null
+  private inFlight = new Set<Promise<void>>()
 
-  constructor(db: Queryable, options: { maxBatch?: number } = {}) {
+  constructor(db: Queryable, options: { maxBatch?: number; maxInFlight?: number } = {}) {
     this.db = db
     this.maxBatch = options.maxBatch ?? 1000
+    // Two commits in flight let PostgreSQL flush one batch's WAL while the
+    // next batch's INSERT already runs, instead of waiting a whole round trip.
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 2)
   }
 
   /** Resolves once the update is committed (durable), rejects if the commit failed. */
   append(name: string, update: Uint8Array): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ name, update, resolve, reject })
-      this.running ??= this.drain()
+      this.pump()
     })
   }
 
   /** Resolves when everything appended so far has been committed or failed. */
   async flush(): Promise<void> {
-    while (this.running) await this.running
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight])
   }
 
-  private async drain(): Promise<void> {
+  private pump(): void {
+    while (this.queue.length > 0 && this.inFlight.size < this.maxInFlight) {
+      const batch = this.queue.splice(0, this.maxBatch)
+      const commit = this.commit(batch).finally(() => {
+        this.inFlight.delete(commit)
+        this.pump()
+      })
+      this.inFlight.add(commit)
+    }
+  }
+
+  private async commit(batch: PendingAppend[]): Promise<void> {
     try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatch)
-        try {
-          await this.insert(batch)
-          this.stats.batches += 1
-          this.stats.appended += batch.length
-          this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length)
-          for (const item of batch) item.resolve()
-        } catch (error) {
-          for (const item of batch) item.reject(error)
-        }
-      }
-    } finally {
-      this.running = null
+      await this.insert(batch)
+      this.stats.batches += 1
+      this.stats.appended += batch.length
+      this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length)
+      for (const item of batch) item.resolve()
+    } catch (error) {
+      for (const item of batch) item.reject(error)
     }
   }
 

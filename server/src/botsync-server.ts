@@ -46,6 +46,7 @@ export class BotsyncServer {
     this.log = log
     this.db = db
     this.store = new DocumentStore(db, {
+      appendsInFlight: config.appendsInFlight,
       onCompactionError: (name, err) => log.warn({ event: 'compaction-failed', document: name, err }, 'compaction failed; will retry'),
     })
     this.users = new UserRepository(db)

@@ -16,6 +16,7 @@ export interface ServerConfig {
   botServiceToken: string
   botSpace: string
   maxMessageBytes: number
+  appendsInFlight: number
   seedDemo: boolean
   logLevel: string
   instanceId: string
@@ -55,6 +56,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     botServiceToken: env.BOT_SERVICE_TOKEN || persistentSecret(dataDir, 'bot-service-token'),
     botSpace: env.BOT_SPACE ?? 'demo',
     maxMessageBytes: integer(env.MAX_MESSAGE_BYTES, 1024 * 1024, 'MAX_MESSAGE_BYTES'),
+    appendsInFlight: Math.max(1, integer(env.APPENDS_IN_FLIGHT, 2, 'APPENDS_IN_FLIGHT')),
     seedDemo: (env.SEED_DEMO ?? 'true') !== 'false',
     logLevel: env.LOG_LEVEL ?? 'info',
     telegramBotToken: env.TELEGRAM_BOT_TOKEN || undefined,
