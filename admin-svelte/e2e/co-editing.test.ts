@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { E2eApp, stepMessage } from './harness.ts'
+import { describe, expect, it } from 'vitest'
+import { E2eApp, stepMessage, useE2eApp } from './harness.ts'
 
 // Every run writes test-results/; UPDATE_SCREENSHOTS=1 refreshes the copy the README shows.
 const SCREENSHOT = new URL(
@@ -10,13 +10,7 @@ const SCREENSHOT = new URL(
 
 describe('two admins co-editing a scenario', () => {
   let app: E2eApp
-  beforeAll(async () => {
-    app = await E2eApp.start()
-  })
-  afterEach(() => app?.assertNoPageErrors())
-  afterAll(async () => {
-    await app?.close()
-  })
+  useE2eApp((started) => (app = started))
 
   it('each sees the other’s edits and presence, and concurrent typing in one message keeps both', async () => {
     const space = await app.seedSpace()

@@ -2,6 +2,7 @@
 // PostgreSQL) serving the built admin, Debian's Chromium, admins logged in
 // through the login form, and a switch to cut one admin's WebSocket.
 import { randomUUID } from 'node:crypto'
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { demoSeed, projectScenario } from '@botsync/shared-docs'
 import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core'
 import * as Y from 'yjs'
@@ -143,4 +144,20 @@ export class E2eApp {
 /** The textarea of a step's message (steps are labelled "Step 1", "Step 2", …). */
 export function stepMessage(page: Page, stepId: string) {
   return page.locator(`#step-${stepId}-message`)
+}
+
+/**
+ * One app for a test file: started before its tests, closed after them, and
+ * every test fails if it left an uncaught error in a page.
+ */
+export function useE2eApp(onStarted: (app: E2eApp) => unknown, env?: Record<string, string>): void {
+  let app: E2eApp | undefined
+  beforeAll(async () => {
+    app = await E2eApp.start(env)
+    await onStarted(app)
+  })
+  afterEach(() => app?.assertNoPageErrors())
+  afterAll(async () => {
+    await app?.close()
+  })
 }

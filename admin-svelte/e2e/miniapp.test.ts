@@ -1,23 +1,21 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { uniqueSpace } from '../../server/test/helpers.ts'
 import { signInitData } from '../../server/test/init-data.ts'
-import { E2eApp } from './harness.ts'
+import { E2eApp, useE2eApp } from './harness.ts'
 
 const TELEGRAM_TOKEN = `123456:e2e-${uniqueSpace()}`
 
 describe('Mini App page', () => {
   let app: E2eApp
-  let space: string
-  beforeAll(async () => {
-    space = uniqueSpace()
-    app = await E2eApp.start({ TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, BOT_SPACE: space })
-    await app.seedSpace(space)
-  })
-  afterEach(() => app?.assertNoPageErrors())
-  afterAll(async () => {
-    await app?.close()
-  })
+  const space = uniqueSpace()
+  useE2eApp(
+    async (started) => {
+      app = started
+      await app.seedSpace(space)
+    },
+    { TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, BOT_SPACE: space },
+  )
 
   async function openReader(launch: 'url' | 'webapp'): Promise<Page> {
     const page = await (await app.newContext()).newPage()

@@ -1,17 +1,11 @@
 import pg from 'pg'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DATABASE_URL } from '../../server/test/helpers.ts'
-import { E2eApp, stepMessage } from './harness.ts'
+import { E2eApp, stepMessage, useE2eApp } from './harness.ts'
 
 describe('offline editing and the saved indicator', () => {
   let app: E2eApp
-  beforeAll(async () => {
-    app = await E2eApp.start()
-  })
-  afterEach(() => app?.assertNoPageErrors())
-  afterAll(async () => {
-    await app?.close()
-  })
+  useE2eApp((started) => (app = started))
 
   it('keeps an offline edit across a reload and merges it with the other admin’s edit on reconnect', async () => {
     const space = await app.seedSpace()

@@ -1,16 +1,10 @@
 import { applyActivityEvents, docName } from '@botsync/shared-docs'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { E2eApp, stepMessage } from './harness.ts'
+import { describe, expect, it } from 'vitest'
+import { E2eApp, stepMessage, useE2eApp } from './harness.ts'
 
 describe('validation, roles, activity and layout', () => {
   let app: E2eApp
-  beforeAll(async () => {
-    app = await E2eApp.start()
-  })
-  afterEach(() => app?.assertNoPageErrors())
-  afterAll(async () => {
-    await app?.close()
-  })
+  useE2eApp((started) => (app = started))
 
   it('shows a 65-byte callback payload and a 5,000-character message as problems next to the field', async () => {
     const space = await app.seedSpace()
