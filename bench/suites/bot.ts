@@ -24,6 +24,7 @@ import * as Y from 'yjs'
 import { PgPoolClient } from '../../bot/src/session/pg-pool-client.ts'
 import { startBot } from '../../bot/src/start-bot.ts'
 import { FakeBotApi } from '../../bot/src/testing/fake-bot-api.ts'
+import { login } from '../lib/login.ts'
 
 const EDITS = 200
 const WARMUP = 20
@@ -198,15 +199,6 @@ async function spawnServer(env: Record<string, string>): Promise<{ port: number;
   }
 }
 
-async function login(baseUrl: string, email: string, password: string): Promise<string> {
-  const response = await fetch(`${baseUrl}/api/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  })
-  if (!response.ok) throw new Error(`login failed: ${response.status}`)
-  return ((await response.json()) as { token: string }).token
-}
 
 async function connectEditor(url: string, name: string, token: string): Promise<{ doc: Y.Doc; saved(): Promise<void>; destroy(): void }> {
   const doc = new Y.Doc()

@@ -19,6 +19,7 @@ import * as Y from 'yjs'
 import { latencySummary, round2 } from '../lib/percentiles.ts'
 import { ownCpuSeconds, processCpuSeconds } from '../lib/process-cpu.ts'
 import { ScratchSchema } from '../lib/scratch-schema.ts'
+import { login } from '../lib/login.ts'
 import { SpawnedServer } from '../lib/spawned-server.ts'
 import { SystemUnderTest } from '../lib/system-under-test.ts'
 import { Writer } from '../lib/writer.ts'
@@ -204,15 +205,7 @@ function botsyncLaunch(dataDir: string, databaseUrl: string) {
   return {
     spawn: () => SpawnedServer.spawn('botsync', BOTSYNC_MAIN, env),
     collabPath: '/collab',
-    async token(server: SpawnedServer): Promise<string> {
-      const response = await fetch(`${server.httpUrl}/api/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email, password }),
-      })
-      if (!response.ok) throw new Error(`botsync login failed: ${response.status} ${await response.text()}`)
-      return ((await response.json()) as { token: string }).token
-    },
+    token: (server: SpawnedServer) => login(server.httpUrl, email, password),
   }
 }
 

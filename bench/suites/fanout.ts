@@ -19,7 +19,8 @@ import { join } from 'node:path'
 import { openDatabase } from '@botsync/persistence'
 import * as Y from 'yjs'
 import { EditTimeline, summarise } from '../fanout/edit-timeline.ts'
-import { RawClient } from '../fanout/raw-client.ts'
+import { login } from '../lib/login.ts'
+import { RawClient } from '../lib/raw-client.ts'
 import { ServerProcess } from '../fanout/server-process.ts'
 
 const READERS = positiveInt('BENCH_FANOUT_READERS', 1000)
@@ -268,14 +269,8 @@ class BotsyncSetup {
     })
   }
 
-  async login(server: ServerProcess): Promise<string> {
-    const response = await fetch(`${server.url}/api/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: this.email, password: this.password }),
-    })
-    if (!response.ok) throw new Error(`login failed: ${response.status} ${await response.text()}`)
-    return ((await response.json()) as { token: string }).token
+  login(server: ServerProcess): Promise<string> {
+    return login(server.url, this.email, this.password)
   }
 
   async cleanUp(): Promise<void> {

@@ -18,7 +18,7 @@
 // Everything runs on this machine: the readers share the bench process's
 // event loop, so receipt times include their own queueing (honest, but an
 // upper bound on what 1,000 separate devices would see).
-import { createHmac, randomBytes, randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -28,8 +28,10 @@ import { DocumentStore, openDatabase } from '@botsync/persistence'
 import { demoSeed, docName, setSettingsText, setTextPublic, updateScenario } from '@botsync/shared-docs'
 import * as Y from 'yjs'
 import { FakeBotApi } from '../../bot/src/testing/fake-bot-api.ts'
+import { signInitData } from '../../server/test/init-data.ts'
 import { latencySummary, round2 } from '../lib/percentiles.ts'
-import { RawReader } from '../lib/raw-reader.ts'
+import { login } from '../lib/login.ts'
+import { RawClient } from '../lib/raw-client.ts'
 import { ScratchSchema } from '../lib/scratch-schema.ts'
 import { SpawnedServer } from '../lib/spawned-server.ts'
 
@@ -73,7 +75,7 @@ async function measureBotsync(databaseUrl: string) {
   const api = new FakeBotApi({ token: TELEGRAM_TOKEN })
   await api.start()
   let server: SpawnedServer | undefined
-  const readers: RawReader[] = []
+  const readers: Reader[] = []
   let editor: Editor | undefined
   try {
     server = await SpawnedServer.spawn('botsync', SERVER_MAIN, {
@@ -94,17 +96,15 @@ async function measureBotsync(databaseUrl: string) {
     })
     const wsUrl = `ws://127.0.0.1:${server.port}/collab`
     const publicDoc = docName.public(space)
-    const token = (i: number) => signInitData(TELEGRAM_TOKEN, i)
+    const token = (i: number) => signInitData(TELEGRAM_TOKEN, { user: { id: 100_000 + i, first_name: `Reader ${i}` } })
     const token0 = await login(server.httpUrl, admin.email, admin.password)
     editor = await connectEditor(wsUrl, docName.settings(space), token0)
-    const first = new RawReader(wsUrl, publicDoc, token(0), PROVIDER_VERSION)
-    readers.push(first)
-    await first.ready
-    const memory = await measureRss(server, () => connectReaders(readers, READERS, () => new RawReader(wsUrl, publicDoc, token(readers.length), PROVIDER_VERSION)))
+    readers.push(await openReader(wsUrl, publicDoc, token(0)))
+    const memory = await measureRss(server, () => connectReaders(readers, READERS, (i) => openReader(wsUrl, publicDoc, token(i))))
     const fanOut = await measureFanOut(readers.slice(1), editor)
     return { ...memory, fanOutMs: fanOut }
   } finally {
-    for (const reader of readers) reader.close()
+    for (const reader of readers) reader.client.close()
     editor?.destroy()
     await server?.stop()
     await api.stop()
@@ -115,34 +115,42 @@ async function measureBotsync(databaseUrl: string) {
 async function measureVanilla(databaseUrl: string) {
   const name = `bench-readers-${randomUUID()}`
   let server: SpawnedServer | undefined
-  const readers: RawReader[] = []
+  const readers: Reader[] = []
   let editor: Editor | undefined
   try {
     server = await SpawnedServer.spawn('vanilla', VANILLA_MAIN, { PORT: '0', DATABASE_URL: databaseUrl })
     const wsUrl = `ws://127.0.0.1:${server.port}`
     editor = await connectEditor(wsUrl, name, 'any')
-    const first = new RawReader(wsUrl, name, 'any', PROVIDER_VERSION)
-    readers.push(first)
-    await first.ready
-    const memory = await measureRss(server, () => connectReaders(readers, READERS, () => new RawReader(wsUrl, name, 'any', PROVIDER_VERSION)))
+    readers.push(await openReader(wsUrl, name, 'any'))
+    const memory = await measureRss(server, () => connectReaders(readers, READERS, () => openReader(wsUrl, name, 'any')))
     const fanOut = await measureFanOut(readers.slice(1), editor)
     return { ...memory, fanOutMs: fanOut }
   } finally {
-    for (const reader of readers) reader.close()
+    for (const reader of readers) reader.client.close()
     editor?.destroy()
     await server?.stop()
   }
 }
 
-async function connectReaders(readers: RawReader[], count: number, make: () => RawReader): Promise<void> {
+/** A raw protocol reader and the arrival time of every update it received. */
+interface Reader {
+  client: RawClient
+  updates: number[]
+}
+
+async function openReader(url: string, document: string, token: string): Promise<Reader> {
+  const client = await RawClient.connect(url, document, token, { providerVersion: PROVIDER_VERSION })
+  const reader: Reader = { client, updates: [] }
+  client.onUpdate = (_update, at) => reader.updates.push(at)
+  return reader
+}
+
+/** Opens `count` more readers, BATCH at a time; `open(i)` gets the reader's overall index. */
+async function connectReaders(readers: Reader[], count: number, open: (index: number) => Promise<Reader>): Promise<void> {
   for (let opened = 0; opened < count; opened += BATCH) {
-    const batch: RawReader[] = []
-    for (let i = 0; i < Math.min(BATCH, count - opened); i++) {
-      const reader = make()
-      readers.push(reader)
-      batch.push(reader)
-    }
-    await Promise.all(batch.map((reader) => reader.ready))
+    const size = Math.min(BATCH, count - opened)
+    const start = readers.length
+    readers.push(...(await Promise.all(Array.from({ length: size }, (_, i) => open(start + i)))))
   }
 }
 
@@ -180,7 +188,7 @@ function vmRss(pid: number): number {
   return Number(match[1]) * 1024
 }
 
-async function measureFanOut(readers: RawReader[], editor: Editor) {
+async function measureFanOut(readers: Reader[], editor: Editor) {
   const samples: number[] = []
   let missed = 0
   for (let edit = 0; edit < EDITS; edit++) {
@@ -247,27 +255,4 @@ async function seed(databaseUrl: string, space: string): Promise<void> {
   }
 }
 
-/** Telegram's initData signing (what the Bot API does when it opens a Mini App). */
-function signInitData(botToken: string, userId: number): string {
-  const values: Record<string, string> = {
-    auth_date: String(Math.floor(Date.now() / 1000)),
-    query_id: `AAH${userId}`,
-    user: JSON.stringify({ id: 100_000 + userId, first_name: `Reader ${userId}` }),
-  }
-  const checkString = Object.keys(values)
-    .sort()
-    .map((key) => `${key}=${values[key]}`)
-    .join('\n')
-  const secret = createHmac('sha256', 'WebAppData').update(botToken).digest()
-  return new URLSearchParams({ ...values, hash: createHmac('sha256', secret).update(checkString).digest('hex') }).toString()
-}
 
-async function login(baseUrl: string, email: string, password: string): Promise<string> {
-  const response = await fetch(`${baseUrl}/api/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  })
-  if (!response.ok) throw new Error(`login failed: ${response.status}`)
-  return ((await response.json()) as { token: string }).token
-}

@@ -35,7 +35,8 @@ export class RawClient {
   }
 
   /** Resolves once authenticated and synced (the server's sync step 2 arrived). */
-  static connect(url: string, document: string, token: string, timeoutMs = 30_000): Promise<RawClient> {
+  static connect(url: string, document: string, token: string, options: { timeoutMs?: number; providerVersion?: string } = {}): Promise<RawClient> {
+    const timeoutMs = options.timeoutMs ?? 30_000
     const socket = new WebSocket(url, { perMessageDeflate: false })
     socket.binaryType = 'nodebuffer'
     const client = new RawClient(socket, document)
@@ -48,7 +49,15 @@ export class RawClient {
       }
       socket.once('error', fail)
       socket.once('close', (code, reason) => fail(new Error(`closed before sync: ${code} ${reason}`)))
-      socket.once('open', () => socket.send(client.frame(MESSAGE_AUTH, AUTH_TOKEN, (e) => encoding.writeVarString(e, token))))
+      socket.once('open', () =>
+        socket.send(
+          client.frame(MESSAGE_AUTH, AUTH_TOKEN, (e) => {
+            encoding.writeVarString(e, token)
+            // Current providers append their version; the server records it.
+            if (options.providerVersion) encoding.writeVarString(e, options.providerVersion)
+          }),
+        ),
+      )
       socket.on('message', (data: Buffer) => {
         const at = performance.now()
         const decoder = decoding.createDecoder(data)
