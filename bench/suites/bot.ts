@@ -24,7 +24,7 @@ import * as Y from 'yjs'
 import { PgPoolClient } from '../../bot/src/session/pg-pool-client.ts'
 import { startBot } from '../../bot/src/start-bot.ts'
 import { FakeBotApi } from '../../bot/src/testing/fake-bot-api.ts'
-import { login } from '../lib/login.ts'
+import { login } from '../../server/test/login.ts'
 
 const EDITS = 200
 const WARMUP = 20

@@ -9,6 +9,7 @@ import pino from 'pino'
 import * as Y from 'yjs'
 import { BotsyncServer } from '../src/botsync-server.ts'
 import { loadConfig } from '../src/config.ts'
+import { login } from './login.ts'
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 export const JWT_SECRET = 'test-secret-' + randomBytes(8).toString('hex')
@@ -74,15 +75,8 @@ export async function spawnServer(overrides: Record<string, string> = {}): Promi
   return { child, port, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/collab`, output, exited }
 }
 
-export async function login(baseUrl: string, email: string, password: string): Promise<string> {
-  const response = await fetch(`${baseUrl}/api/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  })
-  if (!response.ok) throw new Error(`login failed: ${response.status} ${await response.text()}`)
-  return ((await response.json()) as { token: string }).token
-}
+// Shared with the benchmarks (bench/suites), like init-data.ts.
+export { login }
 
 /** Creates a user with the given role straight in the database and logs in. */
 export async function userToken(server: BotsyncServer, role: 'owner' | 'editor' | 'viewer'): Promise<string> {
