@@ -2,12 +2,18 @@
 // instance, each a raw WebSocket speaking the Hocuspocus protocol (auth frame
 // with Telegram-signed initData, sync step 1) on `<space>/public`.
 //
-// - Memory: the server process's VmRSS (/proc/<pid>/status) once it has
-//   settled with one reader, and again with 1,000 more, idle; the difference
-//   divided by 1,000 is the server's cost of an idle reader. The same
-//   measurement on vanilla Hocuspocus (bench/servers/vanilla-hocuspocus.ts,
-//   no auth, one document) is the baseline. RSS includes whatever the heap
-//   grew by and has not returned to the OS; it is what a host pays.
+// - Memory: the server process's VmRSS (/proc/<pid>/status), read once it
+//   has settled, at three points: one reader; WARM_READERS more; 1,000 more,
+//   all idle. `rssPerIdleReaderBytes` is the last step divided by 1,000: what
+//   each further reader costs a server that is already serving readers. The
+//   first readers also pay one-time costs that are not per reader (the
+//   optimizing compiler's code and zones paging in, malloc arenas for GC
+//   threads, heap growth steps: ~12-15 MB even for bare sockets on this
+//   machine), which is why the step from one reader is reported separately
+//   as `rssPerReaderFromColdBytes`. The same measurement on vanilla
+//   Hocuspocus (bench/servers/vanilla-hocuspocus.ts, no auth, one document)
+//   is the baseline. RSS includes whatever the heap grew by and has not
+//   returned to the OS; it is what a host pays.
 // - Fan-out: an admin edits the public welcome text (a real provider on
 //   `<space>/settings`); the server commits it, re-projects the public
 //   document, commits that, and broadcasts it. Measured per reader: from the
@@ -36,6 +42,7 @@ import { ScratchSchema } from '../lib/scratch-schema.ts'
 import { SpawnedServer } from '../lib/spawned-server.ts'
 
 const READERS = 1000
+const WARM_READERS = 200
 const BATCH = 50
 const EDITS = 30
 const PACING_MS = 200
@@ -55,6 +62,7 @@ export default async function run(): Promise<Record<string, unknown>> {
     const vanilla = await measureVanilla(schema.url)
     return {
       readers: READERS,
+      warmReaders: WARM_READERS,
       botsync,
       vanilla,
       targets: { rssPerIdleReaderBytes: TARGET_RSS_PER_READER_BYTES },
@@ -100,7 +108,7 @@ async function measureBotsync(databaseUrl: string) {
     const token0 = await login(server.httpUrl, admin.email, admin.password)
     editor = await connectEditor(wsUrl, docName.settings(space), token0)
     readers.push(await openReader(wsUrl, publicDoc, token(0)))
-    const memory = await measureRss(server, () => connectReaders(readers, READERS, (i) => openReader(wsUrl, publicDoc, token(i))))
+    const memory = await measureRss(server, (count) => connectReaders(readers, count, (i) => openReader(wsUrl, publicDoc, token(i))))
     const fanOut = await measureFanOut(readers.slice(1), editor)
     return { ...memory, fanOutMs: fanOut }
   } finally {
@@ -122,7 +130,7 @@ async function measureVanilla(databaseUrl: string) {
     const wsUrl = `ws://127.0.0.1:${server.port}`
     editor = await connectEditor(wsUrl, name, 'any')
     readers.push(await openReader(wsUrl, name, 'any'))
-    const memory = await measureRss(server, () => connectReaders(readers, READERS, () => openReader(wsUrl, name, 'any')))
+    const memory = await measureRss(server, (count) => connectReaders(readers, count, () => openReader(wsUrl, name, 'any')))
     const fanOut = await measureFanOut(readers.slice(1), editor)
     return { ...memory, fanOutMs: fanOut }
   } finally {
@@ -154,17 +162,22 @@ async function connectReaders(readers: Reader[], count: number, open: (index: nu
   }
 }
 
-async function measureRss(server: SpawnedServer, connect: () => Promise<void>) {
+/** `connect(count)` opens that many more readers. */
+async function measureRss(server: SpawnedServer, connect: (count: number) => Promise<void>) {
   const pid = server.child.pid!
-  const before = await settledRss(pid)
+  const cold = await settledRss(pid)
+  await connect(WARM_READERS)
+  const warm = await settledRss(pid)
   const started = performance.now()
-  await connect()
+  await connect(READERS)
   const connectMs = performance.now() - started
   const after = await settledRss(pid)
   return {
-    rssBeforeBytes: before,
+    rssOneReaderBytes: cold,
+    rssWarmBytes: warm,
     rssAfterBytes: after,
-    rssPerIdleReaderBytes: Math.round((after - before) / READERS),
+    rssPerIdleReaderBytes: Math.round((after - warm) / READERS),
+    rssPerReaderFromColdBytes: Math.round((after - cold) / (READERS + WARM_READERS)),
     connectAllMs: round2(connectMs),
   }
 }
