@@ -2,7 +2,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte'
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vite'
 
-// The server the dev server forwards /api and /collab to (npm start runs it on 8080).
+// The server the dev server forwards /api, /collab and /readers to (npm start runs it on 8080).
 const server = process.env.BOTSYNC_SERVER_URL ?? 'http://127.0.0.1:8080'
 
 export default defineConfig({
@@ -12,6 +12,7 @@ export default defineConfig({
       '/api': server,
       '/health': server,
       '/collab': { target: server.replace(/^http/, 'ws'), ws: true },
+      '/readers': { target: server.replace(/^http/, 'ws'), ws: true },
     },
   },
   build: {

@@ -15,6 +15,7 @@ import { RedisFanout } from './extensions/redis-fanout.ts'
 import { HttpApi } from './http/http-api.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { Metrics } from './metrics.ts'
+import { ReaderGateway } from './readers/reader-gateway.ts'
 import { RedisConnection } from './redis/redis-connection.ts'
 import { ServerWriter } from './server-writer.ts'
 
@@ -39,6 +40,8 @@ export class BotsyncServer {
   /** Set when REDIS_URL is: this instance shares documents with other instances. */
   readonly redis: RedisConnection | null = null
   readonly fanout: RedisFanout | null = null
+  /** Mini App readers (/readers): read-only sockets outside Hocuspocus' per-connection machinery. */
+  readonly readers: ReaderGateway
   private stopping: Promise<void> | null = null
 
   private constructor(config: ServerConfig, log: Logger, db: Database) {
@@ -61,6 +64,16 @@ export class BotsyncServer {
       const nodeId = `${config.instanceId}/${randomBytes(4).toString('hex')}`
       this.fanout = new RedisFanout({ redis: this.redis, prefix: config.redisPrefix, nodeId, log, metrics: this.metrics })
     }
+    this.readers = new ReaderGateway({
+      hocuspocus: () => this.server.hocuspocus,
+      authenticator,
+      log,
+      metrics: this.metrics,
+      maxMessageBytes: config.readerMaxMessageBytes,
+      maxReaders: config.maxReaders,
+      pingIntervalMs: config.readerPingIntervalMs,
+      documentGraceMs: config.readerDocumentGraceMs,
+    })
     this.server = new Server({
       name: config.instanceId,
       port: config.port,
@@ -86,6 +99,7 @@ export class BotsyncServer {
             await this.writer.change(docName.activity(space), (doc) => applyActivityEvents(doc, events))
           },
           redis: this.redis,
+          readers: this.readers,
           isStopping: () => this.stopping !== null,
         }),
       ],
@@ -144,6 +158,7 @@ export class BotsyncServer {
       this.log.info({ event: 'stopping' })
       this.server.httpServer.close()
       await this.writer.drain()
+      await this.readers.stop()
       for (const document of this.server.hocuspocus.documents.values()) {
         for (const connection of document.getConnections()) connection.webSocket.close(1001, 'server-shutting-down')
       }

@@ -24,6 +24,14 @@ export interface ServerConfig {
   telegramBotToken?: string
   /** Oldest accepted initData `auth_date`, in seconds. */
   miniAppMaxAgeSeconds: number
+  /** Mini App reader sockets (/readers): at most this many per instance. */
+  maxReaders: number
+  /** Largest frame a reader may send. */
+  readerMaxMessageBytes: number
+  /** Reader heartbeat period; must stay under the provider's 30 s silence limit. */
+  readerPingIntervalMs: number
+  /** How long a public document stays loaded after its last reader left. */
+  readerDocumentGraceMs: number
   /** The built admin app served at `/`. */
   adminDir: string
   /** Redis for fan-out between instances; undefined = single instance. */
@@ -61,6 +69,10 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     logLevel: env.LOG_LEVEL ?? 'info',
     telegramBotToken: env.TELEGRAM_BOT_TOKEN || undefined,
     miniAppMaxAgeSeconds: integer(env.MINIAPP_MAX_AGE, 86400, 'MINIAPP_MAX_AGE'),
+    maxReaders: integer(env.MAX_READERS, 100_000, 'MAX_READERS'),
+    readerMaxMessageBytes: integer(env.READER_MAX_MESSAGE_BYTES, 16 * 1024, 'READER_MAX_MESSAGE_BYTES'),
+    readerPingIntervalMs: readerPingInterval(env.READER_PING_INTERVAL_MS),
+    readerDocumentGraceMs: integer(env.READER_DOCUMENT_GRACE_MS, 30_000, 'READER_DOCUMENT_GRACE_MS'),
     adminDir: resolve(env.ADMIN_DIR || DEFAULT_ADMIN_DIR),
     instanceId: env.INSTANCE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     redisUrl: redisUrl(env.REDIS_URL),
@@ -73,6 +85,13 @@ function integer(value: string | undefined, fallback: number, name: string): num
   const parsed = Number(value)
   if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`)
   return parsed
+}
+
+function readerPingInterval(value: string | undefined): number {
+  const ms = integer(value, 15_000, 'READER_PING_INTERVAL_MS')
+  // The provider reconnects after 30 s without a message; the ping is that message for idle readers.
+  if (ms < 100 || ms > 25_000) throw new Error(`READER_PING_INTERVAL_MS must be between 100 and 25000, got "${value}"`)
+  return ms
 }
 
 function redisUrl(value: string | undefined): string | undefined {

@@ -5,6 +5,8 @@ export class Metrics {
   refusedWrites = 0
   /** Redis fan-out: messages published, dropped while Redis was down, received from peers, state-vector exchanges started. */
   readonly fanout = { published: 0, dropped: 0, received: 0, syncRequests: 0 }
+  /** Mini App reader sockets (/readers): opened, closed, refused authentications, refused frames. */
+  readonly readers = { connected: 0, disconnected: 0, refused: 0, refusedFrames: 0 }
   private appendMillis: number[] = []
 
   observeAppend(millis: number, bytes: number): void {

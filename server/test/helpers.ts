@@ -128,6 +128,11 @@ export function wsUrlOf(server: BotsyncServer): string {
   return `ws://127.0.0.1:${server.port}/collab`
 }
 
+/** The Mini App readers' endpoint (the reader gateway). */
+export function readersUrlOf(server: BotsyncServer): string {
+  return `ws://127.0.0.1:${server.port}/readers`
+}
+
 export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {

@@ -13,7 +13,7 @@ import {
 } from '@botsync/shared-docs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { TelegramInitData } from '../src/auth/telegram-init-data.ts'
-import { connect, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf, type TestClient } from './helpers.ts'
+import { connect, readersUrlOf, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf, type TestClient } from './helpers.ts'
 import { signInitData } from './init-data.ts'
 
 const TELEGRAM_TOKEN = `123456:test-${uniqueSpace()}`
@@ -22,20 +22,30 @@ describe('Mini App readers', () => {
   let server: BotsyncServer
   let base: string
   let ws: string
+  let readersUrl: string
   let space: string
   let editor: string
   const clients: TestClient[] = []
+  /** An admin's (or the bot's) provider on /collab. */
   const open = (name: string, token: string): TestClient => {
     const client = connect(ws, name, token)
+    clients.push(client)
+    return client
+  }
+  /** A Mini App reader's provider on /readers, the reader gateway. */
+  const openReader = (name: string, token: string): TestClient => {
+    const client = connect(readersUrl, name, token)
     clients.push(client)
     return client
   }
 
   beforeAll(async () => {
     space = uniqueSpace()
-    server = await startServer({ TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, BOT_SPACE: space, MINIAPP_MAX_AGE: '600' })
+    // A short grace so the test of content unpublished while nobody reads sees the document unload.
+    server = await startServer({ TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, BOT_SPACE: space, MINIAPP_MAX_AGE: '600', READER_DOCUMENT_GRACE_MS: '100' })
     base = `http://127.0.0.1:${server.port}`
     ws = wsUrlOf(server)
+    readersUrl = readersUrlOf(server)
     editor = await userToken(server, 'editor')
     // Content is seeded on the server, as in production.
     await server.writer.change(docName.settings(space), (doc) => {
@@ -79,7 +89,7 @@ describe('Mini App readers', () => {
   })
 
   it('lets a valid reader read the public document live, and nothing private', async () => {
-    const reader = open(docName.public(space), signInitData(TELEGRAM_TOKEN))
+    const reader = openReader(docName.public(space), signInitData(TELEGRAM_TOKEN))
     await synced(reader)
     const content = () => projectPublicContent(reader.doc)
     expect(content().texts).toEqual({ welcome: 'Welcome, reader' })
@@ -122,7 +132,7 @@ describe('Mini App readers', () => {
   for (const [label, makeToken, reason] of refusals) {
     it(`refuses ${label} with reason ${reason}, on the WebSocket and over HTTP`, async () => {
       const token = makeToken()
-      const client = open(docName.public(space), token)
+      const client = openReader(docName.public(space), token)
       expect(await client.authFailure).toBe(reason)
       const initData = token.startsWith('tma ') ? token.slice(4) : token
       const response = await fetch(`${base}/api/miniapp/me`, { headers: { authorization: `tma ${initData}` } })
@@ -142,17 +152,25 @@ describe('Mini App readers', () => {
 
   it('refuses readers on every other document', async () => {
     for (const name of [docName.settings(space), docName.scenarios(space), docName.scenario(space, 'faq'), docName.activity(space), docName.public(uniqueSpace())]) {
-      const client = open(name, signInitData(TELEGRAM_TOKEN))
+      const client = openReader(name, signInitData(TELEGRAM_TOKEN))
       expect(await client.authFailure).toBe('forbidden-document')
     }
   })
 
+  it('keeps readers and admins on their own endpoints', async () => {
+    // Reader initData on /collab: sent to the reader gateway.
+    expect(await open(docName.public(space), signInitData(TELEGRAM_TOKEN)).authFailure).toBe('use-readers-endpoint')
+    // An admin token on /readers: not a reader (admins read the public document on /collab).
+    expect(await openReader(docName.public(space), editor).authFailure).toBe('not-a-reader')
+    expect(await openReader(docName.public(space), '').authFailure).toBe('missing-token')
+  })
+
   it('refuses a reader’s writes and keeps the public document server-written', async () => {
-    const reader = open(docName.public(space), `tma ${signInitData(TELEGRAM_TOKEN)}`)
+    const reader = openReader(docName.public(space), `tma ${signInitData(TELEGRAM_TOKEN)}`)
     await synced(reader)
     reader.doc.getMap('public').set('texts', new Y.Map())
     await waitFor(() => reader.stateless.some((s) => s.includes('"reason":"read-only"')), 'the read-only refusal')
-    const fresh = open(docName.public(space), signInitData(TELEGRAM_TOKEN))
+    const fresh = openReader(docName.public(space), signInitData(TELEGRAM_TOKEN))
     await synced(fresh)
     expect(projectPublicContent(fresh.doc).texts.welcome).toBeDefined()
     // Admins cannot write it either: only the server does.
@@ -164,7 +182,7 @@ describe('Mini App readers', () => {
 
   it('never serves content unpublished while nobody was reading', async () => {
     // The stored public document holds the published scenario and text …
-    const earlier = open(docName.public(space), signInitData(TELEGRAM_TOKEN))
+    const earlier = openReader(docName.public(space), signInitData(TELEGRAM_TOKEN))
     await waitFor(() => projectPublicContent(earlier.doc).scenarios.length === 1 && projectPublicContent(earlier.doc).texts.welcome !== undefined, 'the published content')
     // … then every reader leaves, and both are unpublished.
     for (const client of clients.splice(0)) client.destroy()
@@ -172,7 +190,7 @@ describe('Mini App readers', () => {
     await waitFor(() => !hocuspocus.documents.has(docName.public(space)), 'the public document to unload')
     await server.writer.change(docName.scenarios(space), (doc) => updateScenario(doc, 'faq', { public: false }))
     await server.writer.change(docName.settings(space), (doc) => setTextPublic(doc, 'welcome', false))
-    const reader = open(docName.public(space), signInitData(TELEGRAM_TOKEN))
+    const reader = openReader(docName.public(space), signInitData(TELEGRAM_TOKEN))
     await synced(reader)
     // The very first state the reader gets is already up to date.
     expect(projectPublicContent(reader.doc)).toEqual({ texts: {}, scenarios: [], menu: [] })
@@ -184,7 +202,7 @@ describe('Mini App readers', () => {
   it('does not show a reader’s presence to admins', async () => {
     const adminA = open(docName.public(space), editor)
     const adminB = open(docName.public(space), editor)
-    const reader = open(docName.public(space), signInitData(TELEGRAM_TOKEN))
+    const reader = openReader(docName.public(space), signInitData(TELEGRAM_TOKEN))
     await Promise.all([synced(adminA), synced(adminB), synced(reader)])
     reader.provider.setAwarenessField('user', { name: 'Reader Rita' })
     adminB.provider.setAwarenessField('user', { name: 'Admin Ben' })

@@ -1,6 +1,6 @@
-// The reader's live view of `<space>/public`: a read-only provider
-// authenticated with the Telegram initData, and the projection re-read on
-// every update.
+// The reader's live view of `<space>/public`: a read-only provider on the
+// server's reader endpoint (/readers), authenticated with the Telegram
+// initData, and the projection re-read on every update.
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import { projectPublicContent, type PublicContentJson } from '@botsync/shared-docs'
 import * as Y from 'yjs'
@@ -23,6 +23,9 @@ export class PublicReader {
       websocketProvider: this.#socket,
       name: options.document,
       document: this.#doc,
+      // Readers are invisible: the server drops reader presence anyway, so
+      // do not send any. Its heartbeat keeps the idle socket alive.
+      awareness: null,
       // `tma ` marks the token as Telegram launch data (the server accepts it with or without).
       token: `tma ${options.initData}`,
       onSynced: () => {

@@ -38,25 +38,38 @@ export class Authenticator {
   }
 
   /** Mini App readers read the bot's space: the initData is signed with that bot's token. */
-  private identifyReader(initData: string): Principal {
+  private identifyReader(initData: string): Extract<Principal, { kind: 'reader' }> {
     if (!this.initData) throw new AccessDenied('miniapp-disabled', 'TELEGRAM_BOT_TOKEN is not set, so Mini App readers cannot be verified')
     const reader = this.initData.validate(initData)
     return { kind: 'reader', role: 'reader', space: this.botSpace, telegramUserId: reader.userId, name: reader.firstName }
   }
 
-  async authorizeDocument(token: string | undefined | null, documentName: string): Promise<DocumentAccess> {
-    const parsed = parseDocumentName(documentName)
-    if (!parsed) {
-      throw new AccessDenied('unknown-document', `"${documentName.slice(0, 200)}" is not a botsync document name`)
+  /**
+   * A Mini App reader on the reader gateway (/readers): Telegram initData
+   * only, and only the bot space's public document, read-only.
+   */
+  async authorizeReader(token: string | undefined | null, documentName: string): Promise<DocumentAccess> {
+    const parsed = botsyncDocument(documentName)
+    if (!token) throw new AccessDenied('missing-token', 'no token was sent')
+    const initData = initDataFromToken(token)
+    if (initData === null) {
+      throw new AccessDenied('not-a-reader', 'the readers endpoint takes Telegram Mini App initData; admins and the bot connect to /collab')
     }
+    const principal = this.identifyReader(initData)
+    // Readers are untrusted and many: the one server-written document of
+    // public content, nothing else.
+    if (parsed.kind !== 'public' || parsed.space !== principal.space) {
+      throw new AccessDenied('forbidden-document', `Mini App readers may only read "${principal.space}/public"`)
+    }
+    return { principal, space: parsed.space, readOnly: true }
+  }
+
+  /** Admins and the bot on /collab. Readers are sent to the reader gateway, their one way in. */
+  async authorizeDocument(token: string | undefined | null, documentName: string): Promise<DocumentAccess> {
+    const parsed = botsyncDocument(documentName)
     const principal = await this.identify(token)
     if (principal.kind === 'reader') {
-      // Readers are untrusted and many: the one server-written document of
-      // public content, nothing else.
-      if (parsed.kind !== 'public' || parsed.space !== principal.space) {
-        throw new AccessDenied('forbidden-document', `Mini App readers may only read "${principal.space}/public"`)
-      }
-      return { principal, space: parsed.space, readOnly: true }
+      throw new AccessDenied('use-readers-endpoint', 'Mini App readers connect to /readers')
     }
     if (principal.kind === 'bot') {
       if (parsed.space !== principal.space) {
@@ -68,6 +81,12 @@ export class Authenticator {
     const readOnly = principal.role === 'viewer' || parsed.kind === 'activity' || parsed.kind === 'public'
     return { principal, space: parsed.space, readOnly }
   }
+}
+
+function botsyncDocument(documentName: string): NonNullable<ReturnType<typeof parseDocumentName>> {
+  const parsed = parseDocumentName(documentName)
+  if (!parsed) throw new AccessDenied('unknown-document', `"${documentName.slice(0, 200)}" is not a botsync document name`)
+  return parsed
 }
 
 function digest(value: string): Buffer {

@@ -1,21 +1,14 @@
-import type {
-  afterUnloadDocumentPayload,
-  beforeHandleAwarenessPayload,
-  Extension,
-  onLoadDocumentPayload,
-} from '@hocuspocus/server'
+import type { afterUnloadDocumentPayload, Extension, onLoadDocumentPayload } from '@hocuspocus/server'
 import type { DocumentStore } from '@botsync/persistence'
 import { parseDocumentName } from '@botsync/shared-docs'
 import type { Logger } from '../logger.ts'
 import { SpacePublicProjection } from '../public/space-public-projection.ts'
-import type { ConnectionContext } from '../types.ts'
 
 /**
- * Mini App readers' side of the server: `<space>/public` documents are kept
- * in sync with the source documents while they are loaded (one
- * SpacePublicProjection per loaded public document), and readers' awareness
- * is dropped, so thousands of readers stay invisible to admins and to each
- * other.
+ * Keeps `<space>/public` documents in sync with their source documents while
+ * they are loaded (one SpacePublicProjection per loaded public document),
+ * whoever loaded them: the reader gateway for Mini App readers, or an admin
+ * looking at it read-only on /collab.
  */
 export class PublicContent implements Extension {
   extensionName = 'botsync-public-content'
@@ -51,10 +44,6 @@ export class PublicContent implements Extension {
     if (!projection) return
     this.projections.delete(documentName)
     await projection.stop()
-  }
-
-  async beforeHandleAwareness(payload: beforeHandleAwarenessPayload<ConnectionContext>): Promise<void> {
-    if (payload.context?.principal?.kind === 'reader') payload.states.clear()
   }
 
   async onDestroy(): Promise<void> {

@@ -12,6 +12,7 @@ import { docName } from '@botsync/shared-docs'
 import { HttpError, readJson, requestToken, sendJson } from './respond.ts'
 import { StaticFiles } from './static-files.ts'
 import type { RedisConnection } from '../redis/redis-connection.ts'
+import { READERS_PATH, type ReaderGateway } from '../readers/reader-gateway.ts'
 
 export const COLLAB_PATH = '/collab'
 
@@ -29,6 +30,8 @@ export interface HttpApiDeps {
   recordActivity: RecordActivity
   /** Null when REDIS_URL is not set (single instance). */
   redis: RedisConnection | null
+  /** Mini App readers' WebSocket endpoint (READERS_PATH). */
+  readers: ReaderGateway
   isStopping: () => boolean
 }
 
@@ -53,11 +56,15 @@ export class HttpApi implements Extension {
     }
   }
 
-  /** Only /collab upgrades to a WebSocket. */
-  async onUpgrade({ request, socket }: onUpgradePayload): Promise<void> {
+  /** /collab upgrades to a Hocuspocus connection, /readers to the reader gateway; nothing else does. */
+  async onUpgrade({ request, socket, head }: onUpgradePayload): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname
     if (path === COLLAB_PATH && !this.deps.isStopping()) return
-    const status = path === COLLAB_PATH ? '503 Service Unavailable' : '404 Not Found'
+    if (path === READERS_PATH && !this.deps.isStopping()) {
+      this.deps.readers.handleUpgrade(request, socket, head)
+      throw null
+    }
+    const status = path === COLLAB_PATH || path === READERS_PATH ? '503 Service Unavailable' : '404 Not Found'
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
     // An empty rejection stops Hocuspocus from upgrading, without logging.
     throw null
@@ -114,6 +121,7 @@ export class HttpApi implements Extension {
       instance: this.deps.instanceId,
       checks,
       appendLatencyMs: this.deps.metrics.appendLatency(),
+      readers: { open: this.deps.readers.readers, ...this.deps.metrics.readers },
       ...(this.deps.redis ? { fanout: this.deps.metrics.fanout } : {}),
     })
   }

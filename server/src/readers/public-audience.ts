@@ -1,0 +1,76 @@
+import type { Hocuspocus } from '@hocuspocus/server'
+import * as Y from 'yjs'
+import { encodeUpdate } from './reader-protocol.ts'
+import type { ReaderSession } from './reader-session.ts'
+
+type DirectConnection = Awaited<ReturnType<Hocuspocus['openDirectConnection']>>
+
+/**
+ * The readers of one `<space>/public` document on this instance. It holds the
+ * document loaded through one direct connection (so Hocuspocus' load hooks
+ * run: the stored state, then the public projection brought up to date) and
+ * relays every update of it to every reader: encoded once per document key,
+ * not once per reader. Updates reach the document only after they are
+ * committed (the projection commits before applying; other instances' updates
+ * arrive through Redis already committed), so readers never see content that
+ * a crash could take back.
+ */
+export class PublicAudience {
+  readonly name: string
+  private readonly connection: DirectConnection
+  private readonly document: Y.Doc
+  /** Readers by the key they subscribed with; almost always the one plain document name. */
+  private readonly readers = new Map<string, Set<ReaderSession>>()
+  private readonly maxBuffered: number
+  private count = 0
+  private readonly onUpdate = (update: Uint8Array): void => this.broadcast(update)
+
+  private constructor(name: string, connection: DirectConnection, maxBuffered: number) {
+    this.name = name
+    this.connection = connection
+    this.document = connection.document!
+    this.maxBuffered = maxBuffered
+    this.document.on('update', this.onUpdate)
+  }
+
+  static async open(hocuspocus: Hocuspocus, name: string, maxBuffered: number): Promise<PublicAudience> {
+    return new PublicAudience(name, await hocuspocus.openDirectConnection(name, { readerGateway: true }), maxBuffered)
+  }
+
+  get size(): number {
+    return this.count
+  }
+
+  add(session: ReaderSession, key: string): void {
+    let readers = this.readers.get(key)
+    if (!readers) this.readers.set(key, (readers = new Set()))
+    if (readers.has(session)) return
+    readers.add(session)
+    this.count += 1
+  }
+
+  remove(session: ReaderSession, key: string): void {
+    const readers = this.readers.get(key)
+    if (!readers?.delete(session)) return
+    this.count -= 1
+    if (readers.size === 0) this.readers.delete(key)
+  }
+
+  /** Sync step 2's payload: what a reader with this state vector is missing. Throws on a corrupt state vector. */
+  missing(stateVector: Uint8Array): Uint8Array {
+    return Y.encodeStateAsUpdate(this.document, stateVector)
+  }
+
+  /** Stops relaying and lets Hocuspocus unload the document. */
+  async close(): Promise<void> {
+    this.document.off('update', this.onUpdate)
+    await this.connection.disconnect()
+  }
+
+  private broadcast(update: Uint8Array): void {
+    for (const [key, readers] of this.readers) {
+      const frame = encodeUpdate(key, update)
+      for (const reader of readers) reader.send(frame, this.maxBuffered)
+    }
+  }
+}
