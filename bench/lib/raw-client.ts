@@ -7,6 +7,9 @@ const MESSAGE_SYNC = 0
 const MESSAGE_AUTH = 2
 const MESSAGE_SYNC_REPLY = 4
 const MESSAGE_SYNC_STATUS = 8
+// Connection-level heartbeat: one byte each way, no document name.
+const PING = Uint8Array.of(9)
+const PONG = Uint8Array.of(10)
 const SYNC_STEP_1 = 0
 const SYNC_STEP_2 = 1
 const SYNC_UPDATE = 2
@@ -60,6 +63,10 @@ export class RawClient {
       )
       socket.on('message', (data: Buffer) => {
         const at = performance.now()
+        if (data.length === 1 && data[0] === PING[0]) {
+          socket.send(PONG)
+          return
+        }
         const decoder = decoding.createDecoder(data)
         decoding.readVarString(decoder)
         const type = decoding.readVarUint(decoder)

@@ -1,6 +1,7 @@
 // Mini App readers at scale: 1,000 reader connections on one botsync
 // instance, each a raw WebSocket speaking the Hocuspocus protocol (auth frame
-// with Telegram-signed initData, sync step 1) on `<space>/public`.
+// with Telegram-signed initData, sync step 1) on `<space>/public`, through
+// the reader gateway (/readers) as the Mini App page connects.
 //
 // - Memory: the server process's VmRSS (/proc/<pid>/status), read once it
 //   has settled, at three points: one reader; WARM_READERS more; 1,000 more,
@@ -103,12 +104,13 @@ async function measureBotsync(databaseUrl: string) {
       LOG_LEVEL: 'info',
     })
     const wsUrl = `ws://127.0.0.1:${server.port}/collab`
+    const readersUrl = `ws://127.0.0.1:${server.port}/readers`
     const publicDoc = docName.public(space)
     const token = (i: number) => signInitData(TELEGRAM_TOKEN, { user: { id: 100_000 + i, first_name: `Reader ${i}` } })
     const token0 = await login(server.httpUrl, admin.email, admin.password)
     editor = await connectEditor(wsUrl, docName.settings(space), token0)
-    readers.push(await openReader(wsUrl, publicDoc, token(0)))
-    const memory = await measureRss(server, (count) => connectReaders(readers, count, (i) => openReader(wsUrl, publicDoc, token(i))))
+    readers.push(await openReader(readersUrl, publicDoc, token(0)))
+    const memory = await measureRss(server, (count) => connectReaders(readers, count, (i) => openReader(readersUrl, publicDoc, token(i))))
     const fanOut = await measureFanOut(readers.slice(1), editor)
     return { ...memory, fanOutMs: fanOut }
   } finally {

@@ -23,7 +23,12 @@ export class PublicAudience {
   private readonly readers = new Map<string, Set<ReaderSession>>()
   private readonly maxBuffered: number
   private count = 0
-  private readonly onUpdate = (update: Uint8Array): void => this.broadcast(update)
+  /** The whole document as one update, for readers arriving with nothing; dropped on every change. */
+  private fullState: Uint8Array | null = null
+  private readonly onUpdate = (update: Uint8Array): void => {
+    this.fullState = null
+    this.broadcast(update)
+  }
 
   private constructor(name: string, connection: DirectConnection, maxBuffered: number) {
     this.name = name
@@ -58,6 +63,10 @@ export class PublicAudience {
 
   /** Sync step 2's payload: what a reader with this state vector is missing. Throws on a corrupt state vector. */
   missing(stateVector: Uint8Array): Uint8Array {
+    // A page opening fresh has an empty state vector (one zero byte). When a
+    // restart or a broadcast link sends thousands at once, they all get the
+    // same bytes, encoded once.
+    if (stateVector.length === 1 && stateVector[0] === 0) return (this.fullState ??= Y.encodeStateAsUpdate(this.document))
     return Y.encodeStateAsUpdate(this.document, stateVector)
   }
 
