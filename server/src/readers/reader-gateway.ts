@@ -272,13 +272,13 @@ export class ReaderGateway {
   /** One shared timer: drop readers that went silent, ping the others, close sockets that never authenticated. */
   private beat(): void {
     for (const session of this.sessions) {
+      if (!session.audience && !session.pending && ++session.idleBeats >= 2) {
+        session.close(4401, 'authentication-timeout')
+        continue
+      }
       if (!session.alive) {
         // No Pong and nothing else for a whole period: the peer is gone.
         session.socket.terminate()
-        continue
-      }
-      if (!session.audience && !session.pending && ++session.idleBeats >= 2) {
-        session.close(4401, 'authentication-timeout')
         continue
       }
       session.alive = false
