@@ -15,7 +15,10 @@ export interface BotConfig {
   /** PostgreSQL for the session store when the bot runs on its own. */
   databaseUrl?: string
   logLevel: string
-  /** MINIAPP_URL: when set, the bot's menu button opens this Mini App (https). */
+  /**
+   * MINIAPP_URL: when set, the bot's menu button opens this Mini App (https),
+   * and web_app buttons with a relative URL ("/miniapp#faq") resolve against it.
+   */
   miniAppUrl?: string
   /** Label of that menu button. */
   miniAppMenuText?: string

@@ -90,7 +90,8 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
     log.error({ event: 'update-failed', update: ctx.update.update_id, chat: ctx.chat?.id, err: error }, 'an update could not be answered')
   })
   bot.use(session({ store, defaultSession: () => newUserState() }))
-  bot.use(new ScenarioRunner({ view: new SpaceView(replica, log), activity, log }).middleware())
+  const view = new SpaceView(replica, log, { miniAppUrl: config.miniAppUrl })
+  bot.use(new ScenarioRunner({ view, activity, log }).middleware())
 
   const poller = new UpdatePoller({
     telegram,

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto'
+import { validateSpace, type SpaceJson } from '@botsync/shared-docs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { validateAnswer } from '../src/runner/answer-validation.ts'
 import { fillTemplate } from '../src/runner/message-template.ts'
 import { normaliseUserState } from '../src/runner/user-state.ts'
+import { miniAppBase, resolveWebAppUrl, webAppProblems } from '../src/runner/web-app-urls.ts'
 import { PgPoolClient } from '../src/session/pg-pool-client.ts'
 import { PgSessionStore } from '../src/session/pg-session-store.ts'
 import { DATABASE_URL } from './helpers.ts'
@@ -49,6 +51,51 @@ describe('user state', () => {
       history: [{ scenarioId: 's', stepId: 'y' }],
     })
     expect(normaliseUserState({ scenarioId: 's' })).toMatchObject({ scenarioId: null, stepId: null })
+  })
+})
+
+describe('web_app URLs', () => {
+  it('resolves a page of the Mini App against MINIAPP_URL and sends absolute URLs as written', () => {
+    const base = miniAppBase('https://bots.example.com/app/miniapp?x=1')
+    expect(resolveWebAppUrl('/miniapp#faq', base)).toBe('https://bots.example.com/miniapp#faq')
+    expect(resolveWebAppUrl('miniapp?startapp=x', base)).toBe('https://bots.example.com/app/miniapp?startapp=x')
+    expect(resolveWebAppUrl('../faq', base)).toBe('https://bots.example.com/faq')
+    // Not normalised: what the editor wrote is what Telegram gets.
+    expect(resolveWebAppUrl('https://Other.example.com', base)).toBe('https://Other.example.com')
+    expect(resolveWebAppUrl('https://Other.example.com', miniAppBase(undefined))).toBe('https://Other.example.com')
+  })
+
+  it('has no base for relative URLs without an https MINIAPP_URL', () => {
+    expect(miniAppBase(undefined)).toEqual({ unusable: 'MINIAPP_URL is not set' })
+    expect(miniAppBase('')).toEqual({ unusable: 'MINIAPP_URL is not set' })
+    expect(miniAppBase('bots.example.com/miniapp')).toEqual({ unusable: 'MINIAPP_URL is not a valid URL' })
+    expect(miniAppBase('http://bots.example.com/miniapp')).toEqual({ unusable: 'MINIAPP_URL is not an https URL' })
+    expect(resolveWebAppUrl('/miniapp', miniAppBase('http://bots.example.com/miniapp'))).toBeNull()
+  })
+
+  it('reports the relative web_app buttons a bot without a base cannot send, once each', () => {
+    const space: SpaceJson = {
+      settings: { texts: { welcome: 'Hi', fallback: 'Sorry', maintenance: 'Later', inputInvalid: 'Again' }, flags: { botEnabled: true }, mainMenu: [], publicTexts: [] },
+      buttons: {
+        page: { id: 'page', text: 'Page', action: { type: 'web_app', url: '/miniapp' } },
+        site: { id: 'site', text: 'Site', action: { type: 'web_app', url: 'https://example.com/app' } },
+        // Already reported by validation (empty label); not reported twice.
+        broken: { id: 'broken', text: ' ', action: { type: 'web_app', url: '/miniapp' } },
+      },
+      scenarios: {},
+      scenarioDocs: {},
+    }
+    const problems = validateSpace(space)
+    expect(problems.map((p) => p.path.join('/'))).toEqual(['buttons/broken/text'])
+    expect(webAppProblems(space, problems, miniAppBase('https://bots.example.com/miniapp'))).toEqual([])
+    expect(webAppProblems(space, problems, miniAppBase('http://bots.example.com/miniapp'))).toEqual([
+      {
+        document: 'buttons',
+        path: ['buttons', 'page', 'action', 'url'],
+        code: 'web-app-url-needs-miniapp-url',
+        message: "Button opens a page of the bot's Mini App, but MINIAPP_URL is not an https URL; set it to the Mini App's https address, or give the button an https:// URL.",
+      },
+    ])
   })
 })
 

@@ -21,6 +21,7 @@ export {
   type SpaceDocs,
 } from './projection.ts'
 export * from './validation.ts'
+export * from './web-app-url.ts'
 export * from './seed.ts'
 export { readRows, readText, replaceText, writeRows } from './ytypes.ts'
 export * from './public-content.ts'

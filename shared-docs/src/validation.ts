@@ -23,6 +23,7 @@ import type {
   StepJson,
 } from './types.ts'
 import { INPUT_KINDS } from './types.ts'
+import { isMiniAppReference } from './web-app-url.ts'
 
 export interface Problem {
   /** 'settings' | 'buttons' | 'scenarios' | 'scenario/<id>' (the name without the space). */
@@ -77,11 +78,17 @@ export function validateMessageText(text: string, document: string, path: string
 }
 
 /** Checks a URL's syntax and scheme; `schemes` without the colon. */
-function checkUrl(url: string, schemes: readonly string[], document: string, path: string[], code: string): Problem[] {
+function checkUrl(
+  url: string,
+  schemes: readonly string[],
+  document: string,
+  path: string[],
+  code: string,
+  schemeMessage = `URL must start with ${schemes.map((s) => `${s}://`).join(', ')}.`,
+): Problem[] {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1]?.toLowerCase()
   if (scheme === undefined || !schemes.includes(scheme)) {
-    const allowed = schemes.map((s) => `${s}://`).join(', ')
-    return [problem(document, path, code, `URL must start with ${allowed}.`)]
+    return [problem(document, path, code, schemeMessage)]
   }
   let parsed: URL
   try {
@@ -96,6 +103,45 @@ function checkUrl(url: string, schemes: readonly string[], document: string, pat
   return []
 }
 
+/**
+ * Stands in for MINIAPP_URL, which validation does not know (the bot does):
+ * a relative reference is usable when resolving it keeps the Mini App's host,
+ * whatever that host turns out to be.
+ */
+const MINI_APP_BASE = new URL('https://miniapp.invalid/app/')
+
+/** An https URL, or a relative reference to a page of the bot's own Mini App (see web-app-url.ts). */
+function checkWebAppUrl(url: string, document: string, path: string[]): Problem[] {
+  if (!isMiniAppReference(url)) {
+    return checkUrl(url, ['https'], document, path, 'web-app-url-not-https',
+      "URL must start with https://, or be a page of this bot's Mini App such as /miniapp.")
+  }
+  // URL parsing drops tabs and newlines anywhere and controls at the start,
+  // which could turn "/\t/host" into "//host"; Telegram would refuse them anyway.
+  if (/[\s\u0000-\u001f\u007f]/.test(url)) return [problem(document, path, 'url-invalid', 'URL is not a valid address.')]
+  if (url.startsWith('?') || url.startsWith('#')) {
+    return [
+      problem(document, path, 'url-invalid',
+        "A page of this bot's Mini App must start with / or a page name, such as /miniapp#faq or miniapp?startapp=x."),
+    ]
+  }
+  let resolved: URL
+  try {
+    resolved = new URL(url, MINI_APP_BASE)
+  } catch {
+    return [problem(document, path, 'url-invalid', 'URL is not a valid address.')]
+  }
+  // "//host/…", and for an https base also "\\host", "/\host" and "///host",
+  // name another host without a scheme.
+  if (resolved.origin !== MINI_APP_BASE.origin) {
+    return [
+      problem(document, path, 'web-app-url-protocol-relative',
+        "URL names another host without https://; write https://… for another site, or start with a single / for a page of this bot's Mini App."),
+    ]
+  }
+  return []
+}
+
 function validateAction(id: string, action: ButtonAction, space: SpaceJson | undefined): Problem[] {
   const doc = 'buttons'
   const base = ['buttons', id, 'action']
@@ -103,7 +149,7 @@ function validateAction(id: string, action: ButtonAction, space: SpaceJson | und
     case 'url':
       return checkUrl(action.url, ['http', 'https', 'tg'], doc, [...base, 'url'], 'url-scheme-not-allowed')
     case 'web_app':
-      return checkUrl(action.url, ['https'], doc, [...base, 'url'], 'web-app-url-not-https')
+      return checkWebAppUrl(action.url, doc, [...base, 'url'])
     case 'callback': {
       const bytes = utf8Length(action.data)
       if (bytes === 0) return [problem(doc, [...base, 'data'], 'callback-data-empty', 'Callback data is empty.')]

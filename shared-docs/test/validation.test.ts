@@ -168,6 +168,69 @@ describe('url and web_app buttons', () => {
     }
   })
 
+  it.each(['/miniapp', '/miniapp#faq', 'miniapp?startapp=x', 'miniapp', '../faq.html', 'pages/faq?x=1#top', '/'])(
+    'accepts web app %j, a page of the bot\'s own Mini App',
+    (url) => expectClean(withAction({ type: 'web_app', url })),
+  )
+
+  it('accepts a Mini App page in a reply keyboard too', () => {
+    const space = withAction({ type: 'web_app', url: '/miniapp' })
+    space.settings.mainMenu = []
+    space.scenarioDocs.s1.steps.st1.keyboard = { kind: 'reply', rows: [['b1']] }
+    expectClean(space)
+  })
+
+  it('says how to write a web app that has a scheme other than https', () => {
+    for (const url of ['', 'miniapp:faq', 'HTTP://app.example.com']) {
+      expect(onlyProblem(withAction({ type: 'web_app', url }))).toEqual({
+        document: 'buttons',
+        path: ['buttons', 'b1', 'action', 'url'],
+        code: 'web-app-url-not-https',
+        message: "URL must start with https://, or be a page of this bot's Mini App such as /miniapp.",
+      })
+    }
+  })
+
+  // URL parsing reads all of these as another host, not a path of the Mini App.
+  it.each(['//evil.example.com/miniapp', '\\\\evil.example.com', '/\\evil.example.com', '\\/evil.example.com', '///evil.example.com'])(
+    'refuses web app %j, which names another host without a scheme',
+    (url) => {
+      const p = onlyProblem(withAction({ type: 'web_app', url }))
+      expect(p).toMatchObject({ path: ['buttons', 'b1', 'action', 'url'], code: 'web-app-url-protocol-relative' })
+      expect(p.message).toContain('https://')
+    },
+  )
+
+  it.each(['/mini app', ' /miniapp', '/miniapp\n', '/\t/evil.example.com', '\u0001//evil.example.com', '//'])(
+    'refuses malformed web app path %j',
+    (url) => {
+      expect(onlyProblem(withAction({ type: 'web_app', url }))).toEqual({
+        document: 'buttons',
+        path: ['buttons', 'b1', 'action', 'url'],
+        code: 'url-invalid',
+        message: 'URL is not a valid address.',
+      })
+    },
+  )
+
+  it('refuses a web app path that is only a query or a fragment', () => {
+    for (const url of ['#faq', '?startapp=x']) {
+      const p = onlyProblem(withAction({ type: 'web_app', url }))
+      expect(p).toMatchObject({ path: ['buttons', 'b1', 'action', 'url'], code: 'url-invalid' })
+      expect(p.message).toContain('must start with / or a page name')
+    }
+  })
+
+  it('keeps url buttons absolute: Telegram has no page to resolve a path against', () => {
+    for (const url of ['/miniapp', 'miniapp?startapp=x', '//example.com']) {
+      expect(onlyProblem(withAction({ type: 'url', url }))).toMatchObject({
+        path: ['buttons', 'b1', 'action', 'url'],
+        code: 'url-scheme-not-allowed',
+        message: 'URL must start with http://, https://, tg://.',
+      })
+    }
+  })
+
   it('refuses a url button in a reply keyboard', () => {
     const space = withAction({ type: 'url', url: 'https://example.com' })
     space.settings.mainMenu = [] // the menu is inline; keep only the step's keyboard

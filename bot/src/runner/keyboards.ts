@@ -6,9 +6,11 @@ export type Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
 
 /**
  * Telegram markup for rows of button ids. Buttons that are missing or fail
- * validation are left out; rows longer than Telegram allows are wrapped and
- * an inline keyboard stops at 100 buttons, so the message is always accepted.
- * Inline buttons carry `b:<buttonId>` — a stable id, never the label.
+ * validation are left out (so is a web_app button naming a page of the bot's
+ * Mini App when there is no MINIAPP_URL to resolve it against); rows longer
+ * than Telegram allows are wrapped and an inline keyboard stops at 100
+ * buttons, so the message is always accepted. Inline buttons carry
+ * `b:<buttonId>` — a stable id, never the label.
  */
 export function renderKeyboard(content: SpaceContent, rows: readonly (readonly string[])[], kind: KeyboardKind): Markup | undefined {
   const buttons = rows.map((row) => row.map((id) => content.button(id)).filter((b): b is ButtonJson => b !== null))
@@ -16,14 +18,20 @@ export function renderKeyboard(content: SpaceContent, rows: readonly (readonly s
     let budget = LIMITS.inlineButtonsTotal
     const inline: InlineKeyboardButton[][] = []
     for (const row of buttons) {
-      const rendered = row.map(inlineButton).filter((b): b is InlineKeyboardButton => b !== null).slice(0, Math.max(0, budget))
+      const rendered = row
+        .map((button) => inlineButton(content, button))
+        .filter((b): b is InlineKeyboardButton => b !== null)
+        .slice(0, Math.max(0, budget))
       budget -= rendered.length
       inline.push(...chunk(rendered, LIMITS.inlineButtonsPerRow))
     }
     return inline.length > 0 ? { inline_keyboard: inline } : undefined
   }
   const reply: KeyboardButton[][] = []
-  for (const row of buttons) reply.push(...chunk(row.map(replyButton).filter((b): b is KeyboardButton => b !== null), LIMITS.replyButtonsPerRow))
+  for (const row of buttons) {
+    const rendered = row.map((button) => replyButton(content, button)).filter((b): b is KeyboardButton => b !== null)
+    reply.push(...chunk(rendered, LIMITS.replyButtonsPerRow))
+  }
   // one_time: the keyboard folds away once used, instead of lingering under later steps.
   return reply.length > 0 ? { keyboard: reply, resize_keyboard: true, one_time_keyboard: true } : undefined
 }
@@ -43,12 +51,12 @@ export function isInline(markup: Markup | undefined): markup is InlineKeyboardMa
   return markup === undefined || 'inline_keyboard' in markup
 }
 
-function inlineButton(button: ButtonJson): InlineKeyboardButton | null {
+function inlineButton(content: SpaceContent, button: ButtonJson): InlineKeyboardButton | null {
   switch (button.action?.type) {
     case 'url':
       return { text: button.text, url: button.action.url }
     case 'web_app':
-      return { text: button.text, web_app: { url: button.action.url } }
+      return webAppButton(content, button.text, button.action.url)
     case undefined:
       return null
     default:
@@ -56,16 +64,22 @@ function inlineButton(button: ButtonJson): InlineKeyboardButton | null {
   }
 }
 
-function replyButton(button: ButtonJson): KeyboardButton | null {
+function replyButton(content: SpaceContent, button: ButtonJson): KeyboardButton | null {
   switch (button.action?.type) {
     case 'url': // not possible in a reply keyboard (validation says so too)
     case undefined:
       return null
     case 'web_app':
-      return { text: button.text, web_app: { url: button.action.url } }
+      return webAppButton(content, button.text, button.action.url)
     default:
       return { text: button.text }
   }
+}
+
+/** Telegram takes absolute URLs only: a page of the bot's own Mini App is resolved against MINIAPP_URL. */
+function webAppButton(content: SpaceContent, text: string, url: string): { text: string; web_app: { url: string } } | null {
+  const resolved = content.webAppUrl(url)
+  return resolved === null ? null : { text, web_app: { url: resolved } }
 }
 
 function chunk<T>(items: T[], size: number): T[][] {

@@ -11,6 +11,7 @@ import {
   type StepJson,
   type TriggerJson,
 } from '@botsync/shared-docs'
+import { miniAppBase, resolveWebAppUrl, type MiniAppBase } from './web-app-urls.ts'
 
 /** Used when a settings text is missing or fails validation, so the bot always has something to say. */
 export const DEFAULT_TEXTS: Readonly<Record<string, string>> = Object.freeze({
@@ -33,10 +34,12 @@ const STEP_BLOCKING_PARTS = new Set(['message', 'input'])
 export class SpaceContent {
   readonly space: SpaceJson
   readonly problems: readonly Problem[]
+  private readonly miniApp: MiniAppBase
 
-  constructor(space: SpaceJson, problems: readonly Problem[]) {
+  constructor(space: SpaceJson, problems: readonly Problem[], miniApp: MiniAppBase = miniAppBase(undefined)) {
     this.space = space
     this.problems = problems
+    this.miniApp = miniApp
   }
 
   /** A settings text, or the built-in default when it is missing or invalid. */
@@ -59,6 +62,15 @@ export class SpaceContent {
     if (!Object.hasOwn(this.space.buttons, id)) return null
     if (!isEntityValid(this.problems, 'buttons', entityPath.button(id))) return null
     return this.space.buttons[id]
+  }
+
+  /**
+   * The absolute URL Telegram gets for a web_app button: as written, or a page
+   * of the bot's own Mini App resolved against MINIAPP_URL; null when there is
+   * no MINIAPP_URL to resolve against (`button()` already leaves those out).
+   */
+  webAppUrl(url: string): string | null {
+    return resolveWebAppUrl(url, this.miniApp)
   }
 
   /** An enabled scenario whose index entry and entry step are usable. */

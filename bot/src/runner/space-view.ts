@@ -2,9 +2,15 @@ import { projectSpace, validateSpace, type Problem } from '@botsync/shared-docs'
 import type { Logger } from '../logger.ts'
 import type { SpaceReplica } from '../replica/space-replica.ts'
 import { SpaceContent } from './space-content.ts'
+import { miniAppBase, webAppProblems, type MiniAppBase } from './web-app-urls.ts'
 
 /** Reported at debug level only: the index often arrives a moment before a scenario's content. */
 const TRANSIENT_CODES = new Set(['scenario-document-missing'])
+
+export interface SpaceViewOptions {
+  /** MINIAPP_URL, the base of web_app buttons that name a page of the bot's own Mini App. */
+  miniAppUrl?: string
+}
 
 /**
  * The replica as the runner reads it. `current()` projects and validates the
@@ -16,13 +22,15 @@ const TRANSIENT_CODES = new Set(['scenario-document-missing'])
 export class SpaceView {
   private readonly replica: SpaceReplica
   private readonly log: Logger
+  private readonly miniApp: MiniAppBase
   private content: SpaceContent | undefined
   private version = -1
   private logged = new Set<string>()
 
-  constructor(replica: SpaceReplica, log: Logger) {
+  constructor(replica: SpaceReplica, log: Logger, options: SpaceViewOptions = {}) {
     this.replica = replica
     this.log = log
+    this.miniApp = miniAppBase(options.miniAppUrl)
   }
 
   current(): SpaceContent {
@@ -30,8 +38,10 @@ export class SpaceView {
     this.version = this.replica.version
     const space = projectSpace(this.replica.docs())
     const problems = validateSpace(space)
+    // Valid content this deployment cannot send is skipped and logged the same way.
+    problems.push(...webAppProblems(space, problems, this.miniApp))
     this.report(problems)
-    this.content = new SpaceContent(space, problems)
+    this.content = new SpaceContent(space, problems, this.miniApp)
     return this.content
   }
 
