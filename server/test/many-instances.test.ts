@@ -1,9 +1,21 @@
 import { DocumentStore, openDatabase, type Database } from '@botsync/persistence'
-import { addStep, getStepMessage, initScenarioDoc, projectScenario, setStepMessage } from '@botsync/shared-docs'
+import {
+  addStep,
+  docName,
+  getStepMessage,
+  initScenarioDoc,
+  initSettingsDoc,
+  projectPublicContent,
+  projectScenario,
+  setSettingsText,
+  setStepMessage,
+  setTextPublic,
+} from '@botsync/shared-docs'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { connect, DATABASE_URL, login, spawnServer, synced, uniqueSpace, waitFor, type ServerProcess, type TestClient } from './helpers.ts'
+import { signInitData } from './init-data.ts'
 import {
   fingerprint,
   health,
@@ -53,10 +65,10 @@ interface Instances {
 }
 
 /** Two instances sharing database, JWT secret, Redis and channel prefix; started one after the other (the first creates the owner). */
-async function startInstances(redisUrl: string, options: { bUrl?: string } = {}): Promise<Instances> {
+async function startInstances(redisUrl: string, options: { bUrl?: string; env?: Record<string, string> } = {}): Promise<Instances> {
   const prefix = uniquePrefix()
   const email = `owner-${prefix}@test.local`
-  const env = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, ADMIN_EMAIL: email, ADMIN_PASSWORD: 'many instances' }
+  const env = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, ADMIN_EMAIL: email, ADMIN_PASSWORD: 'many instances', ...options.env }
   const a = await spawnServer({ ...env, INSTANCE_ID: `${prefix}-a` })
   processes.push(a)
   const b = await spawnServer({ ...env, INSTANCE_ID: `${prefix}-b`, REDIS_URL: options.bUrl ?? redisUrl })
@@ -157,6 +169,27 @@ describe('many instances through Redis', () => {
     // Well under y-protocols' 30 s timeout: the removal itself was fanned out.
     await waitFor(() => !bob.provider.awareness!.getStates().has(anaId), "Ana's presence to leave B", 5_000)
     await waitFor(() => !readerB.provider.awareness!.getStates().has(anaId), "Ana's presence to leave B's other client", 5_000)
+  })
+
+  it('sends an admin’s edit on one instance to Mini App readers on the other', async () => {
+    const space = uniqueSpace()
+    const telegramToken = `123456:instances-${space}`
+    const { a, b, token } = await startInstances(SHARED_REDIS_URL, { env: { TELEGRAM_BOT_TOKEN: telegramToken, BOT_SPACE: space } })
+    const admin = client(a.wsUrl, docName.settings(space), token)
+    await synced(admin)
+    initSettingsDoc(admin.doc)
+    setSettingsText(admin.doc, 'welcome', 'Hello from A')
+    setTextPublic(admin.doc, 'welcome', true)
+    await synced(admin)
+    const readers = Array.from({ length: 3 }, (_, i) =>
+      client(b.wsUrl.replace(/\/collab$/, '/readers'), docName.public(space), signInitData(telegramToken, { user: { id: 500 + i, first_name: `R${i}` } })),
+    )
+    const welcome = (reader: TestClient) => projectPublicContent(reader.doc).texts.welcome
+    await waitFor(() => readers.every((reader) => welcome(reader) === 'Hello from A'), 'readers on B to see the text published on A')
+    setSettingsText(admin.doc, 'welcome', 'Edited on A')
+    await waitFor(() => readers.every((reader) => welcome(reader) === 'Edited on A'), 'readers on B to follow the edit')
+    setTextPublic(admin.doc, 'welcome', false)
+    await waitFor(() => readers.every((reader) => welcome(reader) === undefined), 'readers on B to lose the unpublished text')
   })
 
   it('loses no acknowledged edit when an instance is SIGKILLed under 10 writers, and agrees within 5 s of its restart', async () => {
