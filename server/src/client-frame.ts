@@ -1,13 +1,11 @@
+import { MessageType } from '@hocuspocus/server'
 import * as decoding from 'lib0/decoding'
+import { messageYjsSyncStep2, messageYjsUpdate } from 'y-protocols/sync'
 import * as Y from 'yjs'
 
 // Hocuspocus wire format: varString(documentName) varUint(messageType) …
 // A Sync message carries varUint(syncType) varUint8Array(update) for
 // SyncStep2 and Update; those are the only frames that change a document.
-const MESSAGE_SYNC = 0
-const MESSAGE_SYNC_REPLY = 4
-const SYNC_STEP_2 = 1
-const SYNC_UPDATE = 2
 
 export class MalformedFrame extends Error {
   readonly reason = 'malformed-frame'
@@ -24,9 +22,9 @@ export function readClientUpdate(frame: Uint8Array): Uint8Array | null {
     const decoder = decoding.createDecoder(frame)
     decoding.readVarString(decoder)
     const type = decoding.readVarUint(decoder)
-    if (type !== MESSAGE_SYNC && type !== MESSAGE_SYNC_REPLY) return null
+    if (type !== MessageType.Sync && type !== MessageType.SyncReply) return null
     const syncType = decoding.readVarUint(decoder)
-    if (syncType !== SYNC_STEP_2 && syncType !== SYNC_UPDATE) return null
+    if (syncType !== messageYjsSyncStep2 && syncType !== messageYjsUpdate) return null
     update = decoding.readVarUint8Array(decoder)
   } catch {
     throw new MalformedFrame('the message could not be decoded')

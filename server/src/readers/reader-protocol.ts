@@ -5,32 +5,17 @@
 // every reply echoes it. The one exception is the connection-level heartbeat:
 // a single Ping byte, answered by a single Pong byte.
 //
-// Written here rather than taken from @hocuspocus/server: there these frames
-// are built by the per-connection classes the gateway exists to avoid
-// (ClientConnection, Connection, OutgoingMessage); the encodings below are
-// the same lib0 calls they make.
+// Replies are built with Hocuspocus' own OutgoingMessage (a per-message
+// encoder, not per-connection state) and its constants; only the decoding of
+// what a reader may send, and the two frames OutgoingMessage has no writer
+// for, are here.
+import { AuthMessageType } from '@hocuspocus/common'
+import { MessageType, OutgoingMessage } from '@hocuspocus/server'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
+import { messageYjsSyncStep1, messageYjsSyncStep2, messageYjsUpdate } from 'y-protocols/sync'
 
-export const MessageType = {
-  Sync: 0,
-  Awareness: 1,
-  Auth: 2,
-  QueryAwareness: 3,
-  SyncReply: 4,
-  Stateless: 5,
-  Close: 7,
-  SyncStatus: 8,
-  Ping: 9,
-  Pong: 10,
-} as const
-
-export const SyncStep = { One: 0, Two: 1, Update: 2 } as const
-const AUTH_TOKEN = 0
-const AUTH_PERMISSION_DENIED = 1
-const AUTH_AUTHENTICATED = 2
-
-/** The heartbeat the gateway sends; the provider answers PONG_FRAME and counts it as traffic. */
+/** The heartbeat the gateway sends; the provider answers with a Pong byte and counts it as traffic. */
 export const PING_FRAME = Uint8Array.of(MessageType.Ping)
 export const PONG_BYTE = MessageType.Pong
 
@@ -56,7 +41,7 @@ export function decodeReaderFrame(data: Uint8Array): ReaderFrame {
     const type = decoding.readVarUint(decoder)
     switch (type) {
       case MessageType.Auth: {
-        if (decoding.readVarUint(decoder) !== AUTH_TOKEN) throw new MalformedReaderFrame('only token auth messages are accepted')
+        if (decoding.readVarUint(decoder) !== AuthMessageType.Token) throw new MalformedReaderFrame('only token auth messages are accepted')
         // A provider version may follow the token; the gateway does not need it.
         return { key, type: 'auth', token: decoding.readVarString(decoder) }
       }
@@ -64,13 +49,13 @@ export function decodeReaderFrame(data: Uint8Array): ReaderFrame {
       case MessageType.SyncReply: {
         const step = decoding.readVarUint(decoder)
         const payload = decoding.readVarUint8Array(decoder)
-        if (step === SyncStep.One) return { key, type: 'sync-step-1', stateVector: payload }
-        if (step === SyncStep.Two || step === SyncStep.Update) return { key, type: 'write', update: payload }
+        if (step === messageYjsSyncStep1) return { key, type: 'sync-step-1', stateVector: payload }
+        if (step === messageYjsSyncStep2 || step === messageYjsUpdate) return { key, type: 'write', update: payload }
         throw new MalformedReaderFrame(`unknown sync step ${step}`)
       }
       case MessageType.QueryAwareness:
         return { key, type: 'query-awareness' }
-      case MessageType.Close:
+      case MessageType.CLOSE:
         return { key, type: 'close' }
       case MessageType.Awareness:
       case MessageType.Stateless:
@@ -84,46 +69,33 @@ export function decodeReaderFrame(data: Uint8Array): ReaderFrame {
   }
 }
 
-function frame(key: string, type: number, body: (encoder: encoding.Encoder) => void): Uint8Array {
-  const encoder = encoding.createEncoder()
-  encoding.writeVarString(encoder, key)
-  encoding.writeVarUint(encoder, type)
-  body(encoder)
-  return encoding.toUint8Array(encoder)
+export const encodeAuthenticated = (key: string): Uint8Array => new OutgoingMessage(key).writeAuthenticated(true).toUint8Array()
+
+export const encodePermissionDenied = (key: string, reason: string): Uint8Array => new OutgoingMessage(key).writePermissionDenied(reason).toUint8Array()
+
+export const encodeUpdate = (key: string, update: Uint8Array): Uint8Array => new OutgoingMessage(key).createSyncMessage().writeUpdate(update).toUint8Array()
+
+/** "Applied" or "not applied" (a refused write stays unsynced in the provider, as on a read-only Hocuspocus connection). */
+export const encodeSyncStatus = (key: string, applied: boolean): Uint8Array => new OutgoingMessage(key).writeSyncStatus(applied).toUint8Array()
+
+export const encodeStateless = (key: string, payload: string): Uint8Array => new OutgoingMessage(key).writeStateless(payload).toUint8Array()
+
+/**
+ * Sync step 2 from an update already encoded (PublicAudience shares one for
+ * every reader arriving empty); y-protocols' writer would encode it from the
+ * document each time. A Sync frame, which the provider takes as "synced".
+ */
+export function encodeSyncStep2(key: string, update: Uint8Array): Uint8Array {
+  const message = new OutgoingMessage(key).createSyncMessage()
+  encoding.writeVarUint(message.encoder, messageYjsSyncStep2)
+  encoding.writeVarUint8Array(message.encoder, update)
+  return message.toUint8Array()
 }
 
-export const encodeAuthenticated = (key: string): Uint8Array =>
-  frame(key, MessageType.Auth, (e) => {
-    encoding.writeVarUint(e, AUTH_AUTHENTICATED)
-    encoding.writeVarString(e, 'readonly')
-  })
-
-export const encodePermissionDenied = (key: string, reason: string): Uint8Array =>
-  frame(key, MessageType.Auth, (e) => {
-    encoding.writeVarUint(e, AUTH_PERMISSION_DENIED)
-    encoding.writeVarString(e, reason)
-  })
-
-/** Sync step 2: what the reader is missing. A Sync (not SyncReply) frame, which the provider takes as "synced". */
-export const encodeSyncStep2 = (key: string, update: Uint8Array): Uint8Array =>
-  frame(key, MessageType.Sync, (e) => {
-    encoding.writeVarUint(e, SyncStep.Two)
-    encoding.writeVarUint8Array(e, update)
-  })
-
-export const encodeUpdate = (key: string, update: Uint8Array): Uint8Array =>
-  frame(key, MessageType.Sync, (e) => {
-    encoding.writeVarUint(e, SyncStep.Update)
-    encoding.writeVarUint8Array(e, update)
-  })
-
-/** "Not applied": the provider keeps counting the change as unsynced, as on a read-only Hocuspocus connection. */
-export const encodeSyncStatus = (key: string, applied: boolean): Uint8Array =>
-  frame(key, MessageType.SyncStatus, (e) => encoding.writeVarUint(e, applied ? 1 : 0))
-
-export const encodeStateless = (key: string, payload: string): Uint8Array =>
-  frame(key, MessageType.Stateless, (e) => encoding.writeVarString(e, payload))
-
-/** An awareness update with no clients in it: readers see nobody. */
-export const encodeEmptyAwareness = (key: string): Uint8Array =>
-  frame(key, MessageType.Awareness, (e) => encoding.writeVarUint8Array(e, Uint8Array.of(0)))
+/** An awareness update with no clients in it: readers see nobody. (OutgoingMessage's writer needs an Awareness.) */
+export function encodeEmptyAwareness(key: string): Uint8Array {
+  const message = new OutgoingMessage(key)
+  encoding.writeVarUint(message.encoder, MessageType.Awareness)
+  encoding.writeVarUint8Array(message.encoder, Uint8Array.of(0))
+  return message.toUint8Array()
+}
