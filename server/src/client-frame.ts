@@ -47,3 +47,11 @@ export function isEmptyUpdate(update: Uint8Array): boolean {
 function isEmpty(decoded: ReturnType<typeof Y.decodeUpdate>): boolean {
   return decoded.structs.length === 0 && decoded.ds.clients.size === 0
 }
+
+/**
+ * The stateless message a client gets when its change is refused because it
+ * may only read (the admin and the bot show it; see `botsync:refused`).
+ */
+export function readOnlyRefusal(role: string, documentName: string): string {
+  return JSON.stringify({ type: 'botsync:refused', reason: 'read-only', message: `role ${role} cannot change ${documentName}` })
+}

@@ -7,7 +7,7 @@ import type {
 } from '@hocuspocus/server'
 import type { DocumentStore } from '@botsync/persistence'
 import * as Y from 'yjs'
-import { MalformedFrame, readClientUpdate } from '../client-frame.ts'
+import { MalformedFrame, readClientUpdate, readOnlyRefusal } from '../client-frame.ts'
 import type { Logger } from '../logger.ts'
 import { STORED_ORIGIN } from '../server-writer.ts'
 import type { ConnectionContext } from '../types.ts'
@@ -57,9 +57,7 @@ export class DurablePersistence implements Extension {
         const role = payload.context.principal?.role ?? 'unknown'
         this.metrics.refusedWrites += 1
         this.log.info({ event: 'write-refused', reason: 'read-only', role, document: documentName, socket: payload.socketId })
-        connection.sendStateless(
-          JSON.stringify({ type: 'botsync:refused', reason: 'read-only', message: `role ${role} cannot change ${documentName}` }),
-        )
+        connection.sendStateless(readOnlyRefusal(role, documentName))
       }
       return
     }

@@ -4,7 +4,7 @@ import type { Hocuspocus } from '@hocuspocus/server'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { AccessDenied } from '../auth/roles.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
-import { isEmptyUpdate } from '../client-frame.ts'
+import { isEmptyUpdate, readOnlyRefusal } from '../client-frame.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import { PublicAudience } from './public-audience.ts'
@@ -90,9 +90,10 @@ export class ReaderGateway {
 
   /** Takes over an HTTP upgrade on READERS_PATH. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.stopped || this.sessions.size >= this.options.maxReaders) {
-      const reason = this.stopped ? 'server-shutting-down' : 'too-many-readers'
-      if (!this.stopped) this.options.log.warn({ event: 'reader-refused', reason, readers: this.sessions.size })
+    // A stopping server never gets here: HttpApi answers 503 for it.
+    if (this.sessions.size >= this.options.maxReaders) {
+      const reason = 'too-many-readers'
+      this.options.log.warn({ event: 'reader-refused', reason, readers: this.sessions.size })
       socket.end(`HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`)
       return
     }
@@ -254,13 +255,11 @@ export class ReaderGateway {
     }
     // An empty sync step 2 is a provider answering with "nothing new": fine.
     if (empty) return
+    const document = session.audience?.name ?? key
     this.options.metrics.refusedWrites += 1
-    this.options.log.info({ event: 'write-refused', reason: 'read-only', role: 'reader', document: session.audience?.name })
+    this.options.log.info({ event: 'write-refused', reason: 'read-only', role: 'reader', document })
     session.send(encodeSyncStatus(key, false), this.maxBufferedBytes)
-    session.send(
-      encodeStateless(key, JSON.stringify({ type: 'botsync:refused', reason: 'read-only', message: 'Mini App readers cannot change documents' })),
-      this.maxBufferedBytes,
-    )
+    session.send(encodeStateless(key, readOnlyRefusal('reader', document)), this.maxBufferedBytes)
   }
 
   private refuse(session: ReaderSession, code: number, reason: string, detail: string): void {
