@@ -25,6 +25,7 @@ import { PgPoolClient } from '../../bot/src/session/pg-pool-client.ts'
 import { startBot } from '../../bot/src/start-bot.ts'
 import { FakeBotApi } from '../../bot/src/testing/fake-bot-api.ts'
 import { login } from '../../server/test/login.ts'
+import { botsyncEnv } from '../lib/botsync-env.ts'
 
 const EDITS = 200
 const WARMUP = 20
@@ -39,23 +40,11 @@ export default async function run(): Promise<Record<string, unknown>> {
   const space = `bench${randomUUID().replaceAll('-', '').slice(0, 10)}`
   const dataDir = mkdtempSync(join(tmpdir(), 'botsync-bench-bot-'))
   const botToken = randomBytes(16).toString('hex')
-  const admin = { email: `bench-${randomUUID()}@bench.local`, password: randomBytes(12).toString('hex') }
+  const { env, admin } = botsyncEnv({ databaseUrl: DATABASE_URL, dataDir })
   const cleanup: (() => Promise<unknown> | unknown)[] = []
   try {
     await seed(space)
-    const server = await spawnServer({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL,
-      DATA_DIR: dataDir,
-      JWT_SECRET: randomBytes(16).toString('hex'),
-      BOT_SERVICE_TOKEN: botToken,
-      BOT_SPACE: space,
-      SEED_DEMO: 'false',
-      ADMIN_EMAIL: admin.email,
-      ADMIN_PASSWORD: admin.password,
-      LOG_LEVEL: 'info',
-    })
+    const server = await spawnServer({ ...env, BOT_SERVICE_TOKEN: botToken, BOT_SPACE: space })
     cleanup.push(() => server.stop())
     const wsUrl = `ws://127.0.0.1:${server.port}/collab`
 

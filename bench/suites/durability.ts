@@ -20,6 +20,7 @@ import { latencySummary, round2 } from '../lib/percentiles.ts'
 import { ownCpuSeconds, processCpuSeconds } from '../lib/process-cpu.ts'
 import { ScratchSchema } from '../lib/scratch-schema.ts'
 import { login } from '../../server/test/login.ts'
+import { botsyncEnv } from '../lib/botsync-env.ts'
 import { SpawnedServer } from '../lib/spawned-server.ts'
 import { SystemUnderTest } from '../lib/system-under-test.ts'
 import { Writer } from '../lib/writer.ts'
@@ -188,24 +189,11 @@ export default async function run(): Promise<Record<string, unknown>> {
 }
 
 function botsyncLaunch(dataDir: string, databaseUrl: string) {
-  const email = `bench-${randomBytes(4).toString('hex')}@bench.local`
-  const password = randomBytes(12).toString('base64url')
-  const env = {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATABASE_URL: databaseUrl,
-    DATA_DIR: dataDir,
-    JWT_SECRET: randomBytes(32).toString('base64url'),
-    BOT_SERVICE_TOKEN: randomBytes(16).toString('base64url'),
-    ADMIN_EMAIL: email,
-    ADMIN_PASSWORD: password,
-    SEED_DEMO: 'false',
-    LOG_LEVEL: 'info',
-  }
+  const { env, admin } = botsyncEnv({ databaseUrl, dataDir })
   return {
     spawn: () => SpawnedServer.spawn('botsync', BOTSYNC_MAIN, env),
     collabPath: '/collab',
-    token: (server: SpawnedServer) => login(server.httpUrl, email, password),
+    token: (server: SpawnedServer) => login(server.httpUrl, admin.email, admin.password),
   }
 }
 

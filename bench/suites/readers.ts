@@ -32,7 +32,7 @@
 // Everything runs on this machine: the readers share the bench process's
 // event loop, so receipt times include their own queueing (honest, but an
 // upper bound on what 1,000 separate devices would see).
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -47,6 +47,7 @@ import { latencySummary, round2 } from '../lib/percentiles.ts'
 import { login } from '../../server/test/login.ts'
 import { RawClient } from '../lib/raw-client.ts'
 import { ScratchSchema } from '../lib/scratch-schema.ts'
+import { botsyncEnv } from '../lib/botsync-env.ts'
 import { SpawnedServer } from '../lib/spawned-server.ts'
 
 const READERS = 1000
@@ -84,7 +85,7 @@ export default async function run(): Promise<Record<string, unknown>> {
 async function measureBotsync(databaseUrl: string) {
   const space = `bench${randomUUID().replaceAll('-', '').slice(0, 10)}`
   const dataDir = mkdtempSync(join(tmpdir(), 'botsync-bench-readers-'))
-  const admin = { email: `bench-${randomUUID()}@bench.local`, password: randomBytes(12).toString('hex') }
+  const { env, admin } = botsyncEnv({ databaseUrl, dataDir })
   await seed(databaseUrl, space)
   // npm start runs the bot in the server when TELEGRAM_BOT_TOKEN is set; it
   // talks to a local fake Bot API here (no internet), as in production otherwise.
@@ -95,20 +96,10 @@ async function measureBotsync(databaseUrl: string) {
   let editor: Editor | undefined
   try {
     server = await SpawnedServer.spawn('botsync', SERVER_MAIN, {
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL: databaseUrl,
-      DATA_DIR: dataDir,
-      JWT_SECRET: randomBytes(16).toString('hex'),
-      BOT_SERVICE_TOKEN: randomBytes(16).toString('hex'),
+      ...env,
       BOT_SPACE: space,
-      SEED_DEMO: 'false',
-      ADMIN_EMAIL: admin.email,
-      ADMIN_PASSWORD: admin.password,
       TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN,
       TELEGRAM_API_ROOT: api.apiRoot,
-      // info: the listening line SpawnedServer waits for is an info line.
-      LOG_LEVEL: 'info',
     })
     const wsUrl = `ws://127.0.0.1:${server.port}/collab`
     const readersUrl = `ws://127.0.0.1:${server.port}/readers`

@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto'
+
+export interface BotsyncAdmin {
+  email: string
+  password: string
+}
+
+/**
+ * What every benchmark starts botsync with: any free port on loopback, its
+ * own data directory, fresh secrets, an owner to log in as, no demo content,
+ * and info logs (SpawnedServer waits for the info-level listening line).
+ * Suites add their own settings (bot space, Redis, Telegram) on top.
+ */
+export function botsyncEnv(options: { databaseUrl: string; dataDir: string; admin?: BotsyncAdmin }): { env: Record<string, string>; admin: BotsyncAdmin } {
+  const admin = options.admin ?? { email: `bench-${randomBytes(6).toString('hex')}@bench.local`, password: randomBytes(12).toString('base64url') }
+  return {
+    admin,
+    env: {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: options.databaseUrl,
+      DATA_DIR: options.dataDir,
+      JWT_SECRET: randomBytes(32).toString('base64url'),
+      BOT_SERVICE_TOKEN: randomBytes(16).toString('base64url'),
+      ADMIN_EMAIL: admin.email,
+      ADMIN_PASSWORD: admin.password,
+      SEED_DEMO: 'false',
+      LOG_LEVEL: 'info',
+    },
+  }
+}
