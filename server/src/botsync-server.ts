@@ -3,6 +3,8 @@ import { Server } from '@hocuspocus/server'
 import { DocumentStore, openDatabase, type Database } from '@botsync/persistence'
 import { applyActivityEvents, docName } from '@botsync/shared-docs'
 import { Authenticator } from './auth/authenticator.ts'
+import { LoginLimiter } from './auth/login-limiter.ts'
+import { PasswordHasher } from './auth/passwords.ts'
 import { TelegramInitData } from './auth/telegram-init-data.ts'
 import { TokenIssuer } from './auth/token-issuer.ts'
 import { UserRepository } from './auth/user-repository.ts'
@@ -52,10 +54,10 @@ export class BotsyncServer {
       appendsInFlight: config.appendsInFlight,
       onCompactionError: (name, err) => log.warn({ event: 'compaction-failed', document: name, err }, 'compaction failed; will retry'),
     })
-    this.users = new UserRepository(db)
+    this.users = new UserRepository(db, new PasswordHasher({ concurrency: config.passwordHashConcurrency }))
     this.tokens = new TokenIssuer(config.jwtSecret, config.jwtTtlSeconds)
     const initData = config.telegramBotToken ? new TelegramInitData(config.telegramBotToken, config.miniAppMaxAgeSeconds) : null
-    const authenticator = new Authenticator({ tokens: this.tokens, botServiceToken: config.botServiceToken, botSpace: config.botSpace, initData })
+    const authenticator = new Authenticator({ tokens: this.tokens, users: this.users, botServiceToken: config.botServiceToken, botSpace: config.botSpace, initData })
     if (config.redisUrl) {
       const clientName = `${config.redisPrefix}:${config.instanceId.replace(/[^A-Za-z0-9_.:-]/g, '_')}`
       this.redis = new RedisConnection({ url: config.redisUrl, clientName, log })
@@ -91,6 +93,16 @@ export class BotsyncServer {
           users: this.users,
           tokens: this.tokens,
           authenticator,
+          loginLimiter: new LoginLimiter(
+            {
+              maxFailuresPerIp: config.loginMaxFailuresPerIp,
+              ipWindowSeconds: config.loginIpWindowSeconds,
+              slowdownAfter: config.loginSlowdownAfter,
+              maxFailuresPerAccount: config.loginMaxFailuresPerAccount,
+              lockoutSeconds: config.loginLockoutSeconds,
+            },
+            { redis: this.redis?.commands ?? null, prefix: config.redisPrefix },
+          ),
           metrics: this.metrics,
           log,
           instanceId: config.instanceId,
