@@ -87,7 +87,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     instanceId: env.INSTANCE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     redisUrl: redisUrl(env.REDIS_URL),
     redisPrefix: redisPrefix(env.REDIS_PREFIX),
-    passwordHashConcurrency: Math.max(1, integer(env.PASSWORD_HASH_CONCURRENCY, 1, 'PASSWORD_HASH_CONCURRENCY')),
+    passwordHashConcurrency: Math.max(1, integer(env.PASSWORD_HASH_CONCURRENCY, 2, 'PASSWORD_HASH_CONCURRENCY')),
     loginMaxFailuresPerIp: Math.max(1, integer(env.LOGIN_MAX_FAILURES_PER_IP, 20, 'LOGIN_MAX_FAILURES_PER_IP')),
     loginIpWindowSeconds: Math.max(1, integer(env.LOGIN_IP_WINDOW_SECONDS, 900, 'LOGIN_IP_WINDOW_SECONDS')),
     loginSlowdownAfter: Math.max(1, integer(env.LOGIN_SLOWDOWN_AFTER, 5, 'LOGIN_SLOWDOWN_AFTER')),

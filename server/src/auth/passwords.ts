@@ -11,15 +11,17 @@ const KEY_LENGTH = 32
  * Why the bound: each scrypt call occupies one of libuv's threads (4 by
  * default) for ~50-100 ms, and the same pool serves every asynchronous file
  * read of the static admin and DNS lookups. Unbounded, 40 parallel logins
- * queue 40 scrypt jobs ahead of every `GET /`. With one or two at a time the
- * other threads stay free and logins wait in this queue instead, which also
- * caps the CPU a login flood can take.
+ * queue 40 scrypt jobs ahead of every `GET /` (measured: `GET /` p50 2.3 s).
+ * With two at a time two threads stay free and logins wait in this queue
+ * instead, which also caps the CPU a login flood can take; on two cores two
+ * at once check as many passwords per second as unbounded (`npm run bench
+ * logins`).
  */
 export class PasswordHasher {
   private readonly limit: LimitFunction
 
   constructor(options: { concurrency?: number } = {}) {
-    this.limit = pLimit(Math.max(1, options.concurrency ?? 1))
+    this.limit = pLimit(Math.max(1, options.concurrency ?? 2))
   }
 
   /** Jobs waiting for a free slot (not counting the running ones). */
