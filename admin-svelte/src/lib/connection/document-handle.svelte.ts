@@ -18,7 +18,8 @@ export interface PresenceIdentity {
 export interface DocumentHandleOptions {
   name: string
   socket: HocuspocusProviderWebsocket
-  token: string
+  /** A function is asked again at each (re)connection and token request. */
+  token: string | (() => string)
   user: PresenceIdentity
   /** Viewers: the UI offers no edits (the server refuses them anyway). */
   readOnly: boolean

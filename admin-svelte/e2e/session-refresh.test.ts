@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest'
+import { E2eApp, stepMessage, useE2eApp } from './harness.ts'
+
+// Admin tokens live 4 s here: the admin refreshes them (POST /api/refresh) at
+// 80 % of their lifetime and hands each new one to its open providers.
+const TTL_SECONDS = 4
+
+describe('session refresh', () => {
+  let app: E2eApp
+  useE2eApp((started) => (app = started), { JWT_TTL_SECONDS: String(TTL_SECONDS) })
+
+  const token = (admin: { page: import('playwright-core').Page }) =>
+    admin.page.evaluate(() => (JSON.parse(sessionStorage.getItem('botsync:session') ?? '{}') as { token?: string }).token)
+
+  it('keeps the session, its write access and unsynced edits across token expiries', async () => {
+    const space = await app.seedSpace()
+    const ana = await app.admin('Ana', { space })
+    await ana.page.goto(`${app.baseUrl}/#/${space}/scenario/onboarding`)
+    await expect.poll(() => ana.page.getByTestId('save-status').textContent()).toBe('All changes saved')
+    const first = await token(ana)
+
+    // An edit made offline, kept while the token it was made under expires.
+    await ana.cutWebSocket()
+    await stepMessage(ana.page, 'welcome').fill('Written while the first token expired')
+    await expect.poll(() => ana.page.getByTestId('save-status').textContent()).toMatch(/^1 unsaved change/)
+    await ana.page.waitForTimeout((TTL_SECONDS + 1) * 1000)
+    expect(await token(ana)).not.toBe(first)
+
+    // Reconnecting authenticates with the refreshed token: no login page, the edit is saved.
+    ana.restoreWebSocket()
+    await ana.page.evaluate(() => window.dispatchEvent(new Event('online')))
+    await expect.poll(() => ana.page.getByTestId('save-status').textContent(), { timeout: 10_000 }).toBe('All changes saved')
+    expect(await ana.page.getByLabel('Password').count()).toBe(0)
+    expect((await app.storedScenario(space, 'onboarding')).steps.welcome.message).toBe('Written while the first token expired')
+
+    // Connected across another expiry: the open socket keeps write access.
+    const connectedWith = await token(ana)
+    await ana.page.waitForTimeout((TTL_SECONDS + 1) * 1000)
+    expect(await token(ana)).not.toBe(connectedWith)
+    await stepMessage(ana.page, 'welcome').fill('Written after the second expiry, never disconnected')
+    await expect.poll(() => ana.page.getByTestId('save-status').textContent(), { timeout: 10_000 }).toBe('All changes saved')
+    expect((await app.storedScenario(space, 'onboarding')).steps.welcome.message).toBe('Written after the second expiry, never disconnected')
+  })
+})
