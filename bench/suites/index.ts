@@ -6,4 +6,5 @@ export const suites: Record<string, () => Promise<{ default: () => Promise<Recor
   bot: () => import('./bot.ts'),
   readers: () => import('./readers.ts'),
   logins: () => import('./logins.ts'),
+  access: () => import('./access.ts'),
 }
