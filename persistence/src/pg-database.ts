@@ -84,7 +84,8 @@ export class PgDatabase implements Database {
       retry.unref()
     }
     const connect = async (): Promise<void> => {
-      const link = new pg.Client({ connectionString: this.connectionString })
+      // Named so operators (and tests) can tell this session in pg_stat_activity.
+      const link = new pg.Client({ connectionString: this.connectionString, application_name: `botsync listen ${channel}`.slice(0, 63) })
       link.on('error', () => {})
       link.on('end', () => {
         if (client === link) reconnectLater()
