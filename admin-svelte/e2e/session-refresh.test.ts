@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { E2eApp, stepMessage, useE2eApp } from './harness.ts'
 
@@ -40,5 +41,21 @@ describe('session refresh', () => {
     await stepMessage(ana.page, 'welcome').fill('Written after the second expiry, never disconnected')
     await expect.poll(() => ana.page.getByTestId('save-status').textContent(), { timeout: 10_000 }).toBe('All changes saved')
     expect((await app.storedScenario(space, 'onboarding')).steps.welcome.message).toBe('Written after the second expiry, never disconnected')
+  })
+
+  it('turns the pages read-only the moment the role is lowered in the database', async () => {
+    const space = await app.seedSpace()
+    // Unique: the update below finds the user by name (the harness makes the email from it).
+    const name = `Dora${randomUUID().slice(0, 8)}`
+    const dora = await app.admin(name, { space })
+    await dora.page.goto(`${app.baseUrl}/#/${space}/scenario/onboarding`)
+    await expect.poll(() => dora.page.getByTestId('save-status').textContent()).toBe('All changes saved')
+    expect(await dora.page.getByTestId('read-only-badge').count()).toBe(0)
+    expect(await stepMessage(dora.page, 'welcome').isEditable()).toBe(true)
+
+    await app.server.db.query(`UPDATE users SET role = 'viewer' WHERE name = $1`, [name])
+    await dora.page.getByTestId('read-only-badge').waitFor()
+    await expect.poll(() => dora.page.getByTestId('toast').first().textContent()).toContain('Your role was changed')
+    expect(await stepMessage(dora.page, 'welcome').isEditable()).toBe(false)
   })
 })
