@@ -43,7 +43,7 @@ describe('session refresh', () => {
     expect((await app.storedScenario(space, 'onboarding')).steps.welcome.message).toBe('Written after the second expiry, never disconnected')
   })
 
-  it('turns the pages read-only the moment the role is lowered in the database', async () => {
+  it('turns the pages read-only the moment the role is lowered in the database, and editable when it is raised', async () => {
     const space = await app.seedSpace()
     // Unique: the update below finds the user by name (the harness makes the email from it).
     const name = `Dora${randomUUID().slice(0, 8)}`
@@ -57,5 +57,12 @@ describe('session refresh', () => {
     await dora.page.getByTestId('read-only-badge').waitFor()
     await expect.poll(() => dora.page.getByTestId('toast').first().textContent()).toContain('Your role was changed')
     expect(await stepMessage(dora.page, 'welcome').isEditable()).toBe(false)
+
+    // And editable again when it is raised, without a reload.
+    await app.server.db.query(`UPDATE users SET role = 'editor' WHERE name = $1`, [name])
+    await expect.poll(() => dora.page.getByTestId('read-only-badge').count()).toBe(0)
+    await stepMessage(dora.page, 'welcome').fill('Edited after the promotion')
+    await expect.poll(() => dora.page.getByTestId('save-status').textContent(), { timeout: 10_000 }).toBe('All changes saved')
+    expect((await app.storedScenario(space, 'onboarding')).steps.welcome.message).toBe('Edited after the promotion')
   })
 })
