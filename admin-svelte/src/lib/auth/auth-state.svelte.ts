@@ -40,7 +40,11 @@ const LOGIN_ERRORS: Record<string, string> = {
 
 /** Refresh when this share of the token's remaining lifetime has passed. */
 const REFRESH_AT = 0.8
-/** After a network error, try refreshing again this soon (while the token lasts). */
+/**
+ * After a network error or a server error, try again this much later (also
+ * once the token has expired: offline, the page keeps working on its local
+ * copies, and the server's answer decides when it is reachable again).
+ */
 const REFRESH_RETRY_MS = 10_000
 /** Answers of POST /api/refresh that mean the session is over (others are retried). */
 const SESSION_OVER = new Set([401, 403])
@@ -89,7 +93,7 @@ export class AuthState {
       response = await this.#fetch('/api/refresh', { method: 'POST', headers: { authorization: `Bearer ${current.token}` } })
       body = (await response.json().catch(() => null)) as typeof body
     } catch {
-      this.#scheduleRefresh(Math.min(REFRESH_RETRY_MS, Math.max(0, current.expiresAt - Date.now())))
+      this.#scheduleRefresh(REFRESH_RETRY_MS)
       return false
     }
     // A logout or another refresh happened meanwhile: that one counts.
@@ -97,7 +101,7 @@ export class AuthState {
     const session = response.ok ? parseSession(JSON.stringify(body)) : null
     if (!session) {
       if (SESSION_OVER.has(response.status)) this.expire(body?.error ?? 'token-expired')
-      else this.#scheduleRefresh(Math.min(REFRESH_RETRY_MS, Math.max(0, current.expiresAt - Date.now())))
+      else this.#scheduleRefresh(REFRESH_RETRY_MS)
       return false
     }
     this.#setSession(session)
