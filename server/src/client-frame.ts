@@ -55,3 +55,16 @@ function isEmpty(decoded: ReturnType<typeof Y.decodeUpdate>): boolean {
 export function readOnlyRefusal(role: string, documentName: string): string {
   return JSON.stringify({ type: 'botsync:refused', reason: 'read-only', message: `role ${role} cannot change ${documentName}` })
 }
+
+/**
+ * The stateless notice a connection gets when it loses write access while
+ * open: `token-expired` (its token's `exp` passed; a fresh token restores
+ * it) or `access-changed` (the user's role was lowered).
+ */
+export function accessNotice(reason: 'token-expired' | 'access-changed', role: string, documentName: string): string {
+  const message =
+    reason === 'token-expired'
+      ? `the session token expired; ${documentName} is read-only until a fresh token is sent`
+      : `role ${role} cannot change ${documentName}`
+  return JSON.stringify({ type: 'botsync:refused', reason, message })
+}

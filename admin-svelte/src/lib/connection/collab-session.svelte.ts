@@ -11,7 +11,8 @@ export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'of
 
 export interface CollabSessionOptions {
   url: string
-  token: string
+  /** A function is asked at every (re)connection and token request, so it can return a refreshed token. */
+  token: string | (() => string)
   user: PresenceIdentity
   readOnly: boolean
   /** WebSocket implementation (default: the browser's). */
@@ -130,6 +131,15 @@ export class CollabSession implements DocumentSource {
       const handle = this.open(name)
       this.release(handle)
     }
+  }
+
+  /**
+   * Sends the current token to the server on every open document now, e.g.
+   * right after it was refreshed: the server then extends write access past
+   * the old token's expiry.
+   */
+  sendToken(): void {
+    for (const handle of this.documents) void handle.provider?.sendToken()
   }
 
   /** Skips the backoff: try to connect now. */

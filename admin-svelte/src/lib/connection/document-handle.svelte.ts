@@ -18,7 +18,8 @@ export interface PresenceIdentity {
 export interface DocumentHandleOptions {
   name: string
   socket: HocuspocusProviderWebsocket
-  token: string
+  /** A function is asked again at each (re)connection and token request. */
+  token: string | (() => string)
   user: PresenceIdentity
   /** Viewers: the UI offers no edits (the server refuses them anyway). */
   readOnly: boolean
@@ -43,8 +44,12 @@ export class DocumentHandle implements OpenDocument {
   /** Local edits not yet known to be saved; survives reloads (see PendingEdits). */
   pending = $state(0)
   hasContent = $state(false)
-  /** The server said this connection is read-only. */
-  serverReadOnly = $state(false)
+  /**
+   * What the server last said about this connection: read-only or not, or
+   * null before it said anything. It says it again when the user's role or
+   * token changes while the document is open.
+   */
+  serverReadOnly = $state<boolean | null>(null)
   readonly #readOnly: boolean
   readonly #options: DocumentHandleOptions
   readonly #pending: PendingEdits
@@ -66,7 +71,8 @@ export class DocumentHandle implements OpenDocument {
   }
 
   get readOnly(): boolean {
-    return this.#readOnly || this.serverReadOnly
+    // The server decides; until it has, the role the session was opened with.
+    return this.serverReadOnly ?? this.#readOnly
   }
 
   get loaded(): boolean {
