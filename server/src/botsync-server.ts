@@ -83,7 +83,11 @@ export class BotsyncServer {
       websocketOptions: { maxPayload: config.maxMessageBytes },
       extensions: [
         new Authorization(authenticator, log),
-        new DurablePersistence(this.store, log, this.metrics),
+        new DurablePersistence(this.store, log, this.metrics, {
+          maxDocumentBytes: config.maxDocumentBytes,
+          maxUpdatesPerSecond: config.maxUpdatesPerSecond,
+          updateBurst: config.updateBurst,
+        }),
         new PublicContent(this.store, log),
         ...(this.fanout ? [this.fanout] : []),
         new HttpApi({

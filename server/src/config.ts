@@ -38,6 +38,12 @@ export interface ServerConfig {
   redisUrl?: string
   /** Prefix of every Redis channel, so several deployments can share one Redis. */
   redisPrefix: string
+  /** Largest encoded size a client's updates may grow a document to (`document-too-large`). */
+  maxDocumentBytes: number
+  /** Updates one client socket may send per second, sustained (`rate-limited`); 0: no limit. */
+  maxUpdatesPerSecond: number
+  /** Updates one client socket may send at once before the per-second rate applies. */
+  updateBurst: number
 }
 
 type Env = Record<string, string | undefined>
@@ -77,6 +83,9 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     instanceId: env.INSTANCE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     redisUrl: redisUrl(env.REDIS_URL),
     redisPrefix: redisPrefix(env.REDIS_PREFIX),
+    maxDocumentBytes: integer(env.MAX_DOCUMENT_BYTES, 10 * 1024 * 1024, 'MAX_DOCUMENT_BYTES'),
+    maxUpdatesPerSecond: integer(env.MAX_UPDATES_PER_SECOND, 50, 'MAX_UPDATES_PER_SECOND'),
+    updateBurst: Math.max(1, integer(env.UPDATE_BURST, 200, 'UPDATE_BURST')),
   }
 }
 
