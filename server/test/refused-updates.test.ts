@@ -203,7 +203,9 @@ describe('per-connection update rate', () => {
   let server: BotsyncServer
 
   beforeAll(async () => {
-    server = await startServer({ MAX_UPDATES_PER_SECOND: '10', UPDATE_BURST: '20' })
+    // A slow refill, so that how fast this machine commits the first 20 does
+    // not change how many of a flood pass.
+    server = await startServer({ MAX_UPDATES_PER_SECOND: '1', UPDATE_BURST: '20' })
   })
   afterAll(() => server?.stop())
 
@@ -216,7 +218,9 @@ describe('per-connection update rate', () => {
     await waitFor(() => raw.statuses.length === 40, 'forty sync statuses')
     // (The server's sync step 1 of the initial handshake came before these.)
     raw.syncStep1s.length = 0
-    expect(raw.statuses.filter(Boolean).length).toBe(20)
+    const accepted = raw.statuses.filter(Boolean).length
+    expect(accepted).toBeGreaterThanOrEqual(20)
+    expect(accepted).toBeLessThanOrEqual(22) // a token a second may come back meanwhile
     expect(raw.statuses.slice(0, 20).every(Boolean)).toBe(true)
     expect(new Set(raw.refusals())).toEqual(new Set(['rate-limited']))
     expect(raw.closed).toBeNull()

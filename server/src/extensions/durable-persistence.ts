@@ -76,6 +76,8 @@ export class DurablePersistence implements Extension {
 
   async beforeHandleMessage(payload: beforeHandleMessagePayload<ConnectionContext>): Promise<void> {
     const { connection, documentName, document } = payload
+    // A message whose handling a later extension aborted (no afterHandleMessage).
+    this.settle(connection)
     let update: Uint8Array | null
     try {
       update = readClientUpdate(payload.update)
@@ -92,6 +94,7 @@ export class DurablePersistence implements Extension {
       if (!Y.snapshotContainsUpdate(Y.snapshot(document), update)) {
         const role = payload.context.principal?.role ?? 'unknown'
         this.metrics.refusedWrites += 1
+        this.metrics.refusedUpdates['read-only'] += 1
         this.log.info({ event: 'write-refused', reason: 'read-only', role, document: documentName, socket: payload.socketId })
         connection.sendStateless(readOnlyRefusal(role, documentName))
       }
