@@ -20,6 +20,12 @@ import * as Y from 'yjs'
  *   it afterwards: `encodeStateAsUpdate` throws, so the document can no
  *   longer be compacted or sent to a new client. Honest clients never write
  *   one (Yjs drops empty inserts before they become items).
+ * - **empty-deletion**: a deleted range of length 0. Of clocks the document
+ *   already has it does nothing, but of clocks it does not have yet it
+ *   becomes a pending deletion, which Yjs fails on (`Unexpected case`) when
+ *   it applies, merges or encodes pending deletions: at once or on a later
+ *   update, compaction or sync. Yjs never writes one (deleted ranges come
+ *   from deleted structs).
  * - **number-out-of-range** (a precaution, not a throw we have seen): a
  *   client, clock, length or the end of a struct or deleted range beyond
  *   2^53 - 1. Yjs adds clocks up as doubles, which past that stop being
@@ -64,6 +70,7 @@ export function updateProblem(update: Uint8Array): string | null {
   for (const [client, ranges] of decoded.ds.clients) {
     if (!safe(client)) return `number-out-of-range: deletions of client ${client}`
     for (const { clock, len } of ranges) {
+      if (len === 0) return `empty-deletion: deleted range ${client}:${clock} has length 0`
       if (!safe(clock) || !safe(len) || !safe(clock + len)) {
         return `number-out-of-range: deleted range ${client}:${clock}+${len}`
       }

@@ -163,6 +163,7 @@ type Mutation =
   | { kind: 'reference'; field: 'origin' | 'rightOrigin' | 'parent'; target: number; clockDelta: number }
   | { kind: 'empty-content'; content: 0 | 1 | 2 | 3 }
   | { kind: 'shift-clock'; to: number }
+  | { kind: 'empty-deletion'; target: number; clock: number }
 
 const mutationArbitrary: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({
@@ -173,11 +174,19 @@ const mutationArbitrary: fc.Arbitrary<Mutation> = fc.oneof(
   }),
   fc.record({ kind: fc.constant('empty-content' as const), content: fc.constantFrom(0 as const, 1 as const, 2 as const, 3 as const) }),
   fc.record({ kind: fc.constant('shift-clock' as const), to: fc.constantFrom(2 ** 53 - 2, 2 ** 53 + 8, 2 ** 60, 7) }),
+  fc.record({ kind: fc.constant('empty-deletion' as const), target: fc.integer({ min: 0, max: CLIENTS }), clock: fc.nat(60) }),
 )
 
 /** Applies one mutation to the `index`-th struct of `update`; null when it does not fit. */
 function mutate(update: Uint8Array, index: number, mutation: Mutation): Uint8Array | null {
   const { structs, ds } = Y.decodeUpdate(update)
+  if (mutation.kind === 'empty-deletion') {
+    const client = 100 + mutation.target
+    const ranges = ds.clients.get(client) ?? []
+    ranges.push({ clock: mutation.clock, len: 0 } as (typeof ranges)[number])
+    ds.clients.set(client, ranges)
+    return encodeV1(structs, ds)
+  }
   if (structs.length === 0) return null
   const struct = structs[index % structs.length]
   switch (mutation.kind) {
@@ -269,6 +278,18 @@ describe('integrationProblem', () => {
     expect(updateProblem(encodeV1([], deletion))).toMatch(/^number-out-of-range: deleted range 5:/)
   })
 
+  it('finds empty deletions, which Yjs throws on once they are pending', () => {
+    const writer = new Y.Doc()
+    writer.clientID = 5
+    writer.getText('text').insert(0, 'abcdef')
+    const base = Y.encodeStateAsUpdate(writer)
+    const deletion = Y.createDeleteSet()
+    deletion.clients.set(5, [{ clock: 10, len: 0 } as never]) // clocks the document does not have yet
+    const update = encodeV1([], deletion)
+    expect(updateProblem(update)).toMatch(/^empty-deletion: deleted range 5:10/)
+    expect(breaks([base], update)).not.toBeNull()
+  })
+
   it('reports bytes that do not decode as malformed', () => {
     expect(updateProblem(Uint8Array.from([1, 1, 5, 0, 31]))).toMatch(/^malformed: /)
   })
@@ -313,10 +334,10 @@ describe('integrationProblem', () => {
             passed += 1
             expect(outcome, 'the checker passed an update that breaks the document').toBeNull()
           } else if (problem.startsWith('self-reference')) {
-            // Empty structs break a document only in some states (the test
-            // above builds one) and clocks past 2^53 are a precaution: the
-            // oracle cannot confirm those on an arbitrary document, so only
-            // self-references are held to it.
+            // Empty structs and deletions break a document only in some
+            // states (the tests above build them) and clocks past 2^53 are a
+            // precaution: the oracle cannot confirm those on an arbitrary
+            // document, so only self-references are held to it.
             flagged += 1
             if (outcome === null) {
               expect(unsafeWithoutThrowing(history.slice(0, at), mutated!, history.slice(at), problem), `the checker refused a safe update: ${problem}`).toBe(true)
@@ -328,6 +349,35 @@ describe('integrationProblem', () => {
     )
     // Both sides of the property were exercised.
     expect(flagged).toBeGreaterThan(10)
+    expect(passed).toBeGreaterThan(20)
+  })
+  it('passes no byte-mutated update that breaks the document (property)', () => {
+    let passed = 0
+    fc.assert(
+      fc.property(
+        fc.array(opArbitrary, { minLength: 2, maxLength: 30 }),
+        fc.nat(),
+        fc.array(fc.tuple(fc.nat(), fc.nat(255), fc.constantFrom('set' as const, 'insert' as const, 'cut' as const, 'repeat' as const)), { minLength: 1, maxLength: 3 }),
+        (ops, which, edits) => {
+          const history = session(ops)
+          fc.pre(history.length > 0)
+          const at = which % history.length
+          const bytes = Array.from(history[at])
+          for (const [position, value, kind] of edits) {
+            const i = position % bytes.length
+            if (kind === 'set') bytes[i] = value
+            else if (kind === 'insert') bytes.splice(i, 0, value)
+            else if (kind === 'cut') bytes.length = Math.max(1, i)
+            else bytes.splice(i, 0, ...bytes.slice(i, i + 1 + (value % 8)))
+          }
+          const mutated = Uint8Array.from(bytes)
+          if (updateProblem(mutated) !== null) return
+          passed += 1
+          expect(breaks(history.slice(0, at), mutated, history.slice(at)), 'the checker passed an update that breaks the document').toBeNull()
+        },
+      ),
+      { numRuns: 600 },
+    )
     expect(passed).toBeGreaterThan(20)
   })
 })
