@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { DocumentSizes, REMEASURE_INTERVAL_MS } from '../src/writes/document-size.ts'
+import { DocumentSizes, onlyDeletesKnownContent, REMEASURE_INTERVAL_MS } from '../src/writes/document-size.ts'
 import { TokenBucket, UpdateRate } from '../src/writes/update-rate.ts'
 
 describe('DocumentSizes', () => {
@@ -24,6 +24,29 @@ describe('DocumentSizes', () => {
     expect(sizes.reserve('d', 1000, performance.now() + 2 * REMEASURE_INTERVAL_MS)).toBe(false)
     sizes.release('d', 1000)
     expect(sizes.estimate('d')).toBe(real)
+  })
+})
+
+describe('onlyDeletesKnownContent', () => {
+  it('is true only for deletions of content the document has', () => {
+    const doc = new Y.Doc()
+    doc.clientID = 1
+    doc.getText('t').insert(0, 'hello')
+    const writer = new Y.Doc()
+    Y.applyUpdate(writer, Y.encodeStateAsUpdate(doc))
+    let update: Uint8Array | null = null
+    writer.on('update', (u: Uint8Array) => (update = u))
+    writer.getText('t').delete(0, 3)
+    expect(onlyDeletesKnownContent(doc, update!)).toBe(true)
+    writer.getText('t').insert(0, 'x')
+    expect(onlyDeletesKnownContent(doc, update!)).toBe(false)
+    // Deletions of clocks the document lacks would stay pending and grow it.
+    const other = new Y.Doc()
+    other.clientID = 2
+    other.getText('t').insert(0, 'abc')
+    Y.applyUpdate(writer, Y.encodeStateAsUpdate(other))
+    writer.getText('t').delete(0, writer.getText('t').length)
+    expect(onlyDeletesKnownContent(doc, update!)).toBe(false)
   })
 })
 

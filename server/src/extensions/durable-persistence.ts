@@ -17,7 +17,7 @@ import type { Logger } from '../logger.ts'
 import { STORED_ORIGIN } from '../server-writer.ts'
 import type { ConnectionContext } from '../types.ts'
 import type { Metrics } from '../metrics.ts'
-import { DocumentSizes } from '../writes/document-size.ts'
+import { DocumentSizes, onlyDeletesKnownContent } from '../writes/document-size.ts'
 import { UpdateRate } from '../writes/update-rate.ts'
 
 export interface WriteLimits {
@@ -124,8 +124,7 @@ export class DurablePersistence implements Extension {
       this.refuse(connection, payload, 'invalid-update', 'the update cannot be integrated into the document', problem)
       return
     }
-    // Deletions only shrink a document (and let a full one be cleaned up).
-    const grows = update[0] !== 0
+    const grows = !onlyDeletesKnownContent(document, update)
     const reserved = grows ? update.byteLength : 0
     if (grows && !this.sizes.reserve(documentName, reserved)) {
       this.refuse(connection, payload, 'document-too-large', `the document would grow past ${this.sizes.maxBytes} bytes`)

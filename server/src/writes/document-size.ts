@@ -84,3 +84,21 @@ export class DocumentSizes {
     return tracked ? tracked.bytes + tracked.inFlight : null
   }
 }
+
+/**
+ * An update without structs whose deletions all name content the document
+ * has: it can only make the document smaller, so the size limit lets it
+ * through (a full document can be cleaned up). Deletions of clocks the
+ * document lacks would be kept as pending and grow it: those count.
+ */
+export function onlyDeletesKnownContent(doc: Y.Doc, update: Uint8Array): boolean {
+  // A V1 update starts with the number of clients that have structs in it.
+  if (update[0] !== 0) return false
+  const { structs, ds } = Y.decodeUpdate(update)
+  if (structs.length > 0) return false
+  for (const [client, ranges] of ds.clients) {
+    const state = Y.getState(doc.store, client)
+    for (const { clock, len } of ranges) if (clock + len > state) return false
+  }
+  return true
+}
