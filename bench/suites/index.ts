@@ -7,4 +7,5 @@ export const suites: Record<string, () => Promise<{ default: () => Promise<Recor
   readers: () => import('./readers.ts'),
   logins: () => import('./logins.ts'),
   access: () => import('./access.ts'),
+  integrity: () => import('./integrity.ts'),
 }

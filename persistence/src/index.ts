@@ -17,3 +17,4 @@ export {
   type LogStats,
 } from './compaction.ts'
 export { DocumentStore, type DocumentStoreOptions, type LoadedDocument } from './document-store.ts'
+export { integrationProblem, updateProblem } from './update-integrity.ts'

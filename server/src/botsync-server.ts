@@ -90,7 +90,11 @@ export class BotsyncServer {
       extensions: [
         new Authorization(authenticator, log),
         this.liveAccess,
-        new DurablePersistence(this.store, log, this.metrics),
+        new DurablePersistence(this.store, log, this.metrics, {
+          maxDocumentBytes: config.maxDocumentBytes,
+          maxUpdatesPerSecond: config.maxUpdatesPerSecond,
+          updateBurst: config.updateBurst,
+        }),
         new PublicContent(this.store, log),
         ...(this.fanout ? [this.fanout] : []),
         new HttpApi({

@@ -2,6 +2,7 @@ import { MessageType } from '@hocuspocus/server'
 import * as decoding from 'lib0/decoding'
 import { messageYjsSyncStep2, messageYjsUpdate } from 'y-protocols/sync'
 import * as Y from 'yjs'
+import { refusalMessage } from '@botsync/shared-docs'
 
 // Hocuspocus wire format: varString(documentName) varUint(messageType) …
 // A Sync message carries varUint(syncType) varUint8Array(update) for
@@ -53,7 +54,7 @@ function isEmpty(decoded: ReturnType<typeof Y.decodeUpdate>): boolean {
  * may only read (the admin and the bot show it; see `botsync:refused`).
  */
 export function readOnlyRefusal(role: string, documentName: string): string {
-  return JSON.stringify({ type: 'botsync:refused', reason: 'read-only', message: `role ${role} cannot change ${documentName}` })
+  return refusalMessage('read-only', `role ${role} cannot change ${documentName}`)
 }
 
 /**

@@ -48,6 +48,12 @@ export interface ServerConfig {
   /** Consecutive failed logins for one email that lock it for `loginLockoutSeconds`. */
   loginMaxFailuresPerAccount: number
   loginLockoutSeconds: number
+  /** Largest encoded size a client's updates may grow a document to (`document-too-large`). */
+  maxDocumentBytes: number
+  /** Updates one client socket may send per second, sustained (`rate-limited`); 0: no limit. */
+  maxUpdatesPerSecond: number
+  /** Updates one client socket may send at once before the per-second rate applies. */
+  updateBurst: number
 }
 
 type Env = Record<string, string | undefined>
@@ -93,6 +99,9 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     loginSlowdownAfter: Math.max(1, integer(env.LOGIN_SLOWDOWN_AFTER, 5, 'LOGIN_SLOWDOWN_AFTER')),
     loginMaxFailuresPerAccount: Math.max(1, integer(env.LOGIN_MAX_FAILURES_PER_ACCOUNT, 10, 'LOGIN_MAX_FAILURES_PER_ACCOUNT')),
     loginLockoutSeconds: Math.max(1, integer(env.LOGIN_LOCKOUT_SECONDS, 900, 'LOGIN_LOCKOUT_SECONDS')),
+    maxDocumentBytes: integer(env.MAX_DOCUMENT_BYTES, 10 * 1024 * 1024, 'MAX_DOCUMENT_BYTES'),
+    maxUpdatesPerSecond: integer(env.MAX_UPDATES_PER_SECOND, 50, 'MAX_UPDATES_PER_SECOND'),
+    updateBurst: Math.max(1, integer(env.UPDATE_BURST, 200, 'UPDATE_BURST')),
   }
 }
 

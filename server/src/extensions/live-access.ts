@@ -199,7 +199,9 @@ export class LiveAccess implements Extension {
   }
 
   private setAccess(connection: AdminConnection, readOnly: boolean, reason: 'token-expired' | 'access-changed' | null): void {
-    if (connection.readOnly === readOnly) return
+    // The context, not the connection: DurablePersistence makes a connection
+    // read-only for the one message it refuses, and restores it from the context.
+    if (connection.context.readOnly === readOnly) return
     connection.readOnly = readOnly
     connection.context.readOnly = readOnly
     // The provider's `authenticated` event carries the scope: the admin shows the pages read-only or editable again.

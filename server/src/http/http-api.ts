@@ -138,6 +138,7 @@ export class HttpApi implements Extension {
       instance: this.deps.instanceId,
       checks,
       appendLatencyMs: this.deps.metrics.appendLatency(),
+      refusedUpdates: { ...this.deps.metrics.refusedUpdates, rateLimitClosures: this.deps.metrics.rateLimitClosures },
       readers: { open: this.deps.readers.readers, ...this.deps.metrics.readers },
       ...(this.deps.redis ? { fanout: this.deps.metrics.fanout } : {}),
     })

@@ -85,6 +85,12 @@ export class CollabSession implements DocumentSource {
     return this.status === 'connected' && this.documents.every((handle) => handle.saved)
   }
 
+  /** A change the server refused and the user should know about (the first such document's). */
+  get refusal(): { document: string; reason: string; message: string } | null {
+    const handle = this.documents.find((h) => h.refusal !== null)
+    return handle?.refusal ? { document: handle.name, ...handle.refusal } : null
+  }
+
   open(name: string): DocumentHandle {
     const existing = this.#entries.get(name)
     if (existing) {
