@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { AuthState } from '../src/lib/auth/auth-state.svelte.ts'
 import { PendingEdits } from '../src/lib/connection/pending-edits.ts'
 import { href, parseRoute } from '../src/lib/routing/route.ts'
@@ -27,6 +27,32 @@ describe('AuthState', () => {
     expect(auth.session).toBeNull()
     expect(sessionStorage.getItem('botsync:session')).toBeNull()
     expect(auth.notice).toMatch(/expired/)
+  })
+
+  it('retries a refresh the network failed every 10 s, not in a tight loop, even past expiry', async () => {
+    vi.useFakeTimers()
+    try {
+      const stored = { token: 't', expiresAt: Date.now() - 1_000, user: { id: '1', email: 'a@b.c', name: 'Ana', role: 'editor' } }
+      const storage = new Map<string, string>([['botsync:session', JSON.stringify(stored)]])
+      let calls = 0
+      const offline = (async () => {
+        calls += 1
+        throw new TypeError('Failed to fetch')
+      }) as typeof fetch
+      const auth = new AuthState({
+        storage: { getItem: (k) => storage.get(k) ?? null, setItem: (k, v) => void storage.set(k, v), removeItem: (k) => void storage.delete(k) } as Storage,
+        fetch: offline,
+      })
+      await vi.advanceTimersByTimeAsync(5_000)
+      expect(calls).toBe(1)
+      await vi.advanceTimersByTimeAsync(10_000)
+      expect(calls).toBe(2)
+      // Offline is not the end of the session: the page keeps working on its local copies.
+      expect(auth.session?.token).toBe('t')
+      auth.logout()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('ignores a malformed stored session', () => {

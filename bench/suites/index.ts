@@ -5,4 +5,7 @@ export const suites: Record<string, () => Promise<{ default: () => Promise<Recor
   fanout: () => import('./fanout.ts'),
   bot: () => import('./bot.ts'),
   readers: () => import('./readers.ts'),
+  logins: () => import('./logins.ts'),
+  access: () => import('./access.ts'),
+  integrity: () => import('./integrity.ts'),
 }

@@ -14,7 +14,19 @@ export interface Queryable {
   exec(sql: string): Promise<void>
 }
 
+export interface ListenHandlers {
+  /** One NOTIFY payload on the channel. */
+  onNotify: (payload: string) => void
+  /** The listening link was lost and is back: notifications in between may be missing. */
+  onReconnect?: () => void
+}
+
 export interface Database extends Queryable {
+  /**
+   * LISTENs on `channel` on a link of its own (NOTIFY reaches every
+   * instance on the same PostgreSQL); resolves to a function that stops.
+   */
+  listen(channel: string, handlers: ListenHandlers): Promise<() => Promise<void>>
   /** Runs `fn` inside BEGIN … COMMIT on one connection; rolls back if it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
   close(): Promise<void>

@@ -1,5 +1,12 @@
 import type { Database } from './database.ts'
 
+/**
+ * NOTIFY channel of changes to a user's access (role changed, user deleted):
+ * `{"id": "<user id>", "role": "editor" | null}`, or `{"all": true}` after a
+ * TRUNCATE.
+ */
+export const USER_ACCESS_CHANNEL = 'botsync_user_access'
+
 export interface Migration {
   version: number
   name: string
@@ -46,6 +53,34 @@ export const migrations: Migration[] = [
         role          text NOT NULL CHECK (role IN ('owner', 'editor', 'viewer')),
         created_at    timestamptz NOT NULL DEFAULT now()
       );
+    `,
+  },
+  {
+    // Numbered apart from the next ones on purpose: several branches add
+    // migrations at once. Idempotent, so renumbering it is harmless.
+    version: 20,
+    name: 'notify user access changes',
+    sql: `
+      -- Every instance LISTENs on botsync_user_access and re-checks the open
+      -- connections of the user named in the payload. A trigger, so changes
+      -- made by hand in psql count as much as the server's own.
+      CREATE OR REPLACE FUNCTION botsync_notify_user_access() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'TRUNCATE' THEN
+          PERFORM pg_notify('${USER_ACCESS_CHANNEL}', json_build_object('all', true)::text);
+        ELSIF TG_OP = 'DELETE' THEN
+          PERFORM pg_notify('${USER_ACCESS_CHANNEL}', json_build_object('id', OLD.id::text, 'role', NULL)::text);
+        ELSIF NEW.role IS DISTINCT FROM OLD.role THEN
+          PERFORM pg_notify('${USER_ACCESS_CHANNEL}', json_build_object('id', NEW.id::text, 'role', NEW.role)::text);
+        END IF;
+        RETURN NULL;
+      END $$;
+      DROP TRIGGER IF EXISTS users_access_changed ON users;
+      CREATE TRIGGER users_access_changed AFTER UPDATE OR DELETE ON users
+        FOR EACH ROW EXECUTE FUNCTION botsync_notify_user_access();
+      DROP TRIGGER IF EXISTS users_truncated ON users;
+      CREATE TRIGGER users_truncated AFTER TRUNCATE ON users
+        FOR EACH STATEMENT EXECUTE FUNCTION botsync_notify_user_access();
     `,
   },
 ]

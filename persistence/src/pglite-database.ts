@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { PGlite } from '@electric-sql/pglite'
-import type { Database, Queryable } from './database.ts'
+import type { Database, ListenHandlers, Queryable } from './database.ts'
 
 /**
  * Embedded PostgreSQL (WASM) under DATA_DIR: the same SQL as the server
@@ -38,6 +38,12 @@ export class PgliteDatabase implements Database {
         },
       }),
     )
+  }
+
+  /** In-process: PGlite delivers NOTIFY to its own listeners, and there is no link to lose. */
+  async listen(channel: string, handlers: ListenHandlers): Promise<() => Promise<void>> {
+    const stop = await this.db.listen(channel, handlers.onNotify)
+    return () => stop()
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,8 @@ import { Server } from '@hocuspocus/server'
 import { DocumentStore, openDatabase, type Database } from '@botsync/persistence'
 import { applyActivityEvents, docName } from '@botsync/shared-docs'
 import { Authenticator } from './auth/authenticator.ts'
+import { LoginLimiter } from './auth/login-limiter.ts'
+import { PasswordHasher } from './auth/passwords.ts'
 import { TelegramInitData } from './auth/telegram-init-data.ts'
 import { TokenIssuer } from './auth/token-issuer.ts'
 import { UserRepository } from './auth/user-repository.ts'
@@ -12,6 +14,7 @@ import { Authorization } from './extensions/authorization.ts'
 import { DurablePersistence } from './extensions/durable-persistence.ts'
 import { PublicContent } from './extensions/public-content.ts'
 import { RedisFanout } from './extensions/redis-fanout.ts'
+import { LiveAccess } from './extensions/live-access.ts'
 import { HttpApi } from './http/http-api.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { Metrics } from './metrics.ts'
@@ -42,6 +45,8 @@ export class BotsyncServer {
   readonly fanout: RedisFanout | null = null
   /** Mini App readers (/readers): read-only sockets outside Hocuspocus' per-connection machinery. */
   readonly readers: ReaderGateway
+  /** Re-checks open admin connections on token expiry and user changes. */
+  readonly liveAccess: LiveAccess
   private stopping: Promise<void> | null = null
 
   private constructor(config: ServerConfig, log: Logger, db: Database) {
@@ -52,10 +57,10 @@ export class BotsyncServer {
       appendsInFlight: config.appendsInFlight,
       onCompactionError: (name, err) => log.warn({ event: 'compaction-failed', document: name, err }, 'compaction failed; will retry'),
     })
-    this.users = new UserRepository(db)
+    this.users = new UserRepository(db, new PasswordHasher({ concurrency: config.passwordHashConcurrency }))
     this.tokens = new TokenIssuer(config.jwtSecret, config.jwtTtlSeconds)
     const initData = config.telegramBotToken ? new TelegramInitData(config.telegramBotToken, config.miniAppMaxAgeSeconds) : null
-    const authenticator = new Authenticator({ tokens: this.tokens, botServiceToken: config.botServiceToken, botSpace: config.botSpace, initData })
+    const authenticator = new Authenticator({ tokens: this.tokens, users: this.users, botServiceToken: config.botServiceToken, botSpace: config.botSpace, initData })
     if (config.redisUrl) {
       const clientName = `${config.redisPrefix}:${config.instanceId.replace(/[^A-Za-z0-9_.:-]/g, '_')}`
       this.redis = new RedisConnection({ url: config.redisUrl, clientName, log })
@@ -64,6 +69,7 @@ export class BotsyncServer {
       const nodeId = `${config.instanceId}/${randomBytes(4).toString('hex')}`
       this.fanout = new RedisFanout({ redis: this.redis, prefix: config.redisPrefix, nodeId, log, metrics: this.metrics })
     }
+    this.liveAccess = new LiveAccess({ db, users: this.users, authenticator, log })
     this.readers = new ReaderGateway({
       hocuspocus: () => this.server.hocuspocus,
       authenticator,
@@ -83,7 +89,12 @@ export class BotsyncServer {
       websocketOptions: { maxPayload: config.maxMessageBytes },
       extensions: [
         new Authorization(authenticator, log),
-        new DurablePersistence(this.store, log, this.metrics),
+        this.liveAccess,
+        new DurablePersistence(this.store, log, this.metrics, {
+          maxDocumentBytes: config.maxDocumentBytes,
+          maxUpdatesPerSecond: config.maxUpdatesPerSecond,
+          updateBurst: config.updateBurst,
+        }),
         new PublicContent(this.store, log),
         ...(this.fanout ? [this.fanout] : []),
         new HttpApi({
@@ -91,6 +102,16 @@ export class BotsyncServer {
           users: this.users,
           tokens: this.tokens,
           authenticator,
+          loginLimiter: new LoginLimiter(
+            {
+              maxFailuresPerIp: config.loginMaxFailuresPerIp,
+              ipWindowSeconds: config.loginIpWindowSeconds,
+              slowdownAfter: config.loginSlowdownAfter,
+              maxFailuresPerAccount: config.loginMaxFailuresPerAccount,
+              lockoutSeconds: config.loginLockoutSeconds,
+            },
+            { redis: this.redis?.commands ?? null, prefix: config.redisPrefix },
+          ),
           metrics: this.metrics,
           log,
           instanceId: config.instanceId,
@@ -110,6 +131,7 @@ export class BotsyncServer {
   static async start(config: ServerConfig, log: Logger = createLogger(config.logLevel, config.instanceId)): Promise<{ server: BotsyncServer; info: StartedInfo }> {
     const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
     const server = new BotsyncServer(config, log, db)
+    await server.liveAccess.start()
     const generatedAdmin = await server.ensureOwner()
     if (config.seedDemo) {
       const seeded = await seedDemoSpace(server.store, 'demo')
@@ -166,6 +188,7 @@ export class BotsyncServer {
       // messages are handled, so in-flight updates are applied and published.
       await this.server.destroy()
       await this.store.flush()
+      await this.liveAccess.stop()
       this.fanout?.flush()
       await this.redis?.close()
       await this.db.close()

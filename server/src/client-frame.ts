@@ -2,6 +2,7 @@ import { MessageType } from '@hocuspocus/server'
 import * as decoding from 'lib0/decoding'
 import { messageYjsSyncStep2, messageYjsUpdate } from 'y-protocols/sync'
 import * as Y from 'yjs'
+import { refusalMessage } from '@botsync/shared-docs'
 
 // Hocuspocus wire format: varString(documentName) varUint(messageType) …
 // A Sync message carries varUint(syncType) varUint8Array(update) for
@@ -53,5 +54,18 @@ function isEmpty(decoded: ReturnType<typeof Y.decodeUpdate>): boolean {
  * may only read (the admin and the bot show it; see `botsync:refused`).
  */
 export function readOnlyRefusal(role: string, documentName: string): string {
-  return JSON.stringify({ type: 'botsync:refused', reason: 'read-only', message: `role ${role} cannot change ${documentName}` })
+  return refusalMessage('read-only', `role ${role} cannot change ${documentName}`)
+}
+
+/**
+ * The stateless notice a connection gets when it loses write access while
+ * open: `token-expired` (its token's `exp` passed; a fresh token restores
+ * it) or `access-changed` (the user's role was lowered).
+ */
+export function accessNotice(reason: 'token-expired' | 'access-changed', role: string, documentName: string): string {
+  const message =
+    reason === 'token-expired'
+      ? `the session token expired; ${documentName} is read-only until a fresh token is sent`
+      : `role ${role} cannot change ${documentName}`
+  return JSON.stringify({ type: 'botsync:refused', reason, message })
 }

@@ -38,6 +38,22 @@ export interface ServerConfig {
   redisUrl?: string
   /** Prefix of every Redis channel, so several deployments can share one Redis. */
   redisPrefix: string
+  /** scrypt computations at once (each holds one libuv thread; the rest stay free for files). */
+  passwordHashConcurrency: number
+  /** Failed logins from one address within `loginIpWindowSeconds` before it gets 429 for that window. */
+  loginMaxFailuresPerIp: number
+  loginIpWindowSeconds: number
+  /** Consecutive failed logins for one email from which each further attempt must wait (1 s, 2 s, 4 s …). */
+  loginSlowdownAfter: number
+  /** Consecutive failed logins for one email that lock it for `loginLockoutSeconds`. */
+  loginMaxFailuresPerAccount: number
+  loginLockoutSeconds: number
+  /** Largest encoded size a client's updates may grow a document to (`document-too-large`). */
+  maxDocumentBytes: number
+  /** Updates one client socket may send per second, sustained (`rate-limited`); 0: no limit. */
+  maxUpdatesPerSecond: number
+  /** Updates one client socket may send at once before the per-second rate applies. */
+  updateBurst: number
 }
 
 type Env = Record<string, string | undefined>
@@ -77,6 +93,15 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     instanceId: env.INSTANCE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     redisUrl: redisUrl(env.REDIS_URL),
     redisPrefix: redisPrefix(env.REDIS_PREFIX),
+    passwordHashConcurrency: Math.max(1, integer(env.PASSWORD_HASH_CONCURRENCY, 2, 'PASSWORD_HASH_CONCURRENCY')),
+    loginMaxFailuresPerIp: Math.max(1, integer(env.LOGIN_MAX_FAILURES_PER_IP, 20, 'LOGIN_MAX_FAILURES_PER_IP')),
+    loginIpWindowSeconds: Math.max(1, integer(env.LOGIN_IP_WINDOW_SECONDS, 900, 'LOGIN_IP_WINDOW_SECONDS')),
+    loginSlowdownAfter: Math.max(1, integer(env.LOGIN_SLOWDOWN_AFTER, 5, 'LOGIN_SLOWDOWN_AFTER')),
+    loginMaxFailuresPerAccount: Math.max(1, integer(env.LOGIN_MAX_FAILURES_PER_ACCOUNT, 10, 'LOGIN_MAX_FAILURES_PER_ACCOUNT')),
+    loginLockoutSeconds: Math.max(1, integer(env.LOGIN_LOCKOUT_SECONDS, 900, 'LOGIN_LOCKOUT_SECONDS')),
+    maxDocumentBytes: integer(env.MAX_DOCUMENT_BYTES, 10 * 1024 * 1024, 'MAX_DOCUMENT_BYTES'),
+    maxUpdatesPerSecond: integer(env.MAX_UPDATES_PER_SECOND, 50, 'MAX_UPDATES_PER_SECOND'),
+    updateBurst: Math.max(1, integer(env.UPDATE_BURST, 200, 'UPDATE_BURST')),
   }
 }
 

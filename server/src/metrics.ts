@@ -1,8 +1,14 @@
+import type { RefusalReason } from '@botsync/shared-docs'
+
 /** In-process counters; exposed by /health now and by /metrics later. */
 export class Metrics {
   appends = 0
   appendedBytes = 0
   refusedWrites = 0
+  /** Client updates refused (not stored, not applied), by reason; /health `refusedUpdates`. */
+  readonly refusedUpdates: Record<RefusalReason, number> = { 'read-only': 0, 'invalid-update': 0, 'document-too-large': 0, 'rate-limited': 0 }
+  /** Sockets closed for sending updates while refused for their rate (1008 `rate-limited`). */
+  rateLimitClosures = 0
   /** Redis fan-out: messages published, dropped while Redis was down, received from peers, state-vector exchanges started. */
   readonly fanout = { published: 0, dropped: 0, received: 0, syncRequests: 0 }
   /** Mini App reader sockets (/readers): opened, closed, refused authentications, refused frames. */

@@ -5,4 +5,6 @@ export interface ConnectionContext {
   principal: Principal
   space: string
   readOnly: boolean
+  /** Set by LiveAccess once the token's `exp` has passed and no fresh token came. */
+  tokenExpired?: boolean
 }

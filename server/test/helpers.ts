@@ -96,7 +96,7 @@ export interface TestClient {
 }
 
 /** A real @hocuspocus/provider client. */
-export function connect(wsUrl: string, name: string, token: string, options: { doc?: Y.Doc } = {}): TestClient {
+export function connect(wsUrl: string, name: string, token: string | (() => string), options: { doc?: Y.Doc } = {}): TestClient {
   const doc = options.doc ?? new Y.Doc()
   const stateless: string[] = []
   let failed: (reason: string) => void = () => {}

@@ -1,8 +1,9 @@
 import { timingSafeEqual, createHash } from 'node:crypto'
 import { parseDocumentName } from '@botsync/shared-docs'
-import { AccessDenied, type Principal } from './roles.ts'
+import { AccessDenied, type AdminRole, type Principal } from './roles.ts'
 import { initDataFromToken, type TelegramInitData } from './telegram-init-data.ts'
 import type { TokenIssuer } from './token-issuer.ts'
+import type { UserRepository } from './user-repository.ts'
 
 export interface DocumentAccess {
   principal: Principal
@@ -16,13 +17,21 @@ export interface DocumentAccess {
  */
 export class Authenticator {
   private readonly tokens: TokenIssuer
+  private readonly users: UserRepository
   private readonly botTokenDigest: Buffer
   private readonly botSpace: string
   /** null when TELEGRAM_BOT_TOKEN is not set: no Mini App readers then. */
   private readonly initData: TelegramInitData | null
 
-  constructor(options: { tokens: TokenIssuer; botServiceToken: string; botSpace: string; initData?: TelegramInitData | null }) {
+  constructor(options: {
+    tokens: TokenIssuer
+    users: UserRepository
+    botServiceToken: string
+    botSpace: string
+    initData?: TelegramInitData | null
+  }) {
     this.tokens = options.tokens
+    this.users = options.users
     this.botTokenDigest = digest(options.botServiceToken)
     this.botSpace = options.botSpace
     this.initData = options.initData ?? null
@@ -34,7 +43,19 @@ export class Authenticator {
     if (timingSafeEqual(digest(token), this.botTokenDigest)) return { kind: 'bot', role: 'bot', space: this.botSpace }
     const initData = initDataFromToken(token)
     if (initData !== null) return this.identifyReader(initData)
-    return this.tokens.verify(token)
+    return this.identifyAdmin(token)
+  }
+
+  /**
+   * A valid JWT is not enough: the user must still exist, and the role is
+   * the one the database has now (the token's is only a hint), so a
+   * demotion or deletion counts from the next request or connection on.
+   */
+  async identifyAdmin(token: string): Promise<Extract<Principal, { kind: 'admin' }>> {
+    const claimed = await this.tokens.verify(token)
+    const user = await this.users.findById(claimed.userId)
+    if (!user) throw new AccessDenied('user-not-found', 'the user of this token no longer exists')
+    return { ...claimed, role: user.role, email: user.email, name: user.name }
   }
 
   /** Mini App readers read the bot's space: the initData is signed with that bot's token. */
@@ -77,10 +98,14 @@ export class Authenticator {
       }
       return { principal, space: parsed.space, readOnly: true }
     }
-    // The activity and public documents are written by the server only.
-    const readOnly = principal.role === 'viewer' || parsed.kind === 'activity' || parsed.kind === 'public'
-    return { principal, space: parsed.space, readOnly }
+    return { principal, space: parsed.space, readOnly: adminReadOnly(principal.role, documentName) }
   }
+}
+
+/** Whether an admin of this role only reads this document: the activity and public documents are written by the server only. */
+export function adminReadOnly(role: AdminRole, documentName: string): boolean {
+  const kind = parseDocumentName(documentName)?.kind
+  return role === 'viewer' || kind === 'activity' || kind === 'public'
 }
 
 function botsyncDocument(documentName: string): NonNullable<ReturnType<typeof parseDocumentName>> {

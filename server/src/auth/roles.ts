@@ -7,7 +7,8 @@ export function isAdminRole(value: unknown): value is AdminRole {
 
 /** Who is on the other end of a connection or request. */
 export type Principal =
-  | { kind: 'admin'; role: AdminRole; userId: string; email: string; name: string }
+  /** `role`, `email` and `name` are the user row's at the time of the check; `expiresAt` is the token's (ms). */
+  | { kind: 'admin'; role: AdminRole; userId: string; email: string; name: string; expiresAt: number }
   | { kind: 'bot'; role: 'bot'; space: string }
   /** A Mini App user, identified by Telegram-signed initData: reads `<space>/public` only. */
   | { kind: 'reader'; role: 'reader'; space: string; telegramUserId: number; name: string }

@@ -30,7 +30,7 @@ export class TokenIssuer {
     return { token, expiresAt: expiresAt * 1000 }
   }
 
-  async verify(token: string): Promise<Principal> {
+  async verify(token: string): Promise<Extract<Principal, { kind: 'admin' }>> {
     let payload
     try {
       ;({ payload } = await jwtVerify(token, this.key, { issuer: 'botsync', algorithms: ['HS256'] }))
@@ -47,6 +47,7 @@ export class TokenIssuer {
       userId: String(payload.sub),
       email: String(payload.email),
       name: String(payload.name ?? payload.email),
+      expiresAt: Number(payload.exp) * 1000,
     }
   }
 }

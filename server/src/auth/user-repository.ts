@@ -1,5 +1,5 @@
 import type { Database } from '@botsync/persistence'
-import { hashPassword, verifyPassword } from './passwords.ts'
+import { PasswordHasher } from './passwords.ts'
 import type { AdminRole } from './roles.ts'
 
 export interface User {
@@ -17,15 +17,16 @@ interface UserRow {
   password_hash: string
 }
 
-// Verified against when the email is unknown, so a miss costs as much as a hit
-// and response time does not reveal which emails exist.
-const DECOY_HASH = hashPassword('decoy password')
-
 export class UserRepository {
   private readonly db: Database
+  readonly passwords: PasswordHasher
+  // Verified against when the email is unknown, so a miss costs as much as a
+  // hit and response time does not reveal which emails exist.
+  private decoyHash: Promise<string> | null = null
 
-  constructor(db: Database) {
+  constructor(db: Database, passwords: PasswordHasher = new PasswordHasher()) {
     this.db = db
+    this.passwords = passwords
   }
 
   async create(input: { email: string; name?: string; password: string; role: AdminRole }): Promise<User> {
@@ -33,7 +34,7 @@ export class UserRepository {
     const rows = await this.db.query<UserRow>(
       `INSERT INTO users (email, name, password_hash, role) VALUES ($1, $2, $3, $4)
        RETURNING id, email, name, role, password_hash`,
-      [email, input.name ?? email.split('@')[0], await hashPassword(input.password), input.role],
+      [email, input.name ?? email.split('@')[0], await this.passwords.hash(input.password), input.role],
     )
     return toUser(rows[0])
   }
@@ -48,16 +49,25 @@ export class UserRepository {
     return rows[0] ? toUser(rows[0]) : null
   }
 
+  /** The user as the database has it now (tokens only hint at the role), or null once deleted. */
+  async findById(id: string): Promise<User | null> {
+    if (!/^[0-9]{1,18}$/.test(id)) return null
+    const rows = await this.db.query<UserRow>('SELECT id, email, name, role FROM users WHERE id = $1', [id], { prepare: 'botsync-user-by-id' })
+    return rows[0] ? toUser(rows[0]) : null
+  }
+
   /** The user whose password matches, or null; equally slow either way. */
   async authenticate(email: string, password: string): Promise<User | null> {
     const rows = await this.db.query<UserRow>('SELECT * FROM users WHERE email = $1', [normaliseEmail(email)])
     const row = rows[0]
-    const ok = await verifyPassword(password, row?.password_hash ?? (await DECOY_HASH))
+    this.decoyHash ??= this.passwords.hash('decoy password')
+    const ok = await this.passwords.verify(password, row?.password_hash ?? (await this.decoyHash))
     return row && ok ? toUser(row) : null
   }
 }
 
-function normaliseEmail(email: string): string {
+/** The form emails are stored, looked up and rate-limited in. */
+export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase()
 }
 

@@ -1,17 +1,44 @@
-import type {
-  afterUnloadDocumentPayload,
-  beforeHandleMessagePayload,
-  Extension,
-  onChangePayload,
-  onLoadDocumentPayload,
+import {
+  OutgoingMessage,
+  type afterHandleMessagePayload,
+  type afterUnloadDocumentPayload,
+  type beforeHandleMessagePayload,
+  type Connection,
+  type Document,
+  type Extension,
+  type onChangePayload,
+  type onLoadDocumentPayload,
 } from '@hocuspocus/server'
-import type { DocumentStore } from '@botsync/persistence'
+import { integrationProblem, type DocumentStore } from '@botsync/persistence'
+import { refusalMessage, type RefusalReason } from '@botsync/shared-docs'
 import * as Y from 'yjs'
 import { MalformedFrame, readClientUpdate, readOnlyRefusal } from '../client-frame.ts'
 import type { Logger } from '../logger.ts'
 import { STORED_ORIGIN } from '../server-writer.ts'
 import type { ConnectionContext } from '../types.ts'
 import type { Metrics } from '../metrics.ts'
+import { DocumentSizes, onlyDeletesKnownContent } from '../writes/document-size.ts'
+import { UpdateRate } from '../writes/update-rate.ts'
+
+export interface WriteLimits {
+  /** MAX_DOCUMENT_BYTES */
+  maxDocumentBytes: number
+  /** MAX_UPDATES_PER_SECOND (0: off) */
+  maxUpdatesPerSecond: number
+  /** UPDATE_BURST */
+  updateBurst: number
+}
+
+export const DEFAULT_WRITE_LIMITS: WriteLimits = { maxDocumentBytes: 10 * 1024 * 1024, maxUpdatesPerSecond: 50, updateBurst: 200 }
+
+/** What one accepted message holds until Hocuspocus has handled it. */
+interface InFlight {
+  document: string
+  /** Bytes reserved in DocumentSizes. */
+  reserved: number
+  /** The message was refused: Hocuspocus saw the connection as read-only for it. */
+  skipped: boolean
+}
 
 /**
  * Where an update is stored. A client's update is appended to PostgreSQL and
@@ -26,20 +53,31 @@ export class DurablePersistence implements Extension {
   private readonly store: DocumentStore
   private readonly log: Logger
   private readonly metrics: Metrics
+  private readonly sizes: DocumentSizes
+  private readonly rate: UpdateRate
+  /** Per connection (one document on one socket), the message being handled. */
+  private readonly inFlight = new WeakMap<Connection, InFlight>()
+  /** Connections asked to resend what was refused for its rate, once the bucket allows. */
+  private readonly resendTimers = new WeakMap<Connection, NodeJS.Timeout>()
 
-  constructor(store: DocumentStore, log: Logger, metrics: Metrics) {
+  constructor(store: DocumentStore, log: Logger, metrics: Metrics, limits: WriteLimits = DEFAULT_WRITE_LIMITS) {
     this.store = store
     this.log = log
     this.metrics = metrics
+    this.sizes = new DocumentSizes(limits.maxDocumentBytes)
+    this.rate = new UpdateRate({ perSecond: limits.maxUpdatesPerSecond, burst: limits.updateBurst })
   }
 
   async onLoadDocument({ document, documentName }: onLoadDocumentPayload): Promise<void> {
     const { state } = await this.store.load(documentName)
     if (state) Y.applyUpdate(document, state, STORED_ORIGIN)
+    this.sizes.track(documentName, document, state?.byteLength ?? 0)
   }
 
   async beforeHandleMessage(payload: beforeHandleMessagePayload<ConnectionContext>): Promise<void> {
     const { connection, documentName, document } = payload
+    // A message whose handling a later extension aborted (no afterHandleMessage).
+    this.settle(connection)
     let update: Uint8Array | null
     try {
       update = readClientUpdate(payload.update)
@@ -56,16 +94,49 @@ export class DurablePersistence implements Extension {
       if (!Y.snapshotContainsUpdate(Y.snapshot(document), update)) {
         const role = payload.context.principal?.role ?? 'unknown'
         this.metrics.refusedWrites += 1
+        this.metrics.refusedUpdates['read-only'] += 1
         this.log.info({ event: 'write-refused', reason: 'read-only', role, document: documentName, socket: payload.socketId })
         connection.sendStateless(readOnlyRefusal(role, documentName))
       }
       return
     }
 
+    // Checked in order of cost. A refused update is not stored and, because
+    // the connection is read-only for this one message, not applied by
+    // Hocuspocus either: the client gets SyncStatus false, its provider keeps
+    // the change as unsynced and the socket stays open.
+    const rate = this.rate.take(connection.webSocket)
+    if (rate === 'abusive') {
+      this.metrics.rateLimitClosures += 1
+      this.log.warn({ event: 'update-refused', reason: 'rate-limited', document: documentName, socket: payload.socketId, closed: true }, 'closing a socket that keeps sending while rate-limited')
+      // The whole socket (Hocuspocus' own close ends only this document's
+      // connection); throwing stops the rest of its queued messages.
+      connection.webSocket.close(1008, 'rate-limited')
+      throw { code: 1008, reason: 'rate-limited' }
+    }
+    if (rate === 'refused') {
+      this.refuse(connection, payload, 'rate-limited', `more than the allowed updates per second; it is sent again once the rate allows`)
+      this.askToResendLater(connection, document)
+      return
+    }
+    const problem = integrationProblem(document, update)
+    if (problem) {
+      this.refuse(connection, payload, 'invalid-update', 'the update cannot be integrated into the document', problem)
+      return
+    }
+    const grows = !onlyDeletesKnownContent(document, update)
+    const reserved = grows ? update.byteLength : 0
+    if (grows && !this.sizes.reserve(documentName, reserved)) {
+      this.refuse(connection, payload, 'document-too-large', `the document would grow past ${this.sizes.maxBytes} bytes`)
+      return
+    }
+    this.inFlight.set(connection, { document: documentName, reserved, skipped: false })
+
     const started = performance.now()
     try {
       await this.store.append(documentName, update)
     } catch (error) {
+      this.settle(connection)
       this.log.error({ event: 'append-failed', document: documentName, err: error }, 'could not store an update; the client keeps it and will resend')
       // Closing the socket makes the provider reconnect and resend its
       // unacknowledged changes once storage is back.
@@ -73,6 +144,49 @@ export class DurablePersistence implements Extension {
       throw { code: 4503, reason: 'storage-unavailable' }
     }
     this.metrics.observeAppend(performance.now() - started, update.byteLength)
+  }
+
+  /** Hocuspocus has handled (applied, or skipped) the message. */
+  async afterHandleMessage({ connection }: afterHandleMessagePayload): Promise<void> {
+    this.settle(connection)
+  }
+
+  private settle(connection: Connection): void {
+    const inFlight = this.inFlight.get(connection)
+    if (!inFlight) return
+    this.inFlight.delete(connection)
+    if (inFlight.reserved) this.sizes.release(inFlight.document, inFlight.reserved)
+    // A refusal made it read-only for one message; back to what access says
+    // now (LiveAccess keeps that in the context, and may have lowered it meanwhile).
+    if (inFlight.skipped) connection.readOnly = (connection.context as ConnectionContext).readOnly === true
+  }
+
+  private refuse(connection: Connection, payload: beforeHandleMessagePayload<ConnectionContext>, reason: RefusalReason, message: string, detail?: string): void {
+    this.metrics.refusedUpdates[reason] += 1
+    this.log.warn({ event: 'update-refused', reason, document: payload.documentName, socket: payload.socketId, role: payload.context.principal?.role, detail })
+    connection.sendStateless(refusalMessage(reason, message))
+    // Hocuspocus' own read-only path answers SyncStatus false and applies
+    // nothing; afterHandleMessage makes the connection writable again.
+    connection.readOnly = true
+    this.inFlight.set(connection, { document: payload.documentName, reserved: 0, skipped: true })
+  }
+
+  /**
+   * A provider sends each change once. After a rate refusal, send it sync
+   * step 1 (this document's state vector) when its bucket has room again: it
+   * answers with one sync step 2 holding everything the server lacks,
+   * including the refused changes.
+   */
+  private askToResendLater(connection: Connection, document: Document): void {
+    if (this.resendTimers.has(connection)) return
+    const delay = Math.max(250, this.rate.msUntilAccepted(connection.webSocket))
+    const timer = setTimeout(() => {
+      this.resendTimers.delete(connection)
+      if (connection.webSocket.readyState !== 1 /* OPEN */) return
+      connection.send(new OutgoingMessage(connection.messageAddress).createSyncMessage().writeFirstSyncStepFor(document).toUint8Array())
+    }, delay)
+    timer.unref()
+    this.resendTimers.set(connection, timer)
   }
 
   /** Server-side changes that did not come through ServerWriter are stored too. */
@@ -85,6 +199,7 @@ export class DurablePersistence implements Extension {
   }
 
   async afterUnloadDocument({ documentName }: afterUnloadDocumentPayload): Promise<void> {
+    this.sizes.untrack(documentName)
     this.store.release(documentName)
   }
 }

@@ -3,8 +3,10 @@ import type { Extension, onRequestPayload, onUpgradePayload } from '@hocuspocus/
 import type { Database } from '@botsync/persistence'
 import { AccessDenied } from '../auth/roles.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
+import { clientAddress } from '../auth/client-address.ts'
+import type { LoginLimiter } from '../auth/login-limiter.ts'
 import type { TokenIssuer } from '../auth/token-issuer.ts'
-import type { UserRepository } from '../auth/user-repository.ts'
+import { normaliseEmail, type User, type UserRepository } from '../auth/user-repository.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import { activityEndpoint, type RecordActivity } from './activity-endpoint.ts'
@@ -16,11 +18,22 @@ import { READERS_PATH, type ReaderGateway } from '../readers/reader-gateway.ts'
 
 export const COLLAB_PATH = '/collab'
 
+/** 429 with Retry-After: a login refused before its password was even checked. */
+class TooManyAttempts extends Error {
+  readonly retryAfter: number
+  constructor(retryAfter: number) {
+    super(`too many failed logins; try again in ${retryAfter} s`)
+    this.retryAfter = retryAfter
+  }
+}
+
 export interface HttpApiDeps {
   db: Database
   users: UserRepository
   tokens: TokenIssuer
   authenticator: Authenticator
+  /** Counts failed logins per address and per account (POST /api/login answers 429 past the limits). */
+  loginLimiter: LoginLimiter
   metrics: Metrics
   log: Logger
   instanceId: string
@@ -50,6 +63,7 @@ export class HttpApi implements Extension {
     this.routes = {
       'GET /health': this.health,
       'POST /api/login': this.login,
+      'POST /api/refresh': this.refresh,
       'GET /api/me': this.me,
       'GET /api/miniapp/me': this.miniAppMe,
       'POST /api/activity': activityEndpoint(deps.authenticator, deps.recordActivity),
@@ -82,7 +96,10 @@ export class HttpApi implements Extension {
       if (!handler) throw new HttpError(404, 'not-found', `no route ${request.method} ${path}`)
       await handler(request, response)
     } catch (error) {
-      if (error instanceof HttpError) {
+      if (error instanceof TooManyAttempts) {
+        response.setHeader('retry-after', String(error.retryAfter))
+        sendJson(response, 429, { error: 'too-many-attempts', message: error.message, retryAfter: error.retryAfter })
+      } else if (error instanceof HttpError) {
         sendJson(response, error.status, { error: error.code, message: error.message })
       } else if (error instanceof AccessDenied) {
         sendJson(response, 401, { error: error.reason, message: error.message })
@@ -121,6 +138,7 @@ export class HttpApi implements Extension {
       instance: this.deps.instanceId,
       checks,
       appendLatencyMs: this.deps.metrics.appendLatency(),
+      refusedUpdates: { ...this.deps.metrics.refusedUpdates, rateLimitClosures: this.deps.metrics.rateLimitClosures },
       readers: { open: this.deps.readers.readers, ...this.deps.metrics.readers },
       ...(this.deps.redis ? { fanout: this.deps.metrics.fanout } : {}),
     })
@@ -131,15 +149,41 @@ export class HttpApi implements Extension {
     if (typeof body?.email !== 'string' || typeof body.password !== 'string') {
       throw new HttpError(400, 'invalid-request', 'send {"email": string, "password": string}')
     }
+    const address = clientAddress(request)
+    // The same key for existing and unknown emails: the limiter must not tell them apart.
+    const account = normaliseEmail(body.email).slice(0, 320)
+    const waitSeconds = await this.deps.loginLimiter.retryAfter(address, account)
+    if (waitSeconds > 0) {
+      this.deps.log.info({ event: 'login-limited', email: account.slice(0, 200), address, retryAfter: waitSeconds })
+      throw new TooManyAttempts(waitSeconds)
+    }
     const user = await this.deps.users.authenticate(body.email, body.password)
     if (!user) {
-      this.deps.log.info({ event: 'login-refused', email: body.email.slice(0, 200) })
+      const retryAfter = await this.deps.loginLimiter.failed(address, account)
+      this.deps.log.info({ event: 'login-refused', email: account.slice(0, 200), address, ...(retryAfter ? { retryAfter } : {}) })
       throw new HttpError(401, 'invalid-credentials', 'wrong email or password')
     }
-    const { token, expiresAt } = await this.deps.tokens.issue({ userId: user.id, email: user.email, name: user.name, role: user.role })
-    sendJson(response, 200, { token, expiresAt, user })
+    await this.deps.loginLimiter.succeeded(account)
+    sendJson(response, 200, await this.session(user))
   }
 
+  /**
+   * A new token for a still-valid one, so an admin's session continues
+   * without a password; the user is re-read, so a deleted user gets 401 and
+   * a demoted one a token with the lower role.
+   */
+  private refresh: Handler = async (request, response) => {
+    const principal = await this.deps.authenticator.identify(requestToken(request))
+    if (principal.kind !== 'admin') throw new HttpError(403, 'not-an-admin', 'only admin session tokens can be refreshed')
+    sendJson(response, 200, await this.session({ id: principal.userId, email: principal.email, name: principal.name, role: principal.role }))
+  }
+
+  private async session(user: User): Promise<{ token: string; expiresAt: number; user: User }> {
+    const { token, expiresAt } = await this.deps.tokens.issue({ userId: user.id, email: user.email, name: user.name, role: user.role })
+    return { token, expiresAt, user }
+  }
+
+  /** Who the token belongs to now: admins are re-read from the database (401 `user-not-found` once deleted). */
   private me: Handler = async (request, response) => {
     const principal = await this.deps.authenticator.identify(requestToken(request))
     sendJson(response, 200, { principal })

@@ -109,6 +109,10 @@ export class SpacePublicProjection {
       if (!this.scenarios.has(id)) this.scenarios.set(id, await this.open(docName.scenario(this.space, id)))
       if (this.stopped) return
     }
+    // A space nobody has written to (any name a viewer or reader makes up)
+    // projects to an empty skeleton: storing that would let read-only
+    // clients create rows. Nothing to show until the space has content.
+    if (isBlank(this.target) && [this.settings, this.index, this.buttons].every((c) => isBlank(c.document!))) return
     const contents = new Map<string, ScenarioJson>()
     for (const [id, connection] of this.scenarios) if (connection.document) contents.set(id, projectScenario(connection.document))
     const content = buildPublicContent(projectSettings(this.settings.document), index, contents, projectButtons(this.buttons.document))
@@ -140,4 +144,9 @@ export class SpacePublicProjection {
     connection.document?.off('update', this.onSourceUpdate)
     await connection.disconnect().catch(() => {})
   }
+}
+
+/** No struct at all: never written (deletions need structs to delete). */
+function isBlank(doc: Y.Doc): boolean {
+  return doc.store.clients.size === 0
 }

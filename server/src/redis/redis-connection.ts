@@ -79,6 +79,14 @@ export class RedisConnection {
     this.heartbeat.unref()
   }
 
+  /**
+   * The publishing link, for ordinary commands (login limits use it). It
+   * fails fast while Redis is down instead of queueing, like publishes.
+   */
+  get commands(): Redis {
+    return this.publisher
+  }
+
   get isUp(): boolean {
     return this.up
   }

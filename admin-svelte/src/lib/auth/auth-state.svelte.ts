@@ -38,6 +38,17 @@ const LOGIN_ERRORS: Record<string, string> = {
   'invalid-request': 'Enter an email and a password.',
 }
 
+/** Refresh when this share of the token's remaining lifetime has passed. */
+const REFRESH_AT = 0.8
+/**
+ * After a network error or a server error, try again this much later (also
+ * once the token has expired: offline, the page keeps working on its local
+ * copies, and the server's answer decides when it is reachable again).
+ */
+const REFRESH_RETRY_MS = 10_000
+/** Answers of POST /api/refresh that mean the session is over (others are retried). */
+const SESSION_OVER = new Set([401, 403])
+
 export class AuthState {
   session = $state<StoredSession | null>(null)
   error = $state<string | null>(null)
@@ -46,11 +57,74 @@ export class AuthState {
   busy = $state(false)
   readonly #storage: Storage | null
   readonly #fetch: typeof fetch
+  readonly #autoRefresh: boolean
+  readonly #refreshed = new Set<(token: string) => void>()
+  #refreshTimer: ReturnType<typeof setTimeout> | null = null
 
-  constructor(options: { storage?: Storage | null; fetch?: typeof fetch } = {}) {
+  constructor(options: { storage?: Storage | null; fetch?: typeof fetch; autoRefresh?: boolean } = {}) {
     this.#storage = options.storage !== undefined ? options.storage : (globalThis.sessionStorage ?? null)
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis)
-    this.session = parseSession(this.#storage?.getItem(STORAGE_KEY) ?? null)
+    this.#autoRefresh = options.autoRefresh ?? true
+    this.#setSession(parseSession(this.#storage?.getItem(STORAGE_KEY) ?? null))
+  }
+
+  /**
+   * Called with each refreshed token. The collaboration session hands it to
+   * its open providers, so the server extends their write access before the
+   * old token's expiry instead of turning them read-only.
+   */
+  onRefreshed(listener: (token: string) => void): () => void {
+    this.#refreshed.add(listener)
+    return () => this.#refreshed.delete(listener)
+  }
+
+  /**
+   * Trades the current token for a fresh one (POST /api/refresh). The server
+   * re-reads the user: a deleted user's session ends here, a changed role
+   * arrives with the new token. False when the session is over or the
+   * server was unreachable (then it is tried again shortly).
+   */
+  async refresh(): Promise<boolean> {
+    const current = this.session
+    if (!current) return false
+    let response: Response
+    let body: { token?: string; expiresAt?: number; user?: SessionUser; error?: string } | null
+    try {
+      response = await this.#fetch('/api/refresh', { method: 'POST', headers: { authorization: `Bearer ${current.token}` } })
+      body = (await response.json().catch(() => null)) as typeof body
+    } catch {
+      this.#scheduleRefresh(REFRESH_RETRY_MS)
+      return false
+    }
+    // A logout or another refresh happened meanwhile: that one counts.
+    if (this.session !== current) return this.session !== null
+    const session = response.ok ? parseSession(JSON.stringify(body)) : null
+    if (!session) {
+      if (SESSION_OVER.has(response.status)) this.expire(body?.error ?? 'token-expired')
+      else this.#scheduleRefresh(REFRESH_RETRY_MS)
+      return false
+    }
+    this.#setSession(session)
+    for (const listener of this.#refreshed) listener(session.token)
+    return true
+  }
+
+  #setSession(session: StoredSession | null): void {
+    this.session = session
+    if (session) this.#storage?.setItem(STORAGE_KEY, JSON.stringify(session))
+    else this.#storage?.removeItem(STORAGE_KEY)
+    if (this.#refreshTimer) clearTimeout(this.#refreshTimer)
+    this.#refreshTimer = null
+    if (session) this.#scheduleRefresh(Math.max(0, (session.expiresAt - Date.now()) * REFRESH_AT))
+  }
+
+  #scheduleRefresh(delayMs: number): void {
+    if (!this.#autoRefresh || !this.session) return
+    if (this.#refreshTimer) clearTimeout(this.#refreshTimer)
+    this.#refreshTimer = setTimeout(() => {
+      this.#refreshTimer = null
+      void this.refresh()
+    }, delayMs)
   }
 
   get user(): SessionUser | null {
@@ -80,7 +154,10 @@ export class AuthState {
         | { token?: string; expiresAt?: number; user?: SessionUser; error?: string; message?: string }
         | null
       if (!response.ok || !body?.token) {
-        this.error = LOGIN_ERRORS[body?.error ?? ''] ?? body?.message ?? `Login failed (HTTP ${response.status}).`
+        this.error =
+          body?.error === 'too-many-attempts'
+            ? `Too many failed attempts. Try again in ${Number((body as { retryAfter?: number }).retryAfter ?? response.headers.get('retry-after') ?? 60)} s.`
+            : (LOGIN_ERRORS[body?.error ?? ''] ?? body?.message ?? `Login failed (HTTP ${response.status}).`)
         return false
       }
       const session = parseSession(JSON.stringify(body))
@@ -88,8 +165,7 @@ export class AuthState {
         this.error = 'The server sent an unexpected answer.'
         return false
       }
-      this.session = session
-      this.#storage?.setItem(STORAGE_KEY, JSON.stringify(session))
+      this.#setSession(session)
       return true
     } catch {
       this.error = 'Cannot reach the server. Check your connection and try again.'
@@ -100,8 +176,7 @@ export class AuthState {
   }
 
   logout(): void {
-    this.session = null
-    this.#storage?.removeItem(STORAGE_KEY)
+    this.#setSession(null)
   }
 
   /** Ends the session because the server refused the token; edits stay on this device. */
@@ -110,6 +185,8 @@ export class AuthState {
     this.notice =
       reason === 'token-expired'
         ? 'Your session expired. Log in again; changes made on this device are kept and will be sent.'
-        : `The server refused your session (${reason}). Log in again.`
+        : reason === 'user-not-found'
+          ? 'Your account no longer exists. Ask an owner for access.'
+          : `The server refused your session (${reason}). Log in again.`
   }
 }

@@ -11,7 +11,8 @@ export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'of
 
 export interface CollabSessionOptions {
   url: string
-  token: string
+  /** A function is asked at every (re)connection and token request, so it can return a refreshed token. */
+  token: string | (() => string)
   user: PresenceIdentity
   readOnly: boolean
   /** WebSocket implementation (default: the browser's). */
@@ -84,6 +85,12 @@ export class CollabSession implements DocumentSource {
     return this.status === 'connected' && this.documents.every((handle) => handle.saved)
   }
 
+  /** A change the server refused and the user should know about (the first such document's). */
+  get refusal(): { document: string; reason: string; message: string } | null {
+    const handle = this.documents.find((h) => h.refusal !== null)
+    return handle?.refusal ? { document: handle.name, ...handle.refusal } : null
+  }
+
   open(name: string): DocumentHandle {
     const existing = this.#entries.get(name)
     if (existing) {
@@ -130,6 +137,15 @@ export class CollabSession implements DocumentSource {
       const handle = this.open(name)
       this.release(handle)
     }
+  }
+
+  /**
+   * Sends the current token to the server on every open document now, e.g.
+   * right after it was refreshed: the server then extends write access past
+   * the old token's expiry.
+   */
+  sendToken(): void {
+    for (const handle of this.documents) void handle.provider?.sendToken()
   }
 
   /** Skips the backoff: try to connect now. */

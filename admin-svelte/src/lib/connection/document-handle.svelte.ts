@@ -6,8 +6,12 @@ import { HocuspocusProvider, type HocuspocusProviderWebsocket } from '@hocuspocu
 import { IndexeddbPersistence } from 'y-indexeddb'
 import { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
+import { REFUSED_MESSAGE_TYPE } from '@botsync/shared-docs'
 import type { OpenDocument } from './open-document.ts'
 import { PendingEdits } from './pending-edits.ts'
+
+/** After a `rate-limited` refusal, when to sync again (the server's bucket refills meanwhile). */
+const RATE_LIMIT_RESYNC_MS = 1000
 
 export interface PresenceIdentity {
   id: string
@@ -18,7 +22,8 @@ export interface PresenceIdentity {
 export interface DocumentHandleOptions {
   name: string
   socket: HocuspocusProviderWebsocket
-  token: string
+  /** A function is asked again at each (re)connection and token request. */
+  token: string | (() => string)
   user: PresenceIdentity
   /** Viewers: the UI offers no edits (the server refuses them anyway). */
   readOnly: boolean
@@ -43,14 +48,21 @@ export class DocumentHandle implements OpenDocument {
   /** Local edits not yet known to be saved; survives reloads (see PendingEdits). */
   pending = $state(0)
   hasContent = $state(false)
-  /** The server said this connection is read-only. */
-  serverReadOnly = $state(false)
+  /**
+   * What the server last said about this connection: read-only or not, or
+   * null before it said anything. It says it again when the user's role or
+   * token changes while the document is open.
+   */
+  serverReadOnly = $state<boolean | null>(null)
+  /** The server's latest refusal of a change here, until everything is saved again. */
+  refusal = $state<{ reason: string; message: string } | null>(null)
   readonly #readOnly: boolean
   readonly #options: DocumentHandleOptions
   readonly #pending: PendingEdits
   #persistence: IndexeddbPersistence | null = null
   #provider: HocuspocusProvider | null = null
   #destroyed = false
+  #resyncTimer: ReturnType<typeof setTimeout> | null = null
   readonly ready: Promise<void>
 
   constructor(options: DocumentHandleOptions) {
@@ -66,7 +78,8 @@ export class DocumentHandle implements OpenDocument {
   }
 
   get readOnly(): boolean {
-    return this.#readOnly || this.serverReadOnly
+    // The server decides; until it has, the role the session was opened with.
+    return this.serverReadOnly ?? this.#readOnly
   }
 
   get loaded(): boolean {
@@ -112,7 +125,7 @@ export class DocumentHandle implements OpenDocument {
         this.serverReadOnly = scope === 'readonly'
       },
       onAuthenticationFailed: ({ reason }) => this.#options.onAuthenticationFailed?.(this, reason),
-      onStateless: ({ payload }) => this.#onStateless(payload),
+      onStateless: ({ payload }) => this.receiveStateless(payload),
     })
     provider.on('status', () => this.#refresh())
     provider.on('close', () => this.#refresh())
@@ -127,6 +140,7 @@ export class DocumentHandle implements OpenDocument {
     this.synced = provider.isSynced
     this.unsynced = provider.unsyncedChanges
     if (provider.isSynced) this.serverSynced = true
+    if (provider.isSynced && provider.unsyncedChanges === 0) this.refusal = null
     if (provider.isSynced && provider.unsyncedChanges === 0 && this.pending > 0) {
       // Everything this device had is acknowledged, so committed.
       this.#pending.clear()
@@ -142,21 +156,38 @@ export class DocumentHandle implements OpenDocument {
     this.pending = this.#pending.increment()
   }
 
-  #onStateless(payload: string): void {
+  /** A stateless message from the server for this document. */
+  receiveStateless(payload: string): void {
     let message: { type?: unknown; reason?: unknown; message?: unknown }
     try {
       message = JSON.parse(payload)
     } catch {
       return
     }
-    if (message.type === 'botsync:refused') {
-      this.#options.onRefused?.(this, String(message.reason ?? 'refused'), String(message.message ?? ''))
-    }
+    if (message.type !== REFUSED_MESSAGE_TYPE) return
+    const reason = String(message.reason ?? 'refused')
+    this.refusal = { reason, message: String(message.message ?? '') }
+    if (reason === 'rate-limited') this.#resyncSoon()
+    this.#options.onRefused?.(this, reason, this.refusal.message)
+  }
+
+  /**
+   * The server refused changes for this socket's rate and keeps nothing of
+   * them: sync again shortly, which sends everything it lacks as one update
+   * and resets the provider's unsynced count to that one.
+   */
+  #resyncSoon(): void {
+    if (this.#resyncTimer) return
+    this.#resyncTimer = setTimeout(() => {
+      this.#resyncTimer = null
+      if (!this.#destroyed && this.#provider?.isSynced) this.#provider.forceSync()
+    }, RATE_LIMIT_RESYNC_MS)
   }
 
   destroy(): void {
     if (this.#destroyed) return
     this.#destroyed = true
+    if (this.#resyncTimer) clearTimeout(this.#resyncTimer)
     this.doc.off('update', this.#onUpdate)
     // The provider's destroy also ends the awareness (telling others we left).
     if (this.#provider) this.#provider.destroy()

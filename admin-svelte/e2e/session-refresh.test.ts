@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { E2eApp, stepMessage, useE2eApp } from './harness.ts'
+
+// Admin tokens live 4 s here: the admin refreshes them (POST /api/refresh) at
+// 80 % of their lifetime and hands each new one to its open providers.
+const TTL_SECONDS = 4
+
+describe('session refresh', () => {
+  let app: E2eApp
+  useE2eApp((started) => (app = started), { JWT_TTL_SECONDS: String(TTL_SECONDS) })
+
+  const token = (admin: { page: import('playwright-core').Page }) =>
+    admin.page.evaluate(() => (JSON.parse(sessionStorage.getItem('botsync:session') ?? '{}') as { token?: string }).token)
+
+  it('keeps the session, its write access and unsynced edits across token expiries', async () => {
+    const space = await app.seedSpace()
+    const ana = await app.admin('Ana', { space })
+    await ana.page.goto(`${app.baseUrl}/#/${space}/scenario/onboarding`)
+    await expect.poll(() => ana.page.getByTestId('save-status').textContent()).toBe('All changes saved')
+    const first = await token(ana)
+
+    // An edit made offline, kept while the token it was made under expires.
+    await ana.cutWebSocket()
+    await stepMessage(ana.page, 'welcome').fill('Written while the first token expired')
+    await expect.poll(() => ana.page.getByTestId('save-status').textContent()).toMatch(/^1 unsaved change/)
+    await ana.page.waitForTimeout((TTL_SECONDS + 1) * 1000)
+    expect(await token(ana)).not.toBe(first)
+
+    // Reconnecting authenticates with the refreshed token: no login page, the edit is saved.
+    ana.restoreWebSocket()
+    await ana.page.evaluate(() => window.dispatchEvent(new Event('online')))
+    await expect.poll(() => ana.page.getByTestId('save-status').textContent(), { timeout: 10_000 }).toBe('All changes saved')
+    expect(await ana.page.getByLabel('Password').count()).toBe(0)
+    expect((await app.storedScenario(space, 'onboarding')).steps.welcome.message).toBe('Written while the first token expired')
+
+    // Connected across another expiry: the open socket keeps write access.
+    const connectedWith = await token(ana)
+    await ana.page.waitForTimeout((TTL_SECONDS + 1) * 1000)
+    expect(await token(ana)).not.toBe(connectedWith)
+    await stepMessage(ana.page, 'welcome').fill('Written after the second expiry, never disconnected')
+    await expect.poll(() => ana.page.getByTestId('save-status').textContent(), { timeout: 10_000 }).toBe('All changes saved')
+    expect((await app.storedScenario(space, 'onboarding')).steps.welcome.message).toBe('Written after the second expiry, never disconnected')
+  })
+
+  it('turns the pages read-only the moment the role is lowered in the database, and editable when it is raised', async () => {
+    const space = await app.seedSpace()
+    // Unique: the update below finds the user by name (the harness makes the email from it).
+    const name = `Dora${randomUUID().slice(0, 8)}`
+    const dora = await app.admin(name, { space })
+    await dora.page.goto(`${app.baseUrl}/#/${space}/scenario/onboarding`)
+    await expect.poll(() => dora.page.getByTestId('save-status').textContent()).toBe('All changes saved')
+    expect(await dora.page.getByTestId('read-only-badge').count()).toBe(0)
+    expect(await stepMessage(dora.page, 'welcome').isEditable()).toBe(true)
+
+    await app.server.db.query(`UPDATE users SET role = 'viewer' WHERE name = $1`, [name])
+    await dora.page.getByTestId('read-only-badge').waitFor()
+    await expect.poll(() => dora.page.getByTestId('toast').first().textContent()).toContain('Your role was changed')
+    expect(await stepMessage(dora.page, 'welcome').isEditable()).toBe(false)
+
+    // And editable again when it is raised, without a reload.
+    await app.server.db.query(`UPDATE users SET role = 'editor' WHERE name = $1`, [name])
+    await expect.poll(() => dora.page.getByTestId('read-only-badge').count()).toBe(0)
+    await stepMessage(dora.page, 'welcome').fill('Edited after the promotion')
+    await expect.poll(() => dora.page.getByTestId('save-status').textContent(), { timeout: 10_000 }).toBe('All changes saved')
+    expect((await app.storedScenario(space, 'onboarding')).steps.welcome.message).toBe('Edited after the promotion')
+  })
+})

@@ -1,0 +1,217 @@
+import { OutgoingMessage, type Connection, type connectedPayload, type Extension, type onTokenSyncPayload } from '@hocuspocus/server'
+import { USER_ACCESS_CHANNEL, type Database } from '@botsync/persistence'
+import { adminReadOnly, type Authenticator } from '../auth/authenticator.ts'
+import { AccessDenied, isAdminRole, type AdminRole } from '../auth/roles.ts'
+import type { UserRepository } from '../auth/user-repository.ts'
+import { accessNotice } from '../client-frame.ts'
+import type { Logger } from '../logger.ts'
+import type { ConnectionContext } from '../types.ts'
+
+type AdminConnection = Connection<ConnectionContext>
+
+/** setTimeout's longest delay; a later expiry re-arms the timer when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
+ * Keeps an admin connection's access in line with its token and its user row
+ * for as long as it is open, not just at connect:
+ *
+ * - **Expiry.** At the token's `exp` the connection becomes read-only, the
+ *   client gets `token-expired` (stateless notice + the readonly scope) and
+ *   is asked for its token (Hocuspocus' token sync: the provider answers
+ *   with what its `token` function returns now). A fresh, valid token for
+ *   the same user restores write access, and a sync step 1 pulls whatever
+ *   was refused in between. A client may also push a new token at any time
+ *   (`provider.sendToken()`), e.g. right after refreshing it.
+ * - **Role change / deletion.** A trigger on `users` NOTIFYs
+ *   `botsync_user_access` (persistence's migration 20), so a change made
+ *   anywhere, psql included, reaches every instance on the database. A
+ *   lower role makes the user's connections read-only on the spot; a deleted
+ *   user's sockets are closed with 4403 `access-revoked` (the reconnect is
+ *   refused with `user-not-found`).
+ *
+ * Why NOTIFY and not Redis: every instance shares the one PostgreSQL
+ * anyway, the trigger also sees changes made behind the server's back, and
+ * the embedded PGlite delivers NOTIFY in-process, so one mechanism covers
+ * single and many instances, with or without REDIS_URL.
+ */
+export class LiveAccess implements Extension {
+  extensionName = 'botsync-live-access'
+  private readonly db: Database
+  private readonly users: UserRepository
+  private readonly authenticator: Authenticator
+  private readonly log: Logger
+  private readonly byUser = new Map<string, Set<AdminConnection>>()
+  private readonly expiryTimers = new Map<AdminConnection, NodeJS.Timeout>()
+  private stopListening: (() => Promise<void>) | null = null
+
+  constructor(options: { db: Database; users: UserRepository; authenticator: Authenticator; log: Logger }) {
+    this.db = options.db
+    this.users = options.users
+    this.authenticator = options.authenticator
+    this.log = options.log
+  }
+
+  async start(): Promise<void> {
+    this.stopListening = await this.db.listen(USER_ACCESS_CHANNEL, {
+      onNotify: (payload) => this.onUserChanged(payload),
+      // Changes while the link was down were not heard: check everyone.
+      onReconnect: () => void this.recheckAll(),
+    })
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.expiryTimers.values()) clearTimeout(timer)
+    this.expiryTimers.clear()
+    await this.stopListening?.()
+    this.stopListening = null
+  }
+
+  /** Open admin connections on this instance (for tests and /health). */
+  get connections(): number {
+    return this.expiryTimers.size
+  }
+
+  async connected({ connection }: connectedPayload<ConnectionContext>): Promise<void> {
+    const principal = connection.context.principal
+    if (principal?.kind !== 'admin') return
+    let set = this.byUser.get(principal.userId)
+    if (!set) this.byUser.set(principal.userId, (set = new Set()))
+    set.add(connection)
+    this.scheduleExpiry(connection, principal.expiresAt)
+    connection.onClose(() => this.forget(connection))
+    // The row was read in onAuthenticate; a change between that read and
+    // this registration was notified to nobody, so read it once more.
+    await this.recheck(principal.userId)
+  }
+
+  /** The client's answer to a token request, or a token it pushed on its own. */
+  async onTokenSync({ token, connection, documentName }: onTokenSyncPayload<ConnectionContext>): Promise<void> {
+    const current = connection.context.principal
+    if (current?.kind !== 'admin') return
+    let access
+    try {
+      access = await this.authenticator.authorizeDocument(token, documentName)
+    } catch (error) {
+      const reason = error instanceof AccessDenied ? error.reason : 'permission-denied'
+      this.log.info({ event: 'token-sync-refused', reason, user: current.userId, document: documentName, socket: connection.socketId })
+      if (reason === 'user-not-found') this.revoke(connection)
+      // Otherwise the connection keeps what it has (read-only once expired);
+      // throwing would make Hocuspocus drop the document from the socket.
+      return
+    }
+    if (access.principal.kind !== 'admin' || access.principal.userId !== current.userId) {
+      this.log.warn({ event: 'token-sync-refused', reason: 'token-user-mismatch', user: current.userId, document: documentName, socket: connection.socketId })
+      return
+    }
+    connection.context.principal = access.principal
+    connection.context.tokenExpired = false
+    this.scheduleExpiry(connection, access.principal.expiresAt)
+    this.setAccess(connection, access.readOnly, null)
+  }
+
+  private forget(connection: AdminConnection): void {
+    const timer = this.expiryTimers.get(connection)
+    if (timer) clearTimeout(timer)
+    this.expiryTimers.delete(connection)
+    const principal = connection.context.principal
+    if (principal?.kind !== 'admin') return
+    const set = this.byUser.get(principal.userId)
+    set?.delete(connection)
+    if (set?.size === 0) this.byUser.delete(principal.userId)
+  }
+
+  private scheduleExpiry(connection: AdminConnection, expiresAt: number): void {
+    const previous = this.expiryTimers.get(connection)
+    if (previous) clearTimeout(previous)
+    const timer = setTimeout(() => {
+      if (Date.now() < expiresAt) return this.scheduleExpiry(connection, expiresAt)
+      this.expire(connection)
+    }, Math.min(MAX_TIMER_MS, Math.max(0, expiresAt - Date.now())))
+    timer.unref()
+    this.expiryTimers.set(connection, timer)
+  }
+
+  private expire(connection: AdminConnection): void {
+    if (connection.context.tokenExpired) return
+    connection.context.tokenExpired = true
+    const principal = connection.context.principal
+    this.log.info({ event: 'token-expired', user: principal?.kind === 'admin' ? principal.userId : undefined, document: connection.document.name, socket: connection.socketId })
+    this.setAccess(connection, true, 'token-expired')
+    // A provider whose token is a function answers with a fresh one, if it has it.
+    connection.requestToken()
+  }
+
+  private onUserChanged(payload: string): void {
+    let change: { id?: unknown; role?: unknown; all?: unknown }
+    try {
+      change = JSON.parse(payload)
+    } catch {
+      return
+    }
+    if (change.all === true) {
+      void this.recheckAll()
+      return
+    }
+    const id = String(change.id)
+    if (!this.byUser.has(id)) return
+    this.apply(id, isAdminRole(change.role) ? change.role : null)
+  }
+
+  private async recheckAll(): Promise<void> {
+    await Promise.all([...this.byUser.keys()].map((id) => this.recheck(id)))
+  }
+
+  private async recheck(userId: string): Promise<void> {
+    try {
+      const user = await this.users.findById(userId)
+      this.apply(userId, user?.role ?? null)
+    } catch (error) {
+      this.log.warn({ event: 'access-recheck-failed', user: userId, err: error }, 'could not re-read a user; will apply the next change notified')
+    }
+  }
+
+  /** The user's role now (null: deleted), applied to each of their connections here. */
+  private apply(userId: string, role: AdminRole | null): void {
+    for (const connection of [...(this.byUser.get(userId) ?? [])]) {
+      const principal = connection.context.principal
+      if (principal?.kind !== 'admin') continue
+      if (role === null) {
+        this.revoke(connection)
+        continue
+      }
+      if (principal.role !== role) {
+        this.log.info({ event: 'access-changed', user: userId, from: principal.role, to: role, document: connection.document.name, socket: connection.socketId })
+        connection.context.principal = { ...principal, role }
+      }
+      const readOnly = connection.context.tokenExpired === true || adminReadOnly(role, connection.document.name)
+      this.setAccess(connection, readOnly, readOnly ? 'access-changed' : null)
+    }
+  }
+
+  /** The user no longer exists: nothing more from this socket, and it reconnects into the refusal. */
+  private revoke(connection: AdminConnection): void {
+    connection.readOnly = true
+    this.forget(connection)
+    const principal = connection.context.principal
+    this.log.info({ event: 'access-revoked', user: principal?.kind === 'admin' ? principal.userId : undefined, document: connection.document.name, socket: connection.socketId })
+    connection.webSocket.close(4403, 'access-revoked')
+  }
+
+  private setAccess(connection: AdminConnection, readOnly: boolean, reason: 'token-expired' | 'access-changed' | null): void {
+    // The context, not the connection: DurablePersistence makes a connection
+    // read-only for the one message it refuses, and restores it from the context.
+    if (connection.context.readOnly === readOnly) return
+    connection.readOnly = readOnly
+    connection.context.readOnly = readOnly
+    // The provider's `authenticated` event carries the scope: the admin shows the pages read-only or editable again.
+    connection.send(new OutgoingMessage(connection.messageAddress).writeAuthenticated(readOnly).toUint8Array())
+    if (readOnly && reason) {
+      const principal = connection.context.principal
+      connection.sendStateless(accessNotice(reason, principal?.role ?? 'unknown', connection.document.name))
+    } else if (!readOnly) {
+      // Changes refused while read-only are still on the client: a sync step 1 asks for them.
+      connection.send(new OutgoingMessage(connection.messageAddress).createSyncMessage().writeFirstSyncStepFor(connection.document).toUint8Array())
+    }
+  }
+}

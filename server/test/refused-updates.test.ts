@@ -1,0 +1,282 @@
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+import * as Y from 'yjs'
+import type { BotsyncServer } from '../src/botsync-server.ts'
+import { connect, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf } from './helpers.ts'
+
+// The issue's attack frame, as sent on /collab after authenticating:
+// varString(doc) 00 02 varUint8Array(update): client 778 inserts "evil"
+// with its origin at its own future clock 778:5.
+const POISON = Uint8Array.from([0x01, 0x01, 0x8a, 0x06, 0x00, 0x84, 0x8a, 0x06, 0x05, 0x04, 0x65, 0x76, 0x69, 0x6c, 0x00])
+
+/**
+ * A raw Hocuspocus client for one document: authenticates, syncs, then
+ * records every sync status (true = stored and applied), stateless payload
+ * and the close.
+ */
+class RawSession {
+  readonly statuses: boolean[] = []
+  readonly stateless: string[] = []
+  readonly syncStep1s: number[] = []
+  closed: { code: number; reason: string } | null = null
+  private readonly ws: WebSocket
+  private readonly document: string
+
+  private constructor(ws: WebSocket, document: string) {
+    this.ws = ws
+    this.document = document
+  }
+
+  static open(url: string, document: string, token: string): Promise<RawSession> {
+    const ws = new WebSocket(url, { perMessageDeflate: false })
+    const session = new RawSession(ws, document)
+    return new Promise((resolve, reject) => {
+      ws.once('error', reject)
+      ws.on('close', (code, reason) => (session.closed = { code, reason: String(reason) }))
+      ws.once('open', () => ws.send(session.frame(2, 0, (e) => encoding.writeVarString(e, token))))
+      ws.on('message', (data: Buffer) => {
+        if (data.length === 1) return // heartbeat
+        const decoder = decoding.createDecoder(data)
+        decoding.readVarString(decoder)
+        const type = decoding.readVarUint(decoder)
+        if (type === 2 && decoding.readVarUint(decoder) === 2) {
+          ws.send(session.frame(0, 0, (e) => encoding.writeVarUint8Array(e, new Uint8Array([0]))))
+        } else if (type === 0 || type === 4) {
+          const step = decoding.readVarUint(decoder)
+          if (step === 1) resolve(session)
+          if (step === 0) session.syncStep1s.push(performance.now())
+        } else if (type === 8) {
+          session.statuses.push(decoding.readVarInt(decoder) === 1)
+        } else if (type === 5) {
+          session.stateless.push(decoding.readVarString(decoder))
+        }
+      })
+    })
+  }
+
+  sendUpdate(update: Uint8Array): void {
+    this.ws.send(this.frame(0, 2, (e) => encoding.writeVarUint8Array(e, update)))
+  }
+
+  /** The same bytes as sync step 2, the way a reconnecting provider sends its backlog. */
+  sendSyncStep2(update: Uint8Array): void {
+    this.ws.send(this.frame(0, 1, (e) => encoding.writeVarUint8Array(e, update)))
+  }
+
+  refusals(): string[] {
+    return this.stateless.map((p) => JSON.parse(p)).filter((m) => m.type === 'botsync:refused').map((m) => m.reason)
+  }
+
+  close(): void {
+    this.ws.terminate()
+  }
+
+  private frame(type: number, subtype: number, body: (e: encoding.Encoder) => void): Uint8Array {
+    const encoder = encoding.createEncoder()
+    encoding.writeVarString(encoder, this.document)
+    encoding.writeVarUint(encoder, type)
+    encoding.writeVarUint(encoder, subtype)
+    body(encoder)
+    return encoding.toUint8Array(encoder)
+  }
+}
+
+async function storedRows(server: BotsyncServer, name: string): Promise<number> {
+  const rows = await server.db.query<{ n: string }>('SELECT count(*) AS n FROM document_updates WHERE name = $1', [name])
+  return Number(rows[0].n)
+}
+
+/** Separate updates of one client, as its provider would send them. */
+function edits(count: number, clientID = 4242): Uint8Array[] {
+  const doc = new Y.Doc()
+  doc.clientID = clientID
+  const updates: Uint8Array[] = []
+  doc.on('update', (u: Uint8Array) => updates.push(u))
+  for (let i = 0; i < count; i++) doc.getMap('settings').set(`k${i}`, i)
+  return updates
+}
+
+async function health(server: BotsyncServer): Promise<{ refusedUpdates: Record<string, number> }> {
+  return (await fetch(`http://127.0.0.1:${server.port}/health`)).json()
+}
+
+describe('updates that would break a document', () => {
+  let server: BotsyncServer
+
+  beforeAll(async () => {
+    server = await startServer()
+  })
+  afterAll(() => server?.stop())
+
+  it('refuses the poison frame: invalid-update, nothing stored, the socket stays usable, the document still loads after a restart', async () => {
+    const token = await userToken(server, 'editor')
+    const name = `${uniqueSpace()}/settings`
+    const admin = connect(wsUrlOf(server), name, token)
+    await synced(admin)
+    admin.doc.getMap('settings').set('welcome', 'hello')
+    await synced(admin)
+    admin.destroy()
+    const rowsBefore = await storedRows(server, name)
+
+    const raw = await RawSession.open(wsUrlOf(server), name, token)
+    raw.sendUpdate(POISON)
+    await waitFor(() => raw.statuses.length === 1, 'the sync status')
+    expect(raw.statuses).toEqual([false])
+    expect(raw.refusals()).toEqual(['invalid-update'])
+    expect(await storedRows(server, name)).toBe(rowsBefore)
+    expect((await health(server)).refusedUpdates['invalid-update']).toBeGreaterThanOrEqual(1)
+
+    // As sync step 2 too.
+    raw.sendSyncStep2(POISON)
+    await waitFor(() => raw.statuses.length === 2, 'the second sync status')
+    expect(raw.statuses).toEqual([false, false])
+    expect(raw.refusals()).toEqual(['invalid-update', 'invalid-update'])
+
+    // Same socket, an ordinary update: stored and acknowledged.
+    raw.sendUpdate(edits(1)[0])
+    await waitFor(() => raw.statuses.length === 3, 'the third sync status')
+    expect(raw.statuses).toEqual([false, false, true])
+    expect(raw.closed).toBeNull()
+    raw.close()
+
+    // The live document on this server was not touched either.
+    const live = connect(wsUrlOf(server), name, token)
+    await synced(live)
+    expect(live.doc.getMap('settings').toJSON()).toEqual({ welcome: 'hello', k0: 0 })
+    expect(live.doc.store.clients.has(778)).toBe(false)
+    live.destroy()
+
+    // A new server on the same database loads the document.
+    const second = await startServer()
+    try {
+      const reader = connect(wsUrlOf(second), name, await userToken(second, 'editor'))
+      await synced(reader)
+      expect(reader.doc.getMap('settings').get('welcome')).toBe('hello')
+      expect(reader.doc.getMap('settings').get('k0')).toBe(0)
+      expect(reader.doc.store.clients.has(778)).toBe(false)
+      expect(reader.doc.store.pendingStructs).toBeNull()
+      reader.destroy()
+    } finally {
+      await second.stop()
+    }
+  })
+
+  it('accepts an ordinary out-of-order update: update 2 before update 1, both applied', async () => {
+    const token = await userToken(server, 'editor')
+    const name = `${uniqueSpace()}/settings`
+    const [first, second] = edits(2)
+    const raw = await RawSession.open(wsUrlOf(server), name, token)
+    raw.sendUpdate(second)
+    raw.sendUpdate(first)
+    await waitFor(() => raw.statuses.length === 2, 'two sync statuses')
+    expect(raw.statuses).toEqual([true, true])
+    expect(raw.refusals()).toEqual([])
+    raw.close()
+    const reader = connect(wsUrlOf(server), name, token)
+    await synced(reader)
+    expect(reader.doc.getMap('settings').toJSON()).toEqual({ k0: 0, k1: 1 })
+    reader.destroy()
+  })
+})
+
+describe('MAX_DOCUMENT_BYTES', () => {
+  let server: BotsyncServer
+
+  beforeAll(async () => {
+    server = await startServer({ MAX_DOCUMENT_BYTES: '4000' })
+  })
+  afterAll(() => server?.stop())
+
+  it('refuses an update that would grow the document past it; earlier content is kept, the change stays unsynced', async () => {
+    const token = await userToken(server, 'editor')
+    const name = `${uniqueSpace()}/settings`
+    const admin = connect(wsUrlOf(server), name, token)
+    await synced(admin)
+    admin.doc.getMap('settings').set('welcome', 'x'.repeat(1500))
+    await synced(admin)
+    const rowsBefore = await storedRows(server, name)
+
+    admin.doc.getMap('settings').set('big', 'y'.repeat(3000))
+    await waitFor(() => admin.stateless.length > 0, 'the refusal')
+    expect(JSON.parse(admin.stateless[0])).toMatchObject({ type: 'botsync:refused', reason: 'document-too-large' })
+    expect(admin.provider.unsyncedChanges).toBeGreaterThan(0)
+    expect(await storedRows(server, name)).toBe(rowsBefore)
+
+    // Deleting is always allowed, and the document accepts small edits again.
+    admin.doc.getMap('settings').delete('big')
+    admin.destroy()
+    const other = connect(wsUrlOf(server), name, token)
+    await synced(other)
+    expect(other.doc.getMap('settings').get('welcome')).toBe('x'.repeat(1500))
+    expect(other.doc.getMap('settings').has('big')).toBe(false)
+    other.doc.getMap('settings').set('small', 'ok')
+    await synced(other)
+    other.destroy()
+    expect((await health(server)).refusedUpdates['document-too-large']).toBeGreaterThanOrEqual(1)
+  })
+})
+
+describe('per-connection update rate', () => {
+  let server: BotsyncServer
+
+  beforeAll(async () => {
+    // A slow refill, so that how fast this machine commits the first 20 does
+    // not change how many of a flood pass.
+    server = await startServer({ MAX_UPDATES_PER_SECOND: '1', UPDATE_BURST: '20' })
+  })
+  afterAll(() => server?.stop())
+
+  it('refuses a flood past the burst with rate-limited, and asks for it again once the rate allows', async () => {
+    const token = await userToken(server, 'editor')
+    const name = `${uniqueSpace()}/settings`
+    const raw = await RawSession.open(wsUrlOf(server), name, token)
+    const updates = edits(40)
+    for (const update of updates) raw.sendUpdate(update)
+    await waitFor(() => raw.statuses.length === 40, 'forty sync statuses')
+    // (The server's sync step 1 of the initial handshake came before these.)
+    raw.syncStep1s.length = 0
+    const accepted = raw.statuses.filter(Boolean).length
+    expect(accepted).toBeGreaterThanOrEqual(20)
+    expect(accepted).toBeLessThanOrEqual(22) // a token a second may come back meanwhile
+    expect(raw.statuses.slice(0, 20).every(Boolean)).toBe(true)
+    expect(new Set(raw.refusals())).toEqual(new Set(['rate-limited']))
+    expect(raw.closed).toBeNull()
+    // The server sends sync step 1 (its state vector) so the client resends.
+    await waitFor(() => raw.syncStep1s.length > 0, 'the server asking for what it lacks')
+    raw.close()
+  })
+
+  it('closes a socket that keeps flooding with 1008 rate-limited', async () => {
+    const token = await userToken(server, 'editor')
+    const name = `${uniqueSpace()}/settings`
+    const raw = await RawSession.open(wsUrlOf(server), name, token)
+    for (const update of edits(200)) raw.sendUpdate(update)
+    await waitFor(() => raw.closed !== null, 'the socket to close')
+    expect(raw.closed).toEqual({ code: 1008, reason: 'rate-limited' })
+  })
+
+  it('lets a provider\'s ordinary paced edits through, and a refused burst reaches the server afterwards', async () => {
+    const token = await userToken(server, 'editor')
+    const name = `${uniqueSpace()}/settings`
+    const admin = connect(wsUrlOf(server), name, token)
+    await synced(admin)
+    const text = admin.doc.getText('typed')
+    for (let i = 0; i < 10; i++) {
+      text.insert(text.length, 'a')
+      await new Promise((resolve) => setTimeout(resolve, 110))
+    }
+    await synced(admin)
+    expect(admin.stateless).toEqual([])
+    // A burst of 40 separate changes: 20 pass, the rest are refused and then
+    // resent when the server asks for them.
+    for (let i = 0; i < 40; i++) admin.doc.getMap('settings').set(`k${i}`, i)
+    await waitFor(() => admin.stateless.length > 0, 'a refusal')
+    const reader = connect(wsUrlOf(server), name, token)
+    await waitFor(() => reader.doc.getMap('settings').size === 40, 'every change to reach the server', 15_000)
+    expect(reader.doc.getText('typed').toString()).toBe('a'.repeat(10))
+    reader.destroy()
+    admin.destroy()
+  })
+})
