@@ -9,11 +9,15 @@ export {
   compactDocument,
   compactionDecision,
   defaultCompactionPolicy,
-  mergeIntoState,
   type CompactionDecision,
+  DEFAULT_COMPACTION_STEP_ROWS,
   type CompactionHooks,
+  type CompactionOptions,
   type CompactionPolicy,
   type CompactionResult,
   type LogStats,
 } from './compaction.ts'
 export { DocumentStore, type DocumentStoreOptions, type LoadedDocument } from './document-store.ts'
+export { foldLog, unpackLog, noIntegrationCheck, type IntegrationCheck, type FoldResult, type LogRow, type RejectedRow } from './log-fold.ts'
+export { LogMerger, INLINE_MERGE_MAX_BYTES, INLINE_MERGE_MAX_ROWS, type MergeOutcome } from './log-merger.ts'
+export type { QuarantinedRow } from './log-reader.ts'

@@ -38,7 +38,7 @@ describe.each(engines)('DocumentStore on %s', (engine, open) => {
   it('applies migrations once', async () => {
     expect(await migrate(db)).toEqual([])
     const rows = await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')
-    expect(rows.map((r) => r.version)).toEqual([1, 2])
+    expect(rows.map((r) => r.version)).toEqual([1, 2, 3])
   })
 
   it('loads nothing for a document never stored', async () => {
