@@ -3,16 +3,25 @@ import type { FoldResult } from './log-fold.ts'
 import merge, { type MergeTask } from './merge-worker.ts'
 
 /**
- * Merges up to this many log rows and this many bytes (snapshot + log) run
- * inline; anything larger goes to a worker thread. Measured on the 2-core
- * development machine with one-character edits (`npx node bench/run.ts`'s
- * longlog suite uses the same shape): a warm worker round trip costs about
- * 0.3–0.6 ms (structured clone both ways, wake-up), which is what inline
- * folding of ~200 rows costs; a 64 KB snapshot applies in about 0.5 ms.
- * Past these sizes the worker is no slower and the main thread is free.
+ * Folds of up to this many log rows and bytes (snapshot + log) run inline;
+ * larger ones go to a worker thread. Measured on the 2-core development
+ * machine (warm, mean of 20; one-character text edits, map-entry snapshots):
+ *
+ *   rows      10    50    100   200   400   800   1600  5000
+ *   inline ms 0.10  0.41  0.41  0.68  1.87  1.62  2.21  6.17
+ *   worker ms 0.66  0.42  0.76  1.89  1.95  2.07  3.00  6.77
+ *
+ *   snapshot  16 KB  64 KB  256 KB  1 MB
+ *   inline ms 2.5    4.3    12.2    60.6
+ *   worker ms 3.1    6.7    15.6    59.0
+ *
+ * The worker costs about 0.1–0.6 ms more at every size (structured clone
+ * both ways, a thread wake-up; a cold thread's first task ~100 ms), so inline
+ * is never slower; what the line buys is a bounded stall: inline folds stay
+ * around 2 ms of event-loop time, anything longer leaves the loop free.
  */
-export const INLINE_MERGE_MAX_ROWS = 256
-export const INLINE_MERGE_MAX_BYTES = 64 * 1024
+export const INLINE_MERGE_MAX_ROWS = 500
+export const INLINE_MERGE_MAX_BYTES = 32 * 1024
 
 export interface MergeOptions {
   /** Worker threads at most; 0 merges everything inline (no threads at all). */

@@ -38,6 +38,10 @@ export interface ServerConfig {
   redisUrl?: string
   /** Prefix of every Redis channel, so several deployments can share one Redis. */
   redisPrefix: string
+  /** Worker threads for folding large documents' logs (loads, compactions); 0 = on the event loop. */
+  mergeThreads: number
+  /** Log rows one compaction transaction folds at most. */
+  compactionStepRows: number
 }
 
 type Env = Record<string, string | undefined>
@@ -77,6 +81,8 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     instanceId: env.INSTANCE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     redisUrl: redisUrl(env.REDIS_URL),
     redisPrefix: redisPrefix(env.REDIS_PREFIX),
+    mergeThreads: integer(env.MERGE_THREADS, 1, 'MERGE_THREADS'),
+    compactionStepRows: Math.max(1, integer(env.COMPACTION_STEP_ROWS, 20_000, 'COMPACTION_STEP_ROWS')),
   }
 }
 
