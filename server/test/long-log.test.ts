@@ -163,4 +163,48 @@ describe('long update logs', () => {
     expect(reader.doc.getText('message').toString()).toBe(doc.getText('message').toString())
     expect(reader.doc.getArray('steps').length).toBe(doc.getArray('steps').length)
   })
+
+  /** Client 778, clock 0: an item whose origin is its own future clock 5. It decodes, and Y.applyUpdate throws on it. */
+  const POISON = new Uint8Array([0x01, 0x01, 0x8a, 0x06, 0x00, 0x84, 0x8a, 0x06, 0x05, 0x04, 0x65, 0x76, 0x69, 0x6c, 0x00])
+
+  // Both paths: a short log folds on the event loop, a long one in a worker.
+  it.each([
+    ['a short log', 20],
+    ['a long log', 2000],
+  ])('quarantines a poison update in %s and serves everything around it', async (_label, count) => {
+    const name = docName.scenario(uniqueSpace(), 'poisoned')
+    const { updates, doc } = typingSession(count)
+    const half = count / 2
+    const ids = await plantLog(server.db, name, [...updates.slice(0, half), POISON, ...updates.slice(half)])
+    const poisonId = ids[half]
+
+    const reader = connect(wsUrlOf(server), name, token)
+    clients.push(reader)
+    await synced(reader)
+    expect(reader.doc.getText('message').toString()).toBe(doc.getText('message').toString())
+
+    const quarantined = await server.db.query<{ original_id: number; name: string; update: Uint8Array; error: string }>(
+      'SELECT original_id, name, update, error FROM quarantined_updates WHERE name = $1',
+      [name],
+    )
+    expect(quarantined).toHaveLength(1)
+    expect(Number(quarantined[0].original_id)).toBe(poisonId)
+    expect(new Uint8Array(quarantined[0].update)).toEqual(POISON)
+    expect(quarantined[0].error).toMatch(/^[a-z]+(-[a-z]+)*: /)
+    const logged = lines.filter((line) => line.event === 'update-quarantined' && line.document === name)
+    expect(logged).toMatchObject([{ id: poisonId, during: 'load' }])
+
+    const health = await (await fetch(`http://127.0.0.1:${server.port}/health`)).json()
+    expect(health.storage.quarantined.total).toBeGreaterThanOrEqual(1)
+    expect(health.storage.quarantined.thisInstance).toBeGreaterThanOrEqual(1)
+    expect(health.storage.documents.find((entry: { document: string }) => entry.document === name)).toMatchObject({ quarantined: 1, updates: count + 1 })
+
+    // Compaction now succeeds: it folds the rest and moves the poison out of the log (logged once, at load).
+    const result = await server.store.compact(name)
+    expect(result).toMatchObject({ merged: count + 1, quarantined: 1 })
+    expect(await logRows(server, name)).toBe(0)
+    expect(await storedText(server, name, 'message')).toBe(doc.getText('message').toString())
+    expect(lines.filter((line) => line.event === 'update-quarantined' && line.document === name)).toHaveLength(1)
+    expect(await server.db.query('SELECT 1 FROM quarantined_updates WHERE name = $1', [name])).toHaveLength(1)
+  })
 })
