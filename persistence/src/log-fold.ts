@@ -111,6 +111,3 @@ export function unpackLog(packed: Uint8Array): LogRow[] {
   }
   return rows
 }
-
-/** Passes every row: the fold then relies on its rebuild-after-throw alone. */
-export const noIntegrationCheck: IntegrationCheck = () => null

@@ -1,7 +1,10 @@
 // A merge worker thread (run by LogMerger through piscina): folds a snapshot
-// and packed log pages into one state, off the main event loop.
-import { integrationCheck } from './integration-check.ts'
+// and packed log pages into one state, off the main event loop. LogMerger
+// calls the same function inline for small folds. Each row is checked with
+// integrationProblem before it is applied (a worker cannot be handed a
+// function, so the check is imported here).
 import { foldLog, unpackLog, type FoldResult } from './log-fold.ts'
+import { integrationProblem } from './update-integrity.ts'
 
 export interface MergeTask {
   snapshot: Uint8Array | null
@@ -10,5 +13,5 @@ export interface MergeTask {
 }
 
 export default function merge(task: MergeTask): FoldResult {
-  return foldLog(task.snapshot, task.pages.flatMap(unpackLog), integrationCheck)
+  return foldLog(task.snapshot, task.pages.flatMap(unpackLog), integrationProblem)
 }

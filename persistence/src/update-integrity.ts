@@ -1,0 +1,102 @@
+import * as Y from 'yjs'
+
+/**
+ * Whether a Yjs update (V1, the encoding Hocuspocus and the log use) can be
+ * integrated without breaking the document it is applied to.
+ *
+ * `Y.decodeUpdate` succeeding does not mean `Y.applyUpdate` will: Yjs trusts
+ * the references inside an update. Reading yjs 13.6's `integrateStructs`,
+ * `Item.getMissing`, `Item.integrate`, `readAndApplyDeleteSet` and the struct
+ * store, a decodable update breaks a document in exactly these ways:
+ *
+ * - **self-reference**: an item's `origin`, `rightOrigin` or parent ID names
+ *   its own client at a clock at or after the item itself. Yjs assumes a
+ *   client's earlier clocks are present (it only waits for *other* clients),
+ *   so it looks the ID up in the store and throws (`findIndexSS`). Honest
+ *   clients never write this: an item can only point at items that existed
+ *   when it was created, which for its own client are lower clocks.
+ * - **empty-struct**: an item or GC of length 0 (`""`, `[]`, `Deleted(0)`).
+ *   It integrates silently, but the struct store's binary search breaks on
+ *   it afterwards: `encodeStateAsUpdate` throws, so the document can no
+ *   longer be compacted or sent to a new client. Honest clients never write
+ *   one (Yjs drops empty inserts before they become items).
+ * - **number-out-of-range** (a precaution, not a throw we have seen): a
+ *   client, clock, length or the end of a struct or deleted range beyond
+ *   2^53 - 1. Yjs adds clocks up as doubles, which past that stop being
+ *   exact integers, so the store's contiguity and the state vector would
+ *   rest on rounding. No honest client gets near it (2^53 operations).
+ *
+ * Everything else a decodable update can say integrates: references to
+ * other clients' structs the document does not have yet make Yjs keep the
+ * update pending until they arrive (ordinary out-of-order delivery, which
+ * must not be refused), references to garbage-collected structs turn the
+ * item into GC, a parent ID naming an item that is not a type makes the item
+ * GC too, structs the document already has are skipped, and deletions of
+ * unknown ranges wait as pending deletions. Because every rule is about the
+ * update's own structs, a pending update that later becomes applicable is
+ * as safe as one applied at once.
+ *
+ * Cost: one `Y.decodeUpdate` and one pass over its structs and deletions,
+ * proportional to the update, independent of the document's size.
+ */
+
+/** Why an update cannot be integrated (the first problem found), or null. */
+export function integrationProblem(doc: Y.Doc, update: Uint8Array): string | null {
+  // The document is part of the question ("would applying `update` to `doc`
+  // throw?") even though no rule needs its state: every rule above is about
+  // the update's own structs, so `doc` is neither read nor changed.
+  void doc
+  return updateProblem(update)
+}
+
+/** The same check without a document: a property of the update alone. */
+export function updateProblem(update: Uint8Array): string | null {
+  let decoded: ReturnType<typeof Y.decodeUpdate>
+  try {
+    decoded = Y.decodeUpdate(update)
+  } catch (error) {
+    return `malformed: ${error instanceof Error ? error.message : String(error)}`
+  }
+  for (const struct of decoded.structs) {
+    const problem = structProblem(struct)
+    if (problem) return problem
+  }
+  for (const [client, ranges] of decoded.ds.clients) {
+    if (!safe(client)) return `number-out-of-range: deletions of client ${client}`
+    for (const { clock, len } of ranges) {
+      if (!safe(clock) || !safe(len) || !safe(clock + len)) {
+        return `number-out-of-range: deleted range ${client}:${clock}+${len}`
+      }
+    }
+  }
+  return null
+}
+
+function structProblem(struct: Y.Item | Y.GC | Y.Skip): string | null {
+  const { client, clock } = struct.id
+  const name = `${client}:${clock}`
+  if (!safe(client) || !safe(clock) || !safe(struct.length) || !safe(clock + struct.length)) {
+    return `number-out-of-range: struct ${name} of length ${struct.length}`
+  }
+  // A Skip is a gap in the update, never integrated.
+  if (struct instanceof Y.Skip) return null
+  if (struct.length === 0) return `empty-struct: ${name} has length 0`
+  if (!(struct instanceof Y.Item)) return null
+  const references: Array<[string, Y.ID | null]> = [
+    ['origin', struct.origin],
+    ['rightOrigin', struct.rightOrigin],
+    ['parent', struct.parent instanceof Y.ID ? struct.parent : null],
+  ]
+  for (const [field, id] of references) {
+    if (!id) continue
+    if (!safe(id.client) || !safe(id.clock)) return `number-out-of-range: ${field} of ${name}`
+    if (id.client === client && id.clock >= clock) {
+      return `self-reference: ${field} of ${name} points at ${id.client}:${id.clock}, not before it`
+    }
+  }
+  return null
+}
+
+function safe(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0
+}
