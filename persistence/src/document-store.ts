@@ -57,6 +57,8 @@ export interface DocumentStoreOptions {
   mergeThreads?: number
   /** Rows one compaction transaction folds at most (a longer log is compacted in several steps). */
   compactionStepRows?: number
+  /** Log rows per read while loading (default LOAD_PAGE_ROWS; tests use small pages). */
+  loadPageRows?: number
   /** Called when a background compaction fails; the log is intact, it will be retried. */
   onCompactionError?: (name: string, error: unknown) => void
   /** Loads, compactions and quarantined rows, for logs. */
@@ -86,6 +88,7 @@ export class DocumentStore {
   quarantined = 0
   private readonly policy: CompactionPolicy
   private readonly compactionStepRows: number
+  private readonly loadPageRows: number
   private readonly onCompactionError: (name: string, error: unknown) => void
   private readonly emit: (event: StoreEvent) => void
   private readonly logStats = new Map<string, DocumentLogStats>()
@@ -98,6 +101,7 @@ export class DocumentStore {
     this.merger = new LogMerger({ maxThreads: options.mergeThreads ?? 1 })
     this.policy = { ...defaultCompactionPolicy, ...options.compaction }
     this.compactionStepRows = options.compactionStepRows ?? DEFAULT_COMPACTION_STEP_ROWS
+    this.loadPageRows = Math.max(1, options.loadPageRows ?? LOAD_PAGE_ROWS)
     this.onCompactionError = options.onCompactionError ?? (() => {})
     this.emit = options.onEvent ?? (() => {})
   }
@@ -124,12 +128,12 @@ export class DocumentStore {
       let rows = 0
       let bytes = 0
       for (let after = '0'; ; ) {
-        const page = await readLogPage(tx, name, after, LOAD_PAGE_ROWS)
+        const page = await readLogPage(tx, name, after, this.loadPageRows)
         if (!page.packed || page.last === null) break
         pages.push(page.packed)
         rows += page.rows
         bytes += page.bytes
-        if (page.rows < LOAD_PAGE_ROWS) break
+        if (page.rows < this.loadPageRows) break
         after = page.last
       }
       return { snapshot, pages, rows, bytes }
