@@ -16,6 +16,8 @@ import { quarantineRow, readLogPage, readSnapshot, type QuarantinedRow } from '.
 export interface LoadedDocument {
   /** Snapshot and log merged into one update, or null for a document never stored. */
   state: Uint8Array | null
+  /** For a large document, the same as updates to apply in order, with the event loop free in between (see FoldResult.pieces). */
+  pieces?: Uint8Array[]
   stats: LogStats
 }
 
@@ -141,10 +143,12 @@ export class DocumentStore {
     const read = performance.now()
     const stats: DocumentLogStats = { updates: rows, bytes, snapshotBytes: snapshot?.byteLength ?? 0, quarantined: 0, loadMs: 0 }
     let state = snapshot
+    let pieces: Uint8Array[] | undefined
     let where: 'inline' | 'worker' | 'none' = 'none'
     if (rows > 0) {
-      const folded = await this.merger.merge({ snapshot, pages }, { rows, bytes: bytes + stats.snapshotBytes })
+      const folded = await this.merger.merge({ snapshot, pages, pieces: true }, { rows, bytes: bytes + stats.snapshotBytes })
       state = folded.state
+      pieces = folded.pieces
       where = folded.where
       stats.quarantined = folded.rejected.length
       for (const { id, problem } of folded.rejected) await this.quarantine(name, id, problem)
@@ -169,7 +173,7 @@ export class DocumentStore {
     if (decision === 'now') this.compactInBackground(name)
     else if (decision === 'when-idle') this.compactWhenIdle(name)
     // Callers get a copy: the live counters keep moving with appends and compactions.
-    return { state, stats: { updates: stats.updates, bytes: stats.bytes, snapshotBytes: stats.snapshotBytes } }
+    return { state, ...(pieces ? { pieces } : {}), stats: { updates: stats.updates, bytes: stats.bytes, snapshotBytes: stats.snapshotBytes } }
   }
 
   /** Storage figures of every document loaded now (largest log first). */

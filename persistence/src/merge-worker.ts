@@ -10,8 +10,10 @@ export interface MergeTask {
   snapshot: Uint8Array | null
   /** Packed log pages in id order (see unpackLog). */
   pages: Uint8Array[]
+  /** Return the result as pieces too, when it is large (loads; compaction needs only the state). */
+  pieces?: boolean
 }
 
 export default function merge(task: MergeTask): FoldResult {
-  return foldLog(task.snapshot, task.pages.flatMap(unpackLog), integrationProblem)
+  return foldLog(task.snapshot, task.pages.flatMap(unpackLog), integrationProblem, { pieces: task.pieces })
 }
