@@ -1,6 +1,6 @@
 import type { Database } from './database.ts'
 import { LogMerger } from './log-merger.ts'
-import { packedIds, quarantineRow, readLogPage, readSnapshot, type QuarantinedRow } from './log-reader.ts'
+import { logPageBounds, packedIds, quarantineRow, readLogRange, readSnapshot, type QuarantinedRow } from './log-reader.ts'
 
 export interface CompactionPolicy {
   /** Compact once the log holds at least this many updates … */
@@ -82,7 +82,8 @@ const inlineMerger = new LogMerger({ maxThreads: 0 })
 /**
  * Folds a document's log into its snapshot under a per-document advisory
  * lock, so instances compacting the same document take turns. Each step is
- * one transaction that folds the oldest `maxRowsPerStep` rows and deletes
+ * one transaction that folds the next run of `maxRowsPerStep` rows (by id
+ * range, the runs numbered once up front) and deletes
  * exactly the rows it merged (never "ids up to N": an append with a lower id
  * may commit later), so it is idempotent and a crash at any point leaves
  * either the old snapshot + full log or the new snapshot + tail. A long log
@@ -97,8 +98,13 @@ export async function compactDocument(
 ): Promise<CompactionResult> {
   const maxRows = Math.max(1, options.maxRowsPerStep ?? DEFAULT_COMPACTION_STEP_ROWS)
   const total: CompactionResult = { merged: 0, mergedBytes: 0, snapshotBytes: 0, quarantined: 0, steps: 0, where: 'none' }
-  for (;;) {
-    const step = await compactStep(db, name, hooks, options, maxRows)
+  // The runs are fixed up front; rows appended meanwhile wait for the next compaction.
+  const bounds = await logPageBounds(db, name, maxRows)
+  let after = '0'
+  for (const through of bounds.length > 0 ? bounds : ['0']) {
+    if (total.steps > 0) await new Promise((resolve) => setImmediate(resolve))
+    const step = await compactStep(db, name, hooks, options, after, through)
+    after = through
     total.merged += step.merged
     total.mergedBytes += step.mergedBytes
     total.quarantined += step.quarantined
@@ -106,9 +112,8 @@ export async function compactDocument(
     total.steps += 1
     if (step.where !== 'none') total.where = step.where
     options.onStep?.(step)
-    if (step.merged < maxRows) return total
-    await new Promise((resolve) => setImmediate(resolve))
   }
+  return total
 }
 
 async function compactStep(
@@ -116,15 +121,16 @@ async function compactStep(
   name: string,
   hooks: CompactionHooks,
   options: CompactionOptions,
-  maxRows: number,
+  after: string,
+  through: string,
 ): Promise<CompactionResult> {
   const merger = options.merger ?? inlineMerger
   const quarantined: QuarantinedRow[] = []
   const result = await db.transaction(async (tx): Promise<CompactionResult> => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [name])
     const snapshot = await readSnapshot(tx, name)
-    const page = await readLogPage(tx, name, '0', maxRows)
-    if (!page.packed) return { merged: 0, mergedBytes: 0, snapshotBytes: snapshot?.byteLength ?? 0, quarantined: 0, steps: 1, where: 'none' }
+    const page = await readLogRange(tx, name, after, through)
+    if (!page) return { merged: 0, mergedBytes: 0, snapshotBytes: snapshot?.byteLength ?? 0, quarantined: 0, steps: 1, where: 'none' }
 
     const ids = packedIds(page.packed)
     const folded = await merger.merge({ snapshot, pages: [page.packed] }, { rows: page.rows, bytes: page.bytes + (snapshot?.byteLength ?? 0) })

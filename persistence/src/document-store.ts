@@ -10,8 +10,9 @@ import {
   type CompactionResult,
   type LogStats,
 } from './compaction.ts'
+import { PIECES_MIN_STATE_BYTES } from './log-fold.ts'
 import { LogMerger } from './log-merger.ts'
-import { quarantineRow, readLogPage, readSnapshot, type QuarantinedRow } from './log-reader.ts'
+import { quarantineRow, readDocument, type QuarantinedRow } from './log-reader.ts'
 
 export interface LoadedDocument {
   /** Snapshot and log merged into one update, or null for a document never stored. */
@@ -68,10 +69,9 @@ export interface DocumentStoreOptions {
 }
 
 /**
- * Log rows per read. Each page is one bytea PostgreSQL packs and pg
- * hex-decodes on the main thread: 50k one-character edits are ~1.3 MB, about
- * 3 ms of event-loop time per page, measured; pages keep a 1M-row log from
- * arriving as one 50 MB string.
+ * Log rows per packed page of a load. Each page is one bytea that pg
+ * hex-decodes on the main thread: 50k one-character edits are ~1.8 MB;
+ * pages keep a 1M-row log from arriving as one 75 MB string.
  */
 const LOAD_PAGE_ROWS = 50_000
 
@@ -114,38 +114,25 @@ export class DocumentStore {
   }
 
   /**
-   * Snapshot + log, read in pages inside one REPEATABLE READ transaction, so
-   * a concurrent compaction cannot split them (every page sees the same
-   * database snapshot); folded in linear time, in a worker when large. Rows
+   * Snapshot + log, read in one statement (packed pages, see readDocument),
+   * folded in linear time, in a worker when large. Rows
    * that would not integrate are skipped (copied to quarantined_updates,
    * logged once); the document loads with everything else. A document found
    * with a long log is compacted soon after, in the background.
    */
   async load(name: string): Promise<LoadedDocument> {
     const started = performance.now()
-    const { snapshot, pages, rows, bytes } = await this.db.transaction(async (tx) => {
-      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY')
-      const snapshot = await readSnapshot(tx, name)
-      const pages: Uint8Array[] = []
-      let rows = 0
-      let bytes = 0
-      for (let after = '0'; ; ) {
-        const page = await readLogPage(tx, name, after, this.loadPageRows)
-        if (!page.packed || page.last === null) break
-        pages.push(page.packed)
-        rows += page.rows
-        bytes += page.bytes
-        if (page.rows < this.loadPageRows) break
-        after = page.last
-      }
-      return { snapshot, pages, rows, bytes }
-    })
+    const { snapshot, pages: read_ } = await readDocument(this.db, name, this.loadPageRows)
+    const pages = read_.map((page) => page.packed)
+    const rows = read_.reduce((sum, page) => sum + page.rows, 0)
+    const bytes = read_.reduce((sum, page) => sum + page.bytes, 0)
     const read = performance.now()
     const stats: DocumentLogStats = { updates: rows, bytes, snapshotBytes: snapshot?.byteLength ?? 0, quarantined: 0, loadMs: 0 }
     let state = snapshot
     let pieces: Uint8Array[] | undefined
     let where: 'inline' | 'worker' | 'none' = 'none'
-    if (rows > 0) {
+    // A snapshot alone is already a state, unless it is large enough to be applied in pieces.
+    if (rows > 0 || stats.snapshotBytes >= PIECES_MIN_STATE_BYTES) {
       const folded = await this.merger.merge({ snapshot, pages, pieces: true }, { rows, bytes: bytes + stats.snapshotBytes })
       state = folded.state
       pieces = folded.pieces

@@ -1,4 +1,5 @@
 import * as Y from 'yjs'
+import { statePieces } from './state-pieces.ts'
 
 /** One row of `document_updates`, as the packed read returns it. */
 export interface LogRow {
@@ -20,11 +21,10 @@ export interface FoldResult {
   state: Uint8Array
   rejected: RejectedRow[]
   /**
-   * The same content as a sequence of updates that may be applied one by one
-   * (in order) to reach `state`: the snapshot, then one update per fold
-   * transaction (what that transaction added and deleted). Only for a large
-   * state (PIECES_MIN_STATE_BYTES): a server applies these with the event
-   * loop free in between, where `state` would be one long synchronous apply.
+   * The same content as a sequence of updates that, applied in order, give
+   * `state` (see statePieces). Only when asked for and the state is large
+   * (PIECES_MIN_STATE_BYTES): a server applies these with the event loop
+   * free in between, where `state` would be one long synchronous apply.
    */
   pieces?: Uint8Array[]
 }
@@ -69,12 +69,9 @@ export function foldLog(snapshot: Uint8Array | null, rows: LogRow[], check: Inte
     const doc = new Y.Doc({ gc: true })
     let applying = -1
     let pendingSince = -1
-    const pieces: Uint8Array[] = snapshot ? [snapshot] : []
     try {
       // A snapshot that does not apply is not something to skip: it throws to the caller.
       if (snapshot) Y.applyUpdate(doc, snapshot)
-      // Yjs encodes each transaction's own change (after its garbage collection) as one update.
-      if (options.pieces) doc.on('update', (update: Uint8Array) => pieces.push(update))
       for (let start = 0; start < rows.length; start += perTransaction) {
         doc.transact(() => {
           const end = Math.min(rows.length, start + perTransaction)
@@ -97,7 +94,7 @@ export function foldLog(snapshot: Uint8Array | null, rows: LogRow[], check: Inte
       return {
         state,
         rejected: [...rejected].sort((a, b) => a[0] - b[0]).map(([i, problem]) => ({ id: rows[i].id, problem })),
-        ...(options.pieces && state.byteLength >= PIECES_MIN_STATE_BYTES ? { pieces } : {}),
+        ...(options.pieces && state.byteLength >= PIECES_MIN_STATE_BYTES ? { pieces: statePieces(doc) } : {}),
       }
     } catch (error) {
       const culprit = pendingSince !== -1 && pendingSince !== applying ? pendingSince : applying

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { foldLog, integrationProblem, type LogRow } from '../src/index.ts'
+import { foldLog, integrationProblem, PIECES_MIN_STATE_BYTES, type LogRow } from '../src/index.ts'
 import { edit } from './helpers.ts'
 
 /** Client 778, clock 0: an item whose origin is its own future clock 5. It decodes, and Y.applyUpdate throws on it. */
@@ -46,4 +46,34 @@ describe('foldLog', () => {
   it('throws when the snapshot itself does not apply (nothing to skip)', () => {
     expect(() => foldLog(POISON, typed(3).rows, integrationProblem)).toThrow()
   })
+
+  it('returns a large state also as pieces that, applied in order, rebuild it exactly', () => {
+    // Three sessions (client ids), each typing into the others' text, deleting now and then.
+    const doc = new Y.Doc()
+    const rows: LogRow[] = []
+    doc.on('update', (update: Uint8Array) => rows.push({ id: rows.length + 1, update }))
+    const text = doc.getText('t')
+    for (let i = 0; i < 30_000; i++) {
+      if (i % 10_000 === 0) doc.clientID = 1000 + i
+      if (i % 7 === 3) text.delete((i * 31) % text.length, 1)
+      else text.insert((i * 17) % (text.length + 1), String.fromCharCode(97 + (i % 26)))
+    }
+    const folded = foldLog(null, rows, integrationProblem, { pieces: true })
+    expect(folded.state.byteLength).toBeGreaterThanOrEqual(PIECES_MIN_STATE_BYTES)
+    expect(folded.pieces!.length).toBeGreaterThan(3)
+    const rebuilt = new Y.Doc()
+    for (const piece of folded.pieces!) Y.applyUpdate(rebuilt, piece)
+    expect(rebuilt.store.pendingStructs).toBeNull()
+    expect(rebuilt.getText('t').toString()).toBe(text.toString())
+    expect(Y.encodeStateVector(rebuilt)).toEqual(Y.encodeStateVector(doc))
+    expect(Y.equalDeleteSets(Y.createDeleteSetFromStructStore(rebuilt.store), Y.createDeleteSetFromStructStore(docFromState(folded.state).store))).toBe(true)
+    // Small states come whole.
+    expect(foldLog(null, rows.slice(0, 100), integrationProblem, { pieces: true }).pieces).toBeUndefined()
+  })
 })
+
+function docFromState(state: Uint8Array): Y.Doc {
+  const doc = new Y.Doc()
+  Y.applyUpdate(doc, state)
+  return doc
+}
