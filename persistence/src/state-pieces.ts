@@ -48,6 +48,9 @@ export function statePieces(doc: Y.Doc): Uint8Array[] {
     if (first < structs.length) flush(structs.length)
   }
   // No structs, every deletion (the encoding of "what a peer with our state vector lacks"), in runs of ranges.
+  // In a garbage-collected doc every deleted struct already arrives as GC or
+  // deleted content, so these only repeat what the structs say; they keep
+  // the pieces equal to the state for any doc (one with kept deleted items).
   pieces.push(...deletionPieces(Y.encodeStateAsUpdate(doc, Y.encodeStateVector(doc))))
   return pieces
 }
