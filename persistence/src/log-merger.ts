@@ -23,6 +23,9 @@ import merge, { type MergeTask } from './merge-worker.ts'
 export const INLINE_MERGE_MAX_ROWS = 500
 export const INLINE_MERGE_MAX_BYTES = 32 * 1024
 
+/** How much lower the merge threads' scheduling priority is than the event loop's (nice(2) increment). */
+const MERGE_THREAD_NICENESS = 10
+
 export interface MergeOptions {
   /** Worker threads at most; 0 merges everything inline (no threads at all). */
   maxThreads: number
@@ -55,6 +58,9 @@ export class LogMerger {
       minThreads: 0,
       maxThreads: this.maxThreads,
       idleTimeout: 60_000,
+      // A fold is background work: on a busy machine the kernel should run
+      // the event loop (acks, /health) first. Per thread, via @napi-rs/nice.
+      niceIncrement: MERGE_THREAD_NICENESS,
     })
     return { ...(await this.pool.run(task, { transferList: ownedBuffers(task) })), where: 'worker' }
   }
