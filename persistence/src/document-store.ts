@@ -155,10 +155,11 @@ export class DocumentStore {
       ms: stats.loadMs,
       where,
     })
-    // Catch up on a log that grew long (e.g. while compaction kept failing).
-    const decision = compactionDecision(stats, this.policy)
-    if (decision === 'now') this.compactInBackground(name)
-    else if (decision === 'when-idle') this.compactWhenIdle(name)
+    // Catch up on a log that grew long (e.g. while compaction kept failing):
+    // once the document has been quiet for idleMs, so not while the live
+    // document is still being filled and its first clients synced (an append
+    // past the hard limits starts it at once, as always).
+    if (compactionDecision(stats, this.policy) !== 'no') this.compactWhenIdle(name)
     // Callers get a copy: the live counters keep moving with appends and compactions.
     return { state, ...(pieces ? { pieces } : {}), stats: { updates: stats.updates, bytes: stats.bytes, snapshotBytes: stats.snapshotBytes } }
   }
