@@ -115,17 +115,16 @@ export class DocumentStore {
 
   /**
    * Snapshot + log, read in one statement (packed pages, see readDocument),
-   * folded in linear time, in a worker when large. Rows
-   * that would not integrate are skipped (copied to quarantined_updates,
+   * folded in linear time, in a worker when large. Rows that would not integrate are skipped (copied to quarantined_updates,
    * logged once); the document loads with everything else. A document found
    * with a long log is compacted soon after, in the background.
    */
   async load(name: string): Promise<LoadedDocument> {
     const started = performance.now()
-    const { snapshot, pages: read_ } = await readDocument(this.db, name, this.loadPageRows)
-    const pages = read_.map((page) => page.packed)
-    const rows = read_.reduce((sum, page) => sum + page.rows, 0)
-    const bytes = read_.reduce((sum, page) => sum + page.bytes, 0)
+    const { snapshot, pages: logPages } = await readDocument(this.db, name, this.loadPageRows)
+    const pages = logPages.map((page) => page.packed)
+    const rows = logPages.reduce((sum, page) => sum + page.rows, 0)
+    const bytes = logPages.reduce((sum, page) => sum + page.bytes, 0)
     const read = performance.now()
     const stats: DocumentLogStats = { updates: rows, bytes, snapshotBytes: snapshot?.byteLength ?? 0, quarantined: 0, loadMs: 0 }
     let state = snapshot
