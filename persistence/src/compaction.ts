@@ -79,11 +79,21 @@ export const DEFAULT_COMPACTION_STEP_ROWS = 20_000
 
 const inlineMerger = new LogMerger({ maxThreads: 0 })
 
+/** The last id of each run of rows to fold, numbered by the first step. */
+interface CompactionPlan {
+  bounds: string[] | null
+}
+
+function maxRowsPerStep(options: CompactionOptions): number {
+  return Math.max(1, options.maxRowsPerStep ?? DEFAULT_COMPACTION_STEP_ROWS)
+}
+
 /**
  * Folds a document's log into its snapshot under a per-document advisory
  * lock, so instances compacting the same document take turns. Each step is
  * one transaction that folds the next run of `maxRowsPerStep` rows (by id
- * range, the runs numbered once up front) and deletes
+ * range, the runs numbered once by the first step; the last one open-ended)
+ * and deletes
  * exactly the rows it merged (never "ids up to N": an append with a lower id
  * may commit later), so it is idempotent and a crash at any point leaves
  * either the old snapshot + full log or the new snapshot + tail. A long log
@@ -96,15 +106,15 @@ export async function compactDocument(
   hooks: CompactionHooks = {},
   options: CompactionOptions = {},
 ): Promise<CompactionResult> {
-  const maxRows = Math.max(1, options.maxRowsPerStep ?? DEFAULT_COMPACTION_STEP_ROWS)
   const total: CompactionResult = { merged: 0, mergedBytes: 0, snapshotBytes: 0, quarantined: 0, steps: 0, where: 'none' }
-  // The runs are fixed up front; rows appended meanwhile wait for the next compaction.
-  const bounds = await logPageBounds(db, name, maxRows)
+  // The runs are numbered by the first step, under the lock; the last run is
+  // open-ended, so rows appended meanwhile are folded too.
+  const plan: CompactionPlan = { bounds: null }
   let after = '0'
-  for (const through of bounds.length > 0 ? bounds : ['0']) {
-    if (total.steps > 0) await new Promise((resolve) => setImmediate(resolve))
-    const step = await compactStep(db, name, hooks, options, after, through)
-    after = through
+  for (let run = 0; plan.bounds === null || run < plan.bounds.length; run++) {
+    if (run > 0) await new Promise((resolve) => setImmediate(resolve))
+    const step = await compactStep(db, name, hooks, options, plan, run, after)
+    after = plan.bounds![run] ?? after
     total.merged += step.merged
     total.mergedBytes += step.mergedBytes
     total.quarantined += step.quarantined
@@ -112,6 +122,7 @@ export async function compactDocument(
     total.steps += 1
     if (step.where !== 'none') total.where = step.where
     options.onStep?.(step)
+    if (plan.bounds!.length === 0) break
   }
   return total
 }
@@ -121,15 +132,19 @@ async function compactStep(
   name: string,
   hooks: CompactionHooks,
   options: CompactionOptions,
+  plan: CompactionPlan,
+  run: number,
   after: string,
-  through: string,
 ): Promise<CompactionResult> {
   const merger = options.merger ?? inlineMerger
   const quarantined: QuarantinedRow[] = []
   const result = await db.transaction(async (tx): Promise<CompactionResult> => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [name])
+    // Under the lock: a compaction that waited for another sees what that one left.
+    plan.bounds ??= await logPageBounds(tx, name, maxRowsPerStep(options))
     const snapshot = await readSnapshot(tx, name)
-    const page = await readLogRange(tx, name, after, through)
+    const last = run >= plan.bounds.length - 1
+    const page = plan.bounds.length === 0 ? null : await readLogRange(tx, name, after, last ? null : plan.bounds[run])
     if (!page) return { merged: 0, mergedBytes: 0, snapshotBytes: snapshot?.byteLength ?? 0, quarantined: 0, steps: 1, where: 'none' }
 
     const ids = packedIds(page.packed)

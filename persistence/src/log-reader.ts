@@ -53,12 +53,12 @@ export async function logPageBounds(q: Queryable, name: string, pageRows: number
   return rows.map((row) => row.last)
 }
 
-/** Log rows with `afterId < id <= throughId`, packed; null when there are none. */
-export async function readLogRange(q: Queryable, name: string, afterId: string, throughId: string): Promise<LogPage | null> {
+/** Log rows with `afterId < id <= throughId` (no upper bound when null), packed; null when there are none. */
+export async function readLogRange(q: Queryable, name: string, afterId: string, throughId: string | null): Promise<LogPage | null> {
   const [page] = await q.query<{ rows: number; bytes: number; packed: unknown }>(
     `SELECT count(*)::int AS rows, coalesce(sum(octet_length(update)), 0)::float8 AS bytes,
             string_agg(${PACKED_ROW}, ''::bytea ORDER BY id) AS packed
-       FROM document_updates WHERE name = $1 AND id > $2::bigint AND id <= $3::bigint`,
+       FROM document_updates WHERE name = $1 AND id > $2::bigint AND ($3::bigint IS NULL OR id <= $3::bigint)`,
     [name, afterId, throughId],
   )
   return page.packed === null ? null : { rows: page.rows, bytes: page.bytes, packed: toBytes(page.packed) }
