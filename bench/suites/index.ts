@@ -8,4 +8,5 @@ export const suites: Record<string, () => Promise<{ default: () => Promise<Recor
   logins: () => import('./logins.ts'),
   access: () => import('./access.ts'),
   integrity: () => import('./integrity.ts'),
+  longlog: () => import('./longlog.ts'),
 }

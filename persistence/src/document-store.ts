@@ -1,29 +1,79 @@
-import * as Y from 'yjs'
-import { toBytes, type Database } from './database.ts'
+import type { Database } from './database.ts'
 import { GroupCommitter } from './group-commit.ts'
 import {
   compactDocument,
   compactionDecision,
+  DEFAULT_COMPACTION_STEP_ROWS,
   defaultCompactionPolicy,
   type CompactionHooks,
   type CompactionPolicy,
   type CompactionResult,
   type LogStats,
 } from './compaction.ts'
+import { PIECES_MIN_STATE_BYTES } from './log-fold.ts'
+import { LogMerger } from './log-merger.ts'
+import { quarantineRow, readDocument, type QuarantinedRow } from './log-reader.ts'
 
 export interface LoadedDocument {
   /** Snapshot and log merged into one update, or null for a document never stored. */
   state: Uint8Array | null
+  /** For a large document, the same as updates to apply in order, with the event loop free in between (see FoldResult.pieces). */
+  pieces?: Uint8Array[]
   stats: LogStats
 }
+
+/** What /health shows of a loaded document's storage. */
+export interface DocumentLogStats extends LogStats {
+  /** Log rows skipped at the last load because they would not integrate (they are in quarantined_updates). */
+  quarantined: number
+  /** Duration of the last load (read + fold), milliseconds. */
+  loadMs: number
+}
+
+export interface Timing {
+  count: number
+  totalMs: number
+  maxMs: number
+}
+
+export type StoreEvent =
+  | { event: 'update-quarantined'; document: string; id: number; problem: string; during: 'load' | 'compaction' }
+  | { event: 'quarantine-failed'; document: string; id: number; err: unknown }
+  | {
+      event: 'document-loaded'
+      document: string
+      updates: number
+      bytes: number
+      snapshotBytes: number
+      readMs: number
+      foldMs: number
+      ms: number
+      where: 'inline' | 'worker' | 'none'
+    }
+  | { event: 'document-compacted'; document: string; merged: number; quarantined: number; snapshotBytes: number; steps: number; ms: number; where: CompactionResult['where'] }
 
 export interface DocumentStoreOptions {
   compaction?: Partial<CompactionPolicy>
   /** Group-commit batches allowed in flight at once (see GroupCommitter). */
   appendsInFlight?: number
+  /** Worker threads for large folds (LogMerger); 0 folds everything on the event loop. Default 1. */
+  mergeThreads?: number
+  /** Rows one compaction transaction folds at most (a longer log is compacted in several steps). */
+  compactionStepRows?: number
+  /** Log rows per read while loading (default LOAD_PAGE_ROWS; tests use small pages). */
+  loadPageRows?: number
   /** Called when a background compaction fails; the log is intact, it will be retried. */
   onCompactionError?: (name: string, error: unknown) => void
+  /** Loads, compactions and quarantined rows, for logs. */
+  onEvent?: (event: StoreEvent) => void
 }
+
+/**
+ * Log rows per packed page of a load. Each page is one bytea that pg
+ * hex-decodes on the main thread: 50k one-character edits are ~1.8 MB;
+ * pages keep a 1M-row log from arriving as one 75 MB string.
+ */
+const LOAD_PAGE_ROWS = 50_000
 
 /**
  * PostgreSQL storage of Yjs documents: an append-only update log (group
@@ -33,40 +83,109 @@ export interface DocumentStoreOptions {
 export class DocumentStore {
   readonly db: Database
   readonly committer: GroupCommitter
+  readonly merger: LogMerger
+  /** Time spent loading and compacting documents since start. */
+  readonly timings = { loads: { count: 0, totalMs: 0, maxMs: 0 } as Timing, compactions: { count: 0, totalMs: 0, maxMs: 0 } as Timing }
+  /** Rows quarantined by this process (loads and compactions); the table holds every instance's. */
+  quarantined = 0
   private readonly policy: CompactionPolicy
+  private readonly compactionStepRows: number
+  private readonly loadPageRows: number
   private readonly onCompactionError: (name: string, error: unknown) => void
-  private readonly logStats = new Map<string, LogStats>()
+  private readonly emit: (event: StoreEvent) => void
+  private readonly logStats = new Map<string, DocumentLogStats>()
   private readonly compactions = new Map<string, Promise<CompactionResult>>()
   private readonly idleTimers = new Map<string, NodeJS.Timeout>()
 
   constructor(db: Database, options: DocumentStoreOptions = {}) {
     this.db = db
     this.committer = new GroupCommitter(db, { maxInFlight: options.appendsInFlight })
+    this.merger = new LogMerger({ maxThreads: options.mergeThreads ?? 1 })
     this.policy = { ...defaultCompactionPolicy, ...options.compaction }
+    this.compactionStepRows = options.compactionStepRows ?? DEFAULT_COMPACTION_STEP_ROWS
+    this.loadPageRows = Math.max(1, options.loadPageRows ?? LOAD_PAGE_ROWS)
     this.onCompactionError = options.onCompactionError ?? (() => {})
+    this.emit = options.onEvent ?? (() => {})
   }
 
-  /** Snapshot + log tail, read in one statement so a concurrent compaction cannot split them. */
+  private onEvent(event: StoreEvent): void {
+    if (event.event === 'update-quarantined') this.quarantined += 1
+    this.emit(event)
+  }
+
+  /**
+   * Snapshot + log, read in one statement (packed pages, see readDocument),
+   * folded in linear time, in a worker when large. Rows that would not integrate are skipped (copied to quarantined_updates,
+   * logged once); the document loads with everything else. A document found
+   * with a long log is compacted soon after, in the background.
+   */
   async load(name: string): Promise<LoadedDocument> {
-    const rows = await this.db.query<{ part: number; data: unknown }>(
-      `SELECT 0 AS part, snapshot AS data, 0::bigint AS id FROM documents WHERE name = $1 AND snapshot IS NOT NULL
-       UNION ALL
-       SELECT 1 AS part, update AS data, id FROM document_updates WHERE name = $1
-       ORDER BY part, id`,
-      [name],
-    )
-    const snapshot = rows.find((row) => row.part === 0)
-    const log = rows.filter((row) => row.part === 1).map((row) => toBytes(row.data))
-    const stats: LogStats = {
-      updates: log.length,
-      bytes: log.reduce((sum, update) => sum + update.byteLength, 0),
-      snapshotBytes: snapshot ? toBytes(snapshot.data).byteLength : 0,
+    const started = performance.now()
+    const { snapshot, pages: logPages } = await readDocument(this.db, name, this.loadPageRows)
+    const pages = logPages.map((page) => page.packed)
+    const rows = logPages.reduce((sum, page) => sum + page.rows, 0)
+    const bytes = logPages.reduce((sum, page) => sum + page.bytes, 0)
+    const read = performance.now()
+    const stats: DocumentLogStats = { updates: rows, bytes, snapshotBytes: snapshot?.byteLength ?? 0, quarantined: 0, loadMs: 0 }
+    let state = snapshot
+    let pieces: Uint8Array[] | undefined
+    let where: 'inline' | 'worker' | 'none' = 'none'
+    // A snapshot alone is already a state, unless it is large enough to be applied in pieces.
+    if (rows > 0 || stats.snapshotBytes >= PIECES_MIN_STATE_BYTES) {
+      const folded = await this.merger.merge({ snapshot, pages, pieces: true }, { rows, bytes: bytes + stats.snapshotBytes })
+      state = folded.state
+      pieces = folded.pieces
+      where = folded.where
+      stats.quarantined = folded.rejected.length
+      for (const { id, problem } of folded.rejected) await this.quarantine(name, id, problem)
     }
+    const finished = performance.now()
+    stats.loadMs = finished - started
+    this.observe(this.timings.loads, stats.loadMs)
     this.logStats.set(name, stats)
+    this.onEvent({
+      event: 'document-loaded',
+      document: name,
+      updates: rows,
+      bytes,
+      snapshotBytes: stats.snapshotBytes,
+      readMs: read - started,
+      foldMs: finished - read,
+      ms: stats.loadMs,
+      where,
+    })
+    // Catch up on a log that grew long (e.g. while compaction kept failing):
+    // once the document has been quiet for idleMs, so not while the live
+    // document is still being filled and its first clients synced (an append
+    // past the hard limits starts it at once, as always).
+    if (compactionDecision(stats, this.policy) !== 'no') this.compactWhenIdle(name)
     // Callers get a copy: the live counters keep moving with appends and compactions.
-    if (rows.length === 0) return { state: null, stats: { ...stats } }
-    const parts = rows.map((row) => toBytes(row.data))
-    return { state: parts.length === 1 ? parts[0] : Y.mergeUpdates(parts), stats: { ...stats } }
+    return { state, ...(pieces ? { pieces } : {}), stats: { updates: stats.updates, bytes: stats.bytes, snapshotBytes: stats.snapshotBytes } }
+  }
+
+  /** Storage figures of every document loaded now (largest log first). */
+  loadedLogs(): Array<DocumentLogStats & { document: string }> {
+    return [...this.logStats]
+      .map(([document, stats]) => ({ document, ...stats }))
+      .sort((a, b) => b.updates - a.updates)
+  }
+
+  private async quarantine(name: string, id: number, problem: string): Promise<void> {
+    try {
+      // Only the first load to find it logs it (a reload, another instance: already there).
+      if (await quarantineRow(this.db, name, id, problem)) {
+        this.onEvent({ event: 'update-quarantined', document: name, id, problem, during: 'load' })
+      }
+    } catch (err) {
+      // The row stays in the log, skipped at every load, until a compaction moves it.
+      this.onEvent({ event: 'quarantine-failed', document: name, id, err })
+    }
+  }
+
+  private observe(timing: Timing, ms: number): void {
+    timing.count += 1
+    timing.totalMs += ms
+    timing.maxMs = Math.max(timing.maxMs, ms)
   }
 
   async exists(name: string): Promise<boolean> {
@@ -116,13 +235,27 @@ export class DocumentStore {
   compact(name: string, hooks?: CompactionHooks): Promise<CompactionResult> {
     const running = this.compactions.get(name)
     if (running) return running
-    const compaction = compactDocument(this.db, name, hooks)
-      .then((result) => {
+    const started = performance.now()
+    const compaction = compactDocument(this.db, name, hooks, {
+      merger: this.merger,
+      maxRowsPerStep: this.compactionStepRows,
+      // Each committed step shortens the log at once (visible on /health while a long one catches up).
+      onStep: (step) => {
         const stats = this.logStats.get(name)
-        if (stats) {
-          stats.updates = Math.max(0, stats.updates - result.merged)
-          stats.bytes = Math.max(0, stats.bytes - result.mergedBytes)
-          stats.snapshotBytes = result.snapshotBytes
+        if (!stats) return
+        stats.updates = Math.max(0, stats.updates - step.merged)
+        stats.bytes = Math.max(0, stats.bytes - step.mergedBytes)
+        stats.snapshotBytes = step.snapshotBytes
+        stats.quarantined = Math.max(0, stats.quarantined - step.quarantined)
+      },
+      onQuarantined: ({ id, document, problem }: QuarantinedRow) =>
+        this.onEvent({ event: 'update-quarantined', document, id, problem, during: 'compaction' }),
+    })
+      .then((result) => {
+        const ms = performance.now() - started
+        this.observe(this.timings.compactions, ms)
+        if (result.merged > 0) {
+          this.onEvent({ event: 'document-compacted', document: name, merged: result.merged, quarantined: result.quarantined, snapshotBytes: result.snapshotBytes, steps: result.steps, ms, where: result.where })
         }
         return result
       })
@@ -137,5 +270,11 @@ export class DocumentStore {
     this.idleTimers.clear()
     await this.committer.flush()
     await Promise.allSettled([...this.compactions.values()])
+  }
+
+  /** flush(), then stops the merge threads. */
+  async close(): Promise<void> {
+    await this.flush()
+    await this.merger.close()
   }
 }

@@ -9,12 +9,16 @@ export {
   compactDocument,
   compactionDecision,
   defaultCompactionPolicy,
-  mergeIntoState,
   type CompactionDecision,
+  DEFAULT_COMPACTION_STEP_ROWS,
   type CompactionHooks,
+  type CompactionOptions,
   type CompactionPolicy,
   type CompactionResult,
   type LogStats,
 } from './compaction.ts'
-export { DocumentStore, type DocumentStoreOptions, type LoadedDocument } from './document-store.ts'
+export { DocumentStore, type DocumentLogStats, type DocumentStoreOptions, type LoadedDocument, type StoreEvent, type Timing } from './document-store.ts'
+export { foldLog, unpackLog, PIECES_MIN_STATE_BYTES, type IntegrationCheck, type FoldResult, type LogRow, type RejectedRow } from './log-fold.ts'
+export { LogMerger, INLINE_MERGE_MAX_BYTES, INLINE_MERGE_MAX_ROWS, type MergeOutcome } from './log-merger.ts'
+export type { QuarantinedRow } from './log-reader.ts'
 export { integrationProblem, updateProblem } from './update-integrity.ts'

@@ -56,9 +56,26 @@ export const migrations: Migration[] = [
     `,
   },
   {
-    // Numbered apart from the next ones on purpose: several branches add
-    // migrations at once. Idempotent, so renumbering it is harmless.
-    version: 20,
+    version: 3,
+    name: 'quarantined updates',
+    sql: `
+      -- Log rows that would not integrate into their document (they decode but
+      -- Yjs throws on them, or the integration check refuses them). Loading
+      -- skips them and copies them here; compaction moves them here (deleting
+      -- them from document_updates in its transaction). Kept for diagnosis:
+      -- nothing reads them back into a document.
+      CREATE TABLE quarantined_updates (
+        original_id    bigint PRIMARY KEY,
+        name           text NOT NULL,
+        update         bytea NOT NULL,
+        error          text NOT NULL,
+        quarantined_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX quarantined_updates_name ON quarantined_updates (name);
+    `,
+  },
+  {
+    version: 4,
     name: 'notify user access changes',
     sql: `
       -- Every instance LISTENs on botsync_user_access and re-checks the open

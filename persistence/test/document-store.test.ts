@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { compactionDecision, defaultCompactionPolicy, DocumentStore, migrate, migrations, type Database } from '../src/index.ts'
+import { compactDocument, compactionDecision, defaultCompactionPolicy, DocumentStore, migrate, migrations, type Database } from '../src/index.ts'
 import { docFrom, edit, engines, uniqueName } from './helpers.ts'
 
 describe('compaction policy', () => {
@@ -38,7 +38,7 @@ describe.each(engines)('DocumentStore on %s', (engine, open) => {
   it('applies migrations once', async () => {
     expect(await migrate(db)).toEqual([])
     const rows = await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')
-    // Other branches' migrations may be in the shared test database too: ours must all be there.
+    // Other branches' migrations may share the test database: ours must all be there.
     expect(rows.map((r) => r.version)).toEqual(expect.arrayContaining(migrations.map((m) => m.version)))
   })
 
@@ -126,6 +126,25 @@ describe.each(engines)('DocumentStore on %s', (engine, open) => {
     // Compaction is retried and completes.
     expect((await store.compact(name)).merged).toBe(20)
     expect(docFrom((await store.load(name)).state).getArray('a').toJSON()).toEqual(expected)
+  })
+
+  it('reads a log in pages and compacts it in bounded steps, deleting exactly what each step folded', async () => {
+    const paged = new DocumentStore(db, { compaction: { minUpdates: 1e9, maxUpdates: 1e9 }, loadPageRows: 7, compactionStepRows: 10 })
+    const name = uniqueName('steps')
+    const doc = new Y.Doc()
+    for (let i = 0; i < 45; i++) await paged.append(name, edit(doc, (d) => d.getArray('a').push([i])))
+    const loaded = await paged.load(name)
+    expect(loaded.stats.updates).toBe(45)
+    expect(docFrom(loaded.state).getArray('a').toJSON()).toEqual(doc.getArray('a').toJSON())
+
+    const steps: number[] = []
+    const result = await compactDocument(db, name, {}, { maxRowsPerStep: 10, onStep: (step) => steps.push(step.merged) })
+    expect(steps).toEqual([10, 10, 10, 10, 5])
+    expect(result).toMatchObject({ merged: 45, steps: 5, quarantined: 0 })
+    const after = await paged.load(name)
+    expect(after.stats.updates).toBe(0)
+    expect(docFrom(after.state).getArray('a').toJSON()).toEqual(doc.getArray('a').toJSON())
+    await paged.close()
   })
 
   it('group-commits concurrent appends from 50 documents', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { Server } from '@hocuspocus/server'
-import { DocumentStore, openDatabase, type Database } from '@botsync/persistence'
+import { DocumentStore, openDatabase, type Database, type StoreEvent } from '@botsync/persistence'
 import { applyActivityEvents, docName } from '@botsync/shared-docs'
 import { Authenticator } from './auth/authenticator.ts'
 import { LoginLimiter } from './auth/login-limiter.ts'
@@ -55,7 +55,10 @@ export class BotsyncServer {
     this.db = db
     this.store = new DocumentStore(db, {
       appendsInFlight: config.appendsInFlight,
+      mergeThreads: config.mergeThreads,
+      compactionStepRows: config.compactionStepRows,
       onCompactionError: (name, err) => log.warn({ event: 'compaction-failed', document: name, err }, 'compaction failed; will retry'),
+      onEvent: (event) => logStoreEvent(log, event),
     })
     this.users = new UserRepository(db, new PasswordHasher({ concurrency: config.passwordHashConcurrency }))
     this.tokens = new TokenIssuer(config.jwtSecret, config.jwtTtlSeconds)
@@ -120,6 +123,7 @@ export class BotsyncServer {
             await this.writer.change(docName.activity(space), (doc) => applyActivityEvents(doc, events))
           },
           redis: this.redis,
+          store: this.store,
           readers: this.readers,
           isStopping: () => this.stopping !== null,
         }),
@@ -187,7 +191,7 @@ export class BotsyncServer {
       // Hocuspocus unloads a document only after its connections' queued
       // messages are handled, so in-flight updates are applied and published.
       await this.server.destroy()
-      await this.store.flush()
+      await this.store.close()
       await this.liveAccess.stop()
       this.fanout?.flush()
       await this.redis?.close()
@@ -197,3 +201,26 @@ export class BotsyncServer {
     return this.stopping
   }
 }
+
+/**
+ * One line per storage event. Loads and compactions are debug lines unless
+ * they took long enough to notice (or ran in a worker): a busy instance loads
+ * many small documents a second.
+ */
+function logStoreEvent(log: Logger, event: StoreEvent): void {
+  switch (event.event) {
+    case 'update-quarantined':
+      log.warn(event, 'a stored update would not integrate; moved aside to quarantined_updates, the document loads without it')
+      return
+    case 'quarantine-failed':
+      log.warn(event, 'could not copy an update that does not integrate to quarantined_updates; it stays skipped in the log')
+      return
+    case 'document-loaded':
+    case 'document-compacted':
+      if (event.ms >= SLOW_STORAGE_MS || event.where === 'worker') log.info(event)
+      else log.debug(event)
+      return
+  }
+}
+
+const SLOW_STORAGE_MS = 100

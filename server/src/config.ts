@@ -54,6 +54,10 @@ export interface ServerConfig {
   maxUpdatesPerSecond: number
   /** Updates one client socket may send at once before the per-second rate applies. */
   updateBurst: number
+  /** Worker threads for folding large documents' logs (loads, compactions); 0 = on the event loop. */
+  mergeThreads: number
+  /** Log rows one compaction transaction folds at most. */
+  compactionStepRows: number
 }
 
 type Env = Record<string, string | undefined>
@@ -102,6 +106,8 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     maxDocumentBytes: integer(env.MAX_DOCUMENT_BYTES, 10 * 1024 * 1024, 'MAX_DOCUMENT_BYTES'),
     maxUpdatesPerSecond: integer(env.MAX_UPDATES_PER_SECOND, 50, 'MAX_UPDATES_PER_SECOND'),
     updateBurst: Math.max(1, integer(env.UPDATE_BURST, 200, 'UPDATE_BURST')),
+    mergeThreads: integer(env.MERGE_THREADS, 1, 'MERGE_THREADS'),
+    compactionStepRows: Math.max(1, integer(env.COMPACTION_STEP_ROWS, 20_000, 'COMPACTION_STEP_ROWS')),
   }
 }
 

@@ -69,8 +69,9 @@ export class DurablePersistence implements Extension {
   }
 
   async onLoadDocument({ document, documentName }: onLoadDocumentPayload): Promise<void> {
-    const { state } = await this.store.load(documentName)
-    if (state) Y.applyUpdate(document, state, STORED_ORIGIN)
+    const { state, pieces } = await this.store.load(documentName)
+    if (pieces) await applyInSlices(document, pieces)
+    else if (state) Y.applyUpdate(document, state, STORED_ORIGIN)
     this.sizes.track(documentName, document, state?.byteLength ?? 0)
   }
 
@@ -201,5 +202,38 @@ export class DurablePersistence implements Extension {
   async afterUnloadDocument({ documentName }: afterUnloadDocumentPayload): Promise<void> {
     this.sizes.untrack(documentName)
     this.store.release(documentName)
+  }
+}
+
+/**
+ * Event-loop time one slice of a large load may take before yielding. The
+ * fold ran in a worker, but the live document is on this thread: applying
+ * a 3 MB state in one call took ~400 ms, during which nothing else on the
+ * instance answered.
+ */
+const APPLY_SLICE_MS = 8
+
+/**
+ * Applies a loaded document's pieces (see LoadedDocument.pieces) in order,
+ * yielding between slices. Nobody sees the document before onLoadDocument
+ * returns, so the intermediate states are invisible. While loading,
+ * broadcasts are made immediate: with Hocuspocus' default batching every
+ * slice's updates would be merged (Y.mergeUpdates, quadratic) into one
+ * message for connections that do not exist yet.
+ */
+async function applyInSlices(document: Document, pieces: Uint8Array[]): Promise<void> {
+  const flushDelay = document.flushDelay
+  document.flushDelay = false
+  try {
+    let sliceStart = performance.now()
+    for (const piece of pieces) {
+      Y.applyUpdate(document, piece, STORED_ORIGIN)
+      if (performance.now() - sliceStart >= APPLY_SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve))
+        sliceStart = performance.now()
+      }
+    }
+  } finally {
+    document.flushDelay = flushDelay
   }
 }

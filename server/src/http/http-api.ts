@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Extension, onRequestPayload, onUpgradePayload } from '@hocuspocus/server'
-import type { Database } from '@botsync/persistence'
+import type { Database, DocumentStore } from '@botsync/persistence'
 import { AccessDenied } from '../auth/roles.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
 import { clientAddress } from '../auth/client-address.ts'
@@ -26,6 +26,8 @@ class TooManyAttempts extends Error {
     this.retryAfter = retryAfter
   }
 }
+/** Loaded documents listed on /health (the longest logs); the rest are counted. */
+const HEALTH_DOCUMENTS = 50
 
 export interface HttpApiDeps {
   db: Database
@@ -43,6 +45,8 @@ export interface HttpApiDeps {
   recordActivity: RecordActivity
   /** Null when REDIS_URL is not set (single instance). */
   redis: RedisConnection | null
+  /** Log figures of loaded documents, load/compaction timings. */
+  store: DocumentStore
   /** Mini App readers' WebSocket endpoint (READERS_PATH). */
   readers: ReaderGateway
   isStopping: () => boolean
@@ -119,8 +123,11 @@ export class HttpApi implements Extension {
    */
   private health: Handler = async (_request, response) => {
     const checks: Record<string, { status: 'ok' | 'down'; detail?: string }> = {}
+    let quarantinedTotal: number | null = null
     try {
-      await this.deps.db.query('SELECT 1')
+      // The database check and the quarantine count in one round trip (the table is small: rows land there only by accident).
+      const [row] = await this.deps.db.query<{ quarantined: number }>('SELECT (SELECT count(*) FROM quarantined_updates)::int AS quarantined')
+      quarantinedTotal = row.quarantined
       checks.database = { status: 'ok', detail: this.deps.db.kind }
     } catch (error) {
       checks.database = { status: 'down', detail: error instanceof Error ? error.message : String(error) }
@@ -140,8 +147,29 @@ export class HttpApi implements Extension {
       appendLatencyMs: this.deps.metrics.appendLatency(),
       refusedUpdates: { ...this.deps.metrics.refusedUpdates, rateLimitClosures: this.deps.metrics.rateLimitClosures },
       readers: { open: this.deps.readers.readers, ...this.deps.metrics.readers },
+      storage: this.storage(quarantinedTotal),
       ...(this.deps.redis ? { fanout: this.deps.metrics.fanout } : {}),
     })
+  }
+
+  /**
+   * Update-log figures: per loaded document (the longest logs first, at most
+   * HEALTH_DOCUMENTS of them), quarantined rows (in the table, from every
+   * instance; and found by this process) and time spent in loads and
+   * compactions.
+   */
+  private storage(quarantinedTotal: number | null) {
+    const { store } = this.deps
+    const logs = store.loadedLogs()
+    const round = (ms: number) => Math.round(ms * 10) / 10
+    const timing = (t: { count: number; totalMs: number; maxMs: number }) => ({ count: t.count, totalMs: round(t.totalMs), maxMs: round(t.maxMs) })
+    return {
+      quarantined: { total: quarantinedTotal, thisInstance: store.quarantined },
+      loads: timing(store.timings.loads),
+      compactions: timing(store.timings.compactions),
+      loadedDocuments: logs.length,
+      documents: logs.slice(0, HEALTH_DOCUMENTS).map((log) => ({ ...log, loadMs: round(log.loadMs) })),
+    }
   }
 
   private login: Handler = async (request, response) => {

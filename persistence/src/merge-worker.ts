@@ -1,0 +1,19 @@
+// A merge worker thread (run by LogMerger through piscina): folds a snapshot
+// and packed log pages into one state, off the main event loop. LogMerger
+// calls the same function inline for small folds. Each row is checked with
+// integrationProblem before it is applied (a worker cannot be handed a
+// function, so the check is imported here).
+import { foldLog, unpackLog, type FoldResult } from './log-fold.ts'
+import { integrationProblem } from './update-integrity.ts'
+
+export interface MergeTask {
+  snapshot: Uint8Array | null
+  /** Packed log pages in id order (see unpackLog). */
+  pages: Uint8Array[]
+  /** Return the result as pieces too, when it is large (loads; compaction needs only the state). */
+  pieces?: boolean
+}
+
+export default function merge(task: MergeTask): FoldResult {
+  return foldLog(task.snapshot, task.pages.flatMap(unpackLog), integrationProblem, { pieces: task.pieces })
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { foldLog, integrationProblem, PIECES_MIN_STATE_BYTES, type LogRow } from '../src/index.ts'
+import { edit } from './helpers.ts'
+
+/** Client 778, clock 0: an item whose origin is its own future clock 5. It decodes, and Y.applyUpdate throws on it. */
+const POISON = new Uint8Array([0x01, 0x01, 0x8a, 0x06, 0x00, 0x84, 0x8a, 0x06, 0x05, 0x04, 0x65, 0x76, 0x69, 0x6c, 0x00])
+
+function typed(count: number): { doc: Y.Doc; rows: LogRow[] } {
+  const doc = new Y.Doc()
+  const rows = Array.from({ length: count }, (_, i) => ({ id: 100 + i, update: edit(doc, (d) => d.getText('t').insert(i, String(i % 10))) }))
+  return { doc, rows }
+}
+
+function text(state: Uint8Array): string {
+  const doc = new Y.Doc()
+  Y.applyUpdate(doc, state)
+  return doc.getText('t').toString()
+}
+
+describe('foldLog', () => {
+  it('folds a snapshot and the rows after it into the same state as applying them', () => {
+    const { doc, rows } = typed(2500)
+    const snapshot = foldLog(null, rows.slice(0, 1000), integrationProblem).state
+    const folded = foldLog(snapshot, rows.slice(1000), integrationProblem)
+    expect(folded.rejected).toEqual([])
+    expect(text(folded.state)).toBe(doc.getText('t').toString())
+  })
+
+  it('skips a row the integration check refuses and reports it', () => {
+    const { doc, rows } = typed(30)
+    const log = [...rows.slice(0, 15), { id: 1, update: POISON }, ...rows.slice(15)]
+    const folded = foldLog(null, log, integrationProblem)
+    expect(folded.rejected).toEqual([{ id: 1, problem: expect.stringMatching(/^self-reference: /) }])
+    expect(text(folded.state)).toBe(doc.getText('t').toString())
+  })
+
+  it('rebuilds without a row whose apply throws when the check lets it through', () => {
+    const { doc, rows } = typed(30)
+    const log = [...rows.slice(0, 15), { id: 1, update: POISON }, ...rows.slice(15)]
+    const folded = foldLog(null, log, () => null)
+    expect(folded.rejected).toEqual([{ id: 1, problem: expect.stringMatching(/^apply-threw: /) }])
+    expect(text(folded.state)).toBe(doc.getText('t').toString())
+  })
+
+  it('throws when the snapshot itself does not apply (nothing to skip)', () => {
+    expect(() => foldLog(POISON, typed(3).rows, integrationProblem)).toThrow()
+  })
+
+  it('returns a large state also as pieces that, applied in order, rebuild it exactly', () => {
+    // Three people taking turns (client ids coming back), each typing into the others' text, deleting now and then.
+    const doc = new Y.Doc()
+    const rows: LogRow[] = []
+    doc.on('update', (update: Uint8Array) => rows.push({ id: rows.length + 1, update }))
+    const text = doc.getText('t')
+    for (let i = 0; i < 30_000; i++) {
+      if (i % 500 === 0) doc.clientID = 1000 + ((i / 500) % 3)
+      if (i % 7 === 3) text.delete((i * 31) % text.length, 1)
+      else text.insert((i * 17) % (text.length + 1), String.fromCharCode(97 + (i % 26)))
+    }
+    const folded = foldLog(null, rows, integrationProblem, { pieces: true })
+    expect(folded.state.byteLength).toBeGreaterThanOrEqual(PIECES_MIN_STATE_BYTES)
+    expect(folded.pieces!.length).toBeGreaterThan(3)
+    const rebuilt = new Y.Doc()
+    // In causal order: no piece waits for a later one (pending pieces are re-merged with every later one).
+    const pending = folded.pieces!.map((piece) => {
+      Y.applyUpdate(rebuilt, piece)
+      return rebuilt.store.pendingStructs !== null
+    })
+    expect(pending.every((waiting) => !waiting)).toBe(true)
+    expect(rebuilt.getText('t').toString()).toBe(text.toString())
+    expect(Y.encodeStateVector(rebuilt)).toEqual(Y.encodeStateVector(doc))
+    expect(Y.equalDeleteSets(Y.createDeleteSetFromStructStore(rebuilt.store), Y.createDeleteSetFromStructStore(docFromState(folded.state).store))).toBe(true)
+    // Small states come whole.
+    expect(foldLog(null, rows.slice(0, 100), integrationProblem, { pieces: true }).pieces).toBeUndefined()
+  })
+})
+
+function docFromState(state: Uint8Array): Y.Doc {
+  const doc = new Y.Doc()
+  Y.applyUpdate(doc, state)
+  return doc
+}
