@@ -90,11 +90,12 @@ export function foldLog(snapshot: Uint8Array | null, rows: LogRow[], check: Inte
           }
         })
       }
+      // Includes what the doc holds pending (Yjs merges it into the encoding).
       const state = Y.encodeStateAsUpdate(doc)
       return {
         state,
         rejected: [...rejected].sort((a, b) => a[0] - b[0]).map(([i, problem]) => ({ id: rows[i].id, problem })),
-        ...(options.pieces && state.byteLength >= PIECES_MIN_STATE_BYTES ? { pieces: statePieces(doc) } : {}),
+        ...(options.pieces && state.byteLength >= PIECES_MIN_STATE_BYTES ? { pieces: [...statePieces(doc), ...pendingUpdates(doc)] } : {}),
       }
     } catch (error) {
       const culprit = pendingSince !== -1 && pendingSince !== applying ? pendingSince : applying
@@ -128,4 +129,19 @@ export function unpackLog(packed: Uint8Array): LogRow[] {
     at += length
   }
   return rows
+}
+
+/**
+ * What the doc holds but has not integrated: structs waiting for others they
+ * reference, and deletions of structs it does not have yet (ordinary
+ * out-of-order delivery). `Y.encodeStateAsUpdate` merges them into its
+ * result, but `statePieces` walks the integrated structs only: without these
+ * the pieces would lose them, and the content would be missing when what
+ * they wait for arrives. Yjs keeps them in the V2 encoding.
+ */
+export function pendingUpdates(doc: Y.Doc): Uint8Array[] {
+  const waiting: Uint8Array[] = []
+  if (doc.store.pendingStructs) waiting.push(Y.convertUpdateFormatV2ToV1(doc.store.pendingStructs.update))
+  if (doc.store.pendingDs) waiting.push(Y.convertUpdateFormatV2ToV1(doc.store.pendingDs))
+  return waiting
 }
