@@ -5,4 +5,5 @@ export const suites: Record<string, () => Promise<{ default: () => Promise<Recor
   fanout: () => import('./fanout.ts'),
   bot: () => import('./bot.ts'),
   readers: () => import('./readers.ts'),
+  pending: () => import('./pending.ts'),
 }
