@@ -12,6 +12,7 @@ import { Authorization } from './extensions/authorization.ts'
 import { DurablePersistence } from './extensions/durable-persistence.ts'
 import { PublicContent } from './extensions/public-content.ts'
 import { RedisFanout } from './extensions/redis-fanout.ts'
+import { ConnectionLimits } from './http/connection-limits.ts'
 import { HttpApi } from './http/http-api.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { Metrics } from './metrics.ts'
@@ -42,6 +43,8 @@ export class BotsyncServer {
   readonly fanout: RedisFanout | null = null
   /** Mini App readers (/readers): read-only sockets outside Hocuspocus' per-connection machinery. */
   readonly readers: ReaderGateway
+  /** Per-address and pre-authentication limits of /collab and /readers sockets. */
+  readonly limits: ConnectionLimits
   private stopping: Promise<void> | null = null
 
   private constructor(config: ServerConfig, log: Logger, db: Database) {
@@ -64,7 +67,17 @@ export class BotsyncServer {
       const nodeId = `${config.instanceId}/${randomBytes(4).toString('hex')}`
       this.fanout = new RedisFanout({ redis: this.redis, prefix: config.redisPrefix, nodeId, log, metrics: this.metrics })
     }
+    this.limits = new ConnectionLimits({
+      log,
+      metrics: this.metrics,
+      pendingMaxBytes: config.pendingMaxBytes,
+      authTimeoutMs: config.authTimeoutMs,
+      maxPendingConnections: config.maxPendingConnections,
+      maxConnectionsPerIp: config.maxConnectionsPerIp,
+      trustProxy: config.trustProxy,
+    })
     this.readers = new ReaderGateway({
+      limits: this.limits,
       hocuspocus: () => this.server.hocuspocus,
       authenticator,
       log,
@@ -100,8 +113,11 @@ export class BotsyncServer {
           },
           redis: this.redis,
           readers: this.readers,
+          limits: this.limits,
           isStopping: () => this.stopping !== null,
         }),
+        // Last: its onAuthenticate means every other one has passed.
+        this.limits,
       ],
     })
     this.writer = new ServerWriter(this.store, () => this.server.hocuspocus)

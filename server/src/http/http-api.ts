@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import { activityEndpoint, type RecordActivity } from './activity-endpoint.ts'
 import { docName } from '@botsync/shared-docs'
+import type { ConnectionLimits } from './connection-limits.ts'
 import { HttpError, readJson, requestToken, sendJson } from './respond.ts'
 import { StaticFiles } from './static-files.ts'
 import type { RedisConnection } from '../redis/redis-connection.ts'
@@ -32,6 +33,8 @@ export interface HttpApiDeps {
   redis: RedisConnection | null
   /** Mini App readers' WebSocket endpoint (READERS_PATH). */
   readers: ReaderGateway
+  /** Per-address and pre-authentication socket limits (/collab here; /readers in the gateway). */
+  limits: ConnectionLimits
   isStopping: () => boolean
 }
 
@@ -59,7 +62,11 @@ export class HttpApi implements Extension {
   /** /collab upgrades to a Hocuspocus connection, /readers to the reader gateway; nothing else does. */
   async onUpgrade({ request, socket, head }: onUpgradePayload): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname
-    if (path === COLLAB_PATH && !this.deps.isStopping()) return
+    if (path === COLLAB_PATH && !this.deps.isStopping()) {
+      // Refused (429/503, answered): no upgrade. Admitted: Hocuspocus takes it.
+      if (this.deps.limits.admit(request, socket, head) === null) throw null
+      return
+    }
     if (path === READERS_PATH && !this.deps.isStopping()) {
       this.deps.readers.handleUpgrade(request, socket, head)
       throw null
@@ -122,6 +129,7 @@ export class HttpApi implements Extension {
       checks,
       appendLatencyMs: this.deps.metrics.appendLatency(),
       readers: { open: this.deps.readers.readers, ...this.deps.metrics.readers },
+      connections: { pending: this.deps.limits.pending, ...this.deps.metrics.connections },
       ...(this.deps.redis ? { fanout: this.deps.metrics.fanout } : {}),
     })
   }

@@ -5,6 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import { AccessDenied } from '../auth/roles.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
 import { isEmptyUpdate, readOnlyRefusal } from '../client-frame.ts'
+import type { ConnectionLimits } from '../http/connection-limits.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import { PublicAudience } from './public-audience.ts'
@@ -26,6 +27,8 @@ import { ReaderSession } from './reader-session.ts'
 export const READERS_PATH = '/readers'
 
 export interface ReaderGatewayOptions {
+  /** Per-address and pre-authentication limits, shared with /collab. */
+  limits: ConnectionLimits
   hocuspocus: () => Hocuspocus
   authenticator: Authenticator
   log: Logger
@@ -97,7 +100,9 @@ export class ReaderGateway {
       socket.end(`HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`)
       return
     }
-    this.server.handleUpgrade(request, socket, head, (ws) => this.accept(ws))
+    const connectionId = this.options.limits.admit(request, socket, head)
+    if (connectionId === null) return
+    this.server.handleUpgrade(request, socket, head, (ws) => this.accept(ws, connectionId))
   }
 
   /** Closes every reader with 1001 (they reconnect elsewhere) and releases the public documents. */
@@ -112,8 +117,8 @@ export class ReaderGateway {
     await Promise.all(audiences.map((audience) => audience.then((a) => a.close(), () => undefined)))
   }
 
-  private accept(socket: WebSocket): void {
-    const session = new ReaderSession(socket)
+  private accept(socket: WebSocket, connectionId: string): void {
+    const session = new ReaderSession(socket, connectionId)
     this.sessions.add(session)
     this.options.metrics.readers.connected += 1
     socket.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(session, data, isBinary))
@@ -215,6 +220,8 @@ export class ReaderGateway {
       this.cancelRelease(documentName)
       session.key = key
       session.audience = audience
+      this.options.limits.authenticated(session.connectionId)
+      session.connectionId = null
       audience.add(session, key)
       session.send(encodeAuthenticated(key), this.maxBufferedBytes)
     } catch (error) {

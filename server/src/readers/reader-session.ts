@@ -18,9 +18,12 @@ export class ReaderSession {
   alive = true
   /** Heartbeats passed without a subscription: a socket that never authenticates is closed. */
   idleBeats = 0
+  /** Its entry in ConnectionLimits until it first authenticates (then null). */
+  connectionId: string | null
 
-  constructor(socket: WebSocket) {
+  constructor(socket: WebSocket, connectionId: string) {
     this.socket = socket
+    this.connectionId = connectionId
   }
 
   get open(): boolean {

@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { Extension, onAuthenticatePayload } from '@hocuspocus/server'
+import proxyaddr from 'proxy-addr'
+import type { TrustProxy } from '../config.ts'
+import type { Logger } from '../logger.ts'
+import type { Metrics } from '../metrics.ts'
+
+/**
+ * Set by admit() on every admitted /collab upgrade request (overwriting
+ * whatever the client sent), so that Hocuspocus' onAuthenticate, which sees
+ * the request's headers but not its socket, can tell which socket passed.
+ */
+export const CONNECTION_ID_HEADER = 'x-botsync-connection'
+
+export interface ConnectionLimitsOptions {
+  log: Logger
+  metrics: Metrics
+  /** Bytes a socket may send before it has authenticated. */
+  pendingMaxBytes: number
+  /** Time a socket has to authenticate. */
+  authTimeoutMs: number
+  /** Unauthenticated sockets at once. */
+  maxPendingConnections: number
+  /** Open sockets per client address (authenticated or not). */
+  maxConnectionsPerIp: number
+  trustProxy: TrustProxy
+}
+
+interface Pending {
+  id: string
+  socket: Duplex
+  bytes: number
+  timer: NodeJS.Timeout
+  onData: (chunk: Buffer) => void
+}
+
+/**
+ * What a WebSocket costs before it has proven anything. Hocuspocus queues up
+ * to 5 MiB of frames per socket until authentication and keeps such a socket
+ * 60–120 s, and nothing bounded how many there were (30 sockets held 180 MB).
+ * Here, from the upgrade of /collab and /readers on, every socket is counted
+ * per client address for its whole life, and until it authenticates it is
+ * also counted among the pending ones, its received bytes are counted on the
+ * TCP socket (so a frame still being assembled by ws counts too) and it has a
+ * deadline. Limits are refused at the upgrade (429, 503) or close the socket
+ * (1009, 4401) with a reason.
+ *
+ * It is an extension only for onAuthenticate: it runs last, so when it is
+ * called every other onAuthenticate hook has passed and Hocuspocus is about
+ * to accept the document.
+ */
+export class ConnectionLimits implements Extension {
+  extensionName = 'botsync-connection-limits'
+  private readonly options: ConnectionLimitsOptions
+  private readonly trust: (address: string, hop: number) => boolean
+  private readonly perAddress = new Map<string, number>()
+  private readonly pendingById = new Map<string, Pending>()
+
+  constructor(options: ConnectionLimitsOptions) {
+    this.options = options
+    this.trust = compileTrust(options.trustProxy)
+  }
+
+  /** Unauthenticated sockets now. */
+  get pending(): number {
+    return this.pendingById.size
+  }
+
+  /** The client's address: the socket's, or from X-Forwarded-For as far as TRUST_PROXY trusts the hops. */
+  clientAddress(request: IncomingMessage): string {
+    const address = proxyaddr(request, this.trust)
+    return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address
+  }
+
+  /**
+   * Admits an upgrade or refuses it (answering the HTTP request itself).
+   * Returns the connection id the request now carries in
+   * CONNECTION_ID_HEADER, or null when refused.
+   */
+  admit(request: IncomingMessage, socket: Duplex, head: Buffer): string | null {
+    const address = this.clientAddress(request)
+    const open = this.perAddress.get(address) ?? 0
+    if (open >= this.options.maxConnectionsPerIp) {
+      this.options.metrics.connections.refusedPerAddress += 1
+      this.refuseUpgrade(socket, 429, 'Too Many Requests', 'too-many-connections', { address, open })
+      return null
+    }
+    if (this.pendingById.size >= this.options.maxPendingConnections) {
+      this.options.metrics.connections.refusedPending += 1
+      this.refuseUpgrade(socket, 503, 'Service Unavailable', 'too-many-pending-connections', { address, pending: this.pendingById.size })
+      return null
+    }
+    this.perAddress.set(address, open + 1)
+    const id = randomUUID()
+    const pending: Pending = {
+      id,
+      socket,
+      bytes: head.length,
+      timer: setTimeout(() => this.close(pending, 4401, 'authentication-timeout'), this.options.authTimeoutMs),
+      onData: (chunk) => {
+        pending.bytes += chunk.length
+        if (pending.bytes > this.options.pendingMaxBytes) this.close(pending, 1009, 'too-many-bytes-before-authentication')
+      },
+    }
+    pending.timer.unref()
+    // Adding a 'data' listener puts the socket in flowing mode before ws has
+    // attached its own: safe, because nothing can arrive in between (ws takes
+    // the socket over in the same tick chain, and a client sends nothing
+    // before it has the 101 response; bytes read past the headers are `head`).
+    socket.on('data', pending.onData)
+    this.pendingById.set(id, pending)
+    socket.once('close', () => {
+      this.settle(pending)
+      const left = (this.perAddress.get(address) ?? 1) - 1
+      if (left > 0) this.perAddress.set(address, left)
+      else this.perAddress.delete(address)
+    })
+    request.headers[CONNECTION_ID_HEADER] = id
+    return id
+  }
+
+  /** The socket has authenticated (a document on it): the pre-authentication limits no longer apply. */
+  authenticated(id: string | null | undefined): void {
+    const pending = id ? this.pendingById.get(id) : undefined
+    if (pending) this.settle(pending)
+  }
+
+  async onAuthenticate({ requestHeaders }: onAuthenticatePayload): Promise<void> {
+    this.authenticated(requestHeaders.get(CONNECTION_ID_HEADER))
+  }
+
+  private settle(pending: Pending): void {
+    if (!this.pendingById.delete(pending.id)) return
+    clearTimeout(pending.timer)
+    pending.socket.off('data', pending.onData)
+  }
+
+  /**
+   * Closes an upgraded socket from below ws, which this class never sees:
+   * a close frame written by hand (2 bytes of header, code, reason; ws
+   * writes whole frames synchronously, so it cannot land inside one), then
+   * no more reading, so nothing else is buffered, and the socket is
+   * destroyed once the client has had a moment to read the frame.
+   */
+  private close(pending: Pending, code: number, reason: string): void {
+    this.settle(pending)
+    if (code === 4401) this.options.metrics.connections.authenticationTimeouts += 1
+    else this.options.metrics.connections.tooManyBytes += 1
+    this.options.log.info({ event: 'connection-closed', reason, code, bytes: pending.bytes })
+    const { socket } = pending
+    socket.pause()
+    const payload = Buffer.concat([Buffer.from([code >> 8, code & 0xff]), Buffer.from(reason)])
+    socket.end(Buffer.concat([Buffer.from([0x88, payload.length]), payload]))
+    setTimeout(() => socket.destroy(), 1000).unref()
+  }
+
+  private refuseUpgrade(socket: Duplex, status: number, text: string, reason: string, detail: Record<string, unknown>): void {
+    this.options.log.warn({ event: 'connection-refused', reason, ...detail })
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\nRetry-After: 5\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`,
+    )
+  }
+}
+
+/** TRUST_PROXY as proxy-addr's trust function (the same forms Express accepts for `trust proxy`). */
+function compileTrust(trust: TrustProxy): (address: string, hop: number) => boolean {
+  if (trust === true) return () => true
+  if (trust === false) return () => false
+  if (typeof trust === 'number') return (_address, hop) => hop < trust
+  return proxyaddr.compile(trust)
+}
