@@ -120,7 +120,23 @@ export class BotsyncServer {
         this.limits,
       ],
     })
+    this.boundHttpTimeouts()
     this.writer = new ServerWriter(this.store, () => this.server.hocuspocus)
+  }
+
+  /**
+   * Node's defaults let a client hold a connection 60 s with headers that
+   * never end (and 300 s for a request), and check only every 30 s;
+   * Hocuspocus creates the server with those. The check interval is read
+   * when the server starts listening, so setting it here takes effect.
+   */
+  private boundHttpTimeouts(): void {
+    const http = this.server.httpServer
+    http.headersTimeout = this.config.httpHeadersTimeoutMs
+    http.requestTimeout = Math.max(this.config.httpRequestTimeoutMs, this.config.httpHeadersTimeoutMs)
+    http.keepAliveTimeout = 5_000
+    // A documented createServer() option, read again on 'listening'; @types/node lacks the property.
+    ;(http as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = Math.max(100, Math.min(1_000, Math.floor(this.config.httpHeadersTimeoutMs / 2)))
   }
 
   static async start(config: ServerConfig, log: Logger = createLogger(config.logLevel, config.instanceId)): Promise<{ server: BotsyncServer; info: StartedInfo }> {

@@ -10,7 +10,8 @@ import type { Metrics } from '../metrics.ts'
 import { activityEndpoint, type RecordActivity } from './activity-endpoint.ts'
 import { docName } from '@botsync/shared-docs'
 import type { ConnectionLimits } from './connection-limits.ts'
-import { HttpError, readJson, requestToken, sendJson } from './respond.ts'
+import { HttpError, isClientAbort, readJson, requestToken, sendJson } from './respond.ts'
+import { setCommonHeaders, setPageHeaders } from './security-headers.ts'
 import { StaticFiles } from './static-files.ts'
 import type { RedisConnection } from '../redis/redis-connection.ts'
 import { READERS_PATH, type ReaderGateway } from '../readers/reader-gateway.ts'
@@ -45,6 +46,8 @@ export class HttpApi implements Extension {
   extensionName = 'botsync-http-api'
   private readonly deps: HttpApiDeps
   private readonly routes: Record<string, Handler>
+  /** Methods per route path, for 405's Allow header. */
+  private readonly methods = new Map<string, string[]>()
   private readonly admin: StaticFiles | null
 
   constructor(deps: HttpApiDeps) {
@@ -56,6 +59,10 @@ export class HttpApi implements Extension {
       'GET /api/me': this.me,
       'GET /api/miniapp/me': this.miniAppMe,
       'POST /api/activity': activityEndpoint(deps.authenticator, deps.recordActivity),
+    }
+    for (const route of Object.keys(this.routes)) {
+      const [method, path] = route.split(' ')
+      this.methods.set(path, [...(this.methods.get(path) ?? []), method])
     }
   }
 
@@ -77,28 +84,52 @@ export class HttpApi implements Extension {
     throw null
   }
 
+  /**
+   * Every request is answered here, so Hocuspocus' own answer ("Welcome to
+   * Hocuspocus!", 200 to any method on any path) is never sent: API routes,
+   * 405 with Allow for a method a path does not take, 426 for the WebSocket
+   * paths without an upgrade, and the admin's files for GET/HEAD elsewhere.
+   */
   async onRequest({ request, response }: onRequestPayload): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname
-    const handler = this.routes[`${request.method} ${path}`]
-    if (!handler && !path.startsWith('/api/')) {
-      // Everything else is the admin app (its files, or index.html for its routes).
-      if (path !== COLLAB_PATH && this.admin && (await this.admin.serve(request, response))) throw null
-      return
-    }
+    const method = request.method ?? 'GET'
+    setCommonHeaders(response)
     try {
-      if (!handler) throw new HttpError(404, 'not-found', `no route ${request.method} ${path}`)
-      await handler(request, response)
+      const handler = this.routes[`${method} ${path}`]
+      if (handler) await handler(request, response)
+      else if (this.methods.has(path)) throw this.methodNotAllowed(response, method, path, this.methods.get(path)!)
+      else if (path === COLLAB_PATH || path === READERS_PATH) {
+        if (method !== 'GET') throw this.methodNotAllowed(response, method, path, ['GET'])
+        response.setHeader('upgrade', 'websocket')
+        response.setHeader('connection', 'Upgrade')
+        throw new HttpError(426, 'upgrade-required', `${path} is a WebSocket endpoint`)
+      } else if (path.startsWith('/api/')) throw new HttpError(404, 'not-found', `no route ${method} ${path}`)
+      else if (method !== 'GET' && method !== 'HEAD') throw this.methodNotAllowed(response, method, path, ['GET', 'HEAD'])
+      else if (!this.admin) throw new HttpError(404, 'not-found', 'the admin is not served here')
+      else {
+        setPageHeaders(request, response, path)
+        await this.admin.serve(request, response)
+      }
     } catch (error) {
       if (error instanceof HttpError) {
         sendJson(response, error.status, { error: error.code, message: error.message })
       } else if (error instanceof AccessDenied) {
         sendJson(response, 401, { error: error.reason, message: error.message })
+      } else if (isClientAbort(request, error)) {
+        this.deps.log.debug({ event: 'request-aborted', method, path })
+        response.destroy()
       } else {
-        this.deps.log.error({ event: 'http-error', path, err: error }, 'request failed')
-        sendJson(response, 500, { error: 'internal', message: 'internal error' })
+        this.deps.log.error({ event: 'http-error', method, path, err: error }, 'request failed')
+        if (!response.headersSent) sendJson(response, 500, { error: 'internal', message: 'internal error' })
+        else response.destroy()
       }
     }
     throw null
+  }
+
+  private methodNotAllowed(response: ServerResponse, method: string, path: string, allowed: string[]): HttpError {
+    response.setHeader('allow', allowed.join(', '))
+    return new HttpError(405, 'method-not-allowed', `${path} does not take ${method.slice(0, 20)}`)
   }
 
   /**
