@@ -33,9 +33,20 @@ export class DurablePersistence implements Extension {
     this.metrics = metrics
   }
 
+  /**
+   * A load that fails is logged here, once, with the document's name; the
+   * rejection carries no message, so Hocuspocus does not log it again (once
+   * per later extension, without the name), and the client is told
+   * `document-unavailable`.
+   */
   async onLoadDocument({ document, documentName }: onLoadDocumentPayload): Promise<void> {
-    const { state } = await this.store.load(documentName)
-    if (state) Y.applyUpdate(document, state, STORED_ORIGIN)
+    try {
+      const { state } = await this.store.load(documentName)
+      if (state) Y.applyUpdate(document, state, STORED_ORIGIN)
+    } catch (error) {
+      this.log.error({ event: 'load-failed', document: documentName, err: error }, 'could not load the document')
+      throw { reason: 'document-unavailable' }
+    }
   }
 
   async beforeHandleMessage(payload: beforeHandleMessagePayload<ConnectionContext>): Promise<void> {
