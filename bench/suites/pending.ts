@@ -57,8 +57,8 @@ export default async function run(): Promise<Record<string, unknown>> {
 async function measure(databaseUrl: string, count: number, frames: number, frameBytes: number, extraEnv: Record<string, string> = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'botsync-bench-pending-'))
   const { env } = botsyncEnv({ databaseUrl, dataDir })
-  // The limits under test at their defaults; a generous per-IP limit, since every socket comes from 127.0.0.1.
-  const server = await SpawnedServer.spawn('botsync', SERVER_MAIN, { ...env, MAX_CONNECTIONS_PER_IP: '100000', ...extraEnv })
+  // The limits under test at their defaults (botsyncEnv lifts only the per-address one: all sockets come from 127.0.0.1).
+  const server = await SpawnedServer.spawn('botsync', SERVER_MAIN, { ...env, ...extraEnv })
   try {
     const pid = server.child.pid!
     const frame = junkFrame('bench/settings', frameBytes)

@@ -111,14 +111,25 @@ export class ConnectionLimits implements Extension {
     // before it has the 101 response; bytes read past the headers are `head`).
     socket.on('data', pending.onData)
     this.pendingById.set(id, pending)
+    this.forgetOnClose(socket, id, address)
+    request.headers[CONNECTION_ID_HEADER] = id
+    return id
+  }
+
+  /**
+   * In a function of its own so that the listener's closure holds only the
+   * id and the address, not the pending state (closures of one scope share
+   * it): an authenticated socket keeps nothing else of this, and readers are
+   * budgeted per byte.
+   */
+  private forgetOnClose(socket: Duplex, id: string, address: string): void {
     socket.once('close', () => {
-      this.settle(pending)
+      const pending = this.pendingById.get(id)
+      if (pending) this.settle(pending)
       const left = (this.perAddress.get(address) ?? 1) - 1
       if (left > 0) this.perAddress.set(address, left)
       else this.perAddress.delete(address)
     })
-    request.headers[CONNECTION_ID_HEADER] = id
-    return id
   }
 
   /** The socket has authenticated (a document on it): the pre-authentication limits no longer apply. */
