@@ -56,9 +56,9 @@ class RawSocket {
     this.send(document, 2, (e) => (encoding.writeVarUint(e, 0), encoding.writeVarString(e, token)))
   }
 
-  /** Padding that Hocuspocus would queue until authentication. */
+  /** A well-formed sync step 1 padded to `bytes`: Hocuspocus queues it until authentication, the reader gateway refuses it (not authenticated). */
   junk(document: string, bytes: number): void {
-    this.send(document, 0, (e) => encoding.writeUint8Array(e, new Uint8Array(bytes).fill(7)))
+    this.send(document, 0, (e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint8Array(e, new Uint8Array(bytes).fill(7))))
   }
 
   /** True once the server said `authenticated` ([Auth, Authenticated]). */

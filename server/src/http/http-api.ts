@@ -71,7 +71,7 @@ export class HttpApi implements Extension {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname
     if (path === COLLAB_PATH && !this.deps.isStopping()) {
       // Refused (429/503, answered): no upgrade. Admitted: Hocuspocus takes it.
-      if (this.deps.limits.admit(request, socket, head) === null) throw null
+      if (this.deps.limits.admitUntilClose(request, socket, head) === null) throw null
       return
     }
     if (path === READERS_PATH && !this.deps.isStopping()) {

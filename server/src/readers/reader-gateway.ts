@@ -100,9 +100,18 @@ export class ReaderGateway {
       socket.end(`HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`)
       return
     }
-    const connectionId = this.options.limits.admit(request, socket, head)
+    // Its bytes before authentication are counted per frame in onMessage:
+    // ws already bounds a frame in flight to READER_MAX_MESSAGE_BYTES.
+    const connectionId = this.options.limits.admit(request, socket, head, { countBytes: false })
     if (connectionId === null) return
-    this.server.handleUpgrade(request, socket, head, (ws) => this.accept(ws, connectionId))
+    let accepted = false
+    this.server.handleUpgrade(request, socket, head, (ws) => {
+      accepted = true
+      this.accept(ws, connectionId)
+    })
+    // ws decides synchronously (no verifyClient): a handshake it refused
+    // (400, bad Sec-WebSocket-Key …) never becomes a session to forget().
+    if (!accepted) this.options.limits.release(connectionId)
   }
 
   /** Closes every reader with 1001 (they reconnect elsewhere) and releases the public documents. */
@@ -117,7 +126,7 @@ export class ReaderGateway {
     await Promise.all(audiences.map((audience) => audience.then((a) => a.close(), () => undefined)))
   }
 
-  private accept(socket: WebSocket, connectionId: string): void {
+  private accept(socket: WebSocket, connectionId: number): void {
     const session = new ReaderSession(socket, connectionId)
     this.sessions.add(session)
     this.options.metrics.readers.connected += 1
@@ -132,6 +141,7 @@ export class ReaderGateway {
 
   private onMessage(session: ReaderSession, data: Buffer, isBinary: boolean): void {
     session.alive = true
+    if (!this.options.limits.receivedFrame(session.connectionId, data.length)) return
     if (!isBinary) {
       this.refuse(session, 1003, 'binary-frames-only', 'readers speak the binary Hocuspocus protocol')
       return
@@ -221,7 +231,6 @@ export class ReaderGateway {
       session.key = key
       session.audience = audience
       this.options.limits.authenticated(session.connectionId)
-      session.connectionId = null
       audience.add(session, key)
       session.send(encodeAuthenticated(key), this.maxBufferedBytes)
     } catch (error) {
@@ -294,6 +303,7 @@ export class ReaderGateway {
 
   private forget(session: ReaderSession): void {
     if (!this.sessions.delete(session)) return
+    this.options.limits.release(session.connectionId)
     this.options.metrics.readers.disconnected += 1
     this.unsubscribe(session)
     session.pending = null

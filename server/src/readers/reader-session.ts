@@ -18,10 +18,10 @@ export class ReaderSession {
   alive = true
   /** Heartbeats passed without a subscription: a socket that never authenticates is closed. */
   idleBeats = 0
-  /** Its entry in ConnectionLimits until it first authenticates (then null). */
-  connectionId: string | null
+  /** Its entry in ConnectionLimits (released when the socket closes). */
+  readonly connectionId: number
 
-  constructor(socket: WebSocket, connectionId: string) {
+  constructor(socket: WebSocket, connectionId: number) {
     this.socket = socket
     this.connectionId = connectionId
   }
