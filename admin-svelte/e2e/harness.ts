@@ -36,7 +36,7 @@ export class E2eApp {
   readonly browser: Browser
   readonly baseUrl: string
   readonly #contexts: BrowserContext[] = []
-  /** Uncaught errors in any page; tests fail on them (see assertNoPageErrors). */
+  /** Uncaught errors and Content-Security-Policy violations in any page; tests fail on them (see assertNoPageErrors). */
   readonly pageErrors: string[] = []
 
   private constructor(server: BotsyncServer, browser: Browser) {
@@ -70,6 +70,7 @@ export class E2eApp {
     await this.server.users.create({ email, name, password, role: options.role ?? 'editor' })
     const context = await this.browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 800 } })
     this.#contexts.push(context)
+    await this.#watchPolicy(context, name)
     let cut = false
     const routes = new Set<{ page: WebSocketRoute; server: WebSocketRoute }>()
     await context.routeWebSocket(/\/collab$/, (ws) => {
@@ -126,7 +127,26 @@ export class E2eApp {
   async newContext(): Promise<BrowserContext> {
     const context = await this.browser.newContext({ viewport: { width: 420, height: 800 } })
     this.#contexts.push(context)
+    await this.#watchPolicy(context, 'reader')
     return context
+  }
+
+  /**
+   * The server sends a strict CSP with the admin and the Mini App; anything
+   * the built pages need that it does not allow (an inline script or style,
+   * a data: URL, a connection) is reported by the page as a
+   * `securitypolicyviolation` event, which fails the test.
+   */
+  async #watchPolicy(context: BrowserContext, name: string): Promise<void> {
+    await context.exposeBinding('__botsyncCspViolation', (_source, text: string) => {
+      this.pageErrors.push(`[${name}] CSP violation: ${text}`)
+    })
+    await context.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (event) => {
+        const report = (window as unknown as { __botsyncCspViolation: (text: string) => void }).__botsyncCspViolation
+        void report(`${event.effectiveDirective} blocked ${event.blockedURI || 'inline'} (${event.sourceFile}:${event.lineNumber})`)
+      })
+    })
   }
 
   assertNoPageErrors(): void {

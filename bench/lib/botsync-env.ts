@@ -8,7 +8,8 @@ export interface BotsyncAdmin {
 /**
  * What every benchmark starts botsync with: any free port on loopback, its
  * own data directory, fresh secrets, an owner to log in as, no demo content,
- * and info logs (SpawnedServer waits for the info-level listening line).
+ * info logs (SpawnedServer waits for the info-level listening line), and no
+ * per-address socket limit (all clients are on loopback).
  * Suites add their own settings (bot space, Redis, Telegram) on top.
  */
 export function botsyncEnv(options: { databaseUrl: string; dataDir: string; admin?: BotsyncAdmin }): { env: Record<string, string>; admin: BotsyncAdmin } {
@@ -26,6 +27,8 @@ export function botsyncEnv(options: { databaseUrl: string; dataDir: string; admi
       ADMIN_PASSWORD: admin.password,
       SEED_DEMO: 'false',
       LOG_LEVEL: 'info',
+      // Every benchmark client connects from 127.0.0.1: one address, thousands of sockets.
+      MAX_CONNECTIONS_PER_IP: '1000000',
     },
   }
 }

@@ -266,6 +266,8 @@ class BotsyncSetup {
       REDIS_URL,
       REDIS_PREFIX: `bench-botsync-${tag}`,
       INSTANCE_ID: `bench-${tag}-${label}`,
+      // 1,000 readers from one address (loopback).
+      MAX_CONNECTIONS_PER_IP: '1000000',
     })
   }
 

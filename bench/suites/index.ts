@@ -9,4 +9,5 @@ export const suites: Record<string, () => Promise<{ default: () => Promise<Recor
   access: () => import('./access.ts'),
   integrity: () => import('./integrity.ts'),
   longlog: () => import('./longlog.ts'),
+  pending: () => import('./pending.ts'),
 }

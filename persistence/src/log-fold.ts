@@ -90,11 +90,11 @@ export function foldLog(snapshot: Uint8Array | null, rows: LogRow[], check: Inte
           }
         })
       }
-      const state = Y.encodeStateAsUpdate(doc)
+      const state = encodeState(doc)
       return {
         state,
         rejected: [...rejected].sort((a, b) => a[0] - b[0]).map(([i, problem]) => ({ id: rows[i].id, problem })),
-        ...(options.pieces && state.byteLength >= PIECES_MIN_STATE_BYTES ? { pieces: statePieces(doc) } : {}),
+        ...(options.pieces && state.byteLength >= PIECES_MIN_STATE_BYTES ? { pieces: [...statePieces(doc), ...pendingUpdates(doc)] } : {}),
       }
     } catch (error) {
       const culprit = pendingSince !== -1 && pendingSince !== applying ? pendingSince : applying
@@ -128,4 +128,51 @@ export function unpackLog(packed: Uint8Array): LogRow[] {
     at += length
   }
   return rows
+}
+
+/**
+ * What the doc holds but has not integrated: structs waiting for others they
+ * reference, and deletions of structs it does not have yet (ordinary
+ * out-of-order delivery). `statePieces` walks the integrated structs only:
+ * without these the pieces would lose them, and the content would be missing
+ * when what they wait for arrives. Pending structs at clocks the doc has
+ * integrated meanwhile are left out (see encodeState). Yjs keeps both in the
+ * V2 encoding.
+ */
+export function pendingUpdates(doc: Y.Doc): Uint8Array[] {
+  const waiting: Uint8Array[] = []
+  const structs = pendingStructsAhead(doc)
+  if (structs) waiting.push(structs)
+  if (doc.store.pendingDs) waiting.push(Y.convertUpdateFormatV2ToV1(doc.store.pendingDs))
+  return waiting
+}
+
+/**
+ * The doc's state, pending structs included, as `Y.encodeStateAsUpdate`
+ * gives it, except for pending structs at clocks the doc has integrated
+ * since they arrived: Yjs skips those when it retries (their ids are taken),
+ * but its encoding merges them with the integrated structs of the same ids,
+ * and the merge may keep the pending one. Only a client that sends two
+ * different structs under one id (never an honest one) gets there, and the
+ * state it would leave could not be loaded back as it was applied.
+ */
+export function encodeState(doc: Y.Doc): Uint8Array {
+  const pending = doc.store.pendingStructs
+  if (!pending) return Y.encodeStateAsUpdate(doc)
+  doc.store.pendingStructs = null
+  try {
+    const integrated = Y.encodeStateAsUpdate(doc)
+    doc.store.pendingStructs = pending
+    const ahead = pendingStructsAhead(doc)
+    return ahead ? Y.mergeUpdates([integrated, ahead]) : integrated
+  } finally {
+    doc.store.pendingStructs = pending
+  }
+}
+
+/** The pending structs from each client's integrated clock on (format V1), or null. */
+function pendingStructsAhead(doc: Y.Doc): Uint8Array | null {
+  const pending = doc.store.pendingStructs
+  if (!pending) return null
+  return Y.convertUpdateFormatV2ToV1(Y.diffUpdateV2(pending.update, Y.encodeStateVector(doc)))
 }

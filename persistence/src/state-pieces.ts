@@ -93,8 +93,27 @@ export function statePieces(doc: Y.Doc): Uint8Array[] {
   // In a garbage-collected doc every deleted struct already arrives as GC or
   // deleted content, so these only repeat what the structs say; they keep
   // the pieces equal to the state for any doc (one with kept deleted items).
-  pieces.push(...deletionPieces(Y.encodeStateAsUpdate(doc, Y.encodeStateVector(doc))))
+  // Built from the struct store, not as Y.encodeStateAsUpdate(doc, stateVector):
+  // that also carries the structs the doc holds pending, which are no deletion.
+  pieces.push(...deletionPieces(deletionsOnly(doc)))
   return pieces
+}
+
+/** An update without structs holding every deletion of the doc's integrated structs (format V1). */
+function deletionsOnly(doc: Y.Doc): Uint8Array {
+  const encoder = encoding.createEncoder()
+  encoding.writeVarUint(encoder, 0)
+  const clients = Y.createDeleteSetFromStructStore(doc.store).clients
+  encoding.writeVarUint(encoder, clients.size)
+  for (const [client, ranges] of clients) {
+    encoding.writeVarUint(encoder, client)
+    encoding.writeVarUint(encoder, ranges.length)
+    for (const { clock, len } of ranges) {
+      encoding.writeVarUint(encoder, clock)
+      encoding.writeVarUint(encoder, len)
+    }
+  }
+  return encoding.toUint8Array(encoder)
 }
 
 /** Ranges per deletion piece: a 300k-character document's 40 KB delete set took ~37 ms to apply at once. */

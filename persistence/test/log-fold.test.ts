@@ -43,6 +43,28 @@ describe('foldLog', () => {
     expect(text(folded.state)).toBe(doc.getText('t').toString())
   })
 
+  it('keeps what is pending in its pieces: an update that waits for another arrives later and its content appears', () => {
+    // A large document (it comes back in pieces) and, from a second client, a
+    // reply typed after a word of a third client's that the log does not have yet.
+    const big = new Y.Doc()
+    const noise = (i: number) => `${i}:${Math.sin(i).toString(36)}${Math.cos(i).toString(36)}`
+    const rows = [{ id: 100, update: edit(big, (d) => { for (let i = 0; i < 3000; i++) d.getMap('m').set(`k${i}`, noise(i)) }) }]
+    const early = new Y.Doc()
+    early.clientID = 4242
+    const first = edit(early, (d) => d.getText('t').insert(0, 'first '))
+    const late = new Y.Doc()
+    late.clientID = 4343
+    Y.applyUpdate(late, first)
+    const reply = edit(late, (d) => d.getText('t').insert(6, 'reply'))
+    const folded = foldLog(null, [...rows, { id: 1, update: reply }], integrationProblem, { pieces: true })
+    expect(folded.pieces).toBeDefined()
+    const loaded = new Y.Doc()
+    for (const piece of folded.pieces!) Y.applyUpdate(loaded, piece)
+    Y.applyUpdate(loaded, first)
+    expect(loaded.getText('t').toString()).toBe('first reply')
+    expect(loaded.getMap('m').size).toBe(3000)
+  })
+
   it('throws when the snapshot itself does not apply (nothing to skip)', () => {
     expect(() => foldLog(POISON, typed(3).rows, integrationProblem)).toThrow()
   })

@@ -15,6 +15,7 @@ import { DurablePersistence } from './extensions/durable-persistence.ts'
 import { PublicContent } from './extensions/public-content.ts'
 import { RedisFanout } from './extensions/redis-fanout.ts'
 import { LiveAccess } from './extensions/live-access.ts'
+import { ConnectionLimits } from './http/connection-limits.ts'
 import { HttpApi } from './http/http-api.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { Metrics } from './metrics.ts'
@@ -47,6 +48,8 @@ export class BotsyncServer {
   readonly readers: ReaderGateway
   /** Re-checks open admin connections on token expiry and user changes. */
   readonly liveAccess: LiveAccess
+  /** Per-address and pre-authentication limits of /collab and /readers sockets. */
+  readonly limits: ConnectionLimits
   private stopping: Promise<void> | null = null
 
   private constructor(config: ServerConfig, log: Logger, db: Database) {
@@ -73,7 +76,17 @@ export class BotsyncServer {
       this.fanout = new RedisFanout({ redis: this.redis, prefix: config.redisPrefix, nodeId, log, metrics: this.metrics })
     }
     this.liveAccess = new LiveAccess({ db, users: this.users, authenticator, log })
+    this.limits = new ConnectionLimits({
+      log,
+      metrics: this.metrics,
+      pendingMaxBytes: config.pendingMaxBytes,
+      authTimeoutMs: config.authTimeoutMs,
+      maxPendingConnections: config.maxPendingConnections,
+      maxConnectionsPerIp: config.maxConnectionsPerIp,
+      trustProxy: config.trustProxy,
+    })
     this.readers = new ReaderGateway({
+      limits: this.limits,
       hocuspocus: () => this.server.hocuspocus,
       authenticator,
       log,
@@ -125,11 +138,30 @@ export class BotsyncServer {
           redis: this.redis,
           store: this.store,
           readers: this.readers,
+          limits: this.limits,
           isStopping: () => this.stopping !== null,
         }),
+        // Last: its onAuthenticate means every other one has passed.
+        this.limits,
       ],
     })
+    this.boundHttpTimeouts()
     this.writer = new ServerWriter(this.store, () => this.server.hocuspocus)
+  }
+
+  /**
+   * Node's defaults let a client hold a connection 60 s with headers that
+   * never end (and 300 s for a request), and check only every 30 s;
+   * Hocuspocus creates the server with those. The check interval is read
+   * when the server starts listening, so setting it here takes effect.
+   */
+  private boundHttpTimeouts(): void {
+    const http = this.server.httpServer
+    http.headersTimeout = this.config.httpHeadersTimeoutMs
+    http.requestTimeout = Math.max(this.config.httpRequestTimeoutMs, this.config.httpHeadersTimeoutMs)
+    http.keepAliveTimeout = 5_000
+    // A documented createServer() option, read again on 'listening'; @types/node lacks the property.
+    ;(http as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = Math.max(100, Math.min(1_000, Math.floor(this.config.httpHeadersTimeoutMs / 2)))
   }
 
   static async start(config: ServerConfig, log: Logger = createLogger(config.logLevel, config.instanceId)): Promise<{ server: BotsyncServer; info: StartedInfo }> {

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import proxyaddr from 'proxy-addr'
 
 export interface ServerConfig {
   port: number
@@ -58,7 +59,29 @@ export interface ServerConfig {
   mergeThreads: number
   /** Log rows one compaction transaction folds at most. */
   compactionStepRows: number
+  /** Bytes a /collab or /readers socket may send before it has authenticated; more closes it (1009). */
+  pendingMaxBytes: number
+  /** How long a socket may take to authenticate; then it is closed (4401 `authentication-timeout`). */
+  authTimeoutMs: number
+  /** Unauthenticated sockets one instance holds at once; more are refused at the upgrade (503). */
+  maxPendingConnections: number
+  /** Open /collab + /readers sockets per client address; more are refused at the upgrade (429). */
+  maxConnectionsPerIp: number
+  /** Which peers' X-Forwarded-For is believed when finding a client's address (see TrustProxy). */
+  trustProxy: TrustProxy
+  /** Node's headersTimeout: a request whose headers are not complete by then is answered 408 and closed. */
+  httpHeadersTimeoutMs: number
+  /** Node's requestTimeout: the whole request, body included. */
+  httpRequestTimeoutMs: number
 }
+
+/**
+ * TRUST_PROXY: `false` (the socket's address is the client), `true` (every
+ * hop is a trusted proxy: the leftmost X-Forwarded-For address), a number of
+ * trusted hops, or trusted proxy addresses/CIDRs (and proxy-addr's names
+ * `loopback`, `linklocal`, `uniquelocal`).
+ */
+export type TrustProxy = boolean | number | string[]
 
 type Env = Record<string, string | undefined>
 
@@ -108,6 +131,13 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     updateBurst: Math.max(1, integer(env.UPDATE_BURST, 200, 'UPDATE_BURST')),
     mergeThreads: integer(env.MERGE_THREADS, 1, 'MERGE_THREADS'),
     compactionStepRows: Math.max(1, integer(env.COMPACTION_STEP_ROWS, 20_000, 'COMPACTION_STEP_ROWS')),
+    pendingMaxBytes: integer(env.PENDING_MAX_BYTES, 64 * 1024, 'PENDING_MAX_BYTES'),
+    authTimeoutMs: integer(env.AUTH_TIMEOUT_MS, 10_000, 'AUTH_TIMEOUT_MS'),
+    maxPendingConnections: integer(env.MAX_PENDING_CONNECTIONS, 1000, 'MAX_PENDING_CONNECTIONS'),
+    maxConnectionsPerIp: integer(env.MAX_CONNECTIONS_PER_IP, 200, 'MAX_CONNECTIONS_PER_IP'),
+    trustProxy: trustProxy(env.TRUST_PROXY),
+    httpHeadersTimeoutMs: integer(env.HTTP_HEADERS_TIMEOUT_MS, 10_000, 'HTTP_HEADERS_TIMEOUT_MS'),
+    httpRequestTimeoutMs: integer(env.HTTP_REQUEST_TIMEOUT_MS, 30_000, 'HTTP_REQUEST_TIMEOUT_MS'),
   }
 }
 
@@ -144,6 +174,21 @@ function redisPrefix(value: string | undefined): string {
     throw new Error(`REDIS_PREFIX must be 1-64 characters of A-Z a-z 0-9 _ . : -, got "${value}"`)
   }
   return value
+}
+
+function trustProxy(value: string | undefined): TrustProxy {
+  const text = (value ?? '').trim()
+  if (text === '' || text === 'false') return false
+  if (text === 'true') return true
+  if (/^\d+$/.test(text)) return Number(text)
+  const list = text.split(',').map((entry) => entry.trim()).filter(Boolean)
+  try {
+    // Fails on anything that is not an address, a CIDR or one of its names.
+    proxyaddr.compile(list)
+  } catch (error) {
+    throw new Error(`TRUST_PROXY must be true, false, a number of hops or a comma-separated list of addresses/CIDRs: ${(error as Error).message}`)
+  }
+  return list
 }
 
 function persistentSecret(dataDir: string, file: string): string {

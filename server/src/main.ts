@@ -1,10 +1,16 @@
 import { BotsyncServer } from './botsync-server.ts'
 import { loadConfig } from './config.ts'
 import type { BotHandle } from '@botsync/bot'
+import { logFatalErrors, routeConsoleToLog } from './console-log.ts'
 import { startEmbeddedBot } from './embedded-bot.ts'
+import { createLogger } from './logger.ts'
 
 const config = loadConfig()
-const { server, info } = await BotsyncServer.start(config)
+const log = createLogger(config.logLevel, config.instanceId)
+// Every line on stdout is JSON, whoever writes it.
+routeConsoleToLog(log)
+logFatalErrors(log)
+const { server, info } = await BotsyncServer.start(config, log)
 
 // Humans read these two lines; everything else is structured JSON.
 process.stderr.write(`\nbotsync is running: ${info.url}\n`)
@@ -31,7 +37,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       .then(() => server.stop())
       .then(() => process.exit(0))
       .catch((error) => {
-        server.log.error({ err: error }, 'shutdown failed')
+        server.log.error({ event: 'shutdown-failed', err: error }, 'shutdown failed')
         process.exit(1)
       })
   })

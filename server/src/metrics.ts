@@ -13,6 +13,8 @@ export class Metrics {
   readonly fanout = { published: 0, dropped: 0, received: 0, syncRequests: 0 }
   /** Mini App reader sockets (/readers): opened, closed, refused authentications, refused frames. */
   readonly readers = { connected: 0, disconnected: 0, refused: 0, refusedFrames: 0 }
+  /** /collab + /readers upgrades refused (per client address, too many pending) and unauthenticated sockets closed (timeout, bytes). */
+  readonly connections = { refusedPerAddress: 0, refusedPending: 0, authenticationTimeouts: 0, tooManyBytes: 0 }
   private appendMillis: number[] = []
 
   observeAppend(millis: number, bytes: number): void {

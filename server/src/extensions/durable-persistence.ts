@@ -68,11 +68,22 @@ export class DurablePersistence implements Extension {
     this.rate = new UpdateRate({ perSecond: limits.maxUpdatesPerSecond, burst: limits.updateBurst })
   }
 
+  /**
+   * A load that fails is logged here, once, with the document's name; the
+   * rejection carries no message, so Hocuspocus does not log it again (once
+   * per later extension, without the name), and the client is told
+   * `document-unavailable`.
+   */
   async onLoadDocument({ document, documentName }: onLoadDocumentPayload): Promise<void> {
-    const { state, pieces } = await this.store.load(documentName)
-    if (pieces) await applyInSlices(document, pieces)
-    else if (state) Y.applyUpdate(document, state, STORED_ORIGIN)
-    this.sizes.track(documentName, document, state?.byteLength ?? 0)
+    try {
+      const { state, pieces } = await this.store.load(documentName)
+      if (pieces) await applyInSlices(document, pieces)
+      else if (state) Y.applyUpdate(document, state, STORED_ORIGIN)
+      this.sizes.track(documentName, document, state?.byteLength ?? 0)
+    } catch (error) {
+      this.log.error({ event: 'load-failed', document: documentName, err: error }, 'could not load the document')
+      throw { reason: 'document-unavailable' }
+    }
   }
 
   async beforeHandleMessage(payload: beforeHandleMessagePayload<ConnectionContext>): Promise<void> {

@@ -3,7 +3,6 @@ import type { Extension, onRequestPayload, onUpgradePayload } from '@hocuspocus/
 import type { Database, DocumentStore } from '@botsync/persistence'
 import { AccessDenied } from '../auth/roles.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
-import { clientAddress } from '../auth/client-address.ts'
 import type { LoginLimiter } from '../auth/login-limiter.ts'
 import type { TokenIssuer } from '../auth/token-issuer.ts'
 import { normaliseEmail, type User, type UserRepository } from '../auth/user-repository.ts'
@@ -11,7 +10,9 @@ import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import { activityEndpoint, type RecordActivity } from './activity-endpoint.ts'
 import { docName } from '@botsync/shared-docs'
-import { HttpError, readJson, requestToken, sendJson } from './respond.ts'
+import type { ConnectionLimits } from './connection-limits.ts'
+import { HttpError, isClientAbort, readJson, requestToken, sendJson } from './respond.ts'
+import { setCommonHeaders, setPageHeaders } from './security-headers.ts'
 import { StaticFiles } from './static-files.ts'
 import type { RedisConnection } from '../redis/redis-connection.ts'
 import { READERS_PATH, type ReaderGateway } from '../readers/reader-gateway.ts'
@@ -49,6 +50,8 @@ export interface HttpApiDeps {
   store: DocumentStore
   /** Mini App readers' WebSocket endpoint (READERS_PATH). */
   readers: ReaderGateway
+  /** Per-address and pre-authentication socket limits (/collab here; /readers in the gateway). */
+  limits: ConnectionLimits
   isStopping: () => boolean
 }
 
@@ -59,6 +62,8 @@ export class HttpApi implements Extension {
   extensionName = 'botsync-http-api'
   private readonly deps: HttpApiDeps
   private readonly routes: Record<string, Handler>
+  /** Methods per route path, for 405's Allow header. */
+  private readonly methods = new Map<string, string[]>()
   private readonly admin: StaticFiles | null
 
   constructor(deps: HttpApiDeps) {
@@ -72,12 +77,20 @@ export class HttpApi implements Extension {
       'GET /api/miniapp/me': this.miniAppMe,
       'POST /api/activity': activityEndpoint(deps.authenticator, deps.recordActivity),
     }
+    for (const route of Object.keys(this.routes)) {
+      const [method, path] = route.split(' ')
+      this.methods.set(path, [...(this.methods.get(path) ?? []), method])
+    }
   }
 
   /** /collab upgrades to a Hocuspocus connection, /readers to the reader gateway; nothing else does. */
   async onUpgrade({ request, socket, head }: onUpgradePayload): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname
-    if (path === COLLAB_PATH && !this.deps.isStopping()) return
+    if (path === COLLAB_PATH && !this.deps.isStopping()) {
+      // Refused (429/503, answered): no upgrade. Admitted: Hocuspocus takes it.
+      if (this.deps.limits.admitUntilClose(request, socket, head) === null) throw null
+      return
+    }
     if (path === READERS_PATH && !this.deps.isStopping()) {
       this.deps.readers.handleUpgrade(request, socket, head)
       throw null
@@ -88,17 +101,32 @@ export class HttpApi implements Extension {
     throw null
   }
 
+  /**
+   * Every request is answered here, so Hocuspocus' own answer ("Welcome to
+   * Hocuspocus!", 200 to any method on any path) is never sent: API routes,
+   * 405 with Allow for a method a path does not take, 426 for the WebSocket
+   * paths without an upgrade, and the admin's files for GET/HEAD elsewhere.
+   */
   async onRequest({ request, response }: onRequestPayload): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname
-    const handler = this.routes[`${request.method} ${path}`]
-    if (!handler && !path.startsWith('/api/')) {
-      // Everything else is the admin app (its files, or index.html for its routes).
-      if (path !== COLLAB_PATH && this.admin && (await this.admin.serve(request, response))) throw null
-      return
-    }
+    const method = request.method ?? 'GET'
+    setCommonHeaders(response)
     try {
-      if (!handler) throw new HttpError(404, 'not-found', `no route ${request.method} ${path}`)
-      await handler(request, response)
+      const handler = this.routes[`${method} ${path}`]
+      if (handler) await handler(request, response)
+      else if (this.methods.has(path)) throw this.methodNotAllowed(response, method, path, this.methods.get(path)!)
+      else if (path === COLLAB_PATH || path === READERS_PATH) {
+        if (method !== 'GET') throw this.methodNotAllowed(response, method, path, ['GET'])
+        response.setHeader('upgrade', 'websocket')
+        response.setHeader('connection', 'Upgrade')
+        throw new HttpError(426, 'upgrade-required', `${path} is a WebSocket endpoint`)
+      } else if (path.startsWith('/api/')) throw new HttpError(404, 'not-found', `no route ${method} ${path}`)
+      else if (method !== 'GET' && method !== 'HEAD') throw this.methodNotAllowed(response, method, path, ['GET', 'HEAD'])
+      else if (!this.admin) throw new HttpError(404, 'not-found', 'the admin is not served here')
+      else {
+        setPageHeaders(request, response, path)
+        await this.admin.serve(request, response)
+      }
     } catch (error) {
       if (error instanceof TooManyAttempts) {
         response.setHeader('retry-after', String(error.retryAfter))
@@ -107,12 +135,21 @@ export class HttpApi implements Extension {
         sendJson(response, error.status, { error: error.code, message: error.message })
       } else if (error instanceof AccessDenied) {
         sendJson(response, 401, { error: error.reason, message: error.message })
+      } else if (isClientAbort(request, error)) {
+        this.deps.log.debug({ event: 'request-aborted', method, path })
+        response.destroy()
       } else {
-        this.deps.log.error({ event: 'http-error', path, err: error }, 'request failed')
-        sendJson(response, 500, { error: 'internal', message: 'internal error' })
+        this.deps.log.error({ event: 'http-error', method, path, err: error }, 'request failed')
+        if (!response.headersSent) sendJson(response, 500, { error: 'internal', message: 'internal error' })
+        else response.destroy()
       }
     }
     throw null
+  }
+
+  private methodNotAllowed(response: ServerResponse, method: string, path: string, allowed: string[]): HttpError {
+    response.setHeader('allow', allowed.join(', '))
+    return new HttpError(405, 'method-not-allowed', `${path} does not take ${method.slice(0, 20)}`)
   }
 
   /**
@@ -148,6 +185,7 @@ export class HttpApi implements Extension {
       refusedUpdates: { ...this.deps.metrics.refusedUpdates, rateLimitClosures: this.deps.metrics.rateLimitClosures },
       readers: { open: this.deps.readers.readers, ...this.deps.metrics.readers },
       storage: this.storage(quarantinedTotal),
+      connections: { pending: this.deps.limits.pending, ...this.deps.metrics.connections },
       ...(this.deps.redis ? { fanout: this.deps.metrics.fanout } : {}),
     })
   }
@@ -177,7 +215,7 @@ export class HttpApi implements Extension {
     if (typeof body?.email !== 'string' || typeof body.password !== 'string') {
       throw new HttpError(400, 'invalid-request', 'send {"email": string, "password": string}')
     }
-    const address = clientAddress(request)
+    const address = this.deps.limits.clientAddress(request)
     // The same key for existing and unknown emails: the limiter must not tell them apart.
     const account = normaliseEmail(body.email).slice(0, 320)
     const waitSeconds = await this.deps.loginLimiter.retryAfter(address, account)

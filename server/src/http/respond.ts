@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import contentType from 'content-type'
 
 export class HttpError extends Error {
   readonly status: number
@@ -20,10 +21,23 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(text)
 }
 
-/** Reads a JSON body of at most `limit` bytes; clear 4xx errors otherwise. */
+/**
+ * Reads a JSON body of at most `limit` bytes; clear 4xx errors otherwise.
+ * The media type must be exactly application/json (parameters aside, parsed
+ * by `content-type`, so `text/plain; x=application/json` is not it), and a
+ * charset, if given, UTF-8: JSON has no other.
+ */
 export async function readJson(request: IncomingMessage, limit = 64 * 1024): Promise<unknown> {
-  const type = request.headers['content-type'] ?? ''
-  if (!type.includes('application/json')) throw new HttpError(415, 'unsupported-media-type', 'send application/json')
+  let media: contentType.ParsedMediaType | null = null
+  try {
+    media = contentType.parse(request)
+  } catch {
+    // Missing or unparsable Content-Type.
+  }
+  const charset = media?.parameters.charset?.toLowerCase()
+  if (media?.type !== 'application/json' || (charset !== undefined && charset !== 'utf-8')) {
+    throw new HttpError(415, 'unsupported-media-type', 'send Content-Type: application/json (UTF-8)')
+  }
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of request) {
@@ -36,6 +50,16 @@ export async function readJson(request: IncomingMessage, limit = 64 * 1024): Pro
   } catch {
     throw new HttpError(400, 'invalid-json', 'the body is not valid JSON')
   }
+}
+
+/**
+ * True when the request failed because the client went away (it aborted
+ * the upload or reset the connection): nothing to answer and nothing wrong
+ * with the server, so it is not logged as an error.
+ */
+export function isClientAbort(request: IncomingMessage, error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return code === 'ECONNRESET' || code === 'ECONNABORTED' || (error as Error | null)?.message === 'aborted' || (request.destroyed && !request.complete)
 }
 
 export function bearerToken(request: IncomingMessage): string | null {

@@ -5,6 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import { AccessDenied } from '../auth/roles.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
 import { isEmptyUpdate, readOnlyRefusal } from '../client-frame.ts'
+import type { ConnectionLimits } from '../http/connection-limits.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import { PublicAudience } from './public-audience.ts'
@@ -26,6 +27,8 @@ import { ReaderSession } from './reader-session.ts'
 export const READERS_PATH = '/readers'
 
 export interface ReaderGatewayOptions {
+  /** Per-address and pre-authentication limits, shared with /collab. */
+  limits: ConnectionLimits
   hocuspocus: () => Hocuspocus
   authenticator: Authenticator
   log: Logger
@@ -97,7 +100,18 @@ export class ReaderGateway {
       socket.end(`HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`)
       return
     }
-    this.server.handleUpgrade(request, socket, head, (ws) => this.accept(ws))
+    // Its bytes before authentication are counted per frame in onMessage:
+    // ws already bounds a frame in flight to READER_MAX_MESSAGE_BYTES.
+    const connectionId = this.options.limits.admit(request, socket, head, { countBytes: false })
+    if (connectionId === null) return
+    let accepted = false
+    this.server.handleUpgrade(request, socket, head, (ws) => {
+      accepted = true
+      this.accept(ws, connectionId)
+    })
+    // ws decides synchronously (no verifyClient): a handshake it refused
+    // (400, bad Sec-WebSocket-Key …) never becomes a session to forget().
+    if (!accepted) this.options.limits.release(connectionId)
   }
 
   /** Closes every reader with 1001 (they reconnect elsewhere) and releases the public documents. */
@@ -112,8 +126,8 @@ export class ReaderGateway {
     await Promise.all(audiences.map((audience) => audience.then((a) => a.close(), () => undefined)))
   }
 
-  private accept(socket: WebSocket): void {
-    const session = new ReaderSession(socket)
+  private accept(socket: WebSocket, connectionId: number): void {
+    const session = new ReaderSession(socket, connectionId)
     this.sessions.add(session)
     this.options.metrics.readers.connected += 1
     socket.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(session, data, isBinary))
@@ -127,6 +141,7 @@ export class ReaderGateway {
 
   private onMessage(session: ReaderSession, data: Buffer, isBinary: boolean): void {
     session.alive = true
+    if (!this.options.limits.receivedFrame(session.connectionId, data.length)) return
     if (!isBinary) {
       this.refuse(session, 1003, 'binary-frames-only', 'readers speak the binary Hocuspocus protocol')
       return
@@ -215,6 +230,7 @@ export class ReaderGateway {
       this.cancelRelease(documentName)
       session.key = key
       session.audience = audience
+      this.options.limits.authenticated(session.connectionId)
       audience.add(session, key)
       session.send(encodeAuthenticated(key), this.maxBufferedBytes)
     } catch (error) {
@@ -287,6 +303,7 @@ export class ReaderGateway {
 
   private forget(session: ReaderSession): void {
     if (!this.sessions.delete(session)) return
+    this.options.limits.release(session.connectionId)
     this.options.metrics.readers.disconnected += 1
     this.unsubscribe(session)
     session.pending = null

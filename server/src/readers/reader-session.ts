@@ -18,9 +18,12 @@ export class ReaderSession {
   alive = true
   /** Heartbeats passed without a subscription: a socket that never authenticates is closed. */
   idleBeats = 0
+  /** Its entry in ConnectionLimits (released when the socket closes). */
+  readonly connectionId: number
 
-  constructor(socket: WebSocket) {
+  constructor(socket: WebSocket, connectionId: number) {
     this.socket = socket
+    this.connectionId = connectionId
   }
 
   get open(): boolean {
