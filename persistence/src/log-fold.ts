@@ -47,7 +47,7 @@ export const PIECES_MIN_STATE_BYTES = 64 * 1024
 const ROWS_PER_TRANSACTION = 1000
 
 /** Rebuilds from scratch after an apply threw; beyond this many the log is given up on (it stays intact). */
-const MAX_REBUILDS = 20
+const MAX_REBUILDS = 64
 
 /**
  * Snapshot + log rows → one state, in linear time: each row is applied, in
@@ -58,17 +58,26 @@ const MAX_REBUILDS = 20
  * poisoning the document: `check` looks at each row before it is applied.
  * As a second line of defence, a row whose apply throws anyway leaves the doc
  * half-changed, so the fold starts again from the snapshot without it (one
- * row per transaction from then on, so the culprit is known exactly). If the
- * doc held pending structs when the throw came, the row that left them
- * pending is blamed first: a pending bad update throws later on innocent ones.
+ * row per transaction from then on, so the culprit is known exactly).
+ *
+ * A row that throws while the doc holds pending structs may be innocent:
+ * Yjs retries what is pending after every update, so a pending bad struct
+ * throws on whichever row lets it integrate. Blaming the rows that left
+ * things pending would quarantine innocent ones (and a log with more of
+ * them than MAX_REBUILDS would not load at all), so the fold starts again
+ * and, just before that row, drops what is pending; only if the row throws
+ * on its own then is it rejected. The live server (y-protocols swallows the
+ * throw) may have applied part of it; after a reload both agree.
  */
 export function foldLog(snapshot: Uint8Array | null, rows: LogRow[], check: IntegrationCheck, options: { pieces?: boolean } = {}): FoldResult {
   const rejected = new Map<number, string>()
+  /** Rows before which what is pending is dropped (see above). */
+  const dropPendingBefore = new Set<number>()
   let perTransaction = ROWS_PER_TRANSACTION
   for (let attempt = 0; ; attempt++) {
     const doc = new Y.Doc({ gc: true })
     let applying = -1
-    let pendingSince = -1
+    let pendingBefore = false
     try {
       // A snapshot that does not apply is not something to skip: it throws to the caller.
       if (snapshot) Y.applyUpdate(doc, snapshot)
@@ -82,11 +91,14 @@ export function foldLog(snapshot: Uint8Array | null, rows: LogRow[], check: Inte
               rejected.set(i, problem)
               continue
             }
+            if (dropPendingBefore.has(i)) {
+              doc.store.pendingStructs = null
+              doc.store.pendingDs = null
+            }
             applying = i
+            pendingBefore = doc.store.pendingStructs !== null || doc.store.pendingDs !== null
             Y.applyUpdate(doc, rows[i].update)
             applying = -1
-            if (pendingSince === -1 && doc.store.pendingStructs !== null) pendingSince = i
-            else if (doc.store.pendingStructs === null) pendingSince = -1
           }
         })
       }
@@ -97,9 +109,9 @@ export function foldLog(snapshot: Uint8Array | null, rows: LogRow[], check: Inte
         ...(options.pieces && state.byteLength >= PIECES_MIN_STATE_BYTES ? { pieces: [...statePieces(doc), ...pendingUpdates(doc)] } : {}),
       }
     } catch (error) {
-      const culprit = pendingSince !== -1 && pendingSince !== applying ? pendingSince : applying
-      if (culprit === -1 || attempt >= MAX_REBUILDS) throw error
-      rejected.set(culprit, `apply-threw: ${error instanceof Error ? error.message : String(error)}`)
+      if (applying === -1 || attempt >= MAX_REBUILDS) throw error
+      if (pendingBefore && !dropPendingBefore.has(applying)) dropPendingBefore.add(applying)
+      else rejected.set(applying, `apply-threw: ${error instanceof Error ? error.message : String(error)}`)
       perTransaction = 1
     } finally {
       doc.destroy()

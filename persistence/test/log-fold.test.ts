@@ -12,6 +12,10 @@ function typed(count: number): { doc: Y.Doc; rows: LogRow[] } {
   return { doc, rows }
 }
 
+function hex(bytes: string): Uint8Array {
+  return new Uint8Array(Buffer.from(bytes, 'hex'))
+}
+
 function text(state: Uint8Array): string {
   const doc = new Y.Doc()
   Y.applyUpdate(doc, state)
@@ -63,6 +67,25 @@ describe('foldLog', () => {
     Y.applyUpdate(loaded, first)
     expect(loaded.getText('t').toString()).toBe('first reply')
     expect(loaded.getMap('m').size).toBe(3000)
+  })
+
+  it('blames the row that throws, not the rows that left something pending', () => {
+    // Found by the fuzz suite (reduced): a GC range 1001:0+3 arrives beside
+    // structs of client 1002 that wait as pending; then an item 1001:0+10
+    // continues after the GC, and Y.applyUpdate throws on it.
+    const withPending = hex('0202ea07030701057374657073050661696d77666d83ea0700067eb3b44e335c01e90700000301ec0703010408030102')
+    const overGc = hex('0101e9070004010574651f74730d047f5411c2bd22c3b9c39b396600')
+    const after = new Y.Doc()
+    Y.applyUpdate(after, withPending)
+    expect(after.store.pendingStructs).not.toBeNull()
+    expect(integrationProblem(after, overGc)).toMatch(/^overlaps-collected: /)
+    const { doc, rows } = typed(10)
+    const log = [{ id: 1, update: withPending }, ...rows.slice(0, 5), { id: 2, update: overGc }, ...rows.slice(5)]
+    // Without the check, the fold's second line of defence finds the same row.
+    expect(foldLog(null, log, () => null).rejected).toEqual([{ id: 2, problem: expect.stringMatching(/^apply-threw: /) }])
+    const folded = foldLog(null, log, integrationProblem)
+    expect(folded.rejected).toEqual([{ id: 2, problem: expect.stringMatching(/^overlaps-collected: /) }])
+    expect(text(folded.state)).toBe(doc.getText('t').toString())
   })
 
   it('throws when the snapshot itself does not apply (nothing to skip)', () => {
