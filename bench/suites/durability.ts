@@ -189,12 +189,9 @@ export default async function run(): Promise<Record<string, unknown>> {
 }
 
 function botsyncLaunch(dataDir: string, databaseUrl: string) {
+  // botsyncEnv turns the per-socket rate limit off: each writer sends its
+  // next edit the moment the last is acknowledged, so it would measure itself.
   const { env, admin } = botsyncEnv({ databaseUrl, dataDir })
-  // Each writer sends its next edit the moment the last is acknowledged,
-  // hundreds a second on one socket: the per-socket rate limit (a guard
-  // against abuse, 50/s by default, far above typing) would measure itself
-  // instead of the write path. Vanilla has none; compare like with like.
-  env.MAX_UPDATES_PER_SECOND = '0'
   return {
     spawn: () => SpawnedServer.spawn('botsync', BOTSYNC_MAIN, env),
     collabPath: '/collab',
