@@ -14,6 +14,7 @@ const SYNC_STEP_1 = 0
 const SYNC_STEP_2 = 1
 const SYNC_UPDATE = 2
 const AUTH_TOKEN = 0
+const AUTH_PERMISSION_DENIED = 1
 const AUTH_AUTHENTICATED = 2
 
 export function syncFrame(document: string, syncType: number, payload: Uint8Array): Uint8Array {
@@ -100,6 +101,7 @@ export class FuzzSocket {
     if (this.#socket) return this.#socket
     const socket = new WebSocket(this.#url, { perMessageDeflate: false })
     this.#socket = socket
+    let authenticated = false
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${this.#document}: not authenticated within 10 s`)), 10_000)
       socket.once('error', reject)
@@ -122,13 +124,22 @@ export class FuzzSocket {
         try {
           decoding.readVarString(decoder)
           const type = decoding.readVarUint(decoder)
-          if (type === AUTH && decoding.readVarUint(decoder) === AUTH_AUTHENTICATED) {
-            clearTimeout(timer)
-            socket.removeAllListeners('error')
-            socket.removeAllListeners('close')
-            socket.on('error', () => {})
-            socket.on('close', () => this.#closed(socket))
-            resolve()
+          if (type === AUTH) {
+            const status = decoding.readVarUint(decoder)
+            if (status === AUTH_AUTHENTICATED && !authenticated) {
+              authenticated = true
+              clearTimeout(timer)
+              socket.removeAllListeners('error')
+              socket.removeAllListeners('close')
+              socket.on('error', () => {})
+              socket.on('close', () => this.#closed(socket))
+              resolve()
+            } else if (status === AUTH_PERMISSION_DENIED && authenticated) {
+              // The document is no longer served on this socket (say, the
+              // fuzzer sent a Close message for it): start over on a new one.
+              this.#closed(socket)
+              socket.terminate()
+            }
           } else if (type === CLOSE) {
             this.#closed(socket)
             socket.terminate()
