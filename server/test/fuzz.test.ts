@@ -38,7 +38,7 @@ describe(`fuzz: ${CASES} hostile frames (seed ${SEED})`, () => {
   })
   afterAll(() => server?.stop())
 
-  it('stays up, keeps every acknowledged edit and stores nothing that cannot be loaded', { timeout: 600_000 }, async () => {
+  it('stays up, keeps every acknowledged edit and stores nothing that cannot be loaded', { timeout: 120_000 + CASES * 20 }, async () => {
     const rng = prng.create(SEED)
     const collab = wsUrlOf(server)
     const sockets = documents.map((document) => new FuzzSocket({ url: collab, document, token: () => editorToken, clients: [...FUZZ_CLIENTS, HONEST_CLIENT] }))
