@@ -22,3 +22,4 @@ export { foldLog, unpackLog, PIECES_MIN_STATE_BYTES, type IntegrationCheck, type
 export { LogMerger, INLINE_MERGE_MAX_BYTES, INLINE_MERGE_MAX_ROWS, type MergeOutcome } from './log-merger.ts'
 export type { QuarantinedRow } from './log-reader.ts'
 export { integrationProblem, updateProblem } from './update-integrity.ts'
+export { mayWait, waitingBytes } from './waiting-updates.ts'

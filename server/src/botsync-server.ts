@@ -108,6 +108,7 @@ export class BotsyncServer {
         this.liveAccess,
         new DurablePersistence(this.store, log, this.metrics, {
           maxDocumentBytes: config.maxDocumentBytes,
+          maxWaitingBytes: config.maxWaitingBytes,
           maxUpdatesPerSecond: config.maxUpdatesPerSecond,
           updateBurst: config.updateBurst,
         }),

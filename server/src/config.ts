@@ -55,6 +55,8 @@ export interface ServerConfig {
   maxUpdatesPerSecond: number
   /** Updates one client socket may send at once before the per-second rate applies. */
   updateBurst: number
+  /** Bytes of updates a document may hold waiting for content it lacks (`too-much-waiting`). */
+  maxWaitingBytes: number
   /** Worker threads for folding large documents' logs (loads, compactions); 0 = on the event loop. */
   mergeThreads: number
   /** Log rows one compaction transaction folds at most. */
@@ -127,6 +129,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     loginMaxFailuresPerAccount: Math.max(1, integer(env.LOGIN_MAX_FAILURES_PER_ACCOUNT, 10, 'LOGIN_MAX_FAILURES_PER_ACCOUNT')),
     loginLockoutSeconds: Math.max(1, integer(env.LOGIN_LOCKOUT_SECONDS, 900, 'LOGIN_LOCKOUT_SECONDS')),
     maxDocumentBytes: integer(env.MAX_DOCUMENT_BYTES, 10 * 1024 * 1024, 'MAX_DOCUMENT_BYTES'),
+    maxWaitingBytes: integer(env.MAX_WAITING_BYTES, 64 * 1024, 'MAX_WAITING_BYTES'),
     maxUpdatesPerSecond: integer(env.MAX_UPDATES_PER_SECOND, 50, 'MAX_UPDATES_PER_SECOND'),
     updateBurst: Math.max(1, integer(env.UPDATE_BURST, 200, 'UPDATE_BURST')),
     mergeThreads: integer(env.MERGE_THREADS, 1, 'MERGE_THREADS'),

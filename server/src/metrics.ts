@@ -6,7 +6,7 @@ export class Metrics {
   appendedBytes = 0
   refusedWrites = 0
   /** Client updates refused (not stored, not applied), by reason; /health `refusedUpdates`. */
-  readonly refusedUpdates: Record<RefusalReason, number> = { 'read-only': 0, 'invalid-update': 0, 'document-too-large': 0, 'rate-limited': 0 }
+  readonly refusedUpdates: Record<RefusalReason, number> = { 'read-only': 0, 'invalid-update': 0, 'document-too-large': 0, 'rate-limited': 0, 'too-much-waiting': 0 }
   /** Sockets closed for sending updates while refused for their rate (1008 `rate-limited`). */
   rateLimitClosures = 0
   /** Redis fan-out: messages published, dropped while Redis was down, received from peers, state-vector exchanges started. */

@@ -280,3 +280,46 @@ describe('per-connection update rate', () => {
     admin.destroy()
   })
 })
+
+describe('MAX_WAITING_BYTES', () => {
+  let server: BotsyncServer
+
+  beforeAll(async () => {
+    server = await startServer({ MAX_WAITING_BYTES: '2000' })
+  })
+  afterAll(() => server?.stop())
+
+  it('refuses more updates that would wait for missing content once the document holds the limit, and still takes ones that integrate', async () => {
+    const token = await userToken(server, 'editor')
+    const name = `${uniqueSpace()}/settings`
+    const session = await RawSession.open(wsUrlOf(server), name, token)
+    // One client's edits, 600+ bytes each; without the first, all the others wait for it.
+    const doc = new Y.Doc()
+    doc.clientID = 5151
+    const updates: Uint8Array[] = []
+    doc.on('update', (u: Uint8Array) => updates.push(u))
+    for (let i = 0; i < 6; i++) doc.getMap('settings').set(`w${i}`, `${i}`.repeat(600))
+    const [first, ...later] = updates
+    for (const update of later) session.sendUpdate(update)
+    await waitFor(() => session.statuses.length === later.length, 'an answer to every waiting update')
+    // The first few wait (stored, acknowledged); once 2,000 bytes wait, the rest are refused.
+    const accepted = session.statuses.filter(Boolean).length
+    expect(accepted).toBeGreaterThanOrEqual(3)
+    expect(accepted).toBeLessThan(later.length)
+    expect(session.refusals()).toContain('too-much-waiting')
+    const document = server.server.hocuspocus.documents.get(name)!
+    expect(document.store.pendingStructs).not.toBeNull()
+
+    // An update that integrates is taken as ever, and so is the one the others wait for.
+    const [honest] = edits(1)
+    session.sendUpdate(honest)
+    session.sendUpdate(first)
+    await waitFor(() => session.statuses.length === later.length + 2, 'the two answers')
+    expect(session.statuses.slice(-2)).toEqual([true, true])
+    expect(document.store.pendingStructs).toBeNull()
+    const keys = [...document.getMap('settings').keys()].sort()
+    expect(keys).toEqual(['k0', ...Array.from({ length: accepted + 1 }, (_, i) => `w${i}`)].sort())
+    expect((await health(server)).refusedUpdates['too-much-waiting']).toBeGreaterThanOrEqual(1)
+    session.close()
+  })
+})

@@ -9,7 +9,7 @@ import {
   type onChangePayload,
   type onLoadDocumentPayload,
 } from '@hocuspocus/server'
-import { integrationProblem, type DocumentStore } from '@botsync/persistence'
+import { integrationProblem, type DocumentStore, mayWait, waitingBytes } from '@botsync/persistence'
 import { refusalMessage, type RefusalReason } from '@botsync/shared-docs'
 import * as Y from 'yjs'
 import { MalformedFrame, readClientUpdate, readOnlyRefusal } from '../client-frame.ts'
@@ -23,13 +23,15 @@ import { UpdateRate } from '../writes/update-rate.ts'
 export interface WriteLimits {
   /** MAX_DOCUMENT_BYTES */
   maxDocumentBytes: number
+  /** MAX_WAITING_BYTES */
+  maxWaitingBytes: number
   /** MAX_UPDATES_PER_SECOND (0: off) */
   maxUpdatesPerSecond: number
   /** UPDATE_BURST */
   updateBurst: number
 }
 
-export const DEFAULT_WRITE_LIMITS: WriteLimits = { maxDocumentBytes: 10 * 1024 * 1024, maxUpdatesPerSecond: 50, updateBurst: 200 }
+export const DEFAULT_WRITE_LIMITS: WriteLimits = { maxDocumentBytes: 10 * 1024 * 1024, maxWaitingBytes: 64 * 1024, maxUpdatesPerSecond: 50, updateBurst: 200 }
 
 /** What one accepted message holds until Hocuspocus has handled it. */
 interface InFlight {
@@ -58,6 +60,7 @@ export class DurablePersistence implements Extension {
   /** Per connection (one document on one socket), the message being handled. */
   private readonly inFlight = new WeakMap<Connection, InFlight>()
   /** Connections asked to resend what was refused for its rate, once the bucket allows. */
+  private readonly maxWaitingBytes: number
   private readonly resendTimers = new WeakMap<Connection, NodeJS.Timeout>()
 
   constructor(store: DocumentStore, log: Logger, metrics: Metrics, limits: WriteLimits = DEFAULT_WRITE_LIMITS) {
@@ -65,6 +68,7 @@ export class DurablePersistence implements Extension {
     this.log = log
     this.metrics = metrics
     this.sizes = new DocumentSizes(limits.maxDocumentBytes)
+    this.maxWaitingBytes = limits.maxWaitingBytes
     this.rate = new UpdateRate({ perSecond: limits.maxUpdatesPerSecond, burst: limits.updateBurst })
   }
 
@@ -134,6 +138,11 @@ export class DurablePersistence implements Extension {
     const problem = integrationProblem(document, update)
     if (problem) {
       this.refuse(connection, payload, 'invalid-update', 'the update cannot be integrated into the document', problem)
+      return
+    }
+    const waiting = waitingBytes(document)
+    if (waiting >= this.maxWaitingBytes && mayWait(document, update)) {
+      this.refuse(connection, payload, 'too-much-waiting', `the document already holds ${waiting} bytes of changes waiting for content it lacks`)
       return
     }
     const grows = !onlyDeletesKnownContent(document, update)

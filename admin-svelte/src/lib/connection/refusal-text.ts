@@ -6,6 +6,7 @@ const TEXTS: Record<string, string> = {
   'document-too-large': 'This document has reached the server’s size limit: your latest change was not saved. Remove content to make room.',
   'invalid-update': 'The server could not apply your change (it was malformed) and did not save it. Reload the page.',
   'rate-limited': 'Too many changes at once: the rest are sent again in a moment.',
+  'too-much-waiting': 'The server is holding too many changes that wait for content it does not have yet: your latest change was not saved. Reload the page.',
 }
 
 export function refusalText(reason: string): string {
