@@ -21,5 +21,5 @@ export { DocumentStore, type DocumentLogStats, type DocumentStoreOptions, type L
 export { foldLog, unpackLog, PIECES_MIN_STATE_BYTES, type IntegrationCheck, type FoldResult, type LogRow, type RejectedRow } from './log-fold.ts'
 export { LogMerger, INLINE_MERGE_MAX_BYTES, INLINE_MERGE_MAX_ROWS, type MergeOutcome } from './log-merger.ts'
 export type { QuarantinedRow } from './log-reader.ts'
-export { integrationProblem, updateProblem } from './update-integrity.ts'
+export { integrationProblem, updateProblem, type DecodedUpdate } from './update-integrity.ts'
 export { mayWait, waitingBytes } from './waiting-updates.ts'

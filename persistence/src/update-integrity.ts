@@ -42,12 +42,16 @@ import * as Y from 'yjs'
  * update's own structs; **overlaps-collected** (below) also reads the
  * document's last struct of each client the update writes.
  *
- * Cost: one `Y.decodeUpdate` and one pass over its structs and deletions,
- * proportional to the update, independent of the document's size.
+ * Cost: one `Y.decodeUpdate` (none when given a decoded update) and one pass
+ * over its structs and deletions, proportional to the update, independent of
+ * the document's size.
  */
 
+/** An update as `Y.decodeUpdate` gives it: the write path decodes once and hands it to every check. */
+export type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>
+
 /** Why an update cannot be integrated (the first problem found), or null. */
-export function integrationProblem(doc: Y.Doc, update: Uint8Array): string | null {
+export function integrationProblem(doc: Y.Doc, update: Uint8Array | DecodedUpdate): string | null {
   return check(update, doc)
 }
 
@@ -56,10 +60,10 @@ export function updateProblem(update: Uint8Array): string | null {
   return check(update, null)
 }
 
-function check(update: Uint8Array, doc: Y.Doc | null): string | null {
-  let decoded: ReturnType<typeof Y.decodeUpdate>
+function check(update: Uint8Array | DecodedUpdate, doc: Y.Doc | null): string | null {
+  let decoded: DecodedUpdate
   try {
-    decoded = Y.decodeUpdate(update)
+    decoded = update instanceof Uint8Array ? Y.decodeUpdate(update) : update
   } catch (error) {
     return `malformed: ${error instanceof Error ? error.message : String(error)}`
   }

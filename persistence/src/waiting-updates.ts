@@ -1,4 +1,5 @@
 import * as Y from 'yjs'
+import type { DecodedUpdate } from './update-integrity.ts'
 
 // Yjs keeps an update that references content it lacks as "pending" and
 // retries all of it after every later update. That is how out-of-order
@@ -21,12 +22,12 @@ export function waitingBytes(doc: Y.Doc): number {
  * struct. Conservative (an update whose structs depend on each other across
  * clients may be called waiting when Yjs would integrate it whole), which is
  * fine for its one use: refusing more waiting updates once a document holds
- * too many. Cost: one decode, proportional to the update.
+ * too many. Cost: proportional to the update (one decode unless given a decoded one).
  */
-export function mayWait(doc: Y.Doc, update: Uint8Array): boolean {
-  let decoded: ReturnType<typeof Y.decodeUpdate>
+export function mayWait(doc: Y.Doc, update: Uint8Array | DecodedUpdate): boolean {
+  let decoded: DecodedUpdate
   try {
-    decoded = Y.decodeUpdate(update)
+    decoded = update instanceof Uint8Array ? Y.decodeUpdate(update) : update
   } catch {
     return true
   }

@@ -2,6 +2,7 @@ import { MessageType } from '@hocuspocus/server'
 import * as decoding from 'lib0/decoding'
 import { messageYjsSyncStep2, messageYjsUpdate } from 'y-protocols/sync'
 import * as Y from 'yjs'
+import type { DecodedUpdate } from '@botsync/persistence'
 import { refusalMessage } from '@botsync/shared-docs'
 
 // Hocuspocus wire format: varString(documentName) varUint(messageType) …
@@ -12,12 +13,18 @@ export class MalformedFrame extends Error {
   readonly reason = 'malformed-frame'
 }
 
+/** A client's update: the bytes to store, and their decoding for the checks before that. */
+export interface ClientUpdate {
+  bytes: Uint8Array
+  decoded: DecodedUpdate
+}
+
 /**
  * The Yjs update a client frame would apply, or null when the frame changes
  * nothing (awareness, sync step 1, stateless …). Throws MalformedFrame when
  * the bytes do not decode, so a broken update is refused before it is stored.
  */
-export function readClientUpdate(frame: Uint8Array): Uint8Array | null {
+export function readClientUpdate(frame: Uint8Array): ClientUpdate | null {
   let update: Uint8Array
   try {
     const decoder = decoding.createDecoder(frame)
@@ -30,14 +37,14 @@ export function readClientUpdate(frame: Uint8Array): Uint8Array | null {
   } catch {
     throw new MalformedFrame('the message could not be decoded')
   }
-  let decoded: ReturnType<typeof Y.decodeUpdate>
+  let decoded: DecodedUpdate
   try {
     // Parses every struct without applying it: a corrupt update fails here.
     decoded = Y.decodeUpdate(update)
   } catch {
     throw new MalformedFrame('the document update could not be decoded')
   }
-  return isEmpty(decoded) ? null : update
+  return isEmpty(decoded) ? null : { bytes: update, decoded }
 }
 
 /** True for an update that carries neither new structs nor deletions. */
@@ -45,7 +52,7 @@ export function isEmptyUpdate(update: Uint8Array): boolean {
   return isEmpty(Y.decodeUpdate(update))
 }
 
-function isEmpty(decoded: ReturnType<typeof Y.decodeUpdate>): boolean {
+function isEmpty(decoded: DecodedUpdate): boolean {
   return decoded.structs.length === 0 && decoded.ds.clients.size === 0
 }
 

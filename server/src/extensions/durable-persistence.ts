@@ -12,7 +12,7 @@ import {
 import { integrationProblem, type DocumentStore, mayWait, waitingBytes } from '@botsync/persistence'
 import { refusalMessage, type RefusalReason } from '@botsync/shared-docs'
 import * as Y from 'yjs'
-import { MalformedFrame, readClientUpdate, readOnlyRefusal } from '../client-frame.ts'
+import { MalformedFrame, readClientUpdate, readOnlyRefusal, type ClientUpdate } from '../client-frame.ts'
 import type { Logger } from '../logger.ts'
 import { STORED_ORIGIN } from '../server-writer.ts'
 import type { ConnectionContext } from '../types.ts'
@@ -94,15 +94,17 @@ export class DurablePersistence implements Extension {
     const { connection, documentName, document } = payload
     // A message whose handling a later extension aborted (no afterHandleMessage).
     this.settle(connection)
-    let update: Uint8Array | null
+    let read: ClientUpdate | null
     try {
-      update = readClientUpdate(payload.update)
+      read = readClientUpdate(payload.update)
     } catch (error) {
       if (!(error instanceof MalformedFrame)) throw error
       this.log.warn({ event: 'frame-refused', reason: error.reason, document: documentName, socket: payload.socketId }, error.message)
       throw { code: 4400, reason: `${error.reason}: ${error.message}` }
     }
-    if (!update) return
+    if (!read) return
+    // Decoded once (readClientUpdate), checked against that decoding, stored as bytes.
+    const { bytes: update, decoded } = read
 
     if (connection.readOnly) {
       // Hocuspocus will not apply it either; tell the client why, once per
@@ -135,17 +137,17 @@ export class DurablePersistence implements Extension {
       this.askToResendLater(connection, document)
       return
     }
-    const problem = integrationProblem(document, update)
+    const problem = integrationProblem(document, decoded)
     if (problem) {
       this.refuse(connection, payload, 'invalid-update', 'the update cannot be integrated into the document', problem)
       return
     }
     const waiting = waitingBytes(document)
-    if (waiting >= this.maxWaitingBytes && mayWait(document, update)) {
+    if (waiting >= this.maxWaitingBytes && mayWait(document, decoded)) {
       this.refuse(connection, payload, 'too-much-waiting', `the document already holds ${waiting} bytes of changes waiting for content it lacks`)
       return
     }
-    const grows = !onlyDeletesKnownContent(document, update)
+    const grows = !onlyDeletesKnownContent(document, decoded)
     const reserved = grows ? update.byteLength : 0
     if (grows && !this.sizes.reserve(documentName, reserved)) {
       this.refuse(connection, payload, 'document-too-large', `the document would grow past ${this.sizes.maxBytes} bytes`)

@@ -1,3 +1,4 @@
+import type { DecodedUpdate } from '@botsync/persistence'
 import * as Y from 'yjs'
 
 /** How often one document's size may be measured exactly (encoding it whole). */
@@ -91,10 +92,10 @@ export class DocumentSizes {
  * through (a full document can be cleaned up). Deletions of clocks the
  * document lacks would be kept as pending and grow it: those count.
  */
-export function onlyDeletesKnownContent(doc: Y.Doc, update: Uint8Array): boolean {
+export function onlyDeletesKnownContent(doc: Y.Doc, update: Uint8Array | DecodedUpdate): boolean {
   // A V1 update starts with the number of clients that have structs in it.
-  if (update[0] !== 0) return false
-  const { structs, ds } = Y.decodeUpdate(update)
+  if (update instanceof Uint8Array && update[0] !== 0) return false
+  const { structs, ds } = update instanceof Uint8Array ? Y.decodeUpdate(update) : update
   if (structs.length > 0) return false
   for (const [client, ranges] of ds.clients) {
     const state = Y.getState(doc.store, client)
