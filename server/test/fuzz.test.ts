@@ -1,5 +1,6 @@
 import * as prng from 'lib0/prng'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { messageYjsSyncStep2 } from 'y-protocols/sync'
 import * as Y from 'yjs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { FuzzSocket, syncFrame, updateFrame } from './fuzz/fuzz-socket.ts'
@@ -96,7 +97,7 @@ describe(`fuzz: ${CASES} hostile frames (seed ${SEED})`, () => {
           roll2 < 0.4
             ? updateFrame(document, readerGenerator.update())
             : roll2 < 0.6
-              ? syncFrame(document, 1, readerGenerator.update()) // a write disguised as sync step 2
+              ? syncFrame(document, messageYjsSyncStep2, readerGenerator.update()) // a write disguised as sync step 2
               : roll2 < 0.85
                 ? mutateFrame(rng, updateFrame(document, realUpdate(rng, prng.oneOf(rng, FUZZ_CLIENTS))))
                 : prng.uint8Array(rng, prng.int32(rng, 0, 48))

@@ -1,32 +1,25 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
+import { AuthMessageType } from '@hocuspocus/common'
+import { MessageType } from '@hocuspocus/server'
+import { messageYjsSyncStep1, messageYjsSyncStep2, messageYjsUpdate } from 'y-protocols/sync'
 import { WebSocket } from 'ws'
 
-// Hocuspocus wire format: varString(document) varUint(messageType) …
-const SYNC = 0
-const AUTH = 2
-const SYNC_REPLY = 4
-// Hocuspocus closes one document's connection on a multiplexed socket with a
-// Close message (the socket itself may stay open); the reader gateway closes the socket.
-const CLOSE = 7
-const SYNC_STATUS = 8
-const SYNC_STEP_1 = 0
-const SYNC_STEP_2 = 1
-const SYNC_UPDATE = 2
-const AUTH_TOKEN = 0
-const AUTH_PERMISSION_DENIED = 1
-const AUTH_AUTHENTICATED = 2
+// Hocuspocus wire format: varString(document) varUint(messageType) …, with
+// Hocuspocus' and y-protocols' own constants. Hocuspocus closes one
+// document's connection on a multiplexed socket with a Close message (the
+// socket itself may stay open); the reader gateway closes the socket.
 
 export function syncFrame(document: string, syncType: number, payload: Uint8Array): Uint8Array {
   const encoder = encoding.createEncoder()
   encoding.writeVarString(encoder, document)
-  encoding.writeVarUint(encoder, SYNC)
+  encoding.writeVarUint(encoder, MessageType.Sync)
   encoding.writeVarUint(encoder, syncType)
   encoding.writeVarUint8Array(encoder, payload)
   return encoding.toUint8Array(encoder)
 }
 
-export const updateFrame = (document: string, update: Uint8Array) => syncFrame(document, SYNC_UPDATE, update)
+export const updateFrame = (document: string, update: Uint8Array) => syncFrame(document, messageYjsUpdate, update)
 
 /**
  * One authenticated raw socket that sends whatever the fuzzer makes and
@@ -86,7 +79,7 @@ export class FuzzSocket {
       encoding.writeVarUint(encoder, client)
       encoding.writeVarUint(encoder, 2 ** 31)
     }
-    return syncFrame(this.#document, SYNC_STEP_1, encoding.toUint8Array(encoder))
+    return syncFrame(this.#document, messageYjsSyncStep1, encoding.toUint8Array(encoder))
   }
 
   /** The server ended this socket's document connection; a later close event of the same socket is not news. */
@@ -109,8 +102,8 @@ export class FuzzSocket {
       socket.once('open', () => {
         const encoder = encoding.createEncoder()
         encoding.writeVarString(encoder, this.#document)
-        encoding.writeVarUint(encoder, AUTH)
-        encoding.writeVarUint(encoder, AUTH_TOKEN)
+        encoding.writeVarUint(encoder, MessageType.Auth)
+        encoding.writeVarUint(encoder, AuthMessageType.Token)
         encoding.writeVarString(encoder, this.#token())
         socket.send(encoding.toUint8Array(encoder))
       })
@@ -124,9 +117,9 @@ export class FuzzSocket {
         try {
           decoding.readVarString(decoder)
           const type = decoding.readVarUint(decoder)
-          if (type === AUTH) {
+          if (type === MessageType.Auth) {
             const status = decoding.readVarUint(decoder)
-            if (status === AUTH_AUTHENTICATED && !authenticated) {
+            if (status === AuthMessageType.Authenticated && !authenticated) {
               authenticated = true
               clearTimeout(timer)
               socket.removeAllListeners('error')
@@ -134,19 +127,19 @@ export class FuzzSocket {
               socket.on('error', () => {})
               socket.on('close', () => this.#closed(socket))
               resolve()
-            } else if (status === AUTH_PERMISSION_DENIED && authenticated) {
+            } else if (status === AuthMessageType.PermissionDenied && authenticated) {
               // The document is no longer served on this socket (say, the
               // fuzzer sent a Close message for it): start over on a new one.
               this.#closed(socket)
               socket.terminate()
             }
-          } else if (type === CLOSE) {
+          } else if (type === MessageType.CLOSE) {
             this.#closed(socket)
             socket.terminate()
-          } else if (type === SYNC_STATUS) {
+          } else if (type === MessageType.SyncStatus) {
             if (decoding.readVarUint(decoder) === 1) this.saved += 1
             else this.refused += 1
-          } else if ((type === SYNC || type === SYNC_REPLY) && decoding.readVarUint(decoder) === SYNC_STEP_2) {
+          } else if ((type === MessageType.Sync || type === MessageType.SyncReply) && decoding.readVarUint(decoder) === messageYjsSyncStep2) {
             this.#waiting?.('answered')
           }
         } catch {
