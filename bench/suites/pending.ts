@@ -12,13 +12,13 @@
 // attack: 300 sockets that each send just under the budget (one 60 KiB
 // frame) and stay, measured while they are all still open (AUTH_TIMEOUT_MS
 // raised to 60 s for it): what an instance holds per parked socket.
-import { readFileSync } from 'node:fs'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as encoding from 'lib0/encoding'
 import WebSocket from 'ws'
 import { botsyncEnv } from '../lib/botsync-env.ts'
+import { settledRss } from '../lib/process-memory.ts'
 import { ScratchSchema } from '../lib/scratch-schema.ts'
 import { SpawnedServer } from '../lib/spawned-server.ts'
 
@@ -67,13 +67,13 @@ async function measure(databaseUrl: string, count: number, frames: number, frame
     const warmUp = await Promise.all(Array.from({ length: WARM_UP_SOCKETS }, () => floodingSocket(`ws://127.0.0.1:${server.port}/collab`, frame, frames, new Map())))
     await drained(warmUp)
     for (const ws of warmUp) ws.terminate()
-    const before = await settledRss(pid)
+    const before = await settledRss(pid, 15_000)
     const closes = new Map<string, number>()
     const sockets = await Promise.all(
       Array.from({ length: count }, () => floodingSocket(`ws://127.0.0.1:${server.port}/collab`, frame, frames, closes)),
     )
     await drained(sockets)
-    const after = await settledRss(pid)
+    const after = await settledRss(pid, 15_000)
     const stillOpen = sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length
     for (const ws of sockets) ws.terminate()
     return {
@@ -127,20 +127,3 @@ function junkFrame(document: string, bytes: number): Buffer {
   return frame
 }
 
-async function settledRss(pid: number): Promise<number> {
-  const samples: number[] = []
-  const deadline = Date.now() + 15_000
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    samples.push(vmRss(pid))
-    const last = samples.slice(-4)
-    if (last.length === 4 && (Math.max(...last) - Math.min(...last)) / Math.max(...last) < 0.005) return last.at(-1)!
-    if (Date.now() > deadline) return samples.at(-1)!
-  }
-}
-
-function vmRss(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  if (!match) throw new Error(`no VmRSS for pid ${pid}`)
-  return Number(match[1]) * 1024
-}

@@ -48,6 +48,7 @@ import { login } from '../../server/test/login.ts'
 import { RawClient } from '../lib/raw-client.ts'
 import { ScratchSchema } from '../lib/scratch-schema.ts'
 import { botsyncEnv } from '../lib/botsync-env.ts'
+import { settledRss } from '../lib/process-memory.ts'
 import { SpawnedServer } from '../lib/spawned-server.ts'
 
 const READERS = 1000
@@ -165,15 +166,15 @@ async function connectReaders(readers: Reader[], count: number, open: (index: nu
 /** `connect(count)` opens that many more readers. */
 async function measureRss(server: SpawnedServer, connect: (count: number) => Promise<void>) {
   const pid = server.child.pid!
-  const cold = await settledRss(pid)
+  const cold = await settledRss(pid, 20_000)
   await connect(WARM_READERS)
-  const warm = await settledRss(pid)
+  const warm = await settledRss(pid, 20_000)
   const started = performance.now()
   await connect(READERS)
   const connectMs = performance.now() - started
-  const firstThousand = await settledRss(pid)
+  const firstThousand = await settledRss(pid, 20_000)
   await connect(READERS)
-  const after = await settledRss(pid)
+  const after = await settledRss(pid, 20_000)
   return {
     rss: { oneReader: cold, warm, afterFirstThousand: firstThousand, after },
     rssPerIdleReaderBytes: Math.round((after - firstThousand) / READERS),
@@ -189,24 +190,6 @@ function keepReaders(readers: Reader[], keep: number): Reader[] {
   return readers
 }
 
-/** VmRSS once it has stopped moving (< 0.5 % over 4 samples 500 ms apart), or after 20 s. */
-async function settledRss(pid: number): Promise<number> {
-  const samples: number[] = []
-  const deadline = Date.now() + 20_000
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    samples.push(vmRss(pid))
-    const last = samples.slice(-4)
-    if (last.length === 4 && (Math.max(...last) - Math.min(...last)) / Math.max(...last) < 0.005) return last.at(-1)!
-    if (Date.now() > deadline) return samples.at(-1)!
-  }
-}
-
-function vmRss(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  if (!match) throw new Error(`no VmRSS for pid ${pid}`)
-  return Number(match[1]) * 1024
-}
 
 async function measureFanOut(readers: Reader[], editor: Editor) {
   const samples: number[] = []
