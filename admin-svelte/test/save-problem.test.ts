@@ -1,21 +1,10 @@
 import { render } from '@testing-library/svelte'
-import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
 import { flushSync } from 'svelte'
 import { afterEach, describe, expect, it } from 'vitest'
 import { refusalMessage } from '@botsync/shared-docs'
 import { CollabSession } from '../src/lib/connection/collab-session.svelte.ts'
+import { closedPort, NodeWebSocket } from './closed-port.ts'
 import ConnectionIndicator from '../src/lib/connection/connection-indicator.svelte'
-
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
-const NodeWebSocket = createRequire(import.meta.url)('ws')
 
 describe('a refused change near the save status', () => {
   let session: CollabSession | null = null
