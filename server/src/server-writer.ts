@@ -2,9 +2,7 @@ import type { Hocuspocus } from '@hocuspocus/server'
 import type { DocumentStore } from '@botsync/persistence'
 import * as Y from 'yjs'
 import { isEmptyUpdate } from './client-frame.ts'
-
-/** Origin of changes that are already in the database when applied in memory. */
-export const STORED_ORIGIN = { source: 'local', skipStoreHooks: true, context: { stored: true } } as const
+import { STORED_ORIGIN } from './origins.ts'
 
 /**
  * Changes the server makes itself (seed, restore, activity). Like a client's

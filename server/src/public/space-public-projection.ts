@@ -14,7 +14,7 @@ import {
 import * as Y from 'yjs'
 import { isEmptyUpdate } from '../client-frame.ts'
 import type { Logger } from '../logger.ts'
-import { STORED_ORIGIN } from '../server-writer.ts'
+import { STORED_ORIGIN } from '../origins.ts'
 
 type DirectConnection = Awaited<ReturnType<Hocuspocus['openDirectConnection']>>
 
