@@ -2,7 +2,7 @@ import type { afterUnloadDocumentPayload, Extension, onLoadDocumentPayload } fro
 import type { DocumentStore } from '@botsync/persistence'
 import { parseDocumentName } from '@botsync/shared-docs'
 import type { Logger } from '../logger.ts'
-import { SpacePublicProjection } from '../public/space-public-projection.ts'
+import { SpacePublicProjection } from './space-public-projection.ts'
 
 /**
  * Keeps `<space>/public` documents in sync with their source documents while
