@@ -51,7 +51,6 @@ interface InFlight {
  */
 export class DurablePersistence implements Extension {
   extensionName = 'botsync-durable-persistence'
-  priority = 900
   private readonly store: DocumentStore
   private readonly log: Logger
   private readonly metrics: Metrics

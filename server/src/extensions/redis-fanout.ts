@@ -28,8 +28,8 @@ type AnyMessage = FanoutMessage extends infer M ? (M extends FanoutMessage ? Omi
  * botsync stores each client's update before applying it (DurablePersistence),
  * so an instance can simply publish the committed update bytes once:
  *
- * - `onChange` (after DurablePersistence, by priority) publishes every change
- *   that did not come from Redis: a client's update was committed before
+ * - `onChange` (after DurablePersistence's: extension-chain.ts) publishes
+ *   every change that did not come from Redis: a client's update was committed before
  *   Hocuspocus applied it, a ServerWriter change was committed before it was
  *   applied, and any other local change has been appended by
  *   DurablePersistence.onChange by the time this hook runs. So no instance
@@ -45,9 +45,6 @@ type AnyMessage = FanoutMessage extends infer M ? (M extends FanoutMessage ? Omi
  */
 export class RedisFanout implements Extension {
   extensionName = 'botsync-redis-fanout'
-  // Below DurablePersistence (900): hooks run in priority order, one after the
-  // other, so a local change is stored before it is published here.
-  priority = 800
 
   /** Unique per process, even if two instances are given the same INSTANCE_ID. */
   readonly nodeId: string
