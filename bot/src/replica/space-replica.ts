@@ -1,5 +1,5 @@
 import { HocuspocusProvider, HocuspocusProviderWebsocket, WebSocketStatus } from '@hocuspocus/provider'
-import { docName, isValidId, scenariosRoot, type SpaceDocs } from '@botsync/shared-docs'
+import { docName, isValidId, parseRefusal, scenariosRoot, type SpaceDocs } from '@botsync/shared-docs'
 import * as Y from 'yjs'
 import type { Logger } from '../logger.ts'
 import { ReplicaFile } from './replica-file.ts'
@@ -304,12 +304,9 @@ export class SpaceReplica {
   }
 
   private onStateless(name: string, entry: Replicated, payload: string): void {
-    let message: { type?: unknown; reason?: unknown } | undefined
-    try {
-      message = JSON.parse(payload) as typeof message
-    } catch {}
-    if (message?.type === 'botsync:refused') {
-      this.log.warn({ event: 'replica-write-refused', document: name, reason: message.reason }, 'the server refused a change from the replica')
+    const refusal = parseRefusal(payload)
+    if (refusal) {
+      this.log.warn({ event: 'replica-write-refused', document: name, reason: refusal.reason }, 'the server refused a change from the replica')
       if (this.retired.has(entry)) this.retire(entry)
     }
   }

@@ -6,7 +6,7 @@ import { HocuspocusProvider, type HocuspocusProviderWebsocket } from '@hocuspocu
 import { IndexeddbPersistence } from 'y-indexeddb'
 import { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
-import { REFUSED_MESSAGE_TYPE } from '@botsync/shared-docs'
+import { parseRefusal } from '@botsync/shared-docs'
 import type { OpenDocument } from './open-document.ts'
 import { PendingEdits } from './pending-edits.ts'
 
@@ -158,17 +158,11 @@ export class DocumentHandle implements OpenDocument {
 
   /** A stateless message from the server for this document. */
   receiveStateless(payload: string): void {
-    let message: { type?: unknown; reason?: unknown; message?: unknown }
-    try {
-      message = JSON.parse(payload)
-    } catch {
-      return
-    }
-    if (message.type !== REFUSED_MESSAGE_TYPE) return
-    const reason = String(message.reason ?? 'refused')
-    this.refusal = { reason, message: String(message.message ?? '') }
-    if (reason === 'rate-limited') this.#resyncSoon()
-    this.#options.onRefused?.(this, reason, this.refusal.message)
+    const refusal = parseRefusal(payload)
+    if (!refusal) return
+    this.refusal = refusal
+    if (refusal.reason === 'rate-limited') this.#resyncSoon()
+    this.#options.onRefused?.(this, refusal.reason, refusal.message)
   }
 
   /**
