@@ -45,7 +45,7 @@ export const docName = {
   scenario: (space: string, scenarioId: string): string =>
     `${checkSpace(space)}/scenario/${checkId(scenarioId, 'scenario')}`,
   activity: (space: string): string => `${checkSpace(space)}/activity`,
-  /** What Mini App readers may read: written by the server only (see public.ts). */
+  /** What Mini App readers may read: written by the server only (see public-content.ts). */
   public: (space: string): string => `${checkSpace(space)}/public`,
 }
 
