@@ -3,6 +3,7 @@
 // connection status and "unsaved changes" count shown in the header.
 import { HocuspocusProviderWebsocket, WebSocketStatus } from '@hocuspocus/provider'
 import { SvelteMap } from 'svelte/reactivity'
+import { parseDocumentName } from '@botsync/shared-docs'
 import { DocumentHandle, type PresenceIdentity } from './document-handle.svelte.ts'
 import type { DocumentSource, OpenDocument } from './open-document.ts'
 import { PendingEdits } from './pending-edits.ts'
@@ -103,7 +104,7 @@ export class CollabSession implements DocumentSource {
       token: this.#options.token,
       user: this.#options.user,
       // The activity document is written by the server only.
-      readOnly: this.#options.readOnly || name.endsWith('/activity'),
+      readOnly: this.#options.readOnly || parseDocumentName(name)?.kind === 'activity',
       localScope: this.#options.persistence === false ? null : this.#options.user.id,
       onRefused: (h, reason, message) => this.#options.onRefused?.(h.name, reason, message),
       onAuthenticationFailed: (h, reason) => this.#options.onAuthenticationFailed?.(h.name, reason),
