@@ -23,7 +23,7 @@ import pino from 'pino'
 import * as Y from 'yjs'
 import { PgPoolClient } from '../../bot/src/session/pg-pool-client.ts'
 import { startBot } from '../../bot/src/start-bot.ts'
-import { FakeBotApi } from '../../bot/src/testing/fake-bot-api.ts'
+import { FakeBotApi } from '@botsync/testkit/fake-bot-api'
 import { login } from '../../server/test/login.ts'
 import { botsyncEnv } from '../lib/botsync-env.ts'
 

@@ -41,7 +41,7 @@ import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/pro
 import { DocumentStore, openDatabase } from '@botsync/persistence'
 import { demoSeed, docName, setSettingsText, setTextPublic, updateScenario } from '@botsync/shared-docs'
 import * as Y from 'yjs'
-import { FakeBotApi } from '../../bot/src/testing/fake-bot-api.ts'
+import { FakeBotApi } from '@botsync/testkit/fake-bot-api'
 import { signInitData } from '../../server/test/init-data.ts'
 import { latencySummary, round2 } from '../lib/percentiles.ts'
 import { login } from '../../server/test/login.ts'

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { demoSeed } from '@botsync/shared-docs'
 import { afterEach, expect, it } from 'vitest'
 import { spawnServer, type ServerProcess } from '../../server/test/helpers.ts'
-import { FakeBotApi } from '../src/testing/fake-bot-api.ts'
+import { FakeBotApi } from '@botsync/testkit/fake-bot-api'
 import { BOT_TOKEN, DATABASE_URL, TELEGRAM_TOKEN, startServer, uniqueSpace, waitFor } from './helpers.ts'
 
 let api: FakeBotApi | undefined

@@ -24,8 +24,7 @@ import type { Logger } from '../src/logger.ts'
 import { PgPoolClient } from '../src/session/pg-pool-client.ts'
 import type { BotConfig } from '../src/config.ts'
 import { startBot, type BotHandle, type StartBotOptions } from '../src/start-bot.ts'
-import { FakeBotApi } from '../src/testing/fake-bot-api.ts'
-import type { RecordedCall, SimUser } from '../src/testing/types.ts'
+import { FakeBotApi, type RecordedCall, type SimUser } from '@botsync/testkit/fake-bot-api'
 
 export { connect, synced, waitFor, wsUrlOf, userToken, DATABASE_URL, BOT_TOKEN, uniqueSpace, startServer }
 
