@@ -14,7 +14,7 @@ import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/pro
 import { openDatabase } from '@botsync/persistence'
 import * as Y from 'yjs'
 import { UserRepository } from '../../server/src/auth/user-repository.ts'
-import { login } from '../../server/test/login.ts'
+import { login } from '@botsync/testkit/login'
 import { botsyncEnv } from '../lib/botsync-env.ts'
 import { latencySummary } from '../lib/percentiles.ts'
 import { SpawnedServer } from '../lib/spawned-server.ts'

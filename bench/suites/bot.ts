@@ -24,7 +24,7 @@ import * as Y from 'yjs'
 import { PgPoolClient } from '../../bot/src/session/pg-pool-client.ts'
 import { startBot } from '../../bot/src/start-bot.ts'
 import { FakeBotApi } from '@botsync/testkit/fake-bot-api'
-import { login } from '../../server/test/login.ts'
+import { login } from '@botsync/testkit/login'
 import { botsyncEnv } from '../lib/botsync-env.ts'
 
 const EDITS = 200

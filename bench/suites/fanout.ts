@@ -19,7 +19,7 @@ import { join } from 'node:path'
 import { openDatabase } from '@botsync/persistence'
 import * as Y from 'yjs'
 import { EditTimeline, summarise } from '../fanout/edit-timeline.ts'
-import { login } from '../../server/test/login.ts'
+import { login } from '@botsync/testkit/login'
 import { RawClient } from '../lib/raw-client.ts'
 import { ServerProcess } from '../fanout/server-process.ts'
 

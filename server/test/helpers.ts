@@ -9,7 +9,7 @@ import pino from 'pino'
 import * as Y from 'yjs'
 import { BotsyncServer } from '../src/botsync-server.ts'
 import { loadConfig } from '../src/config.ts'
-import { login } from './login.ts'
+import { login } from '@botsync/testkit/login'
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 export const JWT_SECRET = 'test-secret-' + randomBytes(8).toString('hex')

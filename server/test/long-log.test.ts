@@ -6,7 +6,7 @@ import * as Y from 'yjs'
 import { BotsyncServer } from '../src/botsync-server.ts'
 import { loadConfig } from '../src/config.ts'
 import { connect, synced, testEnv, uniqueSpace, userToken, waitFor, wsUrlOf, type TestClient } from './helpers.ts'
-import { largeDocument, plantLog, plantSnapshot, typingSession } from './planted-log.ts'
+import { largeDocument, plantLog, plantSnapshot, typingSession } from '@botsync/testkit/planted-log'
 
 interface LogLine {
   event?: string
