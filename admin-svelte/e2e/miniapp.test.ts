@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
-import { uniqueSpace } from '../../server/test/helpers.ts'
+import { uniqueSpace } from '@botsync/testkit/server'
 import { signInitData } from '@botsync/testkit/init-data'
 import { E2eApp, useE2eApp } from './harness.ts'
 

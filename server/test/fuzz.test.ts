@@ -5,7 +5,7 @@ import * as Y from 'yjs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { FuzzSocket, syncFrame, updateFrame } from './fuzz/fuzz-socket.ts'
 import { mutateFrame, realUpdate, UpdateGenerator } from './fuzz/update-generator.ts'
-import { connect, readersUrlOf, type TestClient, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf } from './helpers.ts'
+import { connect, readersUrlOf, type TestClient, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf } from '@botsync/testkit/server'
 import { signInitData } from '@botsync/testkit/init-data'
 
 // Seeded and bounded: the same cases on every run (FUZZ_SEED), 10,000 of

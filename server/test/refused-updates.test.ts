@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
-import { connect, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf } from './helpers.ts'
+import { connect, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf } from '@botsync/testkit/server'
 
 // The attack frame, as sent on /collab after authenticating:
 // varString(doc) 00 02 varUint8Array(update): client 778 inserts "evil"

@@ -1,20 +1,23 @@
+// @botsync/testkit/server: the real botsync server for a test (in this process
+// or as its own OS process) on the shared test database, with fresh secrets,
+// spaces no other test uses, admin tokens and real @hocuspocus/provider clients.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import pino from 'pino'
 import * as Y from 'yjs'
-import { BotsyncServer } from '../src/botsync-server.ts'
-import { loadConfig } from '../src/config.ts'
-import { login } from '@botsync/testkit/login'
+import { BotsyncServer, loadConfig } from '@botsync/server'
+import { login } from './login.ts'
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 export const JWT_SECRET = 'test-secret-' + randomBytes(8).toString('hex')
 export const BOT_TOKEN = 'bot-token-' + randomBytes(8).toString('hex')
-const SERVER_MAIN = new URL('../src/main.ts', import.meta.url).pathname
+const SERVER_MAIN = createRequire(import.meta.url).resolve('@botsync/server/main')
 
 /** A space name no other test uses, so tests share the database safely. */
 export function uniqueSpace(): string {
@@ -75,7 +78,6 @@ export async function spawnServer(overrides: Record<string, string> = {}): Promi
   return { child, port, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/collab`, output, exited }
 }
 
-// Shared with the benchmarks (bench/suites), like init-data.ts.
 export { login }
 
 /** Creates a user with the given role straight in the database and logs in. */
