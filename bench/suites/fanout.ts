@@ -20,7 +20,7 @@ import { openDatabase } from '@botsync/persistence'
 import * as Y from 'yjs'
 import { EditTimeline, summarise } from '../fanout/edit-timeline.ts'
 import { login } from '@botsync/testkit/login'
-import { RawClient } from '../lib/raw-client.ts'
+import { RawClient } from '@botsync/testkit/raw-client'
 import { ServerProcess } from '@botsync/testkit/server-process'
 import { memoryMb } from '../lib/process-memory.ts'
 
