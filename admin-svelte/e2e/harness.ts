@@ -6,8 +6,8 @@ import { afterAll, afterEach, beforeAll } from 'vitest'
 import { demoSeed, projectScenario } from '@botsync/shared-docs'
 import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core'
 import * as Y from 'yjs'
-import type { BotsyncServer } from '../../server/src/botsync-server.ts'
-import { startServer, uniqueSpace } from '../../server/test/helpers.ts'
+import type { BotsyncServer } from '@botsync/server'
+import { startServer, uniqueSpace } from '@botsync/testkit/server'
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 export const CHROMIUM_ARGS = [

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
-import { uniqueSpace } from '../../server/test/helpers.ts'
-import { signInitData } from '../../server/test/init-data.ts'
+import { uniqueSpace } from '@botsync/testkit/server'
+import { signInitData } from '@botsync/testkit/init-data'
 import { E2eApp, useE2eApp } from './harness.ts'
 
 const TELEGRAM_TOKEN = `123456:e2e-${uniqueSpace()}`

@@ -1,6 +1,6 @@
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
-import { DATABASE_URL } from '../../server/test/helpers.ts'
+import { DATABASE_URL } from '@botsync/testkit/server'
 import { E2eApp, stepMessage, useE2eApp } from './harness.ts'
 
 describe('offline editing and the saved indicator', () => {

@@ -8,7 +8,7 @@ export interface BotsyncAdmin {
 /**
  * What every benchmark starts botsync with: any free port on loopback, its
  * own data directory, fresh secrets, an owner to log in as, no demo content,
- * info logs (SpawnedServer waits for the info-level listening line), and no
+ * info logs (ServerProcess waits for the info-level listening line), and no
  * per-address socket limit (all clients are on loopback).
  * Suites add their own settings (bot space, Redis, Telegram) on top.
  */

@@ -1,6 +1,6 @@
 // What must be undone when a benchmark is interrupted (Ctrl-C, SIGTERM)
 // halfway: the suite's own try/finally never runs then, because the harness
-// exits the process. Servers are also SIGKILLed by SpawnedServer's 'exit'
+// exits the process. Servers are also SIGKILLed by ServerProcess's 'exit'
 // handler; this registry covers what needs async work, like dropping a schema.
 
 type Cleanup = () => Promise<void> | void

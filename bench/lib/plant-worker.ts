@@ -3,7 +3,7 @@
 // thread whose event loop the benchmark measures.
 import { parentPort, workerData } from 'node:worker_threads'
 import { PgDatabase } from '@botsync/persistence'
-import { plantLog, typingSession } from '../../server/test/planted-log.ts'
+import { plantLog, typingSession } from '@botsync/testkit/planted-log'
 
 const { databaseUrl, name, count } = workerData as { databaseUrl: string; name: string; count: number }
 const generated = performance.now()

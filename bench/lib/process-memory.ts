@@ -19,3 +19,11 @@ export async function settledRss(pid: number, timeoutMs: number): Promise<number
     if (Date.now() > deadline) return samples.at(-1)!
   }
 }
+
+/** A process's resident memory now (VmRSS) and at its peak (VmHWM), in MiB to one decimal (Linux). */
+export function memoryMb(pid: number): { rssMb: number; peakRssMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN)
+  const round = (value: number) => Math.round(value * 10) / 10
+  return { rssMb: round(kb('VmRSS') / 1024), peakRssMb: round(kb('VmHWM') / 1024) }
+}

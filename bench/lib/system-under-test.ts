@@ -1,12 +1,12 @@
-import { SpawnedServer } from './spawned-server.ts'
+import type { ServerProcess } from '@botsync/testkit/server-process'
 
 export interface Launch {
   /** Starts the server process; called again (same configuration, same database) by restart(). */
-  spawn(): Promise<SpawnedServer>
+  spawn(): Promise<ServerProcess>
   /** Path of the collaboration WebSocket. */
   collabPath: string
   /** What a provider sends as its token, fetched once after the first start. */
-  token?(server: SpawnedServer): Promise<string>
+  token?(server: ServerProcess): Promise<string>
 }
 
 /**
@@ -18,7 +18,7 @@ export class SystemUnderTest {
   readonly name: string
   token: string | undefined
   private readonly launch: Launch
-  private current: SpawnedServer | null = null
+  private current: ServerProcess | null = null
 
   constructor(name: string, launch: Launch) {
     this.name = name
@@ -31,7 +31,7 @@ export class SystemUnderTest {
     if (this.launch.token && this.token === undefined) this.token = await this.launch.token(this.current)
   }
 
-  get server(): SpawnedServer {
+  get server(): ServerProcess {
     if (!this.current) throw new Error(`${this.name} is not running`)
     return this.current
   }

@@ -13,16 +13,16 @@ import { join } from 'node:path'
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import { openDatabase } from '@botsync/persistence'
 import * as Y from 'yjs'
-import { UserRepository } from '../../server/src/auth/user-repository.ts'
-import { login } from '../../server/test/login.ts'
+import { UserRepository } from '@botsync/server'
+import { login } from '@botsync/testkit/login'
 import { botsyncEnv } from '../lib/botsync-env.ts'
 import { latencySummary } from '../lib/percentiles.ts'
-import { SpawnedServer } from '../lib/spawned-server.ts'
+import { onInterrupt } from '../lib/interrupt-cleanup.ts'
+import { ServerProcess } from '@botsync/testkit/server-process'
 
 const ROUNDS = Number(process.env.BENCH_ACCESS_ROUNDS ?? 20)
 const TARGET_P99_MS = 1_000
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const SERVER_MAIN = new URL('../../server/src/main.ts', import.meta.url).pathname
 
 interface Client {
   provider: HocuspocusProvider
@@ -35,17 +35,17 @@ interface Client {
 export default async function run(): Promise<Record<string, unknown>> {
   const db = await openDatabase({ databaseUrl: DATABASE_URL })
   const dirs: string[] = []
-  const servers: SpawnedServer[] = []
+  const servers: ServerProcess[] = []
   const clients: Client[] = []
   try {
     const dataDir = mkdtempSync(join(tmpdir(), 'botsync-bench-access-'))
     dirs.push(dataDir)
     const { env } = botsyncEnv({ databaseUrl: DATABASE_URL, dataDir })
-    for (const label of ['botsync A', 'botsync B']) servers.push(await SpawnedServer.spawn(label, SERVER_MAIN, env))
+    for (const label of ['botsync A', 'botsync B']) servers.push(await ServerProcess.spawn({ label, env, keepLines: 200, registerKill: onInterrupt }))
 
     const email = `bench-access-${randomUUID()}@bench.local`
     const user = await new UserRepository(db).create({ email, password: 'bench password', role: 'editor' })
-    const token = await login(servers[0].httpUrl, email, 'bench password')
+    const token = await login(servers[0].url, email, 'bench password')
     const name = `bench${randomUUID().replaceAll('-', '').slice(0, 10)}/settings`
     for (const server of servers) clients.push(await connect(`ws://127.0.0.1:${server.port}/collab`, name, token))
 

@@ -10,21 +10,19 @@
 // another simulated user and edits are paced, so the bot's Telegram rate
 // limits (1/s per chat, 30/s overall) never queue an answer: what is measured
 // is saving, propagation and answering, not the throttle.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import { DocumentStore, openDatabase } from '@botsync/persistence'
 import { demoSeed, docName, getSettingsText, setSettingsText } from '@botsync/shared-docs'
 import pino from 'pino'
 import * as Y from 'yjs'
-import { PgPoolClient } from '../../bot/src/session/pg-pool-client.ts'
-import { startBot } from '../../bot/src/start-bot.ts'
-import { FakeBotApi } from '../../bot/src/testing/fake-bot-api.ts'
-import { login } from '../../server/test/login.ts'
+import { PgPoolClient, startBot } from '@botsync/bot'
+import { FakeBotApi } from '@botsync/testkit/fake-bot-api'
+import { ServerProcess } from '@botsync/testkit/server-process'
+import { login } from '@botsync/testkit/login'
 import { botsyncEnv } from '../lib/botsync-env.ts'
 
 const EDITS = 200
@@ -34,7 +32,6 @@ const USERS = 300
 const TARGET_P99_MS = 50
 const TELEGRAM_TOKEN = '123456:BENCH-token'
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const SERVER_MAIN = new URL('../../server/src/main.ts', import.meta.url).pathname
 
 export default async function run(): Promise<Record<string, unknown>> {
   const space = `bench${randomUUID().replaceAll('-', '').slice(0, 10)}`
@@ -44,7 +41,7 @@ export default async function run(): Promise<Record<string, unknown>> {
   const cleanup: (() => Promise<unknown> | unknown)[] = []
   try {
     await seed(space)
-    const server = await spawnServer({ ...env, BOT_SERVICE_TOKEN: botToken, BOT_SPACE: space })
+    const server = await ServerProcess.spawn({ env: { ...env, BOT_SERVICE_TOKEN: botToken, BOT_SPACE: space } })
     cleanup.push(() => server.stop())
     const wsUrl = `ws://127.0.0.1:${server.port}/collab`
 
@@ -158,36 +155,6 @@ async function seed(space: string): Promise<void> {
     await db.close()
   }
 }
-
-async function spawnServer(env: Record<string, string>): Promise<{ port: number; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [SERVER_MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  const output: string[] = []
-  child.stderr!.on('data', (chunk) => output.push(String(chunk)))
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output.join('')}`)), 30_000)
-    void exited.then(() => reject(new Error(`server exited:\n${output.join('')}`)))
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as { event?: string; port?: number }
-        if (entry.event === 'listening' && entry.port) {
-          clearTimeout(timer)
-          resolve(entry.port)
-        }
-      } catch {}
-    })
-  })
-  return {
-    port,
-    async stop() {
-      child.kill('SIGTERM')
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-      await exited
-      clearTimeout(killer)
-    },
-  }
-}
-
 
 async function connectEditor(url: string, name: string, token: string): Promise<{ doc: Y.Doc; saved(): Promise<void>; destroy(): void }> {
   const doc = new Y.Doc()

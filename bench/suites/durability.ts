@@ -19,14 +19,14 @@ import * as Y from 'yjs'
 import { latencySummary, round2 } from '../lib/percentiles.ts'
 import { ownCpuSeconds, processCpuSeconds } from '../lib/process-cpu.ts'
 import { ScratchSchema } from '../lib/scratch-schema.ts'
-import { login } from '../../server/test/login.ts'
+import { login } from '@botsync/testkit/login'
 import { botsyncEnv } from '../lib/botsync-env.ts'
-import { SpawnedServer } from '../lib/spawned-server.ts'
+import { onInterrupt } from '../lib/interrupt-cleanup.ts'
+import { ServerProcess } from '@botsync/testkit/server-process'
 import { SystemUnderTest } from '../lib/system-under-test.ts'
 import { Writer } from '../lib/writer.ts'
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test'
-const BOTSYNC_MAIN = new URL('../../server/src/main.ts', import.meta.url).pathname
 const VANILLA_MAIN = new URL('../servers/vanilla-hocuspocus.ts', import.meta.url).pathname
 
 /** Concurrent writers per latency level; every writer waits for its ack before its next edit. */
@@ -61,7 +61,7 @@ export default async function run(): Promise<Record<string, unknown>> {
   const db = new PgDatabase(schema.url, { max: 2 })
   const botsync = new SystemUnderTest('botsync', botsyncLaunch(dataDir, schema.url))
   const vanilla = new SystemUnderTest('vanilla', {
-    spawn: () => SpawnedServer.spawn('vanilla', VANILLA_MAIN, { PORT: '0', DATABASE_URL: schema.url }),
+    spawn: () => ServerProcess.spawn({ label: 'vanilla', entry: VANILLA_MAIN, env: { PORT: '0', DATABASE_URL: schema.url }, keepLines: 200, registerKill: onInterrupt }),
     collabPath: '/',
   })
   const systems = [vanilla, botsync]
@@ -193,9 +193,9 @@ function botsyncLaunch(dataDir: string, databaseUrl: string) {
   // next edit the moment the last is acknowledged, so it would measure itself.
   const { env, admin } = botsyncEnv({ databaseUrl, dataDir })
   return {
-    spawn: () => SpawnedServer.spawn('botsync', BOTSYNC_MAIN, env),
+    spawn: () => ServerProcess.spawn({ label: 'botsync', env, keepLines: 200, registerKill: onInterrupt }),
     collabPath: '/collab',
-    token: (server: SpawnedServer) => login(server.httpUrl, admin.email, admin.password),
+    token: (server: ServerProcess) => login(server.url, admin.email, admin.password),
   }
 }
 
@@ -288,7 +288,7 @@ async function runSlice(system: SystemUnderTest, writers: Writer[], ms: number):
 
 /** botsync's own view of its appends (GET /health: p50/p99 of the last 1,000, in ms). */
 async function appendLatency(system: SystemUnderTest): Promise<{ p50: number; p99: number }> {
-  const response = await fetch(`${system.server.httpUrl}/health`)
+  const response = await fetch(`${system.server.url}/health`)
   const health = (await response.json()) as { appendLatencyMs: { p50: number; p99: number } }
   return { p50: round2(health.appendLatencyMs.p50), p99: round2(health.appendLatencyMs.p99) }
 }

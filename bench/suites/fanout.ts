@@ -19,9 +19,10 @@ import { join } from 'node:path'
 import { openDatabase } from '@botsync/persistence'
 import * as Y from 'yjs'
 import { EditTimeline, summarise } from '../fanout/edit-timeline.ts'
-import { login } from '../../server/test/login.ts'
-import { RawClient } from '../lib/raw-client.ts'
-import { ServerProcess } from '../fanout/server-process.ts'
+import { login } from '@botsync/testkit/login'
+import { RawClient } from '@botsync/testkit/raw-client'
+import { ServerProcess } from '@botsync/testkit/server-process'
+import { memoryMb } from '../lib/process-memory.ts'
 
 const READERS = positiveInt('BENCH_FANOUT_READERS', 1000)
 const EDITS = positiveInt('BENCH_FANOUT_EDITS', 25)
@@ -31,7 +32,6 @@ const EDIT_INTERVAL_MS = 100 // 10 edits/s
 const CONNECT_CONCURRENCY = 100
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-const BOTSYNC_MAIN = new URL('../../server/src/main.ts', import.meta.url).pathname
 const VANILLA_MAIN = new URL('../servers/vanilla-hocuspocus-redis.ts', import.meta.url).pathname
 
 type ScenarioName = 'vanillaA' | 'vanillaB' | 'botsyncA' | 'botsyncB'
@@ -139,11 +139,11 @@ async function deploy(name: ScenarioName, botsync: BotsyncSetup, runId: string):
   const servers: ServerProcess[] = []
   let token = 'vanilla-needs-no-token'
   if (name === 'vanillaA') {
-    servers.push(await ServerProcess.spawn('vanilla', VANILLA_MAIN, {}))
+    servers.push(await ServerProcess.spawn({ label: 'vanilla', entry: VANILLA_MAIN, keepLines: 30 }))
   } else if (name === 'vanillaB') {
     const env = { REDIS_URL, REDIS_PREFIX: `bench-vanilla-${runId}` }
-    servers.push(await ServerProcess.spawn('vanilla-a', VANILLA_MAIN, env))
-    servers.push(await ServerProcess.spawn('vanilla-b', VANILLA_MAIN, env))
+    servers.push(await ServerProcess.spawn({ label: 'vanilla-a', entry: VANILLA_MAIN, env, keepLines: 30 }))
+    servers.push(await ServerProcess.spawn({ label: 'vanilla-b', entry: VANILLA_MAIN, env, keepLines: 30 }))
   } else {
     // Two instances in both botsync scenarios: (a) pays for publishing to Redis too.
     servers.push(await botsync.spawn(`${name}-a`, `${runId}-${name}`))
@@ -206,7 +206,7 @@ async function measure({ writerUrl, readerUrl, token, servers }: Deployment, doc
 
     const { last, first, incomplete } = timeline.latencies(WARMUP_EDITS)
     // Measured while the readers are still connected.
-    const memory = Object.fromEntries(servers.map((server, i) => [`instance${'AB'[i]}`, server.memory()]))
+    const memory = Object.fromEntries(servers.map((server, i) => [`instance${'AB'[i]}`, memoryMb(server.child.pid!)]))
     return { latencies: { last, first }, incomplete, writerSavedMs: writerSavedMs.slice(WARMUP_EDITS), memory }
   } finally {
     writer?.close()
@@ -253,21 +253,25 @@ class BotsyncSetup {
   async spawn(label: string, tag: string): Promise<ServerProcess> {
     const dataDir = mkdtempSync(join(tmpdir(), 'botsync-bench-'))
     this.dataDirs.push(dataDir)
-    return ServerProcess.spawn(label, BOTSYNC_MAIN, {
-      ...this.secrets,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL,
-      DATA_DIR: dataDir,
-      ADMIN_EMAIL: this.email,
-      ADMIN_PASSWORD: this.password,
-      SEED_DEMO: 'false',
-      LOG_LEVEL: 'info',
-      REDIS_URL,
-      REDIS_PREFIX: `bench-botsync-${tag}`,
-      INSTANCE_ID: `bench-${tag}-${label}`,
-      // 1,000 readers from one address (loopback).
-      MAX_CONNECTIONS_PER_IP: '1000000',
+    return ServerProcess.spawn({
+      label,
+      keepLines: 30,
+      env: {
+        ...this.secrets,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL,
+        DATA_DIR: dataDir,
+        ADMIN_EMAIL: this.email,
+        ADMIN_PASSWORD: this.password,
+        SEED_DEMO: 'false',
+        LOG_LEVEL: 'info',
+        REDIS_URL,
+        REDIS_PREFIX: `bench-botsync-${tag}`,
+        INSTANCE_ID: `bench-${tag}-${label}`,
+        // 1,000 readers from one address (loopback).
+        MAX_CONNECTIONS_PER_IP: '1000000',
+      },
     })
   }
 

@@ -13,7 +13,8 @@ import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { botsyncEnv } from '../lib/botsync-env.ts'
 import { latencySummary } from '../lib/percentiles.ts'
-import { SpawnedServer } from '../lib/spawned-server.ts'
+import { onInterrupt } from '../lib/interrupt-cleanup.ts'
+import { ServerProcess } from '@botsync/testkit/server-process'
 
 const PARALLEL_LOGINS = Number(process.env.BENCH_LOGINS_PARALLEL ?? 40)
 const SLICE_MS = 2_000
@@ -22,7 +23,6 @@ const PROBE_GAP_MS = 10
 const TARGET_P50_MS = 10
 const TARGET_P99_MS = 100
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const SERVER_MAIN = new URL('../../server/src/main.ts', import.meta.url).pathname
 
 const VARIANTS = [
   { label: 'unbounded', concurrency: '100000' },
@@ -35,16 +35,15 @@ export default async function run(): Promise<Record<string, unknown>> {
   mkdirSync(join(adminDir, 'assets'))
   writeFileSync(join(adminDir, 'index.html'), '<!doctype html><title>botsync</title><script src="/assets/app.js"></script>')
   writeFileSync(join(adminDir, 'assets', 'app.js'), randomBytes(128 * 1024).toString('hex'))
-  const servers: Array<{ label: string; server: SpawnedServer; email: string; password: string; dataDir: string }> = []
+  const servers: Array<{ label: string; server: ServerProcess; email: string; password: string; dataDir: string }> = []
   try {
     for (const variant of VARIANTS) {
       const dataDir = mkdtempSync(join(tmpdir(), 'botsync-bench-logins-'))
       const { env, admin } = botsyncEnv({ databaseUrl: DATABASE_URL, dataDir })
-      const server = await SpawnedServer.spawn(`botsync ${variant.label}`, SERVER_MAIN, {
-        ...env,
-        ADMIN_DIR: adminDir,
-        PASSWORD_HASH_CONCURRENCY: variant.concurrency,
-        LOG_LEVEL: 'info',
+      const server = await ServerProcess.spawn({
+        label: `botsync ${variant.label}`,
+        env: { ...env, ADMIN_DIR: adminDir, PASSWORD_HASH_CONCURRENCY: variant.concurrency, LOG_LEVEL: 'info' },
+        keepLines: 200, registerKill: onInterrupt,
       })
       servers.push({ label: variant.label, server, email: admin.email, password: admin.password, dataDir })
     }
@@ -56,7 +55,7 @@ export default async function run(): Promise<Record<string, unknown>> {
       busy[label] = { index: [], asset: [], logins: [], loginCount: 0, ms: 0 }
     }
     // Warm-up and idle figures: files and the server's code paths hot.
-    for (const s of servers) idle[s.label] = (await probe(s.server.httpUrl, 1_000)).index
+    for (const s of servers) idle[s.label] = (await probe(s.server.url, 1_000)).index
 
     for (let round = 0; round < ROUNDS; round += 1) {
       for (const s of servers) {
@@ -64,10 +63,10 @@ export default async function run(): Promise<Record<string, unknown>> {
         const started = performance.now()
         const stop = { done: false }
         const loginLatencies: number[] = []
-        const loops = Array.from({ length: PARALLEL_LOGINS }, () => loginLoop(s.server.httpUrl, s.email, s.password, stop, loginLatencies))
+        const loops = Array.from({ length: PARALLEL_LOGINS }, () => loginLoop(s.server.url, s.email, s.password, stop, loginLatencies))
         // Let the login flood build up before probing.
         await sleep(200)
-        const probed = await probe(s.server.httpUrl, SLICE_MS)
+        const probed = await probe(s.server.url, SLICE_MS)
         stop.done = true
         await Promise.all(loops)
         busy[s.label].index.push(...probed.index)

@@ -20,7 +20,8 @@ import WebSocket from 'ws'
 import { botsyncEnv } from '../lib/botsync-env.ts'
 import { settledRss } from '../lib/process-memory.ts'
 import { ScratchSchema } from '../lib/scratch-schema.ts'
-import { SpawnedServer } from '../lib/spawned-server.ts'
+import { onInterrupt } from '../lib/interrupt-cleanup.ts'
+import { ServerProcess } from '@botsync/testkit/server-process'
 
 const COUNTS = [30, 300]
 const FRAMES = 5
@@ -31,7 +32,6 @@ const UNDER_BUDGET_FRAME_BYTES = 60 * 1024
 /** Per unauthenticated socket: its 64 KiB queue bound plus generous room for a socket's own bookkeeping. */
 const TARGET_RSS_PER_SOCKET_BYTES = 256 * 1024
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const SERVER_MAIN = new URL('../../server/src/main.ts', import.meta.url).pathname
 
 export default async function run(): Promise<Record<string, unknown>> {
   const schema = await ScratchSchema.create(DATABASE_URL)
@@ -58,7 +58,7 @@ async function measure(databaseUrl: string, count: number, frames: number, frame
   const dataDir = mkdtempSync(join(tmpdir(), 'botsync-bench-pending-'))
   const { env } = botsyncEnv({ databaseUrl, dataDir })
   // The limits under test at their defaults (botsyncEnv lifts only the per-address one: all sockets come from 127.0.0.1).
-  const server = await SpawnedServer.spawn('botsync', SERVER_MAIN, { ...env, ...extraEnv })
+  const server = await ServerProcess.spawn({ label: 'botsync', env: { ...env, ...extraEnv }, keepLines: 200, registerKill: onInterrupt })
   try {
     const pid = server.child.pid!
     const frame = junkFrame('bench/settings', frameBytes)

@@ -41,15 +41,16 @@ import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/pro
 import { DocumentStore, openDatabase } from '@botsync/persistence'
 import { demoSeed, docName, setSettingsText, setTextPublic, updateScenario } from '@botsync/shared-docs'
 import * as Y from 'yjs'
-import { FakeBotApi } from '../../bot/src/testing/fake-bot-api.ts'
-import { signInitData } from '../../server/test/init-data.ts'
+import { FakeBotApi } from '@botsync/testkit/fake-bot-api'
+import { signInitData } from '@botsync/testkit/init-data'
 import { latencySummary, round2 } from '../lib/percentiles.ts'
-import { login } from '../../server/test/login.ts'
-import { RawClient } from '../lib/raw-client.ts'
+import { login } from '@botsync/testkit/login'
+import { RawClient } from '@botsync/testkit/raw-client'
 import { ScratchSchema } from '../lib/scratch-schema.ts'
 import { botsyncEnv } from '../lib/botsync-env.ts'
 import { settledRss } from '../lib/process-memory.ts'
-import { SpawnedServer } from '../lib/spawned-server.ts'
+import { onInterrupt } from '../lib/interrupt-cleanup.ts'
+import { ServerProcess } from '@botsync/testkit/server-process'
 
 const READERS = 1000
 const WARM_READERS = 200
@@ -58,7 +59,6 @@ const EDITS = 30
 const PACING_MS = 200
 const TARGET_RSS_PER_READER_BYTES = 8 * 1024
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const SERVER_MAIN = new URL('../../server/src/main.ts', import.meta.url).pathname
 const VANILLA_MAIN = new URL('../servers/vanilla-hocuspocus.ts', import.meta.url).pathname
 const TELEGRAM_TOKEN = '123456:BENCH-readers'
 const PROVIDER_VERSION = (
@@ -92,21 +92,20 @@ async function measureBotsync(databaseUrl: string) {
   // talks to a local fake Bot API here (no internet), as in production otherwise.
   const api = new FakeBotApi({ token: TELEGRAM_TOKEN })
   await api.start()
-  let server: SpawnedServer | undefined
+  let server: ServerProcess | undefined
   const readers: Reader[] = []
   let editor: Editor | undefined
   try {
-    server = await SpawnedServer.spawn('botsync', SERVER_MAIN, {
-      ...env,
-      BOT_SPACE: space,
-      TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN,
-      TELEGRAM_API_ROOT: api.apiRoot,
+    server = await ServerProcess.spawn({
+      label: 'botsync',
+      env: { ...env, BOT_SPACE: space, TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, TELEGRAM_API_ROOT: api.apiRoot },
+      keepLines: 200, registerKill: onInterrupt,
     })
     const wsUrl = `ws://127.0.0.1:${server.port}/collab`
     const readersUrl = `ws://127.0.0.1:${server.port}/readers`
     const publicDoc = docName.public(space)
     const token = (i: number) => signInitData(TELEGRAM_TOKEN, { user: { id: 100_000 + i, first_name: `Reader ${i}` } })
-    const token0 = await login(server.httpUrl, admin.email, admin.password)
+    const token0 = await login(server.url, admin.email, admin.password)
     editor = await connectEditor(wsUrl, docName.settings(space), token0)
     readers.push(await openReader(readersUrl, publicDoc, token(0)))
     const memory = await measureRss(server, (count) => connectReaders(readers, count, (i) => openReader(readersUrl, publicDoc, token(i))))
@@ -123,11 +122,11 @@ async function measureBotsync(databaseUrl: string) {
 
 async function measureVanilla(databaseUrl: string) {
   const name = `bench-readers-${randomUUID()}`
-  let server: SpawnedServer | undefined
+  let server: ServerProcess | undefined
   const readers: Reader[] = []
   let editor: Editor | undefined
   try {
-    server = await SpawnedServer.spawn('vanilla', VANILLA_MAIN, { PORT: '0', DATABASE_URL: databaseUrl })
+    server = await ServerProcess.spawn({ label: 'vanilla', entry: VANILLA_MAIN, env: { PORT: '0', DATABASE_URL: databaseUrl }, keepLines: 200, registerKill: onInterrupt })
     const wsUrl = `ws://127.0.0.1:${server.port}`
     editor = await connectEditor(wsUrl, name, 'any')
     readers.push(await openReader(wsUrl, name, 'any'))
@@ -164,7 +163,7 @@ async function connectReaders(readers: Reader[], count: number, open: (index: nu
 }
 
 /** `connect(count)` opens that many more readers. */
-async function measureRss(server: SpawnedServer, connect: (count: number) => Promise<void>) {
+async function measureRss(server: ServerProcess, connect: (count: number) => Promise<void>) {
   const pid = server.child.pid!
   const cold = await settledRss(pid, 20_000)
   await connect(WARM_READERS)

@@ -29,25 +29,69 @@ type Env = Record<string, string | undefined>
 export const DEFAULT_TELEGRAM_API_ROOT = 'https://api.telegram.org'
 
 /**
+ * The bot's own environment variables (README's configuration table). This
+ * is the only place they are read: loadBotConfig builds the stand-alone
+ * bot's config from them, and the server's loadConfig keeps them for the
+ * embedded bot (and uses the bot's token, service token and space itself).
+ * An empty variable counts as unset, except BOT_SPACE, which is kept as
+ * given: the stand-alone bot falls back to `demo` when it is empty, the
+ * server only when it is unset.
+ */
+export interface BotEnvironment {
+  /** TELEGRAM_BOT_TOKEN */
+  telegramToken?: string
+  /** TELEGRAM_API_ROOT, or DEFAULT_TELEGRAM_API_ROOT. */
+  telegramApiRoot: string
+  /** BOT_SERVER_URL (stand-alone bot only) */
+  serverUrl?: string
+  /** BOT_SERVICE_TOKEN */
+  serviceToken?: string
+  /** BOT_SPACE, '' included */
+  space?: string
+  /** BOT_REPLICA_FILE, as given (default: DATA_DIR/bot-replica.json, by whoever builds the BotConfig) */
+  replicaFile?: string
+  /** MINIAPP_URL */
+  miniAppUrl?: string
+  /** MINIAPP_MENU_TEXT */
+  miniAppMenuText?: string
+}
+
+export function readBotEnvironment(env: Env = process.env): BotEnvironment {
+  return {
+    telegramToken: env.TELEGRAM_BOT_TOKEN || undefined,
+    telegramApiRoot: env.TELEGRAM_API_ROOT || DEFAULT_TELEGRAM_API_ROOT,
+    serverUrl: env.BOT_SERVER_URL || undefined,
+    serviceToken: env.BOT_SERVICE_TOKEN || undefined,
+    space: env.BOT_SPACE,
+    replicaFile: env.BOT_REPLICA_FILE || undefined,
+    miniAppUrl: env.MINIAPP_URL || undefined,
+    miniAppMenuText: env.MINIAPP_MENU_TEXT || undefined,
+  }
+}
+
+/**
  * Configuration of a stand-alone bot (`node bot/src/main.ts`), from the
  * environment; documented in the README. The embedded bot of `npm start`
- * builds its config from the server's instead (server/src/main.ts).
+ * builds its config from the server's instead (server/src/embedded-bot.ts),
+ * which holds this same BotEnvironment.
  */
 export function loadBotConfig(env: Env = process.env): BotConfig {
-  const missing = ['TELEGRAM_BOT_TOKEN', 'BOT_SERVER_URL', 'BOT_SERVICE_TOKEN'].filter((name) => !env[name])
+  const bot = readBotEnvironment(env)
+  const required = { TELEGRAM_BOT_TOKEN: bot.telegramToken, BOT_SERVER_URL: bot.serverUrl, BOT_SERVICE_TOKEN: bot.serviceToken }
+  const missing = Object.entries(required).filter(([, value]) => !value).map(([name]) => name)
   if (missing.length > 0) throw new Error(`the bot needs ${missing.join(', ')} (see the README's configuration table)`)
   const dataDir = resolve(env.DATA_DIR ?? './data')
   return {
-    telegramToken: env.TELEGRAM_BOT_TOKEN!,
-    telegramApiRoot: env.TELEGRAM_API_ROOT || DEFAULT_TELEGRAM_API_ROOT,
-    serverUrl: env.BOT_SERVER_URL!,
-    serviceToken: env.BOT_SERVICE_TOKEN!,
-    space: env.BOT_SPACE || 'demo',
-    replicaFile: resolve(env.BOT_REPLICA_FILE || join(dataDir, 'bot-replica.json')),
+    telegramToken: bot.telegramToken!,
+    telegramApiRoot: bot.telegramApiRoot,
+    serverUrl: bot.serverUrl!,
+    serviceToken: bot.serviceToken!,
+    space: bot.space || 'demo',
+    replicaFile: resolve(bot.replicaFile || join(dataDir, 'bot-replica.json')),
     databaseUrl: env.DATABASE_URL || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',
-    miniAppUrl: env.MINIAPP_URL || undefined,
-    miniAppMenuText: env.MINIAPP_MENU_TEXT || undefined,
+    miniAppUrl: bot.miniAppUrl,
+    miniAppMenuText: bot.miniAppMenuText,
   }
 }
 

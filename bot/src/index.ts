@@ -1,6 +1,6 @@
 // Public API of @botsync/bot: startBot and the parts it is built from.
 export { startBot, type BotHandle, type StartBotOptions } from './start-bot.ts'
-export { loadBotConfig, httpBaseOf, DEFAULT_TELEGRAM_API_ROOT, type BotConfig } from './config.ts'
+export { loadBotConfig, readBotEnvironment, httpBaseOf, DEFAULT_TELEGRAM_API_ROOT, type BotConfig, type BotEnvironment } from './config.ts'
 export { createLogger, type Logger } from './logger.ts'
 export { SpaceReplica, type SpaceReplicaOptions } from './replica/space-replica.ts'
 export { ReplicaFile } from './replica/replica-file.ts'

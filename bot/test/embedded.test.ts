@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { demoSeed } from '@botsync/shared-docs'
 import { afterEach, expect, it } from 'vitest'
-import { spawnServer, type ServerProcess } from '../../server/test/helpers.ts'
-import { FakeBotApi } from '../src/testing/fake-bot-api.ts'
+import { spawnServer, type ServerProcess } from '@botsync/testkit/server'
+import { FakeBotApi } from '@botsync/testkit/fake-bot-api'
 import { BOT_TOKEN, DATABASE_URL, TELEGRAM_TOKEN, startServer, uniqueSpace, waitFor } from './helpers.ts'
 
 let api: FakeBotApi | undefined

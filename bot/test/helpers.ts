@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { demoSeed } from '@botsync/shared-docs'
 import pino from 'pino'
-import type { BotsyncServer } from '../../server/src/botsync-server.ts'
+import type { BotsyncServer } from '@botsync/server'
 import {
   BOT_TOKEN,
   DATABASE_URL,
@@ -19,13 +19,12 @@ import {
   waitFor,
   wsUrlOf,
   type TestClient,
-} from '../../server/test/helpers.ts'
+} from '@botsync/testkit/server'
 import type { Logger } from '../src/logger.ts'
 import { PgPoolClient } from '../src/session/pg-pool-client.ts'
 import type { BotConfig } from '../src/config.ts'
 import { startBot, type BotHandle, type StartBotOptions } from '../src/start-bot.ts'
-import { FakeBotApi } from '../src/testing/fake-bot-api.ts'
-import type { RecordedCall, SimUser } from '../src/testing/types.ts'
+import { FakeBotApi, type RecordedCall, type SimUser } from '@botsync/testkit/fake-bot-api'
 
 export { connect, synced, waitFor, wsUrlOf, userToken, DATABASE_URL, BOT_TOKEN, uniqueSpace, startServer }
 

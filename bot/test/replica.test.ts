@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { addScenarioEntry, createScenario, docName, getSettingsText, removeScenario, setSettingsText, setStepMessage } from '@botsync/shared-docs'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import type { SimUser } from '../src/testing/types.ts'
+import type { SimUser } from '@botsync/testkit/fake-bot-api'
 import { Scene, waitFor } from './helpers.ts'
 
 const alice: SimUser = { id: 2001, first_name: 'Alice' }

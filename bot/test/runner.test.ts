@@ -13,7 +13,7 @@ import {
   setSettingsText,
 } from '@botsync/shared-docs'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { SimUser } from '../src/testing/types.ts'
+import type { SimUser } from '@botsync/testkit/fake-bot-api'
 import { Scene, buttonsOf, waitFor } from './helpers.ts'
 
 const alice: SimUser = { id: 1001, first_name: 'Alice' }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { RateLimiter } from '../src/telegram/rate-limiter.ts'
-import type { SimUser } from '../src/testing/types.ts'
+import type { SimUser } from '@botsync/testkit/fake-bot-api'
 import { Scene } from './helpers.ts'
 
 const alice: SimUser = { id: 3001, first_name: 'Alice' }

@@ -2,7 +2,7 @@
 // reach Telegram resolved against MINIAPP_URL; without it they are left out.
 import { projectSpace, setButton, setKeyboard, setMainMenu } from '@botsync/shared-docs'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { SimUser } from '../src/testing/types.ts'
+import type { SimUser } from '@botsync/testkit/fake-bot-api'
 import { Scene, waitFor } from './helpers.ts'
 
 const alice: SimUser = { id: 1001, first_name: 'Alice' }

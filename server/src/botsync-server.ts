@@ -10,9 +10,10 @@ import { TokenIssuer } from './auth/token-issuer.ts'
 import { UserRepository } from './auth/user-repository.ts'
 import type { ServerConfig } from './config.ts'
 import { seedDemoSpace } from './demo-seed.ts'
+import { extensionChain } from './extension-chain.ts'
 import { Authorization } from './extensions/authorization.ts'
 import { DurablePersistence } from './extensions/durable-persistence.ts'
-import { PublicContent } from './extensions/public-content.ts'
+import { PublicContent } from './readers/public-content.ts'
 import { RedisFanout } from './extensions/redis-fanout.ts'
 import { LiveAccess } from './extensions/live-access.ts'
 import { ConnectionLimits } from './http/connection-limits.ts'
@@ -96,6 +97,34 @@ export class BotsyncServer {
       pingIntervalMs: config.readerPingIntervalMs,
       documentGraceMs: config.readerDocumentGraceMs,
     })
+    const httpApi = new HttpApi({
+      db,
+      users: this.users,
+      tokens: this.tokens,
+      authenticator,
+      loginLimiter: new LoginLimiter(
+        {
+          maxFailuresPerIp: config.loginMaxFailuresPerIp,
+          ipWindowSeconds: config.loginIpWindowSeconds,
+          slowdownAfter: config.loginSlowdownAfter,
+          maxFailuresPerAccount: config.loginMaxFailuresPerAccount,
+          lockoutSeconds: config.loginLockoutSeconds,
+        },
+        { redis: this.redis?.commands ?? null, prefix: config.redisPrefix },
+      ),
+      metrics: this.metrics,
+      log,
+      instanceId: config.instanceId,
+      adminDir: config.adminDir,
+      recordActivity: async (space, events) => {
+        await this.writer.change(docName.activity(space), (doc) => applyActivityEvents(doc, events))
+      },
+      redis: this.redis,
+      store: this.store,
+      readers: this.readers,
+      limits: this.limits,
+      isStopping: () => this.stopping !== null,
+    })
     this.server = new Server({
       name: config.instanceId,
       port: config.port,
@@ -103,48 +132,21 @@ export class BotsyncServer {
       quiet: true,
       stopOnSignals: false,
       websocketOptions: { maxPayload: config.maxMessageBytes },
-      extensions: [
-        new Authorization(authenticator, log),
-        this.liveAccess,
-        new DurablePersistence(this.store, log, this.metrics, {
+      // In order: extension-chain.ts.
+      extensions: extensionChain({
+        authorization: new Authorization(authenticator, log),
+        durablePersistence: new DurablePersistence(this.store, log, this.metrics, {
           maxDocumentBytes: config.maxDocumentBytes,
           maxWaitingBytes: config.maxWaitingBytes,
           maxUpdatesPerSecond: config.maxUpdatesPerSecond,
           updateBurst: config.updateBurst,
         }),
-        new PublicContent(this.store, log),
-        ...(this.fanout ? [this.fanout] : []),
-        new HttpApi({
-          db,
-          users: this.users,
-          tokens: this.tokens,
-          authenticator,
-          loginLimiter: new LoginLimiter(
-            {
-              maxFailuresPerIp: config.loginMaxFailuresPerIp,
-              ipWindowSeconds: config.loginIpWindowSeconds,
-              slowdownAfter: config.loginSlowdownAfter,
-              maxFailuresPerAccount: config.loginMaxFailuresPerAccount,
-              lockoutSeconds: config.loginLockoutSeconds,
-            },
-            { redis: this.redis?.commands ?? null, prefix: config.redisPrefix },
-          ),
-          metrics: this.metrics,
-          log,
-          instanceId: config.instanceId,
-          adminDir: config.adminDir,
-          recordActivity: async (space, events) => {
-            await this.writer.change(docName.activity(space), (doc) => applyActivityEvents(doc, events))
-          },
-          redis: this.redis,
-          store: this.store,
-          readers: this.readers,
-          limits: this.limits,
-          isStopping: () => this.stopping !== null,
-        }),
-        // Last: its onAuthenticate means every other one has passed.
-        this.limits,
-      ],
+        publicContent: new PublicContent(this.store, log),
+        redisFanout: this.fanout,
+        liveAccess: this.liveAccess,
+        httpApi,
+        connectionLimits: this.limits,
+      }),
     })
     this.boundHttpTimeouts()
     this.writer = new ServerWriter(this.store, () => this.server.hocuspocus)

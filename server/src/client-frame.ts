@@ -3,7 +3,7 @@ import * as decoding from 'lib0/decoding'
 import { messageYjsSyncStep2, messageYjsUpdate } from 'y-protocols/sync'
 import * as Y from 'yjs'
 import type { DecodedUpdate } from '@botsync/persistence'
-import { refusalMessage } from '@botsync/shared-docs'
+import { refusalMessage, type AccessLossReason } from '@botsync/shared-docs'
 
 // Hocuspocus wire format: varString(documentName) varUint(messageType) …
 // A Sync message carries varUint(syncType) varUint8Array(update) for
@@ -69,10 +69,10 @@ export function readOnlyRefusal(role: string, documentName: string): string {
  * open: `token-expired` (its token's `exp` passed; a fresh token restores
  * it) or `access-changed` (the user's role was lowered).
  */
-export function accessNotice(reason: 'token-expired' | 'access-changed', role: string, documentName: string): string {
+export function accessNotice(reason: AccessLossReason, role: string, documentName: string): string {
   const message =
     reason === 'token-expired'
       ? `the session token expired; ${documentName} is read-only until a fresh token is sent`
       : `role ${role} cannot change ${documentName}`
-  return JSON.stringify({ type: 'botsync:refused', reason, message })
+  return refusalMessage(reason, message)
 }

@@ -4,6 +4,8 @@ import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import proxyaddr from 'proxy-addr'
+// The config module alone: @botsync/bot itself would load telegraf.
+import { readBotEnvironment, type BotEnvironment } from '@botsync/bot/config'
 
 export interface ServerConfig {
   port: number
@@ -23,6 +25,12 @@ export interface ServerConfig {
   instanceId: string
   /** Verifies Mini App initData; unset: readers are refused (`miniapp-disabled`). */
   telegramBotToken?: string
+  /**
+   * The bot's own variables, read by @botsync/bot (readBotEnvironment), for
+   * the embedded bot; botServiceToken, botSpace and telegramBotToken above
+   * are what the server makes of them.
+   */
+  bot: BotEnvironment
   /** Oldest accepted initData `auth_date`, in seconds. */
   miniAppMaxAgeSeconds: number
   /** Mini App reader sockets (/readers): at most this many per instance. */
@@ -97,6 +105,7 @@ const DEFAULT_ADMIN_DIR = fileURLToPath(new URL('../../admin-svelte/dist', impor
  */
 export function loadConfig(env: Env = process.env): ServerConfig {
   const dataDir = resolve(env.DATA_DIR ?? './data')
+  const bot = readBotEnvironment(env)
   return {
     port: integer(env.PORT, 8080, 'PORT'),
     host: env.HOST ?? '0.0.0.0',
@@ -106,13 +115,14 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     jwtTtlSeconds: integer(env.JWT_TTL_SECONDS, 3600, 'JWT_TTL_SECONDS'),
     adminEmail: env.ADMIN_EMAIL || undefined,
     adminPassword: env.ADMIN_PASSWORD || undefined,
-    botServiceToken: env.BOT_SERVICE_TOKEN || persistentSecret(dataDir, 'bot-service-token'),
-    botSpace: env.BOT_SPACE ?? 'demo',
+    botServiceToken: bot.serviceToken || persistentSecret(dataDir, 'bot-service-token'),
+    botSpace: bot.space ?? 'demo',
     maxMessageBytes: integer(env.MAX_MESSAGE_BYTES, 1024 * 1024, 'MAX_MESSAGE_BYTES'),
     appendsInFlight: Math.max(1, integer(env.APPENDS_IN_FLIGHT, 2, 'APPENDS_IN_FLIGHT')),
     seedDemo: (env.SEED_DEMO ?? 'true') !== 'false',
     logLevel: env.LOG_LEVEL ?? 'info',
-    telegramBotToken: env.TELEGRAM_BOT_TOKEN || undefined,
+    telegramBotToken: bot.telegramToken,
+    bot,
     miniAppMaxAgeSeconds: integer(env.MINIAPP_MAX_AGE, 86400, 'MINIAPP_MAX_AGE'),
     maxReaders: integer(env.MAX_READERS, 100_000, 'MAX_READERS'),
     readerMaxMessageBytes: integer(env.READER_MAX_MESSAGE_BYTES, 16 * 1024, 'READER_MAX_MESSAGE_BYTES'),

@@ -1,15 +1,14 @@
 import type { Hocuspocus } from '@hocuspocus/server'
 import type { DocumentStore } from '@botsync/persistence'
 import * as Y from 'yjs'
-import { isEmptyUpdate } from './client-frame.ts'
-
-/** Origin of changes that are already in the database when applied in memory. */
-export const STORED_ORIGIN = { source: 'local', skipStoreHooks: true, context: { stored: true } } as const
+import { STORED_ORIGIN } from './origins.ts'
+import { commitFirst } from './writes/commit-first.ts'
 
 /**
  * Changes the server makes itself (seed, restore, activity). Like a client's
  * edit, a server change is committed first and only then applied to the live
- * document, so nobody ever sees a change that a crash could take back.
+ * document (commitFirst), so nobody ever sees a change that a crash could
+ * take back.
  */
 export class ServerWriter {
   private readonly store: DocumentStore
@@ -40,23 +39,13 @@ export class ServerWriter {
   private async apply(documentName: string, change: (doc: Y.Doc) => void): Promise<Uint8Array | null> {
     const live = this.hocuspocus().documents.get(documentName)
     const base = live ? Y.encodeStateAsUpdate(live) : (await this.store.load(documentName)).state
-    const scratch = new Y.Doc()
-    try {
-      if (base) Y.applyUpdate(scratch, base)
-      const before = Y.encodeStateVector(scratch)
-      scratch.transact(() => change(scratch))
-      const update = Y.encodeStateAsUpdate(scratch, before)
-      if (isEmptyUpdate(update)) return null
-      await this.store.append(documentName, update)
+    return commitFirst(this.store, documentName, base, change, (update) => {
       this.applyInMemory(documentName, update)
       // A load that raced this append may have read the database before the
       // commit; applying again once it finishes is idempotent.
       const loading = this.hocuspocus().loadingDocuments.get(documentName)
       if (loading) void loading.then(() => this.applyInMemory(documentName, update)).catch(() => {})
-      return update
-    } finally {
-      scratch.destroy()
-    }
+    })
   }
 
   private applyInMemory(documentName: string, update: Uint8Array): void {

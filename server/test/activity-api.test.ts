@@ -2,7 +2,7 @@ import { counterKey, demoSeed, docName, projectActivity } from '@botsync/shared-
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
-import { BOT_TOKEN, connect, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf, type TestClient } from './helpers.ts'
+import { BOT_TOKEN, connect, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
 
 let server: BotsyncServer
 const clients: TestClient[] = []

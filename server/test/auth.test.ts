@@ -2,7 +2,7 @@ import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
-import { BOT_TOKEN, connect, JWT_SECRET, login, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf } from './helpers.ts'
+import { BOT_TOKEN, connect, JWT_SECRET, login, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf } from '@botsync/testkit/server'
 
 const key = new TextEncoder().encode(JWT_SECRET)
 

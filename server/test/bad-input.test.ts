@@ -1,7 +1,7 @@
 import * as encoding from 'lib0/encoding'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BotsyncServer } from '../src/botsync-server.ts'
-import { connect, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf } from './helpers.ts'
+import { connect, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf } from '@botsync/testkit/server'
 
 /** A raw WebSocket that records what the server sends and how it closes. */
 function rawSocket(url: string) {

@@ -8,8 +8,8 @@ import { WebSocket } from 'ws'
 import { docName } from '@botsync/shared-docs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { loadConfig } from '../src/config.ts'
-import { connect, readersUrlOf, startServer, synced, testEnv, uniqueSpace, userToken, waitFor, wsUrlOf } from './helpers.ts'
-import { signInitData } from './init-data.ts'
+import { connect, readersUrlOf, startServer, synced, testEnv, uniqueSpace, userToken, waitFor, wsUrlOf } from '@botsync/testkit/server'
+import { signInitData } from '@botsync/testkit/init-data'
 
 const TELEGRAM_TOKEN = `123456:limits-${uniqueSpace()}`
 const PENDING_MAX_BYTES = 4096

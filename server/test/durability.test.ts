@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { connect, login, spawnServer, synced, uniqueSpace, waitFor, type ServerProcess } from './helpers.ts'
+import { connect, login, spawnServer, synced, uniqueSpace, waitFor, type ServerProcess } from '@botsync/testkit/server'
 
 describe('durability', () => {
   const processes: ServerProcess[] = []

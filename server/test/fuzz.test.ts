@@ -3,10 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { messageYjsSyncStep2 } from 'y-protocols/sync'
 import * as Y from 'yjs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
-import { FuzzSocket, syncFrame, updateFrame } from './fuzz/fuzz-socket.ts'
+import { syncFrame, updateFrame } from '@botsync/testkit/raw-client'
+import { FuzzSocket } from './fuzz/fuzz-socket.ts'
 import { mutateFrame, realUpdate, UpdateGenerator } from './fuzz/update-generator.ts'
-import { connect, readersUrlOf, type TestClient, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf } from './helpers.ts'
-import { signInitData } from './init-data.ts'
+import { connect, readersUrlOf, type TestClient, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf } from '@botsync/testkit/server'
+import { signInitData } from '@botsync/testkit/init-data'
 
 // Seeded and bounded: the same cases on every run (FUZZ_SEED), 10,000 of
 // them in CI (about 20 s), more with

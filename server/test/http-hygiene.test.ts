@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BotsyncServer } from '../src/botsync-server.ts'
-import { startServer } from './helpers.ts'
+import { startServer } from '@botsync/testkit/server'
 
 interface Answer {
   status: number

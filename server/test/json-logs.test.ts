@@ -7,7 +7,7 @@ import * as encoding from 'lib0/encoding'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import { connect, DATABASE_URL, login, spawnServer, uniqueSpace, waitFor, type ServerProcess } from './helpers.ts'
+import { connect, DATABASE_URL, login, spawnServer, uniqueSpace, waitFor, type ServerProcess } from '@botsync/testkit/server'
 
 /** The lines the process itself writes for humans on stderr at start (the URL, a generated owner). */
 const HUMAN_START_LINES = /^(botsync is running: |First start: |\(shown once; |The Telegram bot did not start: |)/

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { TokenIssuer } from '../src/auth/token-issuer.ts'
-import { connect, JWT_SECRET, login, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from './helpers.ts'
+import { connect, JWT_SECRET, login, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
 
 const PASSWORD = 'correct horse'
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import type { BotsyncServer } from '../src/botsync-server.ts'
-import { startServer, uniqueSpace } from './helpers.ts'
+import { startServer, uniqueSpace } from '@botsync/testkit/server'
 import { SHARED_REDIS_URL, uniquePrefix } from './redis-helpers.ts'
 
 // Every request here comes from 127.0.0.1, so each case runs on servers of

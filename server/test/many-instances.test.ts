@@ -14,8 +14,8 @@ import {
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { connect, DATABASE_URL, login, spawnServer, synced, uniqueSpace, waitFor, type ServerProcess, type TestClient } from './helpers.ts'
-import { signInitData } from './init-data.ts'
+import { connect, DATABASE_URL, login, spawnServer, synced, uniqueSpace, waitFor, type ServerProcess, type TestClient } from '@botsync/testkit/server'
+import { signInitData } from '@botsync/testkit/init-data'
 import {
   fingerprint,
   health,

@@ -13,8 +13,8 @@ import {
 } from '@botsync/shared-docs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { TelegramInitData } from '../src/auth/telegram-init-data.ts'
-import { connect, readersUrlOf, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf, type TestClient } from './helpers.ts'
-import { signInitData } from './init-data.ts'
+import { connect, readersUrlOf, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
+import { signInitData } from '@botsync/testkit/init-data'
 
 const TELEGRAM_TOKEN = `123456:test-${uniqueSpace()}`
 

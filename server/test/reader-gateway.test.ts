@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { WebSocket } from 'ws'
 import { docName, initSettingsDoc, projectPublicContent, setSettingsText, setTextPublic } from '@botsync/shared-docs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
-import { connect, readersUrlOf, startServer, synced, uniqueSpace, waitFor } from './helpers.ts'
-import { signInitData } from './init-data.ts'
+import { connect, readersUrlOf, startServer, synced, uniqueSpace, waitFor } from '@botsync/testkit/server'
+import { signInitData } from '@botsync/testkit/init-data'
 
 const TELEGRAM_TOKEN = `123456:gateway-${uniqueSpace()}`
 const PING_INTERVAL_MS = 300

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { docName } from '@botsync/shared-docs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
-import { BOT_TOKEN, connect, readersUrlOf, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf } from './helpers.ts'
-import { signInitData } from './init-data.ts'
+import { BOT_TOKEN, connect, readersUrlOf, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf } from '@botsync/testkit/server'
+import { signInitData } from '@botsync/testkit/init-data'
 
 const TELEGRAM_TOKEN = `123456:write-nothing-${uniqueSpace()}`
 

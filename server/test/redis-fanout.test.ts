@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { decodeFanoutMessage, encodeFanoutMessage, UnreadableFanoutMessage, type FanoutMessage } from '../src/redis/fanout-message.ts'
-import { connect, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf, type TestClient } from './helpers.ts'
+import { connect, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
 import { fingerprint, logOf, SHARED_REDIS_URL, sleep, uniquePrefix } from './redis-helpers.ts'
 
 // Two real servers in this process sharing PostgreSQL and the real Redis, for

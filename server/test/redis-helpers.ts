@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { Redis } from 'ioredis'
 import * as Y from 'yjs'
-import { uniqueSpace } from './helpers.ts'
+import { uniqueSpace } from '@botsync/testkit/server'
 
 /** The shared Redis every engineer's tests use: never restart or flush it; touch only your own clients. */
 export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379'

@@ -1,87 +1,13 @@
-import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
-import { connect, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf } from './helpers.ts'
+import { RawClient } from '@botsync/testkit/raw-client'
+import { connect, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf } from '@botsync/testkit/server'
 
 // The issue's attack frame, as sent on /collab after authenticating:
 // varString(doc) 00 02 varUint8Array(update): client 778 inserts "evil"
 // with its origin at its own future clock 778:5.
 const POISON = Uint8Array.from([0x01, 0x01, 0x8a, 0x06, 0x00, 0x84, 0x8a, 0x06, 0x05, 0x04, 0x65, 0x76, 0x69, 0x6c, 0x00])
-
-/**
- * A raw Hocuspocus client for one document: authenticates, syncs, then
- * records every sync status (true = stored and applied), stateless payload
- * and the close.
- */
-class RawSession {
-  readonly statuses: boolean[] = []
-  readonly stateless: string[] = []
-  readonly syncStep1s: number[] = []
-  closed: { code: number; reason: string } | null = null
-  private readonly ws: WebSocket
-  private readonly document: string
-
-  private constructor(ws: WebSocket, document: string) {
-    this.ws = ws
-    this.document = document
-  }
-
-  static open(url: string, document: string, token: string): Promise<RawSession> {
-    const ws = new WebSocket(url, { perMessageDeflate: false })
-    const session = new RawSession(ws, document)
-    return new Promise((resolve, reject) => {
-      ws.once('error', reject)
-      ws.on('close', (code, reason) => (session.closed = { code, reason: String(reason) }))
-      ws.once('open', () => ws.send(session.frame(2, 0, (e) => encoding.writeVarString(e, token))))
-      ws.on('message', (data: Buffer) => {
-        if (data.length === 1) return // heartbeat
-        const decoder = decoding.createDecoder(data)
-        decoding.readVarString(decoder)
-        const type = decoding.readVarUint(decoder)
-        if (type === 2 && decoding.readVarUint(decoder) === 2) {
-          ws.send(session.frame(0, 0, (e) => encoding.writeVarUint8Array(e, new Uint8Array([0]))))
-        } else if (type === 0 || type === 4) {
-          const step = decoding.readVarUint(decoder)
-          if (step === 1) resolve(session)
-          if (step === 0) session.syncStep1s.push(performance.now())
-        } else if (type === 8) {
-          session.statuses.push(decoding.readVarInt(decoder) === 1)
-        } else if (type === 5) {
-          session.stateless.push(decoding.readVarString(decoder))
-        }
-      })
-    })
-  }
-
-  sendUpdate(update: Uint8Array): void {
-    this.ws.send(this.frame(0, 2, (e) => encoding.writeVarUint8Array(e, update)))
-  }
-
-  /** The same bytes as sync step 2, the way a reconnecting provider sends its backlog. */
-  sendSyncStep2(update: Uint8Array): void {
-    this.ws.send(this.frame(0, 1, (e) => encoding.writeVarUint8Array(e, update)))
-  }
-
-  refusals(): string[] {
-    return this.stateless.map((p) => JSON.parse(p)).filter((m) => m.type === 'botsync:refused').map((m) => m.reason)
-  }
-
-  close(): void {
-    this.ws.terminate()
-  }
-
-  private frame(type: number, subtype: number, body: (e: encoding.Encoder) => void): Uint8Array {
-    const encoder = encoding.createEncoder()
-    encoding.writeVarString(encoder, this.document)
-    encoding.writeVarUint(encoder, type)
-    encoding.writeVarUint(encoder, subtype)
-    body(encoder)
-    return encoding.toUint8Array(encoder)
-  }
-}
 
 async function storedRows(server: BotsyncServer, name: string): Promise<number> {
   const rows = await server.db.query<{ n: string }>('SELECT count(*) AS n FROM document_updates WHERE name = $1', [name])
@@ -120,7 +46,7 @@ describe('updates that would break a document', () => {
     admin.destroy()
     const rowsBefore = await storedRows(server, name)
 
-    const raw = await RawSession.open(wsUrlOf(server), name, token)
+    const raw = await RawClient.connect(wsUrlOf(server), name, token)
     raw.sendUpdate(POISON)
     await waitFor(() => raw.statuses.length === 1, 'the sync status')
     expect(raw.statuses).toEqual([false])
@@ -167,7 +93,7 @@ describe('updates that would break a document', () => {
     const token = await userToken(server, 'editor')
     const name = `${uniqueSpace()}/settings`
     const [first, second] = edits(2)
-    const raw = await RawSession.open(wsUrlOf(server), name, token)
+    const raw = await RawClient.connect(wsUrlOf(server), name, token)
     raw.sendUpdate(second)
     raw.sendUpdate(first)
     await waitFor(() => raw.statuses.length === 2, 'two sync statuses')
@@ -231,7 +157,7 @@ describe('per-connection update rate', () => {
   it('refuses a flood past the burst with rate-limited, and asks for it again once the rate allows', async () => {
     const token = await userToken(server, 'editor')
     const name = `${uniqueSpace()}/settings`
-    const raw = await RawSession.open(wsUrlOf(server), name, token)
+    const raw = await RawClient.connect(wsUrlOf(server), name, token)
     const updates = edits(40)
     for (const update of updates) raw.sendUpdate(update)
     await waitFor(() => raw.statuses.length === 40, 'forty sync statuses')
@@ -251,7 +177,7 @@ describe('per-connection update rate', () => {
   it('closes a socket that keeps flooding with 1008 rate-limited', async () => {
     const token = await userToken(server, 'editor')
     const name = `${uniqueSpace()}/settings`
-    const raw = await RawSession.open(wsUrlOf(server), name, token)
+    const raw = await RawClient.connect(wsUrlOf(server), name, token)
     for (const update of edits(200)) raw.sendUpdate(update)
     await waitFor(() => raw.closed !== null, 'the socket to close')
     expect(raw.closed).toEqual({ code: 1008, reason: 'rate-limited' })
@@ -292,7 +218,7 @@ describe('MAX_WAITING_BYTES', () => {
   it('refuses more updates that would wait for missing content once the document holds the limit, and still takes ones that integrate', async () => {
     const token = await userToken(server, 'editor')
     const name = `${uniqueSpace()}/settings`
-    const session = await RawSession.open(wsUrlOf(server), name, token)
+    const session = await RawClient.connect(wsUrlOf(server), name, token)
     // One client's edits, 600+ bytes each; without the first, all the others wait for it.
     const doc = new Y.Doc()
     doc.clientID = 5151

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BotsyncServer } from '../src/botsync-server.ts'
-import { startServer } from './helpers.ts'
+import { startServer } from '@botsync/testkit/server'
 
 /** A raw GET, so paths like /../ reach the server unnormalised. */
 function get(port: number, path: string, method = 'GET'): Promise<{ status: number; type: string; body: string; cache: string }> {

@@ -62,10 +62,6 @@ export function parseActivityEvent(value: unknown): ActivityEvent | null {
   return event as ActivityEvent
 }
 
-export function isActivityEvent(value: unknown): value is ActivityEvent {
-  return parseActivityEvent(value) !== null
-}
-
 export function activityRoot(doc: Y.Doc): Y.Map<unknown> {
   return doc.getMap<unknown>('activity')
 }

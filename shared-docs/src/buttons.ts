@@ -54,11 +54,6 @@ export function getButton(doc: Y.Doc, id: string): Y.Map<unknown> | undefined {
   return asMap(buttonsRoot(doc).get(id))
 }
 
-export function getButtonText(doc: Y.Doc, id: string): string | undefined {
-  const text = getButton(doc, id)?.get('text')
-  return typeof text === 'string' ? text : undefined
-}
-
 export function getButtonAction(doc: Y.Doc, id: string): ButtonAction | null {
   return parseButtonAction(getButton(doc, id)?.get('action'))
 }

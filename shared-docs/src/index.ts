@@ -16,7 +16,6 @@ export {
   projectScenarios,
   projectSettings,
   projectSpace,
-  projectStep,
   sortScenarios,
   type SpaceDocs,
 } from './projection.ts'

@@ -3,12 +3,10 @@
 
 export type DocumentKind = 'settings' | 'buttons' | 'scenarios' | 'scenario' | 'activity' | 'public'
 
-export interface ParsedDocumentName {
-  space: string
-  kind: DocumentKind
-  /** Only for kind 'scenario'. */
-  scenarioId?: string
-}
+/** A parsed name; only kind 'scenario' has a scenarioId. */
+export type ParsedDocumentName =
+  | { space: string; kind: Exclude<DocumentKind, 'scenario'> }
+  | { space: string; kind: 'scenario'; scenarioId: string }
 
 /** Space ids are lowercase so they are safe in URLs, file names and Redis keys. */
 export const SPACE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/
@@ -45,7 +43,7 @@ export const docName = {
   scenario: (space: string, scenarioId: string): string =>
     `${checkSpace(space)}/scenario/${checkId(scenarioId, 'scenario')}`,
   activity: (space: string): string => `${checkSpace(space)}/activity`,
-  /** What Mini App readers may read: written by the server only (see public.ts). */
+  /** What Mini App readers may read: written by the server only (see public-content.ts). */
   public: (space: string): string => `${checkSpace(space)}/public`,
 }
 
@@ -58,7 +56,7 @@ export function parseDocumentName(name: string): ParsedDocumentName | null {
   const space = parts[0]
   if (!isValidSpace(space)) return null
   if (parts.length === 2 && SIMPLE_KINDS.has(parts[1])) {
-    return { space, kind: parts[1] as DocumentKind }
+    return { space, kind: parts[1] as Exclude<DocumentKind, 'scenario'> }
   }
   if (parts.length === 3 && parts[1] === 'scenario' && isValidId(parts[2])) {
     return { space, kind: 'scenario', scenarioId: parts[2] }

@@ -107,7 +107,7 @@ function projectKeyboard(value: unknown): KeyboardJson {
   return { kind: isKeyboardKind(kind) ? kind : 'inline', rows: readRows(map?.get('rows')) }
 }
 
-export function projectStep(id: string, map: Y.Map<unknown>): StepJson {
+function projectStep(id: string, map: Y.Map<unknown>): StepJson {
   const next = map.get('next')
   return {
     id,

@@ -86,7 +86,8 @@ export function buildPublicContent(
   return { texts, scenarios, menu }
 }
 
-function publicRoot(doc: Y.Doc): Y.Map<unknown> {
+/** The public document's root map (the Mini App observes it). */
+export function publicRoot(doc: Y.Doc): Y.Map<unknown> {
   return doc.getMap<unknown>('public')
 }
 

@@ -1,6 +1,9 @@
 // The stateless message a client gets when the server refuses one of its
 // changes. The change is neither stored nor applied; the provider keeps it
 // as unsynced. The admin shows `reason` (see its connection status).
+//
+// Every side builds and reads it only through this file: the server with
+// refusalMessage, the admin and the bot with parseRefusal.
 
 export const REFUSED_MESSAGE_TYPE = 'botsync:refused'
 
@@ -14,12 +17,52 @@ export const REFUSED_MESSAGE_TYPE = 'botsync:refused'
  */
 export type RefusalReason = 'read-only' | 'invalid-update' | 'document-too-large' | 'rate-limited' | 'too-much-waiting'
 
+/**
+ * Why an open connection lost write access, sent in the same message:
+ * - `token-expired`: its token's `exp` passed (a fresh token gives write access back);
+ * - `access-changed`: the user's role was lowered.
+ */
+export type AccessLossReason = 'token-expired' | 'access-changed'
+
 export interface RefusalMessage {
   type: typeof REFUSED_MESSAGE_TYPE
-  reason: RefusalReason
+  reason: RefusalReason | AccessLossReason
   message: string
 }
 
-export function refusalMessage(reason: RefusalReason, message: string): string {
+/** What parseRefusal reads from a refusal message. */
+export interface Refusal {
+  /**
+   * One of RefusalReason or AccessLossReason from this version; any other
+   * string is a reason a newer server sent, kept as it came (the admin has
+   * a generic text for it).
+   */
+  reason: RefusalMessage['reason'] | (string & {})
+  /** For people and logs; '' when the server sent none. */
+  message: string
+}
+
+/** The stateless payload refusing a change (or ending write access) for `reason`. */
+export function refusalMessage(reason: RefusalReason | AccessLossReason, message: string): string {
   return JSON.stringify({ type: REFUSED_MESSAGE_TYPE, reason, message } satisfies RefusalMessage)
+}
+
+/**
+ * Reads a stateless payload: the refusal it carries, or null for anything
+ * else (another message type, not JSON, no reason, fields of the wrong
+ * type). Never throws: the payload comes from the network.
+ */
+export function parseRefusal(payload: unknown): Refusal | null {
+  if (typeof payload !== 'string') return null
+  let value: unknown
+  try {
+    value = JSON.parse(payload)
+  } catch {
+    return null
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
+  const { type, reason, message } = value as Record<string, unknown>
+  if (type !== REFUSED_MESSAGE_TYPE || typeof reason !== 'string' || reason === '') return null
+  if (message !== undefined && typeof message !== 'string') return null
+  return { reason, message: message ?? '' }
 }

@@ -19,10 +19,6 @@ export function getScenarioEntry(doc: Y.Doc, id: string): Y.Map<unknown> | undef
   return asMap(scenariosRoot(doc).get(id))
 }
 
-export function getTrigger(doc: Y.Doc, id: string): Y.Map<string> | undefined {
-  return asMap(getScenarioEntry(doc, id)?.get('trigger')) as Y.Map<string> | undefined
-}
-
 /** One more than the highest order in use, so a new scenario sorts last. */
 export function nextScenarioOrder(doc: Y.Doc): number {
   let max = -1

@@ -5,10 +5,9 @@
 //   publicTexts: Y.Map<boolean>  text keys Mini App readers may read (absent = private)
 import * as Y from 'yjs'
 import { isValidId } from './names.ts'
-import { asArray, asMap, asText, readRows, replaceText, writeRows } from './ytypes.ts'
+import { asArray, asMap, asText, replaceText, writeRows } from './ytypes.ts'
 
 export const SETTINGS_TEXT_KEYS = ['welcome', 'fallback', 'maintenance', 'inputInvalid'] as const
-export type SettingsTextKey = (typeof SETTINGS_TEXT_KEYS)[number]
 
 /** A missing flag reads as its default: a fresh bot is on unless switched off. */
 export const SETTINGS_FLAG_DEFAULTS: Readonly<Record<string, boolean>> = Object.freeze({ botEnabled: true })
@@ -36,10 +35,6 @@ export function getFlag(doc: Y.Doc, key: string): boolean {
 
 export function getMainMenuArray(doc: Y.Doc): Y.Array<Y.Array<string>> | undefined {
   return asArray(settingsRoot(doc).get('mainMenu')) as Y.Array<Y.Array<string>> | undefined
-}
-
-export function getMainMenu(doc: Y.Doc): string[][] {
-  return readRows(getMainMenuArray(doc))
 }
 
 /**

@@ -1,5 +1,5 @@
 import { HocuspocusProvider, HocuspocusProviderWebsocket, WebSocketStatus } from '@hocuspocus/provider'
-import { docName, isValidId, scenariosRoot, type SpaceDocs } from '@botsync/shared-docs'
+import { docName, isValidId, parseDocumentName, parseRefusal, scenariosRoot, type SpaceDocs } from '@botsync/shared-docs'
 import * as Y from 'yjs'
 import type { Logger } from '../logger.ts'
 import { ReplicaFile } from './replica-file.ts'
@@ -120,9 +120,9 @@ export class SpaceReplica {
   /** The documents in the shape shared-docs projects and validates. */
   docs(): SpaceDocs {
     const scenarioDocs = new Map<string, Y.Doc>()
-    const prefix = `${this.space}/scenario/`
     for (const [name, { doc }] of this.documents) {
-      if (name.startsWith(prefix)) scenarioDocs.set(name.slice(prefix.length), doc)
+      const scenarioId = this.scenarioIdOf(name)
+      if (scenarioId !== null) scenarioDocs.set(scenarioId, doc)
     }
     return { settings: this.settings, buttons: this.buttons, scenarios: this.scenarios, scenarioDocs }
   }
@@ -255,13 +255,18 @@ export class SpaceReplica {
     scenariosRoot(this.scenarios).forEach((_entry, id) => {
       if (isValidId(id)) wanted.add(docName.scenario(this.space, id))
     })
-    const prefix = `${this.space}/scenario/`
     for (const name of [...this.documents.keys()]) {
-      if (name.startsWith(prefix) && !wanted.has(name)) this.close(name)
+      if (this.scenarioIdOf(name) !== null && !wanted.has(name)) this.close(name)
     }
     for (const name of wanted) {
       if (!this.documents.has(name)) this.open(name, restored?.get(name))
     }
+  }
+
+  /** The scenario id of this space's `<space>/scenario/<id>` document name, else null. */
+  private scenarioIdOf(name: string): string | null {
+    const parsed = parseDocumentName(name)
+    return parsed?.kind === 'scenario' && parsed.space === this.space ? parsed.scenarioId : null
   }
 
   private onDocumentUpdate(name: string, entry: Replicated, origin: unknown): void {
@@ -304,12 +309,9 @@ export class SpaceReplica {
   }
 
   private onStateless(name: string, entry: Replicated, payload: string): void {
-    let message: { type?: unknown; reason?: unknown } | undefined
-    try {
-      message = JSON.parse(payload) as typeof message
-    } catch {}
-    if (message?.type === 'botsync:refused') {
-      this.log.warn({ event: 'replica-write-refused', document: name, reason: message.reason }, 'the server refused a change from the replica')
+    const refusal = parseRefusal(payload)
+    if (refusal) {
+      this.log.warn({ event: 'replica-write-refused', document: name, reason: refusal.reason }, 'the server refused a change from the replica')
       if (this.retired.has(entry)) this.retire(entry)
     }
   }

@@ -11,7 +11,6 @@ import type { ConnectionContext } from '../types.ts'
  */
 export class Authorization implements Extension {
   extensionName = 'botsync-authorization'
-  priority = 1000
   private readonly authenticator: Authenticator
   private readonly log: Logger
 

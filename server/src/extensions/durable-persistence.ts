@@ -14,7 +14,7 @@ import { refusalMessage, type RefusalReason } from '@botsync/shared-docs'
 import * as Y from 'yjs'
 import { MalformedFrame, readClientUpdate, readOnlyRefusal, type ClientUpdate } from '../client-frame.ts'
 import type { Logger } from '../logger.ts'
-import { STORED_ORIGIN } from '../server-writer.ts'
+import { isUnstoredLocalOrigin, STORED_ORIGIN } from '../origins.ts'
 import type { ConnectionContext } from '../types.ts'
 import type { Metrics } from '../metrics.ts'
 import { DocumentSizes, onlyDeletesKnownContent } from '../writes/document-size.ts'
@@ -51,7 +51,6 @@ interface InFlight {
  */
 export class DurablePersistence implements Extension {
   extensionName = 'botsync-durable-persistence'
-  priority = 900
   private readonly store: DocumentStore
   private readonly log: Logger
   private readonly metrics: Metrics
@@ -214,8 +213,7 @@ export class DurablePersistence implements Extension {
 
   /** Server-side changes that did not come through ServerWriter are stored too. */
   async onChange({ transactionOrigin, update, documentName }: onChangePayload): Promise<void> {
-    const origin = transactionOrigin as { source?: string; skipStoreHooks?: boolean } | undefined
-    if (origin?.source !== 'local' || origin.skipStoreHooks) return
+    if (!isUnstoredLocalOrigin(transactionOrigin)) return
     await this.store.append(documentName, update).catch((error) => {
       this.log.error({ event: 'append-failed', document: documentName, err: error }, 'could not store a server-side change')
     })

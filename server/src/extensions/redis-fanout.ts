@@ -6,23 +6,15 @@ import type {
   Extension,
   onAwarenessUpdatePayload,
   onChangePayload,
-  RedisTransactionOrigin,
 } from '@hocuspocus/server'
 import { applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
+import { FANOUT_ORIGIN, isFanoutOrigin, isOwnClientAwareness } from '../origins.ts'
 import { FanoutChannels } from '../redis/fanout-channels.ts'
 import { decodeFanoutMessage, encodeFanoutMessage, UnreadableFanoutMessage, type FanoutMessage } from '../redis/fanout-message.ts'
 import type { RedisConnection } from '../redis/redis-connection.ts'
-
-/**
- * Origin of everything applied from another instance. Hocuspocus skips its
- * store hooks for it, DurablePersistence stores only `local` origins, and this
- * extension never republishes it: the instance whose client made the change
- * committed it before publishing, and is the only one that stores it.
- */
-export const REDIS_ORIGIN: RedisTransactionOrigin = { source: 'redis' }
 
 type AnyMessage = FanoutMessage extends infer M ? (M extends FanoutMessage ? Omit<M, 'sender'> : never) : never
 
@@ -36,8 +28,8 @@ type AnyMessage = FanoutMessage extends infer M ? (M extends FanoutMessage ? Omi
  * botsync stores each client's update before applying it (DurablePersistence),
  * so an instance can simply publish the committed update bytes once:
  *
- * - `onChange` (after DurablePersistence, by priority) publishes every change
- *   that did not come from Redis: a client's update was committed before
+ * - `onChange` (after DurablePersistence's: extension-chain.ts) publishes
+ *   every change that did not come from Redis: a client's update was committed before
  *   Hocuspocus applied it, a ServerWriter change was committed before it was
  *   applied, and any other local change has been appended by
  *   DurablePersistence.onChange by the time this hook runs. So no instance
@@ -53,9 +45,6 @@ type AnyMessage = FanoutMessage extends infer M ? (M extends FanoutMessage ? Omi
  */
 export class RedisFanout implements Extension {
   extensionName = 'botsync-redis-fanout'
-  // Below DurablePersistence (900): hooks run in priority order, one after the
-  // other, so a local change is stored before it is published here.
-  priority = 800
 
   /** Unique per process, even if two instances are given the same INSTANCE_ID. */
   readonly nodeId: string
@@ -90,17 +79,13 @@ export class RedisFanout implements Extension {
   }
 
   async onChange({ transactionOrigin, update, documentName }: onChangePayload): Promise<void> {
-    if ((transactionOrigin as { source?: string } | null)?.source === 'redis') return
+    if (isFanoutOrigin(transactionOrigin)) return
     this.publish(this.channels.document(documentName), { type: 'update', document: documentName, update })
   }
 
   async onAwarenessUpdate({ document, added, updated, removed, transactionOrigin }: onAwarenessUpdatePayload): Promise<void> {
-    // Publish only what this instance is the source of: its clients' changes
-    // (origin connection) and their removal when a connection closes (origin
-    // null). Remote states ('redis') come from their own instance, and each
-    // instance times out stale states by itself ('timeout').
-    const origin = transactionOrigin as { source?: string } | null
-    if (origin !== null && origin?.source !== 'connection') return
+    // Publish only what this instance is the source of (see isOwnClientAwareness).
+    if (!isOwnClientAwareness(transactionOrigin)) return
     let clients = this.pendingAwareness.get(document)
     if (!clients) this.pendingAwareness.set(document, (clients = new Set()))
     for (const client of [...added, ...updated, ...removed]) clients.add(client)
@@ -181,10 +166,10 @@ export class RedisFanout implements Extension {
     switch (message.type) {
       case 'update':
       case 'sync-diff':
-        Y.applyUpdate(document, message.type === 'update' ? message.update : message.diff, REDIS_ORIGIN)
+        Y.applyUpdate(document, message.type === 'update' ? message.update : message.diff, FANOUT_ORIGIN)
         return
       case 'sync-request': {
-        if (message.awareness) applyAwarenessUpdate(document.awareness, message.awareness, REDIS_ORIGIN)
+        if (message.awareness) applyAwarenessUpdate(document.awareness, message.awareness, FANOUT_ORIGIN)
         this.publish(this.channels.node(message.sender), {
           type: 'sync-reply',
           document: message.document,
@@ -197,13 +182,13 @@ export class RedisFanout implements Extension {
       case 'sync-reply': {
         // Compute the answer before applying: what we had that the peer lacks.
         const diff = Y.encodeStateAsUpdate(document, message.stateVector)
-        Y.applyUpdate(document, message.diff, REDIS_ORIGIN)
-        if (message.awareness) applyAwarenessUpdate(document.awareness, message.awareness, REDIS_ORIGIN)
+        Y.applyUpdate(document, message.diff, FANOUT_ORIGIN)
+        if (message.awareness) applyAwarenessUpdate(document.awareness, message.awareness, FANOUT_ORIGIN)
         this.publish(this.channels.node(message.sender), { type: 'sync-diff', document: message.document, diff })
         return
       }
       case 'awareness':
-        applyAwarenessUpdate(document.awareness, message.awareness, REDIS_ORIGIN)
+        applyAwarenessUpdate(document.awareness, message.awareness, FANOUT_ORIGIN)
         return
       case 'stateless':
         // relayStateless: the beforeBroadcastStateless hook already ran on the sender.

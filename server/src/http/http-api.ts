@@ -9,13 +9,13 @@ import { normaliseEmail, type User, type UserRepository } from '../auth/user-rep
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import { activityEndpoint, type RecordActivity } from './activity-endpoint.ts'
-import { docName } from '@botsync/shared-docs'
 import type { ConnectionLimits } from './connection-limits.ts'
 import { HttpError, isClientAbort, readJson, requestToken, sendJson } from './respond.ts'
 import { setCommonHeaders, setPageHeaders } from './security-headers.ts'
 import { StaticFiles } from './static-files.ts'
 import type { RedisConnection } from '../redis/redis-connection.ts'
 import { READERS_PATH, type ReaderGateway } from '../readers/reader-gateway.ts'
+import { identifyReader } from '../readers/reader-identity.ts'
 
 export const COLLAB_PATH = '/collab'
 
@@ -257,8 +257,8 @@ export class HttpApi implements Extension {
 
   /** `Authorization: tma <initData>`: who the reader is and the one document they may read. */
   private miniAppMe: Handler = async (request, response) => {
-    const principal = await this.deps.authenticator.identify(requestToken(request))
-    if (principal.kind !== 'reader') throw new HttpError(403, 'not-a-reader', 'send Authorization: tma <initData>')
-    sendJson(response, 200, { principal, document: docName.public(principal.space) })
+    const reader = await identifyReader(this.deps.authenticator, requestToken(request))
+    if (!reader) throw new HttpError(403, 'not-a-reader', 'send Authorization: tma <initData>')
+    sendJson(response, 200, reader)
   }
 }

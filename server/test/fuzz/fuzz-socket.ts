@@ -1,25 +1,13 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { AuthMessageType } from '@hocuspocus/common'
-import { MessageType } from '@hocuspocus/server'
-import { messageYjsSyncStep1, messageYjsSyncStep2, messageYjsUpdate } from 'y-protocols/sync'
+import { messageYjsSyncStep1, messageYjsSyncStep2 } from 'y-protocols/sync'
 import { WebSocket } from 'ws'
+import { AuthMessageType, authFrame, decodeFrame, MessageType, PING, PONG, syncFrame } from '@botsync/testkit/raw-client'
 
-// Hocuspocus wire format: varString(document) varUint(messageType) …, with
-// Hocuspocus' and y-protocols' own constants. Hocuspocus closes one
-// document's connection on a multiplexed socket with a Close message (the
-// socket itself may stay open); the reader gateway closes the socket.
-
-export function syncFrame(document: string, syncType: number, payload: Uint8Array): Uint8Array {
-  const encoder = encoding.createEncoder()
-  encoding.writeVarString(encoder, document)
-  encoding.writeVarUint(encoder, MessageType.Sync)
-  encoding.writeVarUint(encoder, syncType)
-  encoding.writeVarUint8Array(encoder, payload)
-  return encoding.toUint8Array(encoder)
-}
-
-export const updateFrame = (document: string, update: Uint8Array) => syncFrame(document, messageYjsUpdate, update)
+// Frames are encoded and decoded by the test kit's raw protocol client.
+// Hocuspocus closes one document's connection on a multiplexed socket with a
+// Close message (the socket itself may stay open); the reader gateway closes
+// the socket.
 
 /**
  * One authenticated raw socket that sends whatever the fuzzer makes and
@@ -99,24 +87,15 @@ export class FuzzSocket {
       const timer = setTimeout(() => reject(new Error(`${this.#document}: not authenticated within 10 s`)), 10_000)
       socket.once('error', reject)
       socket.once('close', (code, reason) => reject(new Error(`${this.#document}: closed before authentication: ${code} ${reason}`)))
-      socket.once('open', () => {
-        const encoder = encoding.createEncoder()
-        encoding.writeVarString(encoder, this.#document)
-        encoding.writeVarUint(encoder, MessageType.Auth)
-        encoding.writeVarUint(encoder, AuthMessageType.Token)
-        encoding.writeVarString(encoder, this.#token())
-        socket.send(encoding.toUint8Array(encoder))
-      })
+      socket.once('open', () => socket.send(authFrame(this.#document, this.#token())))
       socket.on('message', (data: Buffer) => {
         if (this.#socket !== socket) return
         if (data.length === 1) {
-          if (data[0] === 9) socket.send(Uint8Array.of(10)) // ping → pong
+          if (data[0] === PING[0]) socket.send(PONG)
           return
         }
-        const decoder = decoding.createDecoder(data)
         try {
-          decoding.readVarString(decoder)
-          const type = decoding.readVarUint(decoder)
+          const { type, decoder } = decodeFrame(data)
           if (type === MessageType.Auth) {
             const status = decoding.readVarUint(decoder)
             if (status === AuthMessageType.Authenticated && !authenticated) {

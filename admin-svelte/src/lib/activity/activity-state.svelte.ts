@@ -59,10 +59,24 @@ export class ActivityState {
     this.#root.observeDeep(this.#onChange)
   }
 
-  current = $derived.by(() => this.#activity.current)
+  #current = $derived.by(() => this.#activity.current)
+  #recent = $derived.by((): ActivityEvent[] => [...this.#current.events].reverse())
+  #names = $derived.by((): Names => ({ scenarios: this.#index.current, buttons: this.#buttons.current }))
+
+  /** Counters and events, as the activity document holds them. */
+  get current(): ActivityJson {
+    return this.#current
+  }
+
   /** Newest first. */
-  recent = $derived.by((): ActivityEvent[] => [...this.current.events].reverse())
-  names = $derived.by((): Names => ({ scenarios: this.#index.current, buttons: this.#buttons.current }))
+  get recent(): ActivityEvent[] {
+    return this.#recent
+  }
+
+  /** Scenario titles and button texts, to name what the events refer to. */
+  get names(): Names {
+    return this.#names
+  }
 
   get loaded(): boolean {
     return this.activity.loaded

@@ -50,11 +50,10 @@ const REFRESH_RETRY_MS = 10_000
 const SESSION_OVER = new Set([401, 403])
 
 export class AuthState {
-  session = $state<StoredSession | null>(null)
-  error = $state<string | null>(null)
-  /** Why the last session ended, when it was not a logout (e.g. the token expired). */
-  notice = $state<string | null>(null)
-  busy = $state(false)
+  #session = $state<StoredSession | null>(null)
+  #error = $state<string | null>(null)
+  #notice = $state<string | null>(null)
+  #busy = $state(false)
   readonly #storage: Storage | null
   readonly #fetch: typeof fetch
   readonly #autoRefresh: boolean
@@ -66,6 +65,26 @@ export class AuthState {
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis)
     this.#autoRefresh = options.autoRefresh ?? true
     this.#setSession(parseSession(this.#storage?.getItem(STORAGE_KEY) ?? null))
+  }
+
+  /** The logged-in session, or null. */
+  get session(): StoredSession | null {
+    return this.#session
+  }
+
+  /** Why the last login failed, for the login page. */
+  get error(): string | null {
+    return this.#error
+  }
+
+  /** Why the last session ended, when it was not a logout (e.g. the token expired). */
+  get notice(): string | null {
+    return this.#notice
+  }
+
+  /** A login is under way. */
+  get busy(): boolean {
+    return this.#busy
   }
 
   /**
@@ -110,7 +129,7 @@ export class AuthState {
   }
 
   #setSession(session: StoredSession | null): void {
-    this.session = session
+    this.#session = session
     if (session) this.#storage?.setItem(STORAGE_KEY, JSON.stringify(session))
     else this.#storage?.removeItem(STORAGE_KEY)
     if (this.#refreshTimer) clearTimeout(this.#refreshTimer)
@@ -141,9 +160,9 @@ export class AuthState {
   }
 
   async login(email: string, password: string): Promise<boolean> {
-    this.busy = true
-    this.error = null
-    this.notice = null
+    this.#busy = true
+    this.#error = null
+    this.#notice = null
     try {
       const response = await this.#fetch('/api/login', {
         method: 'POST',
@@ -154,7 +173,7 @@ export class AuthState {
         | { token?: string; expiresAt?: number; user?: SessionUser; error?: string; message?: string }
         | null
       if (!response.ok || !body?.token) {
-        this.error =
+        this.#error =
           body?.error === 'too-many-attempts'
             ? `Too many failed attempts. Try again in ${Number((body as { retryAfter?: number }).retryAfter ?? response.headers.get('retry-after') ?? 60)} s.`
             : (LOGIN_ERRORS[body?.error ?? ''] ?? body?.message ?? `Login failed (HTTP ${response.status}).`)
@@ -162,16 +181,16 @@ export class AuthState {
       }
       const session = parseSession(JSON.stringify(body))
       if (!session) {
-        this.error = 'The server sent an unexpected answer.'
+        this.#error = 'The server sent an unexpected answer.'
         return false
       }
       this.#setSession(session)
       return true
     } catch {
-      this.error = 'Cannot reach the server. Check your connection and try again.'
+      this.#error = 'Cannot reach the server. Check your connection and try again.'
       return false
     } finally {
-      this.busy = false
+      this.#busy = false
     }
   }
 
@@ -182,7 +201,7 @@ export class AuthState {
   /** Ends the session because the server refused the token; edits stay on this device. */
   expire(reason: string): void {
     this.logout()
-    this.notice =
+    this.#notice =
       reason === 'token-expired'
         ? 'Your session expired. Log in again; changes made on this device are kept and will be sent.'
         : reason === 'user-not-found'

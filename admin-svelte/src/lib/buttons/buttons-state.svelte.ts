@@ -59,8 +59,8 @@ export class ButtonsState {
   readonly presence: PresenceState
   readonly undo: UndoHistory
   readonly #source: DocumentSource
-  readonly #buttons: YState<Record<string, ButtonJson>>
-  readonly #index: YState<Record<string, ScenarioIndexEntry>>
+  readonly #buttonsState: YState<Record<string, ButtonJson>>
+  readonly #indexState: YState<Record<string, ScenarioIndexEntry>>
   readonly #targets = new SvelteMap<string, TargetDocument>()
 
   constructor(source: DocumentSource, space: string) {
@@ -71,21 +71,44 @@ export class ButtonsState {
     this.presence = new PresenceState(this.buttonsDoc.awareness)
     const buttons = this.buttonsDoc.doc
     const index = this.index.doc
-    this.#buttons = new YState(buttonsRoot(buttons), () => projectButtons(buttons))
-    this.#index = new YState(scenariosRoot(index), () => projectScenarios(index))
+    this.#buttonsState = new YState(buttonsRoot(buttons), () => projectButtons(buttons))
+    this.#indexState = new YState(scenariosRoot(index), () => projectScenarios(index))
     this.undo = new UndoHistory([buttonsRoot(buttons)])
   }
 
-  /** Buttons by id (ids are stable, so rows do not jump while someone types). */
-  buttons = $derived.by((): ButtonJson[] => Object.values(this.#buttons.current))
-  scenarios = $derived.by((): ScenarioIndexEntry[] => sortScenarios(this.#index.current))
-
-  /** Content of the scenarios whose documents are open, by scenario id. */
-  scenarioContents = $derived.by((): Record<string, ScenarioJson> => {
+  #buttons = $derived.by((): ButtonJson[] => Object.values(this.#buttonsState.current))
+  #scenarios = $derived.by((): ScenarioIndexEntry[] => sortScenarios(this.#indexState.current))
+  #scenarioContents = $derived.by((): Record<string, ScenarioJson> => {
     const result: Record<string, ScenarioJson> = {}
     for (const [id, target] of this.#targets) if (target.document.loaded) result[id] = target.content.current
     return result
   })
+  #problems = $derived.by((): ProblemIndex => {
+    if (!this.loaded) return ProblemIndex.empty
+    return validateParts(
+      { buttons: this.#buttonsState.current, scenarios: this.#indexState.current, scenarioDocs: this.#scenarioContents },
+      ['buttons'],
+    )
+  })
+
+  /** Buttons by id (ids are stable, so rows do not jump while someone types). */
+  get buttons(): ButtonJson[] {
+    return this.#buttons
+  }
+
+  /** The scenarios in their order (goto targets). */
+  get scenarios(): ScenarioIndexEntry[] {
+    return this.#scenarios
+  }
+
+  /** Content of the scenarios whose documents are open, by scenario id. */
+  get scenarioContents(): Record<string, ScenarioJson> {
+    return this.#scenarioContents
+  }
+
+  get problems(): ProblemIndex {
+    return this.#problems
+  }
 
   get loaded(): boolean {
     return this.buttonsDoc.loaded && this.index.loaded
@@ -94,14 +117,6 @@ export class ButtonsState {
   get readOnly(): boolean {
     return this.buttonsDoc.readOnly
   }
-
-  problems = $derived.by((): ProblemIndex => {
-    if (!this.loaded) return ProblemIndex.empty
-    return validateParts(
-      { buttons: this.#buttons.current, scenarios: this.#index.current, scenarioDocs: this.scenarioContents },
-      ['buttons'],
-    )
-  })
 
   /** Steps of a goto target, in order ([] until its document is loaded). */
   stepsOf(scenarioId: string): string[] {
@@ -132,7 +147,7 @@ export class ButtonsState {
     if (id !== undefined && !isValidId(id)) {
       return { error: 'An id is 1–32 characters of A–Z, a–z, 0–9, _ and -.' }
     }
-    if (id !== undefined && this.#buttons.current[id]) return { error: `A button "${id}" already exists.` }
+    if (id !== undefined && this.#buttonsState.current[id]) return { error: `A button "${id}" already exists.` }
     let created = ''
     this.#edit(() => {
       created = createButton(this.buttonsDoc.doc, {

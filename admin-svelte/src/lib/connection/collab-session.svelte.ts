@@ -3,6 +3,7 @@
 // connection status and "unsaved changes" count shown in the header.
 import { HocuspocusProviderWebsocket, WebSocketStatus } from '@hocuspocus/provider'
 import { SvelteMap } from 'svelte/reactivity'
+import { parseDocumentName } from '@botsync/shared-docs'
 import { DocumentHandle, type PresenceIdentity } from './document-handle.svelte.ts'
 import type { DocumentSource, OpenDocument } from './open-document.ts'
 import { PendingEdits } from './pending-edits.ts'
@@ -32,8 +33,7 @@ interface Entry {
 const KEEP_OPEN_CHECK_MS = 500
 
 export class CollabSession implements DocumentSource {
-  /** Socket state as the user should understand it. */
-  status = $state<ConnectionStatus>('connecting')
+  #status = $state<ConnectionStatus>('connecting')
   readonly socket: HocuspocusProviderWebsocket
   readonly #entries = new SvelteMap<string, Entry>()
   readonly #options: CollabSessionOptions
@@ -66,6 +66,11 @@ export class CollabSession implements DocumentSource {
     }
   }
 
+  /** Socket state as the user should understand it. */
+  get status(): ConnectionStatus {
+    return this.#status
+  }
+
   /** Every open document, including ones kept open only to finish saving. */
   get documents(): DocumentHandle[] {
     return [...this.#entries.values()].map((entry) => entry.handle)
@@ -82,7 +87,7 @@ export class CollabSession implements DocumentSource {
    * loading counts as not saved: nothing is claimed about what is not known.
    */
   get allSaved(): boolean {
-    return this.status === 'connected' && this.documents.every((handle) => handle.saved)
+    return this.#status === 'connected' && this.documents.every((handle) => handle.saved)
   }
 
   /** A change the server refused and the user should know about (the first such document's). */
@@ -103,7 +108,7 @@ export class CollabSession implements DocumentSource {
       token: this.#options.token,
       user: this.#options.user,
       // The activity document is written by the server only.
-      readOnly: this.#options.readOnly || name.endsWith('/activity'),
+      readOnly: this.#options.readOnly || parseDocumentName(name)?.kind === 'activity',
       localScope: this.#options.persistence === false ? null : this.#options.user.id,
       onRefused: (h, reason, message) => this.#options.onRefused?.(h.name, reason, message),
       onAuthenticationFailed: (h, reason) => this.#options.onAuthenticationFailed?.(h.name, reason),
@@ -166,9 +171,9 @@ export class CollabSession implements DocumentSource {
   }
 
   #updateStatus(): void {
-    if (this.#socketStatus === WebSocketStatus.Connected) this.status = 'connected'
-    else if (!this.#browserOnline) this.status = 'offline'
-    else this.status = this.#everConnected ? 'reconnecting' : 'connecting'
+    if (this.#socketStatus === WebSocketStatus.Connected) this.#status = 'connected'
+    else if (!this.#browserOnline) this.#status = 'offline'
+    else this.#status = this.#everConnected ? 'reconnecting' : 'connecting'
   }
 
   #startKeepOpenCheck(): void {

@@ -6,7 +6,7 @@ import { HocuspocusProvider, type HocuspocusProviderWebsocket } from '@hocuspocu
 import { IndexeddbPersistence } from 'y-indexeddb'
 import { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
-import { REFUSED_MESSAGE_TYPE } from '@botsync/shared-docs'
+import { parseRefusal, type Refusal } from '@botsync/shared-docs'
 import type { OpenDocument } from './open-document.ts'
 import { PendingEdits } from './pending-edits.ts'
 
@@ -37,28 +37,17 @@ export class DocumentHandle implements OpenDocument {
   readonly name: string
   readonly doc = new Y.Doc()
   readonly awareness: Awareness
-  /** IndexedDB content applied (or there is no local persistence). */
-  localLoaded = $state(false)
-  /** Synced with the server at least once since the page loaded. */
-  serverSynced = $state(false)
-  /** Currently synced with the server (false while disconnected). */
-  synced = $state(false)
-  /** The provider's count of changes the server has not acknowledged (= committed). */
-  unsynced = $state(0)
-  /** Local edits not yet known to be saved; survives reloads (see PendingEdits). */
-  pending = $state(0)
-  hasContent = $state(false)
-  /**
-   * What the server last said about this connection: read-only or not, or
-   * null before it said anything. It says it again when the user's role or
-   * token changes while the document is open.
-   */
-  serverReadOnly = $state<boolean | null>(null)
-  /** The server's latest refusal of a change here, until everything is saved again. */
-  refusal = $state<{ reason: string; message: string } | null>(null)
+  #localLoaded = $state(false)
+  #serverSynced = $state(false)
+  #synced = $state(false)
+  #unsynced = $state(0)
+  #pending = $state(0)
+  #hasContent = $state(false)
+  #serverReadOnly = $state<boolean | null>(null)
+  #refusal = $state<Refusal | null>(null)
   readonly #readOnly: boolean
   readonly #options: DocumentHandleOptions
-  readonly #pending: PendingEdits
+  readonly #pendingEdits: PendingEdits
   #persistence: IndexeddbPersistence | null = null
   #provider: HocuspocusProvider | null = null
   #destroyed = false
@@ -69,31 +58,74 @@ export class DocumentHandle implements OpenDocument {
     this.name = options.name
     this.#options = options
     this.#readOnly = options.readOnly
-    this.#pending = new PendingEdits(options.user.id, options.name)
-    this.pending = this.#pending.count
+    this.#pendingEdits = new PendingEdits(options.user.id, options.name)
+    this.#pending = this.#pendingEdits.count
     this.awareness = new Awareness(this.doc)
     this.awareness.setLocalStateField('user', options.user)
     this.doc.on('update', this.#onUpdate)
     this.ready = this.#open()
   }
 
+  /** IndexedDB content applied (or there is no local persistence). */
+  get localLoaded(): boolean {
+    return this.#localLoaded
+  }
+
+  /** Synced with the server at least once since the page loaded. */
+  get serverSynced(): boolean {
+    return this.#serverSynced
+  }
+
+  /** Currently synced with the server (false while disconnected). */
+  get synced(): boolean {
+    return this.#synced
+  }
+
+  /** The provider's count of changes the server has not acknowledged (= committed). */
+  get unsynced(): number {
+    return this.#unsynced
+  }
+
+  /** Local edits not yet known to be saved; survives reloads (see PendingEdits). */
+  get pending(): number {
+    return this.#pending
+  }
+
+  get hasContent(): boolean {
+    return this.#hasContent
+  }
+
+  /**
+   * What the server last said about this connection: read-only or not, or
+   * null before it said anything. It says it again when the user's role or
+   * token changes while the document is open.
+   */
+  get serverReadOnly(): boolean | null {
+    return this.#serverReadOnly
+  }
+
+  /** The server's latest refusal of a change here, until everything is saved again. */
+  get refusal(): Refusal | null {
+    return this.#refusal
+  }
+
   get readOnly(): boolean {
     // The server decides; until it has, the role the session was opened with.
-    return this.serverReadOnly ?? this.#readOnly
+    return this.#serverReadOnly ?? this.#readOnly
   }
 
   get loaded(): boolean {
-    return this.localLoaded && (this.serverSynced || this.hasContent)
+    return this.#localLoaded && (this.#serverSynced || this.#hasContent)
   }
 
   /** True when every local edit is acknowledged by the server (committed to PostgreSQL). */
   get saved(): boolean {
-    return this.synced && this.unsynced === 0
+    return this.#synced && this.#unsynced === 0
   }
 
   /** Unsaved edits: the provider's count once synced, the persisted local count before that. */
   get unsavedChanges(): number {
-    return this.synced ? this.unsynced : this.pending
+    return this.#synced ? this.#unsynced : this.#pending
   }
 
   get provider(): HocuspocusProvider | null {
@@ -107,8 +139,8 @@ export class DocumentHandle implements OpenDocument {
       await this.#persistence.whenSynced
     }
     if (this.#destroyed) return
-    this.localLoaded = true
-    this.hasContent = this.doc.store.clients.size > 0
+    this.#localLoaded = true
+    this.#hasContent = this.doc.store.clients.size > 0
     this.#attach()
   }
 
@@ -122,7 +154,7 @@ export class DocumentHandle implements OpenDocument {
       onSynced: () => this.#refresh(),
       onUnsyncedChanges: () => this.#refresh(),
       onAuthenticated: ({ scope }) => {
-        this.serverReadOnly = scope === 'readonly'
+        this.#serverReadOnly = scope === 'readonly'
       },
       onAuthenticationFailed: ({ reason }) => this.#options.onAuthenticationFailed?.(this, reason),
       onStateless: ({ payload }) => this.receiveStateless(payload),
@@ -137,38 +169,32 @@ export class DocumentHandle implements OpenDocument {
   #refresh(): void {
     const provider = this.#provider
     if (!provider) return
-    this.synced = provider.isSynced
-    this.unsynced = provider.unsyncedChanges
-    if (provider.isSynced) this.serverSynced = true
-    if (provider.isSynced && provider.unsyncedChanges === 0) this.refusal = null
-    if (provider.isSynced && provider.unsyncedChanges === 0 && this.pending > 0) {
+    this.#synced = provider.isSynced
+    this.#unsynced = provider.unsyncedChanges
+    if (provider.isSynced) this.#serverSynced = true
+    if (provider.isSynced && provider.unsyncedChanges === 0) this.#refusal = null
+    if (provider.isSynced && provider.unsyncedChanges === 0 && this.#pending > 0) {
       // Everything this device had is acknowledged, so committed.
-      this.#pending.clear()
-      this.pending = 0
+      this.#pendingEdits.clear()
+      this.#pending = 0
     }
   }
 
   #onUpdate = (_update: Uint8Array, origin: unknown): void => {
-    this.hasContent = true
+    this.#hasContent = true
     // Changes from the server (origin: the provider) or restored from
     // IndexedDB (origin: the persistence) are not this user's new edits.
     if (origin === this.#provider || origin === this.#persistence || this.#provider === null) return
-    this.pending = this.#pending.increment()
+    this.#pending = this.#pendingEdits.increment()
   }
 
   /** A stateless message from the server for this document. */
   receiveStateless(payload: string): void {
-    let message: { type?: unknown; reason?: unknown; message?: unknown }
-    try {
-      message = JSON.parse(payload)
-    } catch {
-      return
-    }
-    if (message.type !== REFUSED_MESSAGE_TYPE) return
-    const reason = String(message.reason ?? 'refused')
-    this.refusal = { reason, message: String(message.message ?? '') }
-    if (reason === 'rate-limited') this.#resyncSoon()
-    this.#options.onRefused?.(this, reason, this.refusal.message)
+    const refusal = parseRefusal(payload)
+    if (!refusal) return
+    this.#refusal = refusal
+    if (refusal.reason === 'rate-limited') this.#resyncSoon()
+    this.#options.onRefused?.(this, refusal.reason, refusal.message)
   }
 
   /**

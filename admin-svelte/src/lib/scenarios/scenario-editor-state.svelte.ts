@@ -52,9 +52,9 @@ export class ScenarioEditorState {
   readonly indexPresence: PresenceState
   readonly undo: UndoHistory
   readonly #source: DocumentSource
-  readonly #scenario: YState<ScenarioJson>
-  readonly #index: YState<Record<string, ScenarioIndexEntry>>
-  readonly #buttons: YState<Record<string, ButtonJson>>
+  readonly #scenarioState: YState<ScenarioJson>
+  readonly #indexState: YState<Record<string, ScenarioIndexEntry>>
+  readonly #buttonsState: YState<Record<string, ButtonJson>>
 
   constructor(source: DocumentSource, space: string, scenarioId: string) {
     this.#source = source
@@ -69,18 +69,43 @@ export class ScenarioEditorState {
     const content = this.content.doc
     const index = this.index.doc
     const buttons = this.buttonsDoc.doc
-    this.#scenario = new YState(scenarioRoot(content), () => projectScenario(content))
-    this.#index = new YState(scenariosRoot(index), () => projectScenarios(index))
-    this.#buttons = new YState(buttonsRoot(buttons), () => projectButtons(buttons))
+    this.#scenarioState = new YState(scenarioRoot(content), () => projectScenario(content))
+    this.#indexState = new YState(scenariosRoot(index), () => projectScenarios(index))
+    this.#buttonsState = new YState(buttonsRoot(buttons), () => projectButtons(buttons))
     this.undo = new UndoHistory([scenarioRoot(content), scenariosRoot(index)])
     this.indexPresence.setFocus({ item: scenarioId, label: 'this scenario' })
   }
 
-  scenario = $derived.by(() => this.#scenario.current)
-  entry = $derived.by((): ScenarioIndexEntry | null => this.#index.current[this.scenarioId] ?? null)
-  scenarios = $derived.by(() => this.#index.current)
-  buttons = $derived.by(() => this.#buttons.current)
-  steps = $derived.by((): StepJson[] => this.scenario.stepOrder.map((id) => this.scenario.steps[id]))
+  #scenario = $derived.by(() => this.#scenarioState.current)
+  #entry = $derived.by((): ScenarioIndexEntry | null => this.#indexState.current[this.scenarioId] ?? null)
+  #scenarios = $derived.by(() => this.#indexState.current)
+  #buttons = $derived.by(() => this.#buttonsState.current)
+  #steps = $derived.by((): StepJson[] => this.#scenario.stepOrder.map((id) => this.#scenario.steps[id]))
+
+  /** The scenario's content: its steps and entry step. */
+  get scenario(): ScenarioJson {
+    return this.#scenario
+  }
+
+  /** Its entry in the scenarios index (title, enabled, triggers); null once removed. */
+  get entry(): ScenarioIndexEntry | null {
+    return this.#entry
+  }
+
+  /** Every scenario of the index, by id (goto targets, trigger duplicates). */
+  get scenarios(): Record<string, ScenarioIndexEntry> {
+    return this.#scenarios
+  }
+
+  /** The space's buttons, by id (keyboard labels). */
+  get buttons(): Record<string, ButtonJson> {
+    return this.#buttons
+  }
+
+  /** The steps in their order. */
+  get steps(): StepJson[] {
+    return this.#steps
+  }
 
   get loaded(): boolean {
     return this.content.loaded && this.index.loaded && this.buttonsDoc.loaded
@@ -90,8 +115,7 @@ export class ScenarioEditorState {
     return this.content.readOnly
   }
 
-  /** Inline problems of this scenario: its content and its index entry. */
-  problems = $derived.by((): ProblemIndex => {
+  #problems = $derived.by((): ProblemIndex => {
     if (!this.loaded) return ProblemIndex.empty
     const entry = this.entry
     return validateParts(
@@ -103,6 +127,11 @@ export class ScenarioEditorState {
       [this.problemDocument, 'scenarios'],
     ).filterScenarioEntry(this.scenarioId)
   })
+
+  /** Inline problems of this scenario: its content and its index entry. */
+  get problems(): ProblemIndex {
+    return this.#problems
+  }
 
   /** "step 2": how others see which step someone is on. */
   stepLabel(stepId: string): string {

@@ -37,12 +37,20 @@ export class ScenarioListState {
     this.undo = new UndoHistory([scenariosRoot(doc)])
   }
 
-  scenarios = $derived.by((): ScenarioIndexEntry[] => sortScenarios(this.#index.current))
-
-  /** Trigger problems (format, duplicates) of the index. */
-  problems = $derived.by((): ProblemIndex =>
+  #scenarios = $derived.by((): ScenarioIndexEntry[] => sortScenarios(this.#index.current))
+  #problems = $derived.by((): ProblemIndex =>
     this.index.loaded ? validateParts({ scenarios: this.#index.current }, ['scenarios']) : ProblemIndex.empty,
   )
+
+  /** The scenarios in their order. */
+  get scenarios(): ScenarioIndexEntry[] {
+    return this.#scenarios
+  }
+
+  /** Trigger problems (format, duplicates) of the index. */
+  get problems(): ProblemIndex {
+    return this.#problems
+  }
 
   get loaded(): boolean {
     return this.index.loaded

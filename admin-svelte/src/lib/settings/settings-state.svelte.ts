@@ -41,8 +41,8 @@ export class SettingsState {
   readonly presence: PresenceState
   readonly undo: UndoHistory
   readonly #source: DocumentSource
-  readonly #settings: YState<SettingsJson>
-  readonly #buttons: YState<Record<string, ButtonJson>>
+  readonly #settingsState: YState<SettingsJson>
+  readonly #buttonsState: YState<Record<string, ButtonJson>>
 
   constructor(source: DocumentSource, space: string) {
     this.#source = source
@@ -52,21 +52,43 @@ export class SettingsState {
     this.presence = new PresenceState(this.settingsDoc.awareness)
     const settings = this.settingsDoc.doc
     const buttons = this.buttonsDoc.doc
-    this.#settings = new YState(settingsRoot(settings), () => projectSettings(settings))
-    this.#buttons = new YState(buttonsRoot(buttons), () => projectButtons(buttons))
+    this.#settingsState = new YState(settingsRoot(settings), () => projectSettings(settings))
+    this.#buttonsState = new YState(buttonsRoot(buttons), () => projectButtons(buttons))
     this.undo = new UndoHistory([settingsRoot(settings)])
   }
 
-  settings = $derived.by(() => this.#settings.current)
-  buttons = $derived.by(() => this.#buttons.current)
+  #settings = $derived.by(() => this.#settingsState.current)
+  #buttons = $derived.by(() => this.#buttonsState.current)
+  #textKeys = $derived.by((): string[] => {
+    const known: string[] = [...SETTINGS_TEXT_KEYS]
+    return [...known, ...Object.keys(this.#settings.texts).filter((key) => !known.includes(key)).sort()]
+  })
+  #flagKeys = $derived.by((): string[] => Object.keys(this.#settings.flags).sort())
+  #problems = $derived.by((): ProblemIndex =>
+    this.loaded ? validateParts({ settings: this.#settings, buttons: this.#buttons }, ['settings']) : ProblemIndex.empty,
+  )
+
+  get settings(): SettingsJson {
+    return this.#settings
+  }
+
+  /** The space's buttons, by id (main menu labels). */
+  get buttons(): Record<string, ButtonJson> {
+    return this.#buttons
+  }
 
   /** The known texts first, in their usual order, then any others. */
-  textKeys = $derived.by((): string[] => {
-    const known: string[] = [...SETTINGS_TEXT_KEYS]
-    return [...known, ...Object.keys(this.settings.texts).filter((key) => !known.includes(key)).sort()]
-  })
+  get textKeys(): string[] {
+    return this.#textKeys
+  }
 
-  flagKeys = $derived.by((): string[] => Object.keys(this.settings.flags).sort())
+  get flagKeys(): string[] {
+    return this.#flagKeys
+  }
+
+  get problems(): ProblemIndex {
+    return this.#problems
+  }
 
   get loaded(): boolean {
     return this.settingsDoc.loaded && this.buttonsDoc.loaded
@@ -75,10 +97,6 @@ export class SettingsState {
   get readOnly(): boolean {
     return this.settingsDoc.readOnly
   }
-
-  problems = $derived.by((): ProblemIndex =>
-    this.loaded ? validateParts({ settings: this.settings, buttons: this.buttons }, ['settings']) : ProblemIndex.empty,
-  )
 
   text(key: string): Y.Text | undefined {
     void this.settings

@@ -9,7 +9,7 @@ export interface Toast {
 }
 
 export class ToastState {
-  items = $state<Toast[]>([])
+  #items = $state<Toast[]>([])
   readonly #timeoutMs: number
   #nextId = 1
 
@@ -17,15 +17,20 @@ export class ToastState {
     this.#timeoutMs = timeoutMs
   }
 
+  /** Oldest first, at most four. */
+  get items(): readonly Toast[] {
+    return this.#items
+  }
+
   show(message: string, tone: ToastTone = 'info'): number {
     const id = this.#nextId++
     // At most four at once: a burst of events should not bury the page.
-    this.items = [...this.items.slice(-3), { id, message, tone }]
+    this.#items = [...this.#items.slice(-3), { id, message, tone }]
     if (this.#timeoutMs > 0) setTimeout(() => this.dismiss(id), this.#timeoutMs)
     return id
   }
 
   dismiss(id: number): void {
-    this.items = this.items.filter((toast) => toast.id !== id)
+    this.#items = this.#items.filter((toast) => toast.id !== id)
   }
 }

@@ -9,7 +9,3 @@ export const LOCAL_EDIT = Object.freeze({ source: 'botsync-admin-ui' })
 export function edit(doc: Y.Doc, change: () => void): void {
   doc.transact(change, LOCAL_EDIT)
 }
-
-export function isLocalEdit(transaction: Y.Transaction): boolean {
-  return transaction.origin === LOCAL_EDIT
-}

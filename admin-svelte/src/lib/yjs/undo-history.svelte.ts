@@ -1,26 +1,39 @@
 // Per-user undo/redo across the documents one page edits (a scenario's
 // content and its index entry, say). y-utility's YMultiDocUndoManager keeps
 // one Y.UndoManager per document and a single ordered stack across them.
+import { createSubscriber } from 'svelte/reactivity'
 import { YMultiDocUndoManager } from 'y-utility/y-multidoc-undomanager'
 import type * as Y from 'yjs'
 import { LOCAL_EDIT } from './edit-origin.ts'
 
+/** The manager's events after which canUndo or canRedo may have changed. */
+const STACK_EVENTS = ['stack-item-added', 'stack-item-popped', 'stack-cleared', 'stack-item-updated']
+
 export class UndoHistory {
-  canUndo = $state(false)
-  canRedo = $state(false)
   readonly #manager: YMultiDocUndoManager
+  readonly #subscribe: () => void
 
   constructor(scope: Y.AbstractType<any>[] = []) {
     // Only LOCAL_EDIT transactions are captured: remote edits (origin: the
     // provider) and IndexedDB restores are never undone by this user.
     this.#manager = new YMultiDocUndoManager(scope, { trackedOrigins: new Set([LOCAL_EDIT]), captureTimeout: 600 })
-    const refresh = (): void => {
-      this.canUndo = this.#manager.canUndo()
-      this.canRedo = this.#manager.canRedo()
-    }
-    for (const event of ['stack-item-added', 'stack-item-popped', 'stack-cleared', 'stack-item-updated']) {
-      this.#manager.on(event, refresh)
-    }
+    // Listens to the manager only while an effect reads canUndo or canRedo.
+    this.#subscribe = createSubscriber((update) => {
+      for (const event of STACK_EVENTS) this.#manager.on(event, update)
+      return () => {
+        for (const event of STACK_EVENTS) this.#manager.off(event, update)
+      }
+    })
+  }
+
+  get canUndo(): boolean {
+    this.#subscribe()
+    return this.#manager.canUndo()
+  }
+
+  get canRedo(): boolean {
+    this.#subscribe()
+    return this.#manager.canRedo()
   }
 
   track(type: Y.AbstractType<any>): void {

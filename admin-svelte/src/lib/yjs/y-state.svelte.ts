@@ -28,28 +28,3 @@ export class YState<T> {
     return this.#read()
   }
 }
-
-/** Reactive view of a document-level event source (e.g. the whole doc's updates). */
-export class YDocVersion {
-  readonly #doc: Y.Doc
-  readonly #subscribe: () => void
-  #version = 0
-
-  constructor(doc: Y.Doc) {
-    this.#doc = doc
-    this.#subscribe = createSubscriber((update) => {
-      const onUpdate = (): void => {
-        this.#version += 1
-        update()
-      }
-      this.#doc.on('update', onUpdate)
-      return () => this.#doc.off('update', onUpdate)
-    })
-  }
-
-  /** Changes whenever the document changes; read it to depend on the whole doc. */
-  get current(): number {
-    this.#subscribe()
-    return this.#version
-  }
-}

@@ -2,18 +2,18 @@ import type { afterUnloadDocumentPayload, Extension, onLoadDocumentPayload } fro
 import type { DocumentStore } from '@botsync/persistence'
 import { parseDocumentName } from '@botsync/shared-docs'
 import type { Logger } from '../logger.ts'
-import { SpacePublicProjection } from '../public/space-public-projection.ts'
+import { SpacePublicProjection } from './space-public-projection.ts'
 
 /**
  * Keeps `<space>/public` documents in sync with their source documents while
  * they are loaded (one SpacePublicProjection per loaded public document),
  * whoever loaded them: the reader gateway for Mini App readers, or an admin
- * looking at it read-only on /collab.
+ * looking at it read-only on /collab. It comes after DurablePersistence in
+ * the extension chain (extension-chain.ts), so the stored state is loaded
+ * before the projection starts.
  */
 export class PublicContent implements Extension {
   extensionName = 'botsync-public-content'
-  // After DurablePersistence (900) has loaded the stored state.
-  priority = 800
   private readonly store: DocumentStore
   private readonly log: Logger
   private readonly projections = new Map<string, SpacePublicProjection>()

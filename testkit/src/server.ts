@@ -1,20 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+// @botsync/testkit/server: the real botsync server for a test (in this process
+// or as its own OS process) on the shared test database, with fresh secrets,
+// spaces no other test uses, admin tokens and real @hocuspocus/provider clients.
 import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import pino from 'pino'
 import * as Y from 'yjs'
-import { BotsyncServer } from '../src/botsync-server.ts'
-import { loadConfig } from '../src/config.ts'
+import { BotsyncServer, loadConfig } from '@botsync/server'
 import { login } from './login.ts'
+import { ServerProcess } from './server-process.ts'
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 export const JWT_SECRET = 'test-secret-' + randomBytes(8).toString('hex')
 export const BOT_TOKEN = 'bot-token-' + randomBytes(8).toString('hex')
-const SERVER_MAIN = new URL('../src/main.ts', import.meta.url).pathname
 
 /** A space name no other test uses, so tests share the database safely. */
 export function uniqueSpace(): string {
@@ -42,41 +42,12 @@ export async function startServer(overrides: Record<string, string> = {}): Promi
   return server
 }
 
-export interface ServerProcess {
-  child: ChildProcess
-  port: number
-  url: string
-  wsUrl: string
-  output: string[]
-  exited: Promise<number | null>
+/** The real server as its own OS process, for crash (SIGKILL) tests; the test environment plus `overrides`, info logs. */
+export function spawnServer(overrides: Record<string, string> = {}): Promise<ServerProcess> {
+  return ServerProcess.spawn({ env: testEnv({ LOG_LEVEL: 'info', ...overrides }) })
 }
 
-/** The real server as its own OS process, for crash (SIGKILL) tests. */
-export async function spawnServer(overrides: Record<string, string> = {}): Promise<ServerProcess> {
-  const env = { ...process.env, ...testEnv({ LOG_LEVEL: 'info', ...overrides }) }
-  const child = spawn(process.execPath, [SERVER_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  const output: string[] = []
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  child.stderr!.on('data', (chunk) => output.push(String(chunk)))
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output.join('')}`)), 30_000)
-    exited.then((code) => reject(new Error(`server exited with ${code}:\n${output.join('')}`)))
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      output.push(line)
-      try {
-        const entry = JSON.parse(line)
-        if (entry.event === 'listening') {
-          clearTimeout(timer)
-          resolve(entry.port)
-        }
-      } catch {}
-    })
-  })
-  return { child, port, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/collab`, output, exited }
-}
-
-// Shared with the benchmarks (bench/suites), like init-data.ts.
-export { login }
+export { login, ServerProcess }
 
 /** Creates a user with the given role straight in the database and logs in. */
 export async function userToken(server: BotsyncServer, role: 'owner' | 'editor' | 'viewer'): Promise<string> {

@@ -1,6 +1,6 @@
 // Long update logs planted straight into PostgreSQL, as a document would
 // have them after a long time without a successful compaction. Shared with
-// the benchmarks (bench/suites/longlog.ts).
+// the benchmarks (bench/suites/longlog.ts) and server/test/long-log.test.ts.
 import type { Queryable } from '@botsync/persistence'
 import * as Y from 'yjs'
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { FakeBotApi } from '../src/testing/fake-bot-api.ts'
-import type { ApiResponse, Message, SimUser, Update } from '../src/testing/types.ts'
+import { FakeBotApi } from '../src/fake-bot-api/fake-bot-api.ts'
+import type { ApiResponse, Message, SimUser, Update } from '../src/fake-bot-api/types.ts'
 
 const TOKEN = '123456:TEST-token_abc'
 const alice: SimUser = { id: 1001, first_name: 'Alice', username: 'alice' }

@@ -12,9 +12,9 @@ import {
   type ScenarioJson,
 } from '@botsync/shared-docs'
 import * as Y from 'yjs'
-import { isEmptyUpdate } from '../client-frame.ts'
 import type { Logger } from '../logger.ts'
-import { STORED_ORIGIN } from '../server-writer.ts'
+import { STORED_ORIGIN } from '../origins.ts'
+import { commitFirst } from '../writes/commit-first.ts'
 
 type DirectConnection = Awaited<ReturnType<Hocuspocus['openDirectConnection']>>
 
@@ -120,18 +120,9 @@ export class SpacePublicProjection {
   }
 
   private async commit(change: (doc: Y.Doc) => void): Promise<void> {
-    const scratch = new Y.Doc()
-    try {
-      Y.applyUpdate(scratch, Y.encodeStateAsUpdate(this.target))
-      const before = Y.encodeStateVector(scratch)
-      change(scratch)
-      const update = Y.encodeStateAsUpdate(scratch, before)
-      if (isEmptyUpdate(update)) return
-      await this.store.append(this.targetName, update)
+    await commitFirst(this.store, this.targetName, Y.encodeStateAsUpdate(this.target), change, (update) => {
       if (!this.stopped) Y.applyUpdate(this.target, update, STORED_ORIGIN)
-    } finally {
-      scratch.destroy()
-    }
+    })
   }
 
   private async open(name: string): Promise<DirectConnection> {

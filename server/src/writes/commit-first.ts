@@ -1,0 +1,37 @@
+import type { DocumentStore } from '@botsync/persistence'
+import * as Y from 'yjs'
+import { isEmptyUpdate } from '../client-frame.ts'
+
+/**
+ * A change the server makes itself, on the same terms as a client's edit:
+ * `change` runs (in one transaction) on a scratch copy of `base`, the
+ * resulting update is appended to the store, and only once it is committed
+ * is `applyCommitted` handed the update to apply to the live document(s),
+ * with STORED_ORIGIN. So nobody ever sees a change that a crash could take
+ * back. Resolves with the committed update, or null when `change` changed
+ * nothing (then nothing is stored or applied).
+ *
+ * Used by ServerWriter (seed, restore, activity) and by the public
+ * projection, which writes `<space>/public`.
+ */
+export async function commitFirst(
+  store: Pick<DocumentStore, 'append'>,
+  documentName: string,
+  base: Uint8Array | null,
+  change: (doc: Y.Doc) => void,
+  applyCommitted: (update: Uint8Array) => void,
+): Promise<Uint8Array | null> {
+  const scratch = new Y.Doc()
+  try {
+    if (base) Y.applyUpdate(scratch, base)
+    const before = Y.encodeStateVector(scratch)
+    scratch.transact(() => change(scratch))
+    const update = Y.encodeStateAsUpdate(scratch, before)
+    if (isEmptyUpdate(update)) return null
+    await store.append(documentName, update)
+    applyCommitted(update)
+    return update
+  } finally {
+    scratch.destroy()
+  }
+}
