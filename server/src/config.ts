@@ -199,7 +199,7 @@ function trustProxy(value: string | undefined): TrustProxy {
     // Fails on anything that is not an address, a CIDR or one of its names.
     proxyaddr.compile(list)
   } catch (error) {
-    throw new Error(`TRUST_PROXY must be true, false, a number of hops or a comma-separated list of addresses/CIDRs: ${(error as Error).message}`)
+    throw new Error(`TRUST_PROXY must be true, false, a number of hops or a comma-separated list of addresses/CIDRs: ${(error as Error).message}`, { cause: error })
   }
   return list
 }

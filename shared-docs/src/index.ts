@@ -22,6 +22,6 @@ export {
 export * from './validation.ts'
 export * from './web-app-url.ts'
 export * from './seed.ts'
-export { readRows, readText, replaceText, writeRows } from './ytypes.ts'
+export { readRows, readText, replaceText, writeRows, type AnyYType } from './ytypes.ts'
 export * from './public-content.ts'
 export * from './refusal.ts'

@@ -76,9 +76,10 @@ export class ConnectionLimits implements Extension {
   constructor(options: ConnectionLimitsOptions) {
     this.options = options
     this.trust = compileTrust(options.trustProxy)
-    const limits = this
+    const received = (socket: Duplex, bytes: number): void => this.received(socket, bytes)
+    // A plain function: a socket's 'data' listener gets the socket as `this`, so one listener serves every socket.
     this.onData = function (this: Duplex, chunk: Buffer) {
-      limits.received(this, chunk.length)
+      received(this, chunk.length)
     }
   }
 

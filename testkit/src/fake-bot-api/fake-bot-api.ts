@@ -305,7 +305,7 @@ export class FakeBotApi {
   private record(call: RecordedCall): void {
     this.calls.push(call)
     for (const waiter of [...this.waiters]) {
-      let matched = false
+      let matched: boolean
       try {
         matched = waiter.match(call)
       } catch (error) {

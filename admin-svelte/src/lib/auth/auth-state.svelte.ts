@@ -57,6 +57,7 @@ export class AuthState {
   readonly #storage: Storage | null
   readonly #fetch: typeof fetch
   readonly #autoRefresh: boolean
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- listeners, never rendered
   readonly #refreshed = new Set<(token: string) => void>()
   #refreshTimer: ReturnType<typeof setTimeout> | null = null
 

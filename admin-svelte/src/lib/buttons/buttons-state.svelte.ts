@@ -125,6 +125,7 @@ export class ButtonsState {
 
   /** Opens the content documents of the listed scenarios and releases the others. */
   syncTargets(scenarioIds: readonly string[]): void {
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup, gone when the method returns
     const wanted = new Set(scenarioIds.filter(isValidId).slice(0, MAX_TARGET_DOCUMENTS))
     for (const [id, target] of this.#targets) {
       if (!wanted.has(id)) {
