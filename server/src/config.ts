@@ -194,7 +194,10 @@ function trustProxy(value: string | undefined): TrustProxy {
   if (text === '' || text === 'false') return false
   if (text === 'true') return true
   if (/^\d+$/.test(text)) return Number(text)
-  const list = text.split(',').map((entry) => entry.trim()).filter(Boolean)
+  const list = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
   try {
     // Fails on anything that is not an address, a CIDR or one of its names.
     proxyaddr.compile(list)

@@ -9,16 +9,7 @@ export * from './buttons.ts'
 export * from './scenarios.ts'
 export * from './scenario.ts'
 export * from './activity.ts'
-export {
-  projectActivity,
-  projectButtons,
-  projectScenario,
-  projectScenarios,
-  projectSettings,
-  projectSpace,
-  sortScenarios,
-  type SpaceDocs,
-} from './projection.ts'
+export { projectActivity, projectButtons, projectScenario, projectScenarios, projectSettings, projectSpace, sortScenarios, type SpaceDocs } from './projection.ts'
 export * from './validation.ts'
 export * from './web-app-url.ts'
 export * from './seed.ts'

@@ -223,9 +223,7 @@ export class ConnectionLimits implements Extension {
 
   private refuseUpgrade(socket: Duplex, status: number, text: string, reason: string, detail: Record<string, unknown>): void {
     this.options.log.warn({ event: 'connection-refused', reason, ...detail })
-    socket.end(
-      `HTTP/1.1 ${status} ${text}\r\nRetry-After: 5\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`,
-    )
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nRetry-After: 5\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`)
   }
 }
 

@@ -133,7 +133,10 @@ export interface CounterRow {
 }
 
 /** Counters grouped for the dashboard: totals first, then per scenario and per button. */
-export function summarizeCounters(counters: Record<string, number>, names: Names): {
+export function summarizeCounters(
+  counters: Record<string, number>,
+  names: Names,
+): {
   totals: CounterRow[]
   scenarios: CounterRow[]
   buttons: CounterRow[]

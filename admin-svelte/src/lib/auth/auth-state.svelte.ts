@@ -170,9 +170,7 @@ export class AuthState {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email, password }),
       })
-      const body = (await response.json().catch(() => null)) as
-        | { token?: string; expiresAt?: number; user?: SessionUser; error?: string; message?: string }
-        | null
+      const body = (await response.json().catch(() => null)) as { token?: string; expiresAt?: number; user?: SessionUser; error?: string; message?: string } | null
       if (!response.ok || !body?.token) {
         this.#error =
           body?.error === 'too-many-attempts'

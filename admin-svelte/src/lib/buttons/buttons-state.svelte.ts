@@ -85,10 +85,7 @@ export class ButtonsState {
   })
   #problems = $derived.by((): ProblemIndex => {
     if (!this.loaded) return ProblemIndex.empty
-    return validateParts(
-      { buttons: this.#buttonsState.current, scenarios: this.#indexState.current, scenarioDocs: this.#scenarioContents },
-      ['buttons'],
-    )
+    return validateParts({ buttons: this.#buttonsState.current, scenarios: this.#indexState.current, scenarioDocs: this.#scenarioContents }, ['buttons'])
   })
 
   /** Buttons by id (ids are stable, so rows do not jump while someone types). */
