@@ -3,10 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { E2eApp, stepMessage, useE2eApp } from './harness.ts'
 
 // Every run writes test-results/; UPDATE_SCREENSHOTS=1 refreshes the copy the README shows.
-const SCREENSHOT = new URL(
-  process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots/scenario-editor.png' : '../../test-results/scenario-editor.png',
-  import.meta.url,
-).pathname
+const SCREENSHOT = new URL(process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots/scenario-editor.png' : '../../test-results/scenario-editor.png', import.meta.url).pathname
 
 describe('two admins co-editing a scenario', () => {
   let app: E2eApp

@@ -85,9 +85,7 @@ describe('validation, roles, activity and layout', () => {
     const pressed = page.locator('[data-testid="counter"][data-key="buttons:pressed"] .counter-value')
     await expect.poll(() => pressed.textContent()).toBe('0')
 
-    await app.server.writer.change(docName.activity(space), (doc) =>
-      applyActivityEvents(doc, [{ type: 'button_pressed', at: Date.now(), buttonId: 'start' }]),
-    )
+    await app.server.writer.change(docName.activity(space), (doc) => applyActivityEvents(doc, [{ type: 'button_pressed', at: Date.now(), buttonId: 'start' }]))
     await expect.poll(() => page.getByTestId('toast').first().textContent()).toContain('A user pressed “Get started”')
     await expect.poll(() => pressed.textContent()).toBe('1')
     expect(await page.getByTestId('event-list').textContent()).toContain('A user pressed “Get started”')
@@ -107,11 +105,12 @@ describe('validation, roles, activity and layout', () => {
     // Every form control on the editor has an accessible name.
     await page.goto(`${app.baseUrl}/#/${space}/scenario/onboarding`)
     await stepMessage(page, 'welcome').waitFor()
-    const unlabelled = await page.evaluate(() =>
-      [...document.querySelectorAll('main input, main textarea, main select')].filter((el) => {
-        const input = el as HTMLInputElement
-        return !(input.labels?.length || input.getAttribute('aria-label') || input.getAttribute('aria-labelledby'))
-      }).length,
+    const unlabelled = await page.evaluate(
+      () =>
+        [...document.querySelectorAll('main input, main textarea, main select')].filter((el) => {
+          const input = el as HTMLInputElement
+          return !(input.labels?.length || input.getAttribute('aria-label') || input.getAttribute('aria-labelledby'))
+        }).length,
     )
     expect(unlabelled).toBe(0)
     // The message field is reachable with Tab from the step's title area.

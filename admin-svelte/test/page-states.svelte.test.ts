@@ -31,9 +31,7 @@ describe('ButtonsState', () => {
     const page = new ButtonsState(source, 'demo')
     page.create({ id: 'cb', text: 'Callback', type: 'callback' })
     page.setAction('cb', { type: 'callback', data: 'é'.repeat(33) }) // 66 bytes
-    expect(page.problems.under('buttons', ['buttons', 'cb', 'action']).map((p) => p.message)).toEqual([
-      'Callback data is 66 bytes; Telegram allows at most 64.',
-    ])
+    expect(page.problems.under('buttons', ['buttons', 'cb', 'action']).map((p) => p.message)).toEqual(['Callback data is 66 bytes; Telegram allows at most 64.'])
 
     page.setAction('sup_billing', { type: 'goto', scenarioId: 'support', stepId: 'gone' })
     // Without the support scenario's content, the step cannot be judged.
@@ -42,10 +40,7 @@ describe('ButtonsState', () => {
     expect(page.stepsOf('support')).toEqual(['topic', 'contact'])
     expect(page.problems.under('buttons', ['buttons', 'sup_billing']).map((p) => p.code)).toEqual(['goto-step-missing'])
     page.syncTargets([])
-    expect(source.released.filter((name) => name.startsWith('demo/scenario/')).sort()).toEqual([
-      'demo/scenario/onboarding',
-      'demo/scenario/support',
-    ])
+    expect(source.released.filter((name) => name.startsWith('demo/scenario/')).sort()).toEqual(['demo/scenario/onboarding', 'demo/scenario/support'])
   })
 })
 

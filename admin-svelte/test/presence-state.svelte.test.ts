@@ -29,7 +29,12 @@ describe('PresenceState', () => {
     const seen: string[] = []
     const stop = $effect.root(() => {
       $effect(() => {
-        seen.push(ana.editorsOf('step-2').map((peer) => `${peer.user.name} on ${peer.focus?.label}`).join(','))
+        seen.push(
+          ana
+            .editorsOf('step-2')
+            .map((peer) => `${peer.user.name} on ${peer.focus?.label}`)
+            .join(','),
+        )
       })
     })
     flushSync()

@@ -86,9 +86,7 @@ describe('ScenarioEditorState', () => {
     editor.setMessage('welcome', 'changed')
     expect(editor.addStep()).toBeNull()
     editor.removeStep('finish')
-    expect(getStepMessage(source.document('demo/scenario/onboarding').doc, 'welcome')!.toString()).toBe(
-      "Hi! Let's get you set up. It takes less than a minute.",
-    )
+    expect(getStepMessage(source.document('demo/scenario/onboarding').doc, 'welcome')!.toString()).toBe("Hi! Let's get you set up. It takes less than a minute.")
     expect(editor.steps).toHaveLength(3)
   })
 })

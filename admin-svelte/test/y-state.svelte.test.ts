@@ -1,9 +1,10 @@
 import { flushSync } from 'svelte'
 import { describe, expect, it } from 'vitest'
+import type { AnyYType } from '@botsync/shared-docs'
 import * as Y from 'yjs'
 import { YState } from '../src/lib/yjs/y-state.svelte.ts'
 
-function listeners(type: Y.AbstractType<any>): number {
+function listeners(type: AnyYType): number {
   // Yjs keeps deep observers in an EventHandler; its listener list is the only way to count them.
   return (type as unknown as { _dEH: { l: unknown[] } })._dEH.l.length
 }

@@ -53,5 +53,8 @@ process.once('SIGTERM', () => {
   server
     .destroy()
     .then(() => pool.end())
-    .then(() => process.exit(0), () => process.exit(1))
+    .then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
 })

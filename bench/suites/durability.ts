@@ -216,7 +216,10 @@ async function measureLevel(
 ): Promise<Map<SystemUnderTest, LevelResult>> {
   const writersOf = new Map<SystemUnderTest, Writer[]>()
   for (const system of systems) {
-    writersOf.set(system, Array.from({ length: count }, (_, i) => new Writer({ url: system.wsUrl, document: documentName(system, i), token: system.token })))
+    writersOf.set(
+      system,
+      Array.from({ length: count }, (_, i) => new Writer({ url: system.wsUrl, document: documentName(system, i), token: system.token })),
+    )
   }
   try {
     await Promise.all([...writersOf.values()].flat().map((writer) => writer.ready()))
@@ -428,10 +431,7 @@ async function measureBotsyncWal(system: SystemUnderTest, db: PgDatabase, docume
       const policy = defaultCompactionPolicy
       const editsPerCompaction = Math.min(
         policy.maxUpdates,
-        Math.max(
-          policy.minUpdates,
-          Math.ceil(Math.max(policy.minBytes, policy.snapshotRatio * compaction.snapshotBytes) / averageUpdateBytes),
-        ),
+        Math.max(policy.minUpdates, Math.ceil(Math.max(policy.minBytes, policy.snapshotRatio * compaction.snapshotBytes) / averageUpdateBytes)),
       )
       Object.assign(result, {
         bytesPerEdit: Math.round(windowBytes / edits + compactionWalBytes / editsPerCompaction),
@@ -457,8 +457,7 @@ async function measureBotsyncWal(system: SystemUnderTest, db: PgDatabase, docume
 async function measureVanillaWal(system: SystemUnderTest, db: PgDatabase, document: string, edits: number) {
   progress(`WAL, vanilla: pre-filling ${document} with ~1 MB`)
   const writer = await openLargeDocument(system, document)
-  const storesOf = (after: number) => (event: Record<string, unknown>) =>
-    event.event === 'stored' && event.document === document && (event.startedAt as number) > after
+  const storesOf = (after: number) => (event: Record<string, unknown>) => event.event === 'stored' && event.document === document && (event.startedAt as number) > after
   try {
     await editSequentially(writer, WAL_WARMUP_EDITS)
     // The store of the pre-fill and warm-up: set-up, outside the window.

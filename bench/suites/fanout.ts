@@ -77,9 +77,7 @@ export default async function run(): Promise<Record<string, unknown>> {
     await botsync.cleanUp()
   }
 
-  const result = Object.fromEntries(
-    deployments.map((deployment) => [deployment.name, pool(runs[deployment.name], deployment)]),
-  ) as Record<ScenarioName, ReturnType<typeof pool>>
+  const result = Object.fromEntries(deployments.map((deployment) => [deployment.name, pool(runs[deployment.name], deployment)])) as Record<ScenarioName, ReturnType<typeof pool>>
   const a = result.botsyncA.lastReaderMs
   const b = result.botsyncB.lastReaderMs
   const vanillaA = result.vanillaA.lastReaderMs
@@ -173,9 +171,7 @@ async function measure({ writerUrl, readerUrl, token, servers }: Deployment, doc
   let writer: RawClient | null = null
   try {
     for (let i = 0; i < READERS; i += CONNECT_CONCURRENCY) {
-      const batch = await Promise.all(
-        Array.from({ length: Math.min(CONNECT_CONCURRENCY, READERS - i) }, () => RawClient.connect(readerUrl, document, token)),
-      )
+      const batch = await Promise.all(Array.from({ length: Math.min(CONNECT_CONCURRENCY, READERS - i) }, () => RawClient.connect(readerUrl, document, token)))
       for (const reader of batch) reader.onUpdate = (update, at) => timeline.received(update, at)
       readers.push(...batch)
     }

@@ -33,7 +33,7 @@ function buildDocument(): Y.Doc {
     return writer
   })
   let seed = 1
-  const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647)
+  const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647
   while (Y.encodeStateAsUpdate(doc).byteLength < TARGET_DOCUMENT_BYTES) {
     for (const writer of writers) {
       const text = writer.getText('body')

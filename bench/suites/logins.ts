@@ -43,7 +43,8 @@ export default async function run(): Promise<Record<string, unknown>> {
       const server = await ServerProcess.spawn({
         label: `botsync ${variant.label}`,
         env: { ...env, ADMIN_DIR: adminDir, PASSWORD_HASH_CONCURRENCY: variant.concurrency, LOG_LEVEL: 'info' },
-        keepLines: 200, registerKill: onInterrupt,
+        keepLines: 200,
+        registerKill: onInterrupt,
       })
       servers.push({ label: variant.label, server, email: admin.email, password: admin.password, dataDir })
     }
@@ -126,7 +127,10 @@ async function probe(base: string, ms: number): Promise<{ index: number[]; asset
   const asset: number[] = []
   const deadline = performance.now() + ms
   while (performance.now() < deadline) {
-    for (const [path, into] of [['/', index], ['/assets/app.js', asset]] as const) {
+    for (const [path, into] of [
+      ['/', index],
+      ['/assets/app.js', asset],
+    ] as const) {
       const started = performance.now()
       const response = await fetch(`${base}${path}`)
       await response.arrayBuffer()

@@ -69,9 +69,7 @@ async function measure(databaseUrl: string, count: number, frames: number, frame
     for (const ws of warmUp) ws.terminate()
     const before = await settledRss(pid, 15_000)
     const closes = new Map<string, number>()
-    const sockets = await Promise.all(
-      Array.from({ length: count }, () => floodingSocket(`ws://127.0.0.1:${server.port}/collab`, frame, frames, closes)),
-    )
+    const sockets = await Promise.all(Array.from({ length: count }, () => floodingSocket(`ws://127.0.0.1:${server.port}/collab`, frame, frames, closes)))
     await drained(sockets)
     const after = await settledRss(pid, 15_000)
     const stillOpen = sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length
@@ -126,4 +124,3 @@ function junkFrame(document: string, bytes: number): Buffer {
   frame.set(head, 0)
   return frame
 }
-

@@ -61,9 +61,7 @@ const TARGET_RSS_PER_READER_BYTES = 8 * 1024
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const VANILLA_MAIN = new URL('../servers/vanilla-hocuspocus.ts', import.meta.url).pathname
 const TELEGRAM_TOKEN = '123456:BENCH-readers'
-const PROVIDER_VERSION = (
-  JSON.parse(readFileSync(new URL('../../node_modules/@hocuspocus/provider/package.json', import.meta.url), 'utf8')) as { version: string }
-).version
+const PROVIDER_VERSION = (JSON.parse(readFileSync(new URL('../../node_modules/@hocuspocus/provider/package.json', import.meta.url), 'utf8')) as { version: string }).version
 
 export default async function run(): Promise<Record<string, unknown>> {
   const schema = await ScratchSchema.create(DATABASE_URL)
@@ -99,7 +97,8 @@ async function measureBotsync(databaseUrl: string) {
     server = await ServerProcess.spawn({
       label: 'botsync',
       env: { ...env, BOT_SPACE: space, TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, TELEGRAM_API_ROOT: api.apiRoot },
-      keepLines: 200, registerKill: onInterrupt,
+      keepLines: 200,
+      registerKill: onInterrupt,
     })
     const wsUrl = `ws://127.0.0.1:${server.port}/collab`
     const readersUrl = `ws://127.0.0.1:${server.port}/readers`
@@ -189,7 +188,6 @@ function keepReaders(readers: Reader[], keep: number): Reader[] {
   return readers
 }
 
-
 async function measureFanOut(readers: Reader[], editor: Editor) {
   const samples: number[] = []
   let missed = 0
@@ -256,5 +254,3 @@ async function seed(databaseUrl: string, space: string): Promise<void> {
     await db.close()
   }
 }
-
-

@@ -78,7 +78,9 @@ export function readBotEnvironment(env: Env = process.env): BotEnvironment {
 export function loadBotConfig(env: Env = process.env): BotConfig {
   const bot = readBotEnvironment(env)
   const required = { TELEGRAM_BOT_TOKEN: bot.telegramToken, BOT_SERVER_URL: bot.serverUrl, BOT_SERVICE_TOKEN: bot.serviceToken }
-  const missing = Object.entries(required).filter(([, value]) => !value).map(([name]) => name)
+  const missing = Object.entries(required)
+    .filter(([, value]) => !value)
+    .map(([name]) => name)
   if (missing.length > 0) throw new Error(`the bot needs ${missing.join(', ')} (see the README's configuration table)`)
   const dataDir = resolve(env.DATA_DIR ?? './data')
   return {

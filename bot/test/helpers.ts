@@ -8,18 +8,7 @@ import { Writable } from 'node:stream'
 import { demoSeed } from '@botsync/shared-docs'
 import pino from 'pino'
 import type { BotsyncServer } from '@botsync/server'
-import {
-  BOT_TOKEN,
-  DATABASE_URL,
-  connect,
-  startServer,
-  synced,
-  uniqueSpace,
-  userToken,
-  waitFor,
-  wsUrlOf,
-  type TestClient,
-} from '@botsync/testkit/server'
+import { BOT_TOKEN, DATABASE_URL, connect, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
 import type { Logger } from '../src/logger.ts'
 import { PgPoolClient } from '../src/session/pg-pool-client.ts'
 import type { BotConfig } from '../src/config.ts'
@@ -166,9 +155,7 @@ export class Scene {
 
 /** Button rows of a recorded message as [text, callback_data | url] pairs. */
 export function buttonsOf(call: RecordedCall): [string, string][][] {
-  return (call.message?.reply_markup?.inline_keyboard ?? []).map((row) =>
-    row.map((b) => [b.text, (b.callback_data ?? b.url ?? b.web_app?.url ?? '') as string]),
-  )
+  return (call.message?.reply_markup?.inline_keyboard ?? []).map((row) => row.map((b) => [b.text, (b.callback_data ?? b.url ?? b.web_app?.url ?? '') as string]))
 }
 
 export { waitFor as until }

@@ -20,7 +20,13 @@ const alice: SimUser = { id: 1001, first_name: 'Alice' }
 const bob: SimUser = { id: 1002, first_name: 'Bob' }
 
 const WELCOME = 'Welcome to the botsync demo bot! Pick an option below.'
-const MAIN_MENU = [[['Get started', 'b:start']], [['Support', 'b:support'], ['Website', 'https://example.com']]]
+const MAIN_MENU = [
+  [['Get started', 'b:start']],
+  [
+    ['Support', 'b:support'],
+    ['Website', 'https://example.com'],
+  ],
+]
 
 let scene: Scene
 afterEach(async () => {
@@ -51,7 +57,12 @@ describe('the bot answers from the demo content', () => {
 
     const finish = await scene.reply(alice, () => api.sendText(alice, '  Alice  '))
     expect(finish.message!.text).toBe('Nice to meet you, Alice! You are all set.')
-    expect(buttonsOf(finish)).toEqual([[['Support', 'b:support'], ['Website', 'https://example.com']]])
+    expect(buttonsOf(finish)).toEqual([
+      [
+        ['Support', 'b:support'],
+        ['Website', 'https://example.com'],
+      ],
+    ])
     expect(api.unansweredCallbackQueries()).toEqual([])
   })
 
@@ -65,7 +76,13 @@ describe('the bot answers from the demo content', () => {
     expect(byCommand.message!.text).toBe('What do you need help with?')
     const byText = await scene.reply(bob, () => api.sendText(bob, 'Help'))
     expect(byText.message!.text).toBe('What do you need help with?')
-    expect(buttonsOf(byText)).toEqual([[['Billing', 'b:sup_billing'], ['Technical issue', 'b:sup_tech']], [['Back', 'b:back']]])
+    expect(buttonsOf(byText)).toEqual([
+      [
+        ['Billing', 'b:sup_billing'],
+        ['Technical issue', 'b:sup_tech'],
+      ],
+      [['Back', 'b:back']],
+    ])
 
     const contact = await scene.reply(bob, () => api.clickButton(bob, byText, 'b:sup_tech'))
     expect(contact.message!.text).toBe('Write to support@example.com and we will answer within one business day.')
@@ -122,7 +139,10 @@ describe('keyboards and button actions', () => {
     setButton(buttons.doc, 'app', { text: 'Open the app', action: { type: 'web_app', url: 'https://example.com/app' } })
     setButton(buttons.doc, 'ping', { text: 'Ping', action: { type: 'callback', data: 'ping' } })
     setMainMenu(settings.doc, [['start'], ['app', 'ping']])
-    await waitFor(() => projectSpace(scene.bot!.replica.docs()).settings.mainMenu.length === 2 && 'ping' in projectSpace(scene.bot!.replica.docs()).buttons, 'the edits to reach the bot')
+    await waitFor(
+      () => projectSpace(scene.bot!.replica.docs()).settings.mainMenu.length === 2 && 'ping' in projectSpace(scene.bot!.replica.docs()).buttons,
+      'the edits to reach the bot',
+    )
     const menu = await scene.reply(alice, () => api.sendCommand(alice, 'start'))
     expect(menu.message!.reply_markup!.inline_keyboard).toEqual([
       [{ text: 'Get started', callback_data: 'b:start' }],

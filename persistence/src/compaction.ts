@@ -100,12 +100,7 @@ function maxRowsPerStep(options: CompactionOptions): number {
  * (found at load) is worked off in several such steps, with the event loop
  * free in between, so appends keep flowing while it catches up.
  */
-export async function compactDocument(
-  db: Database,
-  name: string,
-  hooks: CompactionHooks = {},
-  options: CompactionOptions = {},
-): Promise<CompactionResult> {
+export async function compactDocument(db: Database, name: string, hooks: CompactionHooks = {}, options: CompactionOptions = {}): Promise<CompactionResult> {
   const total: CompactionResult = { merged: 0, mergedBytes: 0, snapshotBytes: 0, quarantined: 0, steps: 0, where: 'none' }
   // The runs are numbered by the first step, under the lock; the last run is
   // open-ended, so rows appended meanwhile are folded too.
@@ -159,10 +154,7 @@ async function compactStep(
       if (await quarantineRow(tx, name, id, problem)) quarantined.push({ id, document: name, problem })
     }
     await hooks.afterSnapshotWritten?.()
-    await tx.query(
-      `DELETE FROM document_updates WHERE name = $1 AND id = ANY(string_to_array($2, ',')::bigint[])`,
-      [name, ids.join(',')],
-    )
+    await tx.query(`DELETE FROM document_updates WHERE name = $1 AND id = ANY(string_to_array($2, ',')::bigint[])`, [name, ids.join(',')])
     return { merged: ids.length, mergedBytes: page.bytes, snapshotBytes: folded.state.byteLength, quarantined: folded.rejected.length, steps: 1, where: folded.where }
   })
   // Reported once committed: a rolled-back step quarantined nothing.

@@ -165,9 +165,7 @@ export class DocumentStore {
 
   /** Storage figures of every document loaded now (largest log first). */
   loadedLogs(): Array<DocumentLogStats & { document: string }> {
-    return [...this.logStats]
-      .map(([document, stats]) => ({ document, ...stats }))
-      .sort((a, b) => b.updates - a.updates)
+    return [...this.logStats].map(([document, stats]) => ({ document, ...stats })).sort((a, b) => b.updates - a.updates)
   }
 
   private async quarantine(name: string, id: number, problem: string): Promise<void> {
@@ -189,10 +187,7 @@ export class DocumentStore {
   }
 
   async exists(name: string): Promise<boolean> {
-    const rows = await this.db.query(
-      `SELECT 1 FROM documents WHERE name = $1 UNION ALL SELECT 1 FROM document_updates WHERE name = $1 LIMIT 1`,
-      [name],
-    )
+    const rows = await this.db.query(`SELECT 1 FROM documents WHERE name = $1 UNION ALL SELECT 1 FROM document_updates WHERE name = $1 LIMIT 1`, [name])
     return rows.length > 0
   }
 
@@ -248,14 +243,22 @@ export class DocumentStore {
         stats.snapshotBytes = step.snapshotBytes
         stats.quarantined = Math.max(0, stats.quarantined - step.quarantined)
       },
-      onQuarantined: ({ id, document, problem }: QuarantinedRow) =>
-        this.onEvent({ event: 'update-quarantined', document, id, problem, during: 'compaction' }),
+      onQuarantined: ({ id, document, problem }: QuarantinedRow) => this.onEvent({ event: 'update-quarantined', document, id, problem, during: 'compaction' }),
     })
       .then((result) => {
         const ms = performance.now() - started
         this.observe(this.timings.compactions, ms)
         if (result.merged > 0) {
-          this.onEvent({ event: 'document-compacted', document: name, merged: result.merged, quarantined: result.quarantined, snapshotBytes: result.snapshotBytes, steps: result.steps, ms, where: result.where })
+          this.onEvent({
+            event: 'document-compacted',
+            document: name,
+            merged: result.merged,
+            quarantined: result.quarantined,
+            snapshotBytes: result.snapshotBytes,
+            steps: result.steps,
+            ms,
+            where: result.where,
+          })
         }
         return result
       })

@@ -123,10 +123,7 @@ export async function migrate(db: Database, list: Migration[] = migrations): Pro
       // Every pending migration runs in the one lock-holding transaction, so a
       // failure leaves the schema exactly as it was before start-up.
       await tx.exec(migration.sql)
-      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
-        migration.version,
-        migration.name,
-      ])
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name])
       done.push(migration.version)
     }
     return done

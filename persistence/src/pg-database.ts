@@ -22,9 +22,7 @@ export class PgDatabase implements Database {
 
   async query<Row>(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<Row[]> {
     const values = params.map(toPgParam)
-    const result = options.prepare
-      ? await this.pool.query({ name: options.prepare, text: sql, values })
-      : await this.pool.query(sql, values)
+    const result = options.prepare ? await this.pool.query({ name: options.prepare, text: sql, values }) : await this.pool.query(sql, values)
     return result.rows as Row[]
   }
 
@@ -42,8 +40,7 @@ export class PgDatabase implements Database {
     }
     client.on('error', onError)
     const tx: Queryable = {
-      query: async <Row>(sql: string, params: unknown[] = []) =>
-        (await client.query(sql, params.map(toPgParam))).rows as Row[],
+      query: async <Row>(sql: string, params: unknown[] = []) => (await client.query(sql, params.map(toPgParam))).rows as Row[],
       exec: async (sql: string) => {
         await client.query(sql)
       },

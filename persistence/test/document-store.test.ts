@@ -51,9 +51,18 @@ describe.each(engines)('DocumentStore on %s', (engine, open) => {
   it('round-trips appended updates', async () => {
     const name = uniqueName('roundtrip')
     const doc = new Y.Doc()
-    await store.append(name, edit(doc, (d) => d.getMap('m').set('a', 1)))
-    await store.append(name, edit(doc, (d) => d.getText('t').insert(0, 'hello')))
-    await store.append(name, edit(doc, (d) => d.getText('t').insert(5, ' world')))
+    await store.append(
+      name,
+      edit(doc, (d) => d.getMap('m').set('a', 1)),
+    )
+    await store.append(
+      name,
+      edit(doc, (d) => d.getText('t').insert(0, 'hello')),
+    )
+    await store.append(
+      name,
+      edit(doc, (d) => d.getText('t').insert(5, ' world')),
+    )
 
     const loaded = await store.load(name)
     expect(loaded.stats.updates).toBe(3)
@@ -68,8 +77,15 @@ describe.each(engines)('DocumentStore on %s', (engine, open) => {
     const name = uniqueName('compact')
     const doc = new Y.Doc()
     for (let i = 0; i < 50; i++) {
-      await store.append(name, edit(doc, (d) => d.getText('t').insert(0, `line ${i}\n`)))
-      if (i % 5 === 0) await store.append(name, edit(doc, (d) => d.getText('t').delete(0, 3)))
+      await store.append(
+        name,
+        edit(doc, (d) => d.getText('t').insert(0, `line ${i}\n`)),
+      )
+      if (i % 5 === 0)
+        await store.append(
+          name,
+          edit(doc, (d) => d.getText('t').delete(0, 3)),
+        )
     }
     const before = await store.load(name)
     const result = await store.compact(name)
@@ -84,10 +100,17 @@ describe.each(engines)('DocumentStore on %s', (engine, open) => {
 
     // Idempotent: compacting again changes nothing.
     expect((await store.compact(name)).merged).toBe(0)
-    expect(docFrom((await store.load(name)).state).getText('t').toString()).toBe(doc.getText('t').toString())
+    expect(
+      docFrom((await store.load(name)).state)
+        .getText('t')
+        .toString(),
+    ).toBe(doc.getText('t').toString())
 
     // New appends land in the tail after the snapshot.
-    await store.append(name, edit(doc, (d) => d.getText('t').insert(0, 'tail ')))
+    await store.append(
+      name,
+      edit(doc, (d) => d.getText('t').insert(0, 'tail ')),
+    )
     const tail = await store.load(name)
     expect(tail.stats.updates).toBe(1)
     expect(docFrom(tail.state).getText('t').toString()).toBe(doc.getText('t').toString())
@@ -96,7 +119,11 @@ describe.each(engines)('DocumentStore on %s', (engine, open) => {
   it('a crash between compaction steps loses nothing', async () => {
     const name = uniqueName('crash')
     const doc = new Y.Doc()
-    for (let i = 0; i < 20; i++) await store.append(name, edit(doc, (d) => d.getArray('a').push([i])))
+    for (let i = 0; i < 20; i++)
+      await store.append(
+        name,
+        edit(doc, (d) => d.getArray('a').push([i])),
+      )
     const expected = doc.getArray('a').toJSON()
 
     // The snapshot is written, then the process "dies" before the log is trimmed.
@@ -120,19 +147,31 @@ describe.each(engines)('DocumentStore on %s', (engine, open) => {
           },
         }),
       ).rejects.toThrow()
-      expect(docFrom((await store.load(name)).state).getArray('a').toJSON()).toEqual(expected)
+      expect(
+        docFrom((await store.load(name)).state)
+          .getArray('a')
+          .toJSON(),
+      ).toEqual(expected)
     }
 
     // Compaction is retried and completes.
     expect((await store.compact(name)).merged).toBe(20)
-    expect(docFrom((await store.load(name)).state).getArray('a').toJSON()).toEqual(expected)
+    expect(
+      docFrom((await store.load(name)).state)
+        .getArray('a')
+        .toJSON(),
+    ).toEqual(expected)
   })
 
   it('reads a log in pages and compacts it in bounded steps, deleting exactly what each step folded', async () => {
     const paged = new DocumentStore(db, { compaction: { minUpdates: 1e9, maxUpdates: 1e9 }, loadPageRows: 7, compactionStepRows: 10 })
     const name = uniqueName('steps')
     const doc = new Y.Doc()
-    for (let i = 0; i < 45; i++) await paged.append(name, edit(doc, (d) => d.getArray('a').push([i])))
+    for (let i = 0; i < 45; i++)
+      await paged.append(
+        name,
+        edit(doc, (d) => d.getArray('a').push([i])),
+      )
     const loaded = await paged.load(name)
     expect(loaded.stats.updates).toBe(45)
     expect(docFrom(loaded.state).getArray('a').toJSON()).toEqual(doc.getArray('a').toJSON())
@@ -155,7 +194,10 @@ describe.each(engines)('DocumentStore on %s', (engine, open) => {
     await Promise.all(
       docs.map(async (doc, i) => {
         for (let n = 0; n < 10; n++) {
-          await store.append(`${prefix}-${i}`, edit(doc, (d) => d.getArray('a').push([`${i}:${n}`])))
+          await store.append(
+            `${prefix}-${i}`,
+            edit(doc, (d) => d.getArray('a').push([`${i}:${n}`])),
+          )
         }
       }),
     )
@@ -171,16 +213,29 @@ describe.each(engines)('DocumentStore on %s', (engine, open) => {
   it('appends racing a compaction are never lost', async () => {
     const name = uniqueName('race')
     const doc = new Y.Doc()
-    for (let i = 0; i < 30; i++) await store.append(name, edit(doc, (d) => d.getArray('a').push([i])))
+    for (let i = 0; i < 30; i++)
+      await store.append(
+        name,
+        edit(doc, (d) => d.getArray('a').push([i])),
+      )
     const appends: Promise<void>[] = []
     const compactions: Promise<unknown>[] = []
     for (let i = 30; i < 90; i++) {
-      appends.push(store.append(name, edit(doc, (d) => d.getArray('a').push([i]))))
+      appends.push(
+        store.append(
+          name,
+          edit(doc, (d) => d.getArray('a').push([i])),
+        ),
+      )
       if (i % 20 === 0) compactions.push(store.compact(name))
     }
     await Promise.all([...appends, ...compactions])
     await store.compact(name)
-    expect(docFrom((await store.load(name)).state).getArray('a').toJSON()).toEqual(doc.getArray('a').toJSON())
+    expect(
+      docFrom((await store.load(name)).state)
+        .getArray('a')
+        .toJSON(),
+    ).toEqual(doc.getArray('a').toJSON())
   })
 
   it('compacts by itself once the threshold is passed and the document is quiet', async () => {
@@ -188,7 +243,11 @@ describe.each(engines)('DocumentStore on %s', (engine, open) => {
     const name = uniqueName('idle')
     const doc = new Y.Doc()
     await eager.load(name)
-    for (let i = 0; i < 10; i++) await eager.append(name, edit(doc, (d) => d.getArray('a').push([i])))
+    for (let i = 0; i < 10; i++)
+      await eager.append(
+        name,
+        edit(doc, (d) => d.getArray('a').push([i])),
+      )
     // Still editing: nothing compacted yet.
     expect((await db.query('SELECT 1 FROM documents WHERE name = $1', [name])).length).toBe(0)
     await new Promise((resolve) => setTimeout(resolve, 300))

@@ -52,7 +52,14 @@ describe('foldLog', () => {
     // reply typed after a word of a third client's that the log does not have yet.
     const big = new Y.Doc()
     const noise = (i: number) => `${i}:${Math.sin(i).toString(36)}${Math.cos(i).toString(36)}`
-    const rows = [{ id: 100, update: edit(big, (d) => { for (let i = 0; i < 3000; i++) d.getMap('m').set(`k${i}`, noise(i)) }) }]
+    const rows = [
+      {
+        id: 100,
+        update: edit(big, (d) => {
+          for (let i = 0; i < 3000; i++) d.getMap('m').set(`k${i}`, noise(i))
+        }),
+      },
+    ]
     const early = new Y.Doc()
     early.clientID = 4242
     const first = edit(early, (d) => d.getText('t').insert(0, 'first '))

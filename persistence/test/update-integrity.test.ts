@@ -119,9 +119,11 @@ function session(ops: Op[]): Uint8Array[] {
     return doc
   })
   const history: Uint8Array[] = []
-  docs.forEach((doc) => doc.on('update', (update: Uint8Array, origin: unknown) => {
-    if (origin !== 'sync') history.push(update)
-  }))
+  docs.forEach((doc) =>
+    doc.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin !== 'sync') history.push(update)
+    }),
+  )
   for (const op of ops) {
     if (op.kind === 'sync') {
       const diff = Y.encodeStateAsUpdate(docs[op.from], Y.encodeStateVector(docs[op.to]))
@@ -134,18 +136,30 @@ function session(ops: Op[]): Uint8Array[] {
     const map = doc.getMap('map')
     const list = doc.getArray<Y.Map<unknown>>('list')
     switch (op.kind) {
-      case 'text-insert': text.insert(Math.min(op.at, text.length), op.text); break
-      case 'text-delete': if (text.length) text.delete(Math.min(op.at, text.length - 1), Math.min(op.length, text.length - Math.min(op.at, text.length - 1))); break
-      case 'text-format': if (text.length) text.format(Math.min(op.at, text.length - 1), op.length, { bold: true }); break
-      case 'map-set': map.set(op.key, op.value); break
-      case 'map-delete': map.delete(op.key); break
+      case 'text-insert':
+        text.insert(Math.min(op.at, text.length), op.text)
+        break
+      case 'text-delete':
+        if (text.length) text.delete(Math.min(op.at, text.length - 1), Math.min(op.length, text.length - Math.min(op.at, text.length - 1)))
+        break
+      case 'text-format':
+        if (text.length) text.format(Math.min(op.at, text.length - 1), op.length, { bold: true })
+        break
+      case 'map-set':
+        map.set(op.key, op.value)
+        break
+      case 'map-delete':
+        map.delete(op.key)
+        break
       case 'list-insert': {
         const item = new Y.Map<unknown>()
         if (op.nested) item.set('body', new Y.Text('x'))
         list.insert(Math.min(op.at, list.length), [item])
         break
       }
-      case 'list-delete': if (list.length) list.delete(Math.min(op.at, list.length - 1)); break
+      case 'list-delete':
+        if (list.length) list.delete(Math.min(op.at, list.length - 1))
+        break
       case 'nested-edit': {
         if (!list.length) break
         const body = list.get(Math.min(op.at, list.length - 1)).get('body')
@@ -224,7 +238,7 @@ function mutate(update: Uint8Array, index: number, mutation: Mutation): Uint8Arr
 }
 
 describe('integrationProblem', () => {
-  it('finds the issue\'s poison update, which Yjs throws on', () => {
+  it("finds the issue's poison update, which Yjs throws on", () => {
     const problem = integrationProblem(new Y.Doc(), POISON)
     expect(problem).toMatch(/^self-reference: origin of 778:0 points at 778:5/)
     expect(breaks([], POISON)).toBe('apply')
@@ -300,7 +314,10 @@ describe('integrationProblem', () => {
         const history = session(ops)
         const doc = new Y.Doc()
         // Shuffle deterministically: delivery order must not matter.
-        const shuffled = history.map((u, i) => ({ u, k: Math.sin(seed + i) })).sort((a, b) => a.k - b.k).map((x) => x.u)
+        const shuffled = history
+          .map((u, i) => ({ u, k: Math.sin(seed + i) }))
+          .sort((a, b) => a.k - b.k)
+          .map((x) => x.u)
         for (const update of shuffled) {
           expect(integrationProblem(doc, update)).toBeNull()
           Y.applyUpdate(doc, update)
@@ -315,36 +332,30 @@ describe('integrationProblem', () => {
     let flagged = 0
     let passed = 0
     fc.assert(
-      fc.property(
-        fc.array(opArbitrary, { minLength: 2, maxLength: 30 }),
-        fc.nat(),
-        fc.nat(),
-        mutationArbitrary,
-        (ops, which, structIndex, mutation) => {
-          const history = session(ops)
-          fc.pre(history.length > 0)
-          const at = which % history.length
-          const mutated = mutate(history[at], structIndex, mutation)
-          fc.pre(mutated !== null)
-          const problem = updateProblem(mutated!)
-          // Whatever the update left pending gets its chance with the rest of
-          // the honest history, then the document is re-encoded and reloaded.
-          const outcome = breaks(history.slice(0, at), mutated!, [...history.slice(at)])
-          if (problem === null) {
-            passed += 1
-            expect(outcome, 'the checker passed an update that breaks the document').toBeNull()
-          } else if (problem.startsWith('self-reference')) {
-            // Empty structs and deletions break a document only in some
-            // states (the tests above build them) and clocks past 2^53 are a
-            // precaution: the oracle cannot confirm those on an arbitrary
-            // document, so only self-references are held to it.
-            flagged += 1
-            if (outcome === null) {
-              expect(unsafeWithoutThrowing(history.slice(0, at), mutated!, history.slice(at), problem), `the checker refused a safe update: ${problem}`).toBe(true)
-            }
+      fc.property(fc.array(opArbitrary, { minLength: 2, maxLength: 30 }), fc.nat(), fc.nat(), mutationArbitrary, (ops, which, structIndex, mutation) => {
+        const history = session(ops)
+        fc.pre(history.length > 0)
+        const at = which % history.length
+        const mutated = mutate(history[at], structIndex, mutation)
+        fc.pre(mutated !== null)
+        const problem = updateProblem(mutated!)
+        // Whatever the update left pending gets its chance with the rest of
+        // the honest history, then the document is re-encoded and reloaded.
+        const outcome = breaks(history.slice(0, at), mutated!, [...history.slice(at)])
+        if (problem === null) {
+          passed += 1
+          expect(outcome, 'the checker passed an update that breaks the document').toBeNull()
+        } else if (problem.startsWith('self-reference')) {
+          // Empty structs and deletions break a document only in some
+          // states (the tests above build them) and clocks past 2^53 are a
+          // precaution: the oracle cannot confirm those on an arbitrary
+          // document, so only self-references are held to it.
+          flagged += 1
+          if (outcome === null) {
+            expect(unsafeWithoutThrowing(history.slice(0, at), mutated!, history.slice(at), problem), `the checker refused a safe update: ${problem}`).toBe(true)
           }
-        },
-      ),
+        }
+      }),
       { numRuns: 400 },
     )
     // Both sides of the property were exercised.

@@ -179,10 +179,7 @@ export class BotsyncServer {
     await server.server.listen()
     const port = server.server.address.port
     const info: StartedInfo = { url: `http://localhost:${port}`, port, generatedAdmin }
-    log.info(
-      { event: 'listening', port, database: db.kind, redis: server.redis ? 'configured' : 'off', node: server.fanout?.nodeId },
-      `botsync listening on ${info.url}`,
-    )
+    log.info({ event: 'listening', port, database: db.kind, redis: server.redis ? 'configured' : 'off', node: server.fanout?.nodeId }, `botsync listening on ${info.url}`)
     return { server, info }
   }
 

@@ -70,9 +70,6 @@ export function readOnlyRefusal(role: string, documentName: string): string {
  * it) or `access-changed` (the user's role was lowered).
  */
 export function accessNotice(reason: AccessLossReason, role: string, documentName: string): string {
-  const message =
-    reason === 'token-expired'
-      ? `the session token expired; ${documentName} is read-only until a fresh token is sent`
-      : `role ${role} cannot change ${documentName}`
+  const message = reason === 'token-expired' ? `the session token expired; ${documentName} is read-only until a fresh token is sent` : `role ${role} cannot change ${documentName}`
   return refusalMessage(reason, message)
 }

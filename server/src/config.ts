@@ -194,12 +194,15 @@ function trustProxy(value: string | undefined): TrustProxy {
   if (text === '' || text === 'false') return false
   if (text === 'true') return true
   if (/^\d+$/.test(text)) return Number(text)
-  const list = text.split(',').map((entry) => entry.trim()).filter(Boolean)
+  const list = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
   try {
     // Fails on anything that is not an address, a CIDR or one of its names.
     proxyaddr.compile(list)
   } catch (error) {
-    throw new Error(`TRUST_PROXY must be true, false, a number of hops or a comma-separated list of addresses/CIDRs: ${(error as Error).message}`)
+    throw new Error(`TRUST_PROXY must be true, false, a number of hops or a comma-separated list of addresses/CIDRs: ${(error as Error).message}`, { cause: error })
   }
   return list
 }

@@ -13,11 +13,13 @@ import type { Logger } from './logger.ts'
  * keep their console.
  */
 export function routeConsoleToLog(log: Logger): void {
-  const route = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => {
-    const err = args.find((arg) => arg instanceof Error)
-    const rest = args.filter((arg) => arg !== err)
-    log[level]({ event: 'console', ...(err ? { err } : {}) }, rest.length ? formatWithOptions({ breakLength: Infinity }, ...rest) : err instanceof Error ? err.message : '')
-  }
+  const route =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...args: unknown[]) => {
+      const err = args.find((arg) => arg instanceof Error)
+      const rest = args.filter((arg) => arg !== err)
+      log[level]({ event: 'console', ...(err ? { err } : {}) }, rest.length ? formatWithOptions({ breakLength: Infinity }, ...rest) : err instanceof Error ? err.message : '')
+    }
   console.error = route('error')
   console.warn = route('warn')
   console.log = route('info')

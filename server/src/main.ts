@@ -21,6 +21,8 @@ if (info.generatedAdmin) {
   )
 }
 
+// Assigned once the bot has started, below; the signal handlers are registered before that.
+// eslint-disable-next-line prefer-const -- see above
 let bot: BotHandle | undefined
 
 // Orchestrators SIGKILL a process that takes too long anyway; exiting first

@@ -25,9 +25,11 @@ export class ServerWriter {
     const previous = this.queues.get(documentName) ?? Promise.resolve()
     const next = previous.catch(() => {}).then(() => this.apply(documentName, change))
     this.queues.set(documentName, next)
-    void next.finally(() => {
-      if (this.queues.get(documentName) === next) this.queues.delete(documentName)
-    }).catch(() => {})
+    void next
+      .finally(() => {
+        if (this.queues.get(documentName) === next) this.queues.delete(documentName)
+      })
+      .catch(() => {})
     return next
   }
 

@@ -57,9 +57,34 @@ describe('auth', () => {
   })
 
   const refusals: Array<[string, () => Promise<string>, string]> = [
-    ['a forged JWT', () => new SignJWT({ role: 'owner', email: 'x@y' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('botsync').setSubject('1').setExpirationTime('1h').sign(new TextEncoder().encode('another secret')), 'invalid-token'],
-    ['an expired JWT', () => new SignJWT({ role: 'owner', email: 'x@y' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('botsync').setSubject('1').setIssuedAt(Math.floor(Date.now() / 1000) - 7200).setExpirationTime(Math.floor(Date.now() / 1000) - 3600).sign(key), 'token-expired'],
-    ['an unknown role', () => new SignJWT({ role: 'superuser', email: 'x@y' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('botsync').setSubject('1').setExpirationTime('1h').sign(key), 'unknown-role'],
+    [
+      'a forged JWT',
+      () =>
+        new SignJWT({ role: 'owner', email: 'x@y' })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setIssuer('botsync')
+          .setSubject('1')
+          .setExpirationTime('1h')
+          .sign(new TextEncoder().encode('another secret')),
+      'invalid-token',
+    ],
+    [
+      'an expired JWT',
+      () =>
+        new SignJWT({ role: 'owner', email: 'x@y' })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setIssuer('botsync')
+          .setSubject('1')
+          .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
+          .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
+          .sign(key),
+      'token-expired',
+    ],
+    [
+      'an unknown role',
+      () => new SignJWT({ role: 'superuser', email: 'x@y' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('botsync').setSubject('1').setExpirationTime('1h').sign(key),
+      'unknown-role',
+    ],
     ['garbage', async () => 'not-a-token', 'invalid-token'],
   ]
   for (const [label, makeToken, reason] of refusals) {

@@ -8,9 +8,7 @@ function rawSocket(url: string) {
   const ws = new WebSocket(url)
   ws.binaryType = 'arraybuffer'
   const received: Uint8Array[] = []
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.addEventListener('close', (event) => resolve({ code: event.code, reason: event.reason })),
-  )
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.addEventListener('close', (event) => resolve({ code: event.code, reason: event.reason })))
   ws.addEventListener('message', (event) => received.push(new Uint8Array(event.data as ArrayBuffer)))
   const opened = new Promise<void>((resolve, reject) => {
     ws.addEventListener('open', () => resolve())

@@ -45,7 +45,14 @@ describe('HTTP hygiene', () => {
   afterAll(() => server.stop())
 
   it('sends nosniff and no-referrer on every response, API and errors included', async () => {
-    for (const [method, path] of [['GET', '/'], ['GET', '/health'], ['GET', '/api/me'], ['GET', '/api/nope'], ['PUT', '/'], ['GET', '/assets/app-1.js']]) {
+    for (const [method, path] of [
+      ['GET', '/'],
+      ['GET', '/health'],
+      ['GET', '/api/me'],
+      ['GET', '/api/nope'],
+      ['PUT', '/'],
+      ['GET', '/assets/app-1.js'],
+    ]) {
       const { headers } = await send(port, method, path)
       expect(headers['x-content-type-options'], `${method} ${path}`).toBe('nosniff')
       expect(headers['referrer-policy'], `${method} ${path}`).toBe('no-referrer')
@@ -66,7 +73,7 @@ describe('HTTP hygiene', () => {
     expect(miniApp.headers['x-frame-options']).toBeUndefined()
     expect(String(miniApp.headers['content-security-policy'])).toContain('frame-ancestors https://web.telegram.org')
     // A Host header that is not a host does not make it into the policy.
-    const odd = await send(port, 'GET', '/', { host: "x; script-src *" })
+    const odd = await send(port, 'GET', '/', { host: 'x; script-src *' })
     expect(String(odd.headers['content-security-policy'])).toContain("connect-src 'self';")
   })
 

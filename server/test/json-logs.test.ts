@@ -84,7 +84,10 @@ describe('one JSON line per log event', () => {
 
     server.child.kill('SIGTERM')
     await server.exited
-    const lines = server.output.join('\n').split('\n').filter((line) => line.trim() !== '')
+    const lines = server.output
+      .join('\n')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
     const notJson: string[] = []
     const entries: Array<Record<string, unknown>> = []
     for (const line of lines) {

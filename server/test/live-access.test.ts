@@ -102,7 +102,7 @@ describe('live access: role changes and deletions', () => {
     expect((await stored(b, name))['as-editor']).toBe('stored')
   })
 
-  it('closes a deleted user\'s sockets on every instance and refuses them afterwards', async () => {
+  it("closes a deleted user's sockets on every instance and refuses them afterwards", async () => {
     const editor = await user(a, 'editor')
     const name = `${uniqueSpace()}/settings`
     const onA = open(a, name, editor.token)
@@ -204,7 +204,7 @@ describe('live access: token expiry', () => {
 })
 
 describe('live access on the embedded database', () => {
-  it('hears a role change through PGlite\'s in-process NOTIFY', async () => {
+  it("hears a role change through PGlite's in-process NOTIFY", async () => {
     const server = await startServer({ DATABASE_URL: '' })
     const editor = await user(server, 'editor')
     const name = `${uniqueSpace()}/settings`

@@ -16,17 +16,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { connect, DATABASE_URL, login, spawnServer, synced, uniqueSpace, waitFor, type ServerProcess, type TestClient } from '@botsync/testkit/server'
 import { signInitData } from '@botsync/testkit/init-data'
-import {
-  fingerprint,
-  health,
-  killClients,
-  logOf,
-  missingEdits,
-  PrivateRedis,
-  SHARED_REDIS_URL,
-  sleep,
-  uniquePrefix,
-} from './redis-helpers.ts'
+import { fingerprint, health, killClients, logOf, missingEdits, PrivateRedis, SHARED_REDIS_URL, sleep, uniquePrefix } from './redis-helpers.ts'
 
 // Real server processes, real PostgreSQL, real Redis. Outages use a Redis of
 // the test's own (PrivateRedis) or kill only this test's named connections on
@@ -260,7 +250,13 @@ describe('many instances through Redis', () => {
       'replicas to agree after Redis returns',
     )
     expect(Date.now() - returnedAt).toBeLessThanOrEqual(CONVERGE_MS)
-    expect(missingEdits(logOf(onA), writers.map((w) => w.id), 150)).toEqual([])
+    expect(
+      missingEdits(
+        logOf(onA),
+        writers.map((w) => w.id),
+        150,
+      ),
+    ).toEqual([])
     const stored = await storedDoc(name)
     expect(fingerprint(stored, logOf)).toBe(fingerprint(onB, logOf))
     await expectHealth(a.url, 'ok')
@@ -297,7 +293,13 @@ describe('many instances through Redis', () => {
         'replicas to agree after the kills',
         CONVERGE_MS - (Date.now() - lastKillAt),
       )
-      expect(missingEdits(logOf(writers[0].client.doc), writers.map((w) => w.id), 150)).toEqual([])
+      expect(
+        missingEdits(
+          logOf(writers[0].client.doc),
+          writers.map((w) => w.id),
+          150,
+        ),
+      ).toEqual([])
       expect(fingerprint(await storedDoc(name), logOf)).toBe(fingerprint(writers[3].client.doc, logOf))
       expect(a.output.some((line) => line.includes('"event":"redis-up"'))).toBe(true)
     } finally {

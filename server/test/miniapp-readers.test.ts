@@ -1,16 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import {
-  createScenario,
-  docName,
-  initSettingsDoc,
-  projectPublicContent,
-  setButton,
-  setMainMenu,
-  setSettingsText,
-  setTextPublic,
-  updateScenario,
-} from '@botsync/shared-docs'
+import { createScenario, docName, initSettingsDoc, projectPublicContent, setButton, setMainMenu, setSettingsText, setTextPublic, updateScenario } from '@botsync/shared-docs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { TelegramInitData } from '../src/auth/telegram-init-data.ts'
 import { connect, readersUrlOf, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'

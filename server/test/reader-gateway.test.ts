@@ -112,7 +112,11 @@ describe('reader gateway', () => {
     reader.syncStep1(publicDoc)
     // authenticated, sync step 2, sync status (applied)
     await waitFor(() => reader.kinds().length >= 3, 'the handshake')
-    expect(reader.kinds().slice(0, 3)).toEqual([[2, 2], [0, 1], [8, 1]])
+    expect(reader.kinds().slice(0, 3)).toEqual([
+      [2, 2],
+      [0, 1],
+      [8, 1],
+    ])
     reader.socket.close()
   })
 
@@ -153,7 +157,10 @@ describe('reader gateway', () => {
     reader.authenticate(publicDoc, signInitData(TELEGRAM_TOKEN))
     reader.authenticate(`${publicDoc}\0other-session`, signInitData(TELEGRAM_TOKEN))
     await waitFor(() => reader.kinds().length === 2, 'both answers')
-    expect(reader.kinds()).toEqual([[2, 2], [2, 1]])
+    expect(reader.kinds()).toEqual([
+      [2, 2],
+      [2, 1],
+    ])
     reader.socket.close()
   })
 

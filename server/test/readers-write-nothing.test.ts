@@ -50,6 +50,9 @@ describe('read-only clients write nothing', () => {
     await synced(viewer)
     editor.destroy()
     viewer.destroy()
-    await waitFor(async () => (await server.db.query<{ n: string }>('SELECT count(*) AS n FROM document_updates WHERE name = $1', [docName.public(other)]))[0].n !== '0', 'the public document to be written')
+    await waitFor(
+      async () => (await server.db.query<{ n: string }>('SELECT count(*) AS n FROM document_updates WHERE name = $1', [docName.public(other)]))[0].n !== '0',
+      'the public document to be written',
+    )
   })
 })

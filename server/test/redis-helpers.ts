@@ -75,7 +75,12 @@ export async function killClients(admin: Redis, namePrefix: string): Promise<num
   const list = String(await admin.call('CLIENT', 'LIST'))
   let killed = 0
   for (const line of list.split('\n')) {
-    const fields = Object.fromEntries(line.trim().split(' ').map((pair) => pair.split('=', 2)))
+    const fields = Object.fromEntries(
+      line
+        .trim()
+        .split(' ')
+        .map((pair) => pair.split('=', 2)),
+    )
     if (!fields.id || !fields.name?.startsWith(namePrefix)) continue
     killed += Number(await admin.call('CLIENT', 'KILL', 'ID', fields.id))
   }

@@ -183,7 +183,7 @@ describe('per-connection update rate', () => {
     expect(raw.closed).toEqual({ code: 1008, reason: 'rate-limited' })
   })
 
-  it('lets a provider\'s ordinary paced edits through, and a refused burst reaches the server afterwards', async () => {
+  it("lets a provider's ordinary paced edits through, and a refused burst reaches the server afterwards", async () => {
     const token = await userToken(server, 'editor')
     const name = `${uniqueSpace()}/settings`
     const admin = connect(wsUrlOf(server), name, token)

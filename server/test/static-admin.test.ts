@@ -13,9 +13,7 @@ function get(port: number, path: string, method = 'GET'): Promise<{ status: numb
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (chunk) => (body += chunk))
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body, cache: String(res.headers['cache-control'] ?? '') }),
-      )
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body, cache: String(res.headers['cache-control'] ?? '') }))
     })
     req.on('error', reject)
     req.end()

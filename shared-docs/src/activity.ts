@@ -93,11 +93,7 @@ export function initActivityDoc(doc: Y.Doc): void {
  * counters, appends them, and trims the list to the newest `limit`.
  * Malformed events are skipped. Returns how many events were applied.
  */
-export function applyActivityEvents(
-  doc: Y.Doc,
-  events: readonly unknown[],
-  limit: number = ACTIVITY_EVENTS_LIMIT,
-): number {
+export function applyActivityEvents(doc: Y.Doc, events: readonly unknown[], limit: number = ACTIVITY_EVENTS_LIMIT): number {
   const clean = events.map(parseActivityEvent).filter((e): e is ActivityEvent => e !== null)
   if (clean.length === 0) return 0
   doc.transact(() => {

@@ -20,9 +20,7 @@ export function parseButtonAction(value: unknown): ButtonAction | null {
     case 'goto':
       if (typeof v.scenarioId !== 'string') return null
       if (v.stepId !== undefined && v.stepId !== null && typeof v.stepId !== 'string') return null
-      return typeof v.stepId === 'string' && v.stepId !== ''
-        ? { type: 'goto', scenarioId: v.scenarioId, stepId: v.stepId }
-        : { type: 'goto', scenarioId: v.scenarioId }
+      return typeof v.stepId === 'string' && v.stepId !== '' ? { type: 'goto', scenarioId: v.scenarioId, stepId: v.stepId } : { type: 'goto', scenarioId: v.scenarioId }
     case 'url':
     case 'web_app':
       return typeof v.url === 'string' ? { type: v.type, url: v.url } : null

@@ -9,19 +9,10 @@ export * from './buttons.ts'
 export * from './scenarios.ts'
 export * from './scenario.ts'
 export * from './activity.ts'
-export {
-  projectActivity,
-  projectButtons,
-  projectScenario,
-  projectScenarios,
-  projectSettings,
-  projectSpace,
-  sortScenarios,
-  type SpaceDocs,
-} from './projection.ts'
+export { projectActivity, projectButtons, projectScenario, projectScenarios, projectSettings, projectSpace, sortScenarios, type SpaceDocs } from './projection.ts'
 export * from './validation.ts'
 export * from './web-app-url.ts'
 export * from './seed.ts'
-export { readRows, readText, replaceText, writeRows } from './ytypes.ts'
+export { readRows, readText, replaceText, writeRows, type AnyYType } from './ytypes.ts'
 export * from './public-content.ts'
 export * from './refusal.ts'

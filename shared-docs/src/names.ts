@@ -4,9 +4,7 @@
 export type DocumentKind = 'settings' | 'buttons' | 'scenarios' | 'scenario' | 'activity' | 'public'
 
 /** A parsed name; only kind 'scenario' has a scenarioId. */
-export type ParsedDocumentName =
-  | { space: string; kind: Exclude<DocumentKind, 'scenario'> }
-  | { space: string; kind: 'scenario'; scenarioId: string }
+export type ParsedDocumentName = { space: string; kind: Exclude<DocumentKind, 'scenario'> } | { space: string; kind: 'scenario'; scenarioId: string }
 
 /** Space ids are lowercase so they are safe in URLs, file names and Redis keys. */
 export const SPACE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/
@@ -40,8 +38,7 @@ export const docName = {
   settings: (space: string): string => `${checkSpace(space)}/settings`,
   buttons: (space: string): string => `${checkSpace(space)}/buttons`,
   scenarios: (space: string): string => `${checkSpace(space)}/scenarios`,
-  scenario: (space: string, scenarioId: string): string =>
-    `${checkSpace(space)}/scenario/${checkId(scenarioId, 'scenario')}`,
+  scenario: (space: string, scenarioId: string): string => `${checkSpace(space)}/scenario/${checkId(scenarioId, 'scenario')}`,
   activity: (space: string): string => `${checkSpace(space)}/activity`,
   /** What Mini App readers may read: written by the server only (see public-content.ts). */
   public: (space: string): string => `${checkSpace(space)}/public`,

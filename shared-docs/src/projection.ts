@@ -8,18 +8,7 @@ import { isValidId } from './names.ts'
 import { isKeyboardKind, parseStepInput } from './scenario.ts'
 import { SETTINGS_FLAG_DEFAULTS, SETTINGS_TEXT_KEYS } from './settings.ts'
 import { TRIGGER_KEYS } from './scenarios.ts'
-import type {
-  ActivityEvent,
-  ActivityJson,
-  ButtonJson,
-  KeyboardJson,
-  ScenarioIndexEntry,
-  ScenarioJson,
-  SettingsJson,
-  SpaceJson,
-  StepJson,
-  TriggerJson,
-} from './types.ts'
+import type { ActivityEvent, ActivityJson, ButtonJson, KeyboardJson, ScenarioIndexEntry, ScenarioJson, SettingsJson, SpaceJson, StepJson, TriggerJson } from './types.ts'
 import { asArray, asMap, readRows, readStrings, readText } from './ytypes.ts'
 
 export type * from './types.ts'
@@ -144,9 +133,7 @@ export function projectActivity(doc: Y.Doc): ActivityJson {
   asMap(root.get('counters'))?.forEach((value, key) => {
     if (key !== '__proto__' && typeof value === 'number' && Number.isFinite(value)) counters[key] = value
   })
-  const events = (asArray(root.get('events'))?.toArray() ?? [])
-    .map(parseActivityEvent)
-    .filter((e): e is ActivityEvent => e !== null)
+  const events = (asArray(root.get('events'))?.toArray() ?? []).map(parseActivityEvent).filter((e): e is ActivityEvent => e !== null)
   return { counters, events }
 }
 

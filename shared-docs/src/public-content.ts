@@ -130,9 +130,7 @@ export function writePublicContent(doc: Y.Doc, content: PublicContentJson): void
 
 function readSteps(value: unknown): PublicStepJson[] {
   if (!Array.isArray(value)) return []
-  return value
-    .filter((s): s is PublicStepJson => typeof s?.id === 'string' && typeof s?.message === 'string')
-    .map((s) => ({ id: s.id, message: s.message }))
+  return value.filter((s): s is PublicStepJson => typeof s?.id === 'string' && typeof s?.message === 'string').map((s) => ({ id: s.id, message: s.message }))
 }
 
 function readMenu(value: unknown): PublicMenuEntry[][] {

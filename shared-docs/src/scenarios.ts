@@ -79,11 +79,7 @@ export interface CreateScenarioOptions extends ScenarioMetaInit {
  * then the index entry, each in one transaction. Content goes first so that a
  * reader who sees the new index entry can already find its content.
  */
-export function createScenario(
-  indexDoc: Y.Doc,
-  scenarioDoc: Y.Doc,
-  options: CreateScenarioOptions,
-): { scenarioId: string; entryStepId: string } {
+export function createScenario(indexDoc: Y.Doc, scenarioDoc: Y.Doc, options: CreateScenarioOptions): { scenarioId: string; entryStepId: string } {
   const scenarioId = options.id ?? newId()
   if (!isValidId(scenarioId)) throw new TypeError(`Invalid scenario id: ${JSON.stringify(scenarioId)}`)
   if (getScenarioEntry(indexDoc, scenarioId)) throw new Error(`Scenario ${scenarioId} already exists`)
@@ -101,11 +97,7 @@ export function createScenario(
 }
 
 /** Updates title / enabled / order in place; false if the scenario is gone. */
-export function updateScenario(
-  doc: Y.Doc,
-  id: string,
-  patch: { title?: string; enabled?: boolean; public?: boolean; order?: number },
-): boolean {
+export function updateScenario(doc: Y.Doc, id: string, patch: { title?: string; enabled?: boolean; public?: boolean; order?: number }): boolean {
   const entry = getScenarioEntry(doc, id)
   if (!entry) return false
   doc.transact(() => {
@@ -122,11 +114,7 @@ export function updateScenario(
  * Patches the trigger: keys present in `patch` are set, and removed when
  * null or ''; absent keys are untouched (another admin may be editing them).
  */
-export function setTrigger(
-  doc: Y.Doc,
-  id: string,
-  patch: Partial<Record<TriggerKey, string | null>>,
-): boolean {
+export function setTrigger(doc: Y.Doc, id: string, patch: Partial<Record<TriggerKey, string | null>>): boolean {
   const entry = getScenarioEntry(doc, id)
   if (!entry) return false
   doc.transact(() => {

@@ -2,26 +2,9 @@
 // dangling references. Nothing here throws: it returns problems with paths,
 // which the admin shows inline and the bot uses (problemsFor / isEntityValid)
 // to skip just the broken entity instead of failing the whole space.
-import {
-  COMMAND_PATTERN,
-  DEEP_LINK_PATTERN,
-  INPUT_VAR_PATTERN,
-  LIMITS,
-  callbackDataFor,
-  textLength,
-  utf8Length,
-} from './limits.ts'
+import { COMMAND_PATTERN, DEEP_LINK_PATTERN, INPUT_VAR_PATTERN, LIMITS, callbackDataFor, textLength, utf8Length } from './limits.ts'
 import { sortScenarios } from './projection.ts'
-import type {
-  ButtonAction,
-  ButtonJson,
-  KeyboardKind,
-  ScenarioIndexEntry,
-  ScenarioJson,
-  SettingsJson,
-  SpaceJson,
-  StepJson,
-} from './types.ts'
+import type { ButtonAction, ButtonJson, KeyboardKind, ScenarioIndexEntry, ScenarioJson, SettingsJson, SpaceJson, StepJson } from './types.ts'
 import { INPUT_KINDS } from './types.ts'
 import { isMiniAppReference } from './web-app-url.ts'
 
@@ -51,9 +34,7 @@ export const entityPath = {
 
 /** The problems of `document` whose path starts with `pathPrefix`. */
 export function problemsFor(problems: readonly Problem[], document: string, pathPrefix: readonly string[] = []): Problem[] {
-  return problems.filter(
-    (p) => p.document === document && pathPrefix.length <= p.path.length && pathPrefix.every((part, i) => p.path[i] === part),
-  )
+  return problems.filter((p) => p.document === document && pathPrefix.length <= p.path.length && pathPrefix.every((part, i) => p.path[i] === part))
 }
 
 export function isEntityValid(problems: readonly Problem[], document: string, pathPrefix: readonly string[] = []): boolean {
@@ -69,10 +50,7 @@ export function validateMessageText(text: string, document: string, path: string
   if (text.trim() === '') return [problem(document, path, 'message-empty', 'Message text is empty.')]
   const length = textLength(text)
   if (length > LIMITS.messageText) {
-    return [
-      problem(document, path, 'message-too-long',
-        `Message text is ${length} characters; Telegram allows at most ${LIMITS.messageText}.`),
-    ]
+    return [problem(document, path, 'message-too-long', `Message text is ${length} characters; Telegram allows at most ${LIMITS.messageText}.`)]
   }
   return []
 }
@@ -113,17 +91,14 @@ const MINI_APP_BASE = new URL('https://miniapp.invalid/app/')
 /** An https URL, or a relative reference to a page of the bot's own Mini App (see web-app-url.ts). */
 function checkWebAppUrl(url: string, document: string, path: string[]): Problem[] {
   if (!isMiniAppReference(url)) {
-    return checkUrl(url, ['https'], document, path, 'web-app-url-not-https',
-      "URL must start with https://, or be a page of this bot's Mini App such as /miniapp.")
+    return checkUrl(url, ['https'], document, path, 'web-app-url-not-https', "URL must start with https://, or be a page of this bot's Mini App such as /miniapp.")
   }
   // URL parsing drops tabs and newlines anywhere and controls at the start,
   // which could turn "/\t/host" into "//host"; Telegram would refuse them anyway.
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this looks for
   if (/[\s\u0000-\u001f\u007f]/.test(url)) return [problem(document, path, 'url-invalid', 'URL is not a valid address.')]
   if (url.startsWith('?') || url.startsWith('#')) {
-    return [
-      problem(document, path, 'url-invalid',
-        "A page of this bot's Mini App must start with / or a page name, such as /miniapp#faq or miniapp?startapp=x."),
-    ]
+    return [problem(document, path, 'url-invalid', "A page of this bot's Mini App must start with / or a page name, such as /miniapp#faq or miniapp?startapp=x.")]
   }
   let resolved: URL
   try {
@@ -135,8 +110,12 @@ function checkWebAppUrl(url: string, document: string, path: string[]): Problem[
   // name another host without a scheme.
   if (resolved.origin !== MINI_APP_BASE.origin) {
     return [
-      problem(document, path, 'web-app-url-protocol-relative',
-        "URL names another host without https://; write https://… for another site, or start with a single / for a page of this bot's Mini App."),
+      problem(
+        document,
+        path,
+        'web-app-url-protocol-relative',
+        "URL names another host without https://; write https://… for another site, or start with a single / for a page of this bot's Mini App.",
+      ),
     ]
   }
   return []
@@ -154,28 +133,19 @@ function validateAction(id: string, action: ButtonAction, space: SpaceJson | und
       const bytes = utf8Length(action.data)
       if (bytes === 0) return [problem(doc, [...base, 'data'], 'callback-data-empty', 'Callback data is empty.')]
       if (bytes > LIMITS.callbackDataBytes) {
-        return [
-          problem(doc, [...base, 'data'], 'callback-data-too-long',
-            `Callback data is ${bytes} bytes; Telegram allows at most ${LIMITS.callbackDataBytes}.`),
-        ]
+        return [problem(doc, [...base, 'data'], 'callback-data-too-long', `Callback data is ${bytes} bytes; Telegram allows at most ${LIMITS.callbackDataBytes}.`)]
       }
       return []
     }
     case 'goto': {
       if (!space) return []
       if (!Object.hasOwn(space.scenarios, action.scenarioId)) {
-        return [
-          problem(doc, [...base, 'scenarioId'], 'goto-scenario-missing',
-            `Button goes to scenario "${action.scenarioId}", which does not exist.`),
-        ]
+        return [problem(doc, [...base, 'scenarioId'], 'goto-scenario-missing', `Button goes to scenario "${action.scenarioId}", which does not exist.`)]
       }
       const content = space.scenarioDocs[action.scenarioId]
       // Without the content we cannot tell; 'scenario-document-missing' says so.
       if (action.stepId !== undefined && content && !Object.hasOwn(content.steps, action.stepId)) {
-        return [
-          problem(doc, [...base, 'stepId'], 'goto-step-missing',
-            `Button goes to step "${action.stepId}", which does not exist in scenario "${action.scenarioId}".`),
-        ]
+        return [problem(doc, [...base, 'stepId'], 'goto-step-missing', `Button goes to step "${action.stepId}", which does not exist in scenario "${action.scenarioId}".`)]
       }
       return []
     }
@@ -192,17 +162,13 @@ export function validateButton(id: string, button: ButtonJson, space?: SpaceJson
   const callbackBytes = utf8Length(callbackDataFor(id))
   if (callbackBytes > LIMITS.callbackDataBytes) {
     problems.push(
-      problem(doc, ['buttons', id], 'callback-data-too-long',
-        `The button id makes callback data of ${callbackBytes} bytes; Telegram allows at most ${LIMITS.callbackDataBytes}.`),
+      problem(doc, ['buttons', id], 'callback-data-too-long', `The button id makes callback data of ${callbackBytes} bytes; Telegram allows at most ${LIMITS.callbackDataBytes}.`),
     )
   }
   if (button.text.trim() === '') {
     problems.push(problem(doc, ['buttons', id, 'text'], 'button-text-empty', 'Button text is empty.'))
   } else if (textLength(button.text) > LIMITS.buttonText) {
-    problems.push(
-      problem(doc, ['buttons', id, 'text'], 'button-text-too-long',
-        `Button text is ${textLength(button.text)} characters; at most ${LIMITS.buttonText} are allowed.`),
-    )
+    problems.push(problem(doc, ['buttons', id, 'text'], 'button-text-too-long', `Button text is ${textLength(button.text)} characters; at most ${LIMITS.buttonText} are allowed.`))
   }
   if (button.action === null) {
     problems.push(problem(doc, ['buttons', id, 'action'], 'action-invalid', 'Button has no valid action.'))
@@ -216,13 +182,7 @@ export function validateButton(id: string, button: ButtonJson, space?: SpaceJson
  * Shape and references of a keyboard given as rows of button ids.
  * `buttons` (when known) enables the missing-button and per-action checks.
  */
-export function validateKeyboard(
-  rows: readonly (readonly string[])[],
-  kind: KeyboardKind,
-  document: string,
-  rowsPath: string[],
-  buttons?: Record<string, ButtonJson>,
-): Problem[] {
+export function validateKeyboard(rows: readonly (readonly string[])[], kind: KeyboardKind, document: string, rowsPath: string[], buttons?: Record<string, ButtonJson>): Problem[] {
   const problems: Problem[] = []
   const perRow = kind === 'inline' ? LIMITS.inlineButtonsPerRow : LIMITS.replyButtonsPerRow
   let total = 0
@@ -230,8 +190,12 @@ export function validateKeyboard(
     total += row.length
     if (row.length > perRow) {
       problems.push(
-        problem(document, [...rowsPath, String(r)], 'keyboard-row-too-long',
-          `Row ${r + 1} has ${row.length} buttons; Telegram allows at most ${perRow} per row in a ${kind} keyboard.`),
+        problem(
+          document,
+          [...rowsPath, String(r)],
+          'keyboard-row-too-long',
+          `Row ${r + 1} has ${row.length} buttons; Telegram allows at most ${perRow} per row in a ${kind} keyboard.`,
+        ),
       )
     }
     row.forEach((buttonId, c) => {
@@ -244,17 +208,13 @@ export function validateKeyboard(
       }
       const type = button.action?.type
       if (kind === 'reply' && type === 'url') {
-        problems.push(
-          problem(document, path, 'keyboard-button-unsupported',
-            `Button "${buttonId}" opens a URL, which only works in an inline keyboard.`),
-        )
+        problems.push(problem(document, path, 'keyboard-button-unsupported', `Button "${buttonId}" opens a URL, which only works in an inline keyboard.`))
       }
       if (kind === 'inline' && type !== 'url' && type !== 'web_app') {
         const bytes = utf8Length(callbackDataFor(buttonId))
         if (bytes > LIMITS.callbackDataBytes) {
           problems.push(
-            problem(document, path, 'callback-data-too-long',
-              `Callback data for button "${buttonId}" is ${bytes} bytes; Telegram allows at most ${LIMITS.callbackDataBytes}.`),
+            problem(document, path, 'callback-data-too-long', `Callback data for button "${buttonId}" is ${bytes} bytes; Telegram allows at most ${LIMITS.callbackDataBytes}.`),
           )
         }
       }
@@ -262,8 +222,7 @@ export function validateKeyboard(
   })
   if (kind === 'inline' && total > LIMITS.inlineButtonsTotal) {
     problems.push(
-      problem(document, rowsPath, 'keyboard-too-many-buttons',
-        `Keyboard has ${total} buttons; Telegram allows at most ${LIMITS.inlineButtonsTotal} in an inline keyboard.`),
+      problem(document, rowsPath, 'keyboard-too-many-buttons', `Keyboard has ${total} buttons; Telegram allows at most ${LIMITS.inlineButtonsTotal} in an inline keyboard.`),
     )
   }
   return problems
@@ -285,16 +244,10 @@ export function validateScenarioEntry(scenarioId: string, entry: ScenarioIndexEn
   const base = ['scenarios', scenarioId, 'trigger']
   const { command, deepLink } = entry.trigger
   if (command !== undefined && !COMMAND_PATTERN.test(command)) {
-    problems.push(
-      problem('scenarios', [...base, 'command'], 'command-invalid',
-        'Command must be 1–32 characters of a–z, 0–9 and _, without the slash.'),
-    )
+    problems.push(problem('scenarios', [...base, 'command'], 'command-invalid', 'Command must be 1–32 characters of a–z, 0–9 and _, without the slash.'))
   }
   if (deepLink !== undefined && !DEEP_LINK_PATTERN.test(deepLink)) {
-    problems.push(
-      problem('scenarios', [...base, 'deepLink'], 'deep-link-invalid',
-        'Deep-link payload must be 1–64 characters of A–Z, a–z, 0–9, _ and -.'),
-    )
+    problems.push(problem('scenarios', [...base, 'deepLink'], 'deep-link-invalid', 'Deep-link payload must be 1–64 characters of A–Z, a–z, 0–9, _ and -.'))
   }
   return problems
 }
@@ -307,10 +260,7 @@ export function validateStep(scenarioId: string, step: StepJson, scenario: Scena
   problems.push(...validateKeyboard(step.keyboard.rows, step.keyboard.kind, doc, [...base, 'keyboard', 'rows'], space?.buttons))
   if (step.input) {
     if (!INPUT_VAR_PATTERN.test(step.input.var)) {
-      problems.push(
-        problem(doc, [...base, 'input', 'var'], 'input-var-invalid',
-          'Variable name must start with a letter or _, then up to 31 letters, digits or _.'),
-      )
+      problems.push(problem(doc, [...base, 'input', 'var'], 'input-var-invalid', 'Variable name must start with a letter or _, then up to 31 letters, digits or _.'))
     }
     if (!INPUT_KINDS.includes(step.input.kind)) {
       problems.push(problem(doc, [...base, 'input', 'kind'], 'input-kind-invalid', `Unknown input kind "${step.input.kind}".`))
@@ -328,8 +278,12 @@ export function validateScenario(scenarioId: string, scenario: ScenarioJson, spa
   const problems: Problem[] = []
   if (!Object.hasOwn(scenario.steps, scenario.entryStepId)) {
     problems.push(
-      problem(doc, ['scenario', 'entryStepId'], 'entry-step-missing',
-        scenario.entryStepId === '' ? 'Scenario has no entry step.' : `Entry step "${scenario.entryStepId}" does not exist.`),
+      problem(
+        doc,
+        ['scenario', 'entryStepId'],
+        'entry-step-missing',
+        scenario.entryStepId === '' ? 'Scenario has no entry step.' : `Entry step "${scenario.entryStepId}" does not exist.`,
+      ),
     )
   }
   // Every step once, in display order; steps a hand-built stepOrder forgot are checked too.
@@ -353,20 +307,14 @@ export function validateSpace(space: SpaceJson): Problem[] {
         const owner = claimed.get(`${key}\u0000${value}`)
         if (owner === undefined) claimed.set(`${key}\u0000${value}`, entry.id)
         else {
-          problems.push(
-            problem('scenarios', ['scenarios', entry.id, 'trigger', key], 'trigger-duplicate',
-              `Scenario "${owner}" already uses this ${key} trigger.`),
-          )
+          problems.push(problem('scenarios', ['scenarios', entry.id, 'trigger', key], 'trigger-duplicate', `Scenario "${owner}" already uses this ${key} trigger.`))
         }
       }
     }
     const content = Object.hasOwn(space.scenarioDocs, entry.id) ? space.scenarioDocs[entry.id] : undefined
     if (content) problems.push(...validateScenario(entry.id, content, space))
     else {
-      problems.push(
-        problem(scenarioDocument(entry.id), ['scenario'], 'scenario-document-missing',
-          `The content of scenario "${entry.id}" is not available.`),
-      )
+      problems.push(problem(scenarioDocument(entry.id), ['scenario'], 'scenario-document-missing', `The content of scenario "${entry.id}" is not available.`))
     }
   }
   return problems

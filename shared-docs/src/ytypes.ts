@@ -21,8 +21,16 @@ export function readText(value: unknown): string {
   return typeof value === 'string' ? value : ''
 }
 
+/**
+ * Any shared type (Y.Map, Y.Array, Y.Text…). Yjs types its event handlers
+ * invariantly, so `Y.AbstractType<unknown>` accepts none of them: `any` is
+ * the only event type every concrete type is assignable to.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+export type AnyYType = Y.AbstractType<any>
+
 /** Runs `fn` in one transaction when the type is attached to a doc. */
-export function transactOn(type: Y.AbstractType<any>, fn: () => void): void {
+export function transactOn(type: AnyYType, fn: () => void): void {
   if (type.doc) type.doc.transact(fn)
   else fn()
 }

@@ -93,7 +93,10 @@ describe('settings accessors', () => {
     setMainMenu(a, [['x', 'x2'], ['y']])
     setMainMenu(b, [['x'], ['y', 'y2']])
     sync(a, b)
-    expect(projectSettings(a).mainMenu).toEqual([['x', 'x2'], ['y', 'y2']])
+    expect(projectSettings(a).mainMenu).toEqual([
+      ['x', 'x2'],
+      ['y', 'y2'],
+    ])
   })
 })
 
@@ -357,8 +360,6 @@ describe('projection', () => {
 
     // Deleting a step that a button targets is reported, not hidden.
     removeStep(flow, 'ask')
-    expect(validateSpace(projectSpace(docs)).map((p) => [p.document, p.path.join('.'), p.code])).toEqual([
-      ['buttons', 'buttons.ask.action.stepId', 'goto-step-missing'],
-    ])
+    expect(validateSpace(projectSpace(docs)).map((p) => [p.document, p.path.join('.'), p.code])).toEqual([['buttons', 'buttons.ask.action.stepId', 'goto-step-missing']])
   })
 })

@@ -1,13 +1,6 @@
 import * as Y from 'yjs'
 import { describe, expect, it } from 'vitest'
-import {
-  ACTIVITY_EVENTS_LIMIT,
-  applyActivityEvents,
-  counterKey,
-  getCounter,
-  projectActivity,
-  type ActivityEvent,
-} from '../src/index.ts'
+import { ACTIVITY_EVENTS_LIMIT, applyActivityEvents, counterKey, getCounter, projectActivity, type ActivityEvent } from '../src/index.ts'
 
 describe('activity', () => {
   it('increments counters and appends events, newest last', () => {
@@ -37,8 +30,7 @@ describe('activity', () => {
 
   it('keeps only the newest 100 events while counting all', () => {
     const doc = new Y.Doc()
-    const batch = (from: number, n: number): ActivityEvent[] =>
-      Array.from({ length: n }, (_, i) => ({ type: 'user_started' as const, at: from + i }))
+    const batch = (from: number, n: number): ActivityEvent[] => Array.from({ length: n }, (_, i) => ({ type: 'user_started' as const, at: from + i }))
     applyActivityEvents(doc, batch(0, 70))
     applyActivityEvents(doc, batch(70, 80))
     const json = projectActivity(doc)

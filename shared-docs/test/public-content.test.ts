@@ -59,9 +59,7 @@ describe('public content', () => {
     writePublicContent(target, build())
     const content = projectPublicContent(target)
     expect(content.texts).toEqual({ welcome: 'Hello readers' })
-    expect(content.scenarios.map((s) => [s.id, s.title, s.steps.map((step) => step.message)])).toEqual([
-      ['faq', 'FAQ', ['Q: how?', 'A: like this']],
-    ])
+    expect(content.scenarios.map((s) => [s.id, s.title, s.steps.map((step) => step.message)])).toEqual([['faq', 'FAQ', ['Q: how?', 'A: like this']]])
     expect(content.menu).toEqual([[{ text: 'FAQ', scenarioId: 'faq' }]])
     expect(JSON.stringify(target.toJSON())).not.toContain('staff only')
     expect(JSON.stringify(target.toJSON())).not.toContain('Secret maintenance')

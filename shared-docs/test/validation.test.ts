@@ -136,21 +136,17 @@ describe('url and web_app buttons', () => {
     return space
   }
 
-  it.each(['http://example.com', 'https://example.com/a?b=c', 'tg://resolve?domain=botfather', 'HTTPS://EXAMPLE.COM'])(
-    'accepts url %s',
-    (url) => expectClean(withAction({ type: 'url', url })),
+  it.each(['http://example.com', 'https://example.com/a?b=c', 'tg://resolve?domain=botfather', 'HTTPS://EXAMPLE.COM'])('accepts url %s', (url) =>
+    expectClean(withAction({ type: 'url', url })),
   )
 
-  it.each(['javascript:alert(1)', 'ftp://example.com', 'example.com', 'mailto:a@b.c', '', 'data:text/html,x'])(
-    'refuses url %j by scheme',
-    (url) => {
-      expect(onlyProblem(withAction({ type: 'url', url }))).toMatchObject({
-        document: 'buttons',
-        path: ['buttons', 'b1', 'action', 'url'],
-        code: 'url-scheme-not-allowed',
-      })
-    },
-  )
+  it.each(['javascript:alert(1)', 'ftp://example.com', 'example.com', 'mailto:a@b.c', '', 'data:text/html,x'])('refuses url %j by scheme', (url) => {
+    expect(onlyProblem(withAction({ type: 'url', url }))).toMatchObject({
+      document: 'buttons',
+      path: ['buttons', 'b1', 'action', 'url'],
+      code: 'url-scheme-not-allowed',
+    })
+  })
 
   it.each(['http://', 'https:// example.com', ' https://example.com'])('refuses malformed url %j', (url) => {
     const p = onlyProblem(withAction({ type: 'url', url }))
@@ -168,9 +164,8 @@ describe('url and web_app buttons', () => {
     }
   })
 
-  it.each(['/miniapp', '/miniapp#faq', 'miniapp?startapp=x', 'miniapp', '../faq.html', 'pages/faq?x=1#top', '/'])(
-    'accepts web app %j, a page of the bot\'s own Mini App',
-    (url) => expectClean(withAction({ type: 'web_app', url })),
+  it.each(['/miniapp', '/miniapp#faq', 'miniapp?startapp=x', 'miniapp', '../faq.html', 'pages/faq?x=1#top', '/'])("accepts web app %j, a page of the bot's own Mini App", (url) =>
+    expectClean(withAction({ type: 'web_app', url })),
   )
 
   it('accepts a Mini App page in a reply keyboard too', () => {
@@ -201,17 +196,14 @@ describe('url and web_app buttons', () => {
     },
   )
 
-  it.each(['/mini app', ' /miniapp', '/miniapp\n', '/\t/evil.example.com', '\u0001//evil.example.com', '//'])(
-    'refuses malformed web app path %j',
-    (url) => {
-      expect(onlyProblem(withAction({ type: 'web_app', url }))).toEqual({
-        document: 'buttons',
-        path: ['buttons', 'b1', 'action', 'url'],
-        code: 'url-invalid',
-        message: 'URL is not a valid address.',
-      })
-    },
-  )
+  it.each(['/mini app', ' /miniapp', '/miniapp\n', '/\t/evil.example.com', '\u0001//evil.example.com', '//'])('refuses malformed web app path %j', (url) => {
+    expect(onlyProblem(withAction({ type: 'web_app', url }))).toEqual({
+      document: 'buttons',
+      path: ['buttons', 'b1', 'action', 'url'],
+      code: 'url-invalid',
+      message: 'URL is not a valid address.',
+    })
+  })
 
   it('refuses a web app path that is only a query or a fragment', () => {
     for (const url of ['#faq', '?startapp=x']) {
@@ -262,8 +254,7 @@ describe('keyboard shapes', () => {
   it('allows 100 inline buttons in total, not 101', () => {
     const ok = withRows('inline', [])
     const ids = addButtons(ok, 101)
-    const rowsOf = (n: number): string[][] =>
-      Array.from({ length: Math.ceil(n / 8) }, (_, r) => ids.slice(r * 8, Math.min(n, r * 8 + 8)))
+    const rowsOf = (n: number): string[][] => Array.from({ length: Math.ceil(n / 8) }, (_, r) => ids.slice(r * 8, Math.min(n, r * 8 + 8)))
     ok.scenarioDocs.s1.steps.st1.keyboard.rows = rowsOf(100)
     expectClean(ok)
     const bad = structuredClone(ok)

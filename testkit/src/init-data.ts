@@ -5,10 +5,7 @@ import { createHmac } from 'node:crypto'
  * Mini App for a given bot token: fields + `hash` = HMAC_SHA256(secret,
  * sorted key=value lines), secret = HMAC_SHA256("WebAppData", botToken).
  */
-export function signInitData(
-  botToken: string,
-  fields: { user?: Record<string, unknown>; auth_date?: number; [key: string]: unknown } = {},
-): string {
+export function signInitData(botToken: string, fields: { user?: Record<string, unknown>; auth_date?: number; [key: string]: unknown } = {}): string {
   const values: Record<string, string> = {
     auth_date: String(fields.auth_date ?? Math.floor(Date.now() / 1000)),
     query_id: 'AAH' + Math.random().toString(36).slice(2),

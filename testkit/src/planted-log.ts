@@ -21,7 +21,7 @@ export function typingSession(count: number, options: { doc?: Y.Doc; root?: stri
   const doc = options.doc ?? new Y.Doc()
   const text = doc.getText(options.root ?? 'message')
   let seed = options.seed ?? 1
-  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff) / 0x7fffffff)
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff) / 0x7fffffff
   const updates: Uint8Array[] = []
   const record = (update: Uint8Array) => updates.push(update)
   doc.on('update', record)

@@ -148,7 +148,10 @@ export class RawClient {
 
   /** The reasons of botsync's refusals (stateless `botsync:refused` messages) so far. */
   refusals(): string[] {
-    return this.stateless.map((payload) => JSON.parse(payload)).filter((message) => message.type === 'botsync:refused').map((message) => message.reason)
+    return this.stateless
+      .map((payload) => JSON.parse(payload))
+      .filter((message) => message.type === 'botsync:refused')
+      .map((message) => message.reason)
   }
 
   close(): void {

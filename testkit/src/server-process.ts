@@ -83,7 +83,7 @@ export class ServerProcess {
       return server
     } catch (error) {
       server.child.kill('SIGKILL')
-      throw new Error(`${server.label} did not start: ${(error as Error).message}\n${server.recentOutput()}`)
+      throw new Error(`${server.label} did not start: ${(error as Error).message}\n${server.recentOutput()}`, { cause: error })
     }
   }
 

@@ -7,9 +7,7 @@ const alice: SimUser = { id: 1001, first_name: 'Alice', username: 'alice' }
 
 // telegraf is optional here: the real-bot test runs only when it is installed.
 const telegrafModuleName = 'telegraf'
-const telegraf = (await import(telegrafModuleName).catch(() => undefined)) as
-  | { Telegraf: new (token: string, options: unknown) => any }
-  | undefined
+const telegraf = (await import(telegrafModuleName).catch(() => undefined)) as { Telegraf: new (token: string, options: unknown) => any } | undefined
 
 let api: FakeBotApi
 
@@ -22,11 +20,7 @@ afterEach(async () => {
   await api.stop()
 })
 
-async function call<T = unknown>(
-  method: string,
-  params: Record<string, unknown> = {},
-  token = TOKEN,
-): Promise<{ status: number; body: ApiResponse<T> }> {
+async function call<T = unknown>(method: string, params: Record<string, unknown> = {}, token = TOKEN): Promise<{ status: number; body: ApiResponse<T> }> {
   const res = await fetch(`${api.apiRoot}/bot${token}/${method}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -213,9 +207,7 @@ describe('FakeBotApi — messages', () => {
     expect(await call('sendMessage', { chat_id: alice.id, text: '  \n ' })).toEqual(bad('Bad Request: message text is empty'))
     expect(await call('sendMessage', { chat_id: alice.id, text: 'x'.repeat(4097) })).toEqual(bad('Bad Request: message is too long'))
     expect((await call('sendMessage', { chat_id: alice.id, text: 'x'.repeat(4096) })).status).toBe(200)
-    expect(await call('sendMessage', { chat_id: alice.id, text: 'k', reply_markup: keyboard('x'.repeat(65)) })).toEqual(
-      bad('Bad Request: BUTTON_DATA_INVALID'),
-    )
+    expect(await call('sendMessage', { chat_id: alice.id, text: 'k', reply_markup: keyboard('x'.repeat(65)) })).toEqual(bad('Bad Request: BUTTON_DATA_INVALID'))
     // 64 bytes is fine, but 22 × "é" (2 bytes each) = 44 bytes + 21 = 65 bytes is not.
     expect((await call('sendMessage', { chat_id: alice.id, text: 'k', reply_markup: keyboard('x'.repeat(64)) })).status).toBe(200)
     expect((await call('sendMessage', { chat_id: alice.id, text: 'k', reply_markup: keyboard('é'.repeat(22) + 'x'.repeat(21)) })).body).toMatchObject({
@@ -257,9 +249,7 @@ describe('FakeBotApi — messages', () => {
     const noKb = await ok<Message>('editMessageText', { chat_id: alice.id, message_id: m.message_id, text: 'v2' })
     expect(noKb.reply_markup).toBeUndefined()
     expect((await call('editMessageReplyMarkup', { chat_id: alice.id, message_id: m.message_id })).body).toMatchObject({ description: notModified })
-    expect((await ok<Message>('editMessageReplyMarkup', { chat_id: alice.id, message_id: m.message_id, reply_markup: keyboard('b') })).reply_markup).toEqual(
-      keyboard('b'),
-    )
+    expect((await ok<Message>('editMessageReplyMarkup', { chat_id: alice.id, message_id: m.message_id, reply_markup: keyboard('b') })).reply_markup).toEqual(keyboard('b'))
     expect((await call('editMessageText', { chat_id: alice.id, message_id: 999, text: 'x' })).body).toMatchObject({
       error_code: 400,
       description: 'Bad Request: message to edit not found',

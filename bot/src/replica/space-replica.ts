@@ -281,10 +281,7 @@ export class SpaceReplica {
   private onLocalWrite(name: string, entry: Replicated): void {
     if (entry.tainted) return
     entry.tainted = true
-    this.log.error(
-      { event: 'replica-local-write', document: name },
-      'something in the bot changed its read-only replica; the server refuses it and the copy is rebuilt',
-    )
+    this.log.error({ event: 'replica-local-write', document: name }, 'something in the bot changed its read-only replica; the server refuses it and the copy is rebuilt')
     // Not inside the transaction that made the change.
     setImmediate(() => {
       if (this.stopped || this.documents.get(name) !== entry) return

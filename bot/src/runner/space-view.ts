@@ -52,10 +52,7 @@ export class SpaceView {
       now.add(key)
       if (this.logged.has(key)) continue
       const level = TRANSIENT_CODES.has(problem.code) ? 'debug' : 'warn'
-      this.log[level](
-        { event: 'content-skipped', space: this.replica.space, document: problem.document, path: problem.path.join('/'), code: problem.code },
-        problem.message,
-      )
+      this.log[level]({ event: 'content-skipped', space: this.replica.space, document: problem.document, path: problem.path.join('/'), code: problem.code }, problem.message)
     }
     this.logged = now
   }

@@ -53,10 +53,7 @@ export class ThrottledTelegram extends Telegram {
         const retryIn = this.retryDelay(error, attempt)
         if (retryIn === null || attempt >= this.maxAttempts || options?.signal?.aborted) {
           if (!isNotModified(error) && (error as Error).name !== 'AbortError') {
-            this.log.warn(
-              { event: 'telegram-error', method, chat, attempt, code: codeOf(error), description: descriptionOf(error) },
-              `${method} failed`,
-            )
+            this.log.warn({ event: 'telegram-error', method, chat, attempt, code: codeOf(error), description: descriptionOf(error) }, `${method} failed`)
           }
           throw error
         }

@@ -23,13 +23,7 @@ export class Authenticator {
   /** null when TELEGRAM_BOT_TOKEN is not set: no Mini App readers then. */
   private readonly initData: TelegramInitData | null
 
-  constructor(options: {
-    tokens: TokenIssuer
-    users: UserRepository
-    botServiceToken: string
-    botSpace: string
-    initData?: TelegramInitData | null
-  }) {
+  constructor(options: { tokens: TokenIssuer; users: UserRepository; botServiceToken: string; botSpace: string; initData?: TelegramInitData | null }) {
     this.tokens = options.tokens
     this.users = options.users
     this.botTokenDigest = digest(options.botServiceToken)

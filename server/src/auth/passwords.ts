@@ -51,10 +51,7 @@ export class PasswordHasher {
 
   private derive(password: string, salt: Buffer, params: ScryptOptions): Promise<Buffer> {
     return this.limit(
-      () =>
-        new Promise<Buffer>((resolve, reject) =>
-          scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, params, (error, key) => (error ? reject(error) : resolve(key))),
-        ),
+      () => new Promise<Buffer>((resolve, reject) => scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, params, (error, key) => (error ? reject(error) : resolve(key)))),
     )
   }
 }

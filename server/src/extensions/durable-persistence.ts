@@ -125,7 +125,10 @@ export class DurablePersistence implements Extension {
     const rate = this.rate.take(connection.webSocket)
     if (rate === 'abusive') {
       this.metrics.rateLimitClosures += 1
-      this.log.warn({ event: 'update-refused', reason: 'rate-limited', document: documentName, socket: payload.socketId, closed: true }, 'closing a socket that keeps sending while rate-limited')
+      this.log.warn(
+        { event: 'update-refused', reason: 'rate-limited', document: documentName, socket: payload.socketId, closed: true },
+        'closing a socket that keeps sending while rate-limited',
+      )
       // The whole socket (Hocuspocus' own close ends only this document's
       // connection); throwing stops the rest of its queued messages.
       connection.webSocket.close(1008, 'rate-limited')

@@ -124,10 +124,13 @@ export class LiveAccess implements Extension {
   private scheduleExpiry(connection: AdminConnection, expiresAt: number): void {
     const previous = this.expiryTimers.get(connection)
     if (previous) clearTimeout(previous)
-    const timer = setTimeout(() => {
-      if (Date.now() < expiresAt) return this.scheduleExpiry(connection, expiresAt)
-      this.expire(connection)
-    }, Math.min(MAX_TIMER_MS, Math.max(0, expiresAt - Date.now())))
+    const timer = setTimeout(
+      () => {
+        if (Date.now() < expiresAt) return this.scheduleExpiry(connection, expiresAt)
+        this.expire(connection)
+      },
+      Math.min(MAX_TIMER_MS, Math.max(0, expiresAt - Date.now())),
+    )
     timer.unref()
     this.expiryTimers.set(connection, timer)
   }

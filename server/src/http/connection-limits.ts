@@ -76,9 +76,10 @@ export class ConnectionLimits implements Extension {
   constructor(options: ConnectionLimitsOptions) {
     this.options = options
     this.trust = compileTrust(options.trustProxy)
-    const limits = this
+    const received = (socket: Duplex, bytes: number): void => this.received(socket, bytes)
+    // A plain function: a socket's 'data' listener gets the socket as `this`, so one listener serves every socket.
     this.onData = function (this: Duplex, chunk: Buffer) {
-      limits.received(this, chunk.length)
+      received(this, chunk.length)
     }
   }
 
@@ -222,9 +223,7 @@ export class ConnectionLimits implements Extension {
 
   private refuseUpgrade(socket: Duplex, status: number, text: string, reason: string, detail: Record<string, unknown>): void {
     this.options.log.warn({ event: 'connection-refused', reason, ...detail })
-    socket.end(
-      `HTTP/1.1 ${status} ${text}\r\nRetry-After: 5\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`,
-    )
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nRetry-After: 5\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`)
   }
 }
 

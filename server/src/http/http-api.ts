@@ -170,13 +170,7 @@ export class HttpApi implements Extension {
       checks.database = { status: 'down', detail: error instanceof Error ? error.message : String(error) }
     }
     if (this.deps.redis) checks.redis = this.deps.redis.health()
-    const status = this.deps.isStopping()
-      ? 'stopping'
-      : checks.database.status === 'down'
-        ? 'down'
-        : checks.redis?.status === 'down'
-          ? 'degraded'
-          : 'ok'
+    const status = this.deps.isStopping() ? 'stopping' : checks.database.status === 'down' ? 'down' : checks.redis?.status === 'down' ? 'degraded' : 'ok'
     sendJson(response, status === 'ok' || status === 'degraded' ? 200 : 503, {
       status,
       instance: this.deps.instanceId,

@@ -123,7 +123,14 @@ export class ReaderGateway {
     this.releases.clear()
     const audiences = [...this.audiences.values()]
     this.audiences.clear()
-    await Promise.all(audiences.map((audience) => audience.then((a) => a.close(), () => undefined)))
+    await Promise.all(
+      audiences.map((audience) =>
+        audience.then(
+          (a) => a.close(),
+          () => undefined,
+        ),
+      ),
+    )
   }
 
   private accept(socket: WebSocket, connectionId: number): void {
@@ -236,10 +243,7 @@ export class ReaderGateway {
     } catch (error) {
       const reason = error instanceof AccessDenied ? error.reason : 'document-unavailable'
       this.options.metrics.readers.refused += 1
-      this.options.log.warn(
-        { event: 'reader-refused', reason, document: documentName.slice(0, 200) },
-        error instanceof Error ? error.message : String(error),
-      )
+      this.options.log.warn({ event: 'reader-refused', reason, document: documentName.slice(0, 200) }, error instanceof Error ? error.message : String(error))
       session.send(encodePermissionDenied(key, reason), this.maxBufferedBytes)
     } finally {
       this.replay(session)
@@ -337,14 +341,16 @@ export class ReaderGateway {
       this.releases.delete(name)
       const audience = this.audiences.get(name)
       if (!audience) return
-      void audience.then(
-        (a) => {
-          if (a.size > 0 || this.audiences.get(name) !== audience) return
-          this.audiences.delete(name)
-          return a.close()
-        },
-        () => undefined,
-      ).catch((error: unknown) => this.options.log.warn({ event: 'reader-document-release-failed', document: name, err: error }))
+      void audience
+        .then(
+          (a) => {
+            if (a.size > 0 || this.audiences.get(name) !== audience) return
+            this.audiences.delete(name)
+            return a.close()
+          },
+          () => undefined,
+        )
+        .catch((error: unknown) => this.options.log.warn({ event: 'reader-document-release-failed', document: name, err: error }))
     }, this.options.documentGraceMs)
     timer.unref()
     this.releases.set(name, timer)

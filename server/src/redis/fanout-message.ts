@@ -34,10 +34,7 @@ const TYPE_CODES = {
   stateless: 5,
 } as const satisfies Record<FanoutMessage['type'], number>
 
-const TYPE_NAMES = Object.fromEntries(Object.entries(TYPE_CODES).map(([name, code]) => [code, name])) as Record<
-  number,
-  FanoutMessage['type']
->
+const TYPE_NAMES = Object.fromEntries(Object.entries(TYPE_CODES).map(([name, code]) => [code, name])) as Record<number, FanoutMessage['type']>
 
 export class UnreadableFanoutMessage extends Error {}
 

@@ -125,9 +125,7 @@ export class RedisConnection {
    */
   publish(channel: string, message: Uint8Array): boolean {
     if (this.publisher.status !== 'ready') return false
-    this.publisher
-      .publish(channel, Buffer.from(message.buffer, message.byteOffset, message.byteLength))
-      .catch((error: Error) => this.linkLost(error.message))
+    this.publisher.publish(channel, Buffer.from(message.buffer, message.byteOffset, message.byteLength)).catch((error: Error) => this.linkLost(error.message))
     return true
   }
 
@@ -182,10 +180,7 @@ export class RedisConnection {
     }
     if (!this.reportedDown) {
       this.reportedDown = true
-      this.log.warn(
-        { event: 'redis-down', detail: this.detail },
-        'Redis is unreachable; serving this instance\'s clients alone and saving to PostgreSQL; retrying with backoff',
-      )
+      this.log.warn({ event: 'redis-down', detail: this.detail }, "Redis is unreachable; serving this instance's clients alone and saving to PostgreSQL; retrying with backoff")
     }
   }
 

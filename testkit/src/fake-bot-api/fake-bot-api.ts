@@ -33,8 +33,7 @@ import type {
 
 const DEFAULT_TIMEOUT_MS = 5000
 const MAX_TEXT_LENGTH = 4096
-const NOT_MODIFIED =
-  'message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message'
+const NOT_MODIFIED = 'message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message'
 const QUERY_INVALID = 'query is too old and response timeout expired or query ID is invalid'
 const CHAT_ACTIONS = new Set([
   'typing',
@@ -305,7 +304,7 @@ export class FakeBotApi {
   private record(call: RecordedCall): void {
     this.calls.push(call)
     for (const waiter of [...this.waiters]) {
-      let matched = false
+      let matched: boolean
       try {
         matched = waiter.match(call)
       } catch (error) {
@@ -448,7 +447,10 @@ export class FakeBotApi {
     const stored = msg ? this.chats.get(msg.chat.id)?.messages.get(msg.message_id) : undefined
     const button = stored?.reply_markup?.inline_keyboard.flat().find((b) => b.text === buttonText)
     if (!button || button.callback_data === undefined) {
-      const shown = stored?.reply_markup?.inline_keyboard.flat().map((b) => JSON.stringify(b.text)).join(', ')
+      const shown = stored?.reply_markup?.inline_keyboard
+        .flat()
+        .map((b) => JSON.stringify(b.text))
+        .join(', ')
       throw new Error(`FakeBotApi.clickButtonByText: no callback button ${JSON.stringify(buttonText)} (buttons: ${shown || 'none'})`)
     }
     return this.clickButton(user, stored!, button.callback_data)

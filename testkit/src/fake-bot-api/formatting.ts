@@ -86,7 +86,10 @@ function parseHtml(s: string): FormattedText {
       const close = findTagEnd(s, i + 1)
       if (s[i + 1] === '/') {
         if (close === -1) throw entityError(`Unclosed end tag at byte offset ${at}`)
-        const name = s.slice(i + 2, close).trim().toLowerCase()
+        const name = s
+          .slice(i + 2, close)
+          .trim()
+          .toLowerCase()
         const open = stack.pop()
         if (!open) throw entityError(`Unexpected end tag at byte offset ${at}`)
         if (name !== '' && name !== open.tag) {
@@ -204,11 +207,14 @@ function parseMarkdownV2(s: string): FormattedText {
   const entities: MessageEntity[] = []
   const stack: OpenMdEntity[] = []
   let quote: { start: number; type: string } | undefined
-  const reserved = (i: number): ApiFailure =>
-    entityError(`Character '${s[i]}' is reserved and must be escaped with the preceding '\\'`)
+  const reserved = (i: number): ApiFailure => entityError(`Character '${s[i]}' is reserved and must be escaped with the preceding '\\'`)
   const toggle = (type: string, i: number): void => {
     let idx = -1
-    for (let k = stack.length - 1; k >= 0; k--) if (stack[k]!.type === type) { idx = k; break }
+    for (let k = stack.length - 1; k >= 0; k--)
+      if (stack[k]!.type === type) {
+        idx = k
+        break
+      }
     if (idx >= 0) {
       const open = stack.splice(idx, 1)[0]!
       if (out.length > open.start) entities.push({ type, offset: open.start, length: out.length - open.start })
@@ -280,10 +286,24 @@ function parseMarkdownV2(s: string): FormattedText {
       i = j + fence.length
       continue
     }
-    if (c === '*') { toggle('bold', i); i++; continue }
-    if (c === '~') { toggle('strikethrough', i); i++; continue }
+    if (c === '*') {
+      toggle('bold', i)
+      i++
+      continue
+    }
+    if (c === '~') {
+      toggle('strikethrough', i)
+      i++
+      continue
+    }
     if (c === '_') {
-      if (s[i + 1] === '_') { toggle('underline', i); i += 2 } else { toggle('italic', i); i++ }
+      if (s[i + 1] === '_') {
+        toggle('underline', i)
+        i += 2
+      } else {
+        toggle('italic', i)
+        i++
+      }
       continue
     }
     if (c === '|') {
@@ -302,7 +322,10 @@ function parseMarkdownV2(s: string): FormattedText {
       let idx = -1
       for (let k = stack.length - 1; k >= 0; k--) {
         const t = stack[k]!.type
-        if (t === 'text_link' || t === 'custom_emoji') { idx = k; break }
+        if (t === 'text_link' || t === 'custom_emoji') {
+          idx = k
+          break
+        }
       }
       if (idx === -1) throw reserved(i)
       const open = stack.splice(idx, 1)[0]!
@@ -311,8 +334,15 @@ function parseMarkdownV2(s: string): FormattedText {
       let url = ''
       let closed = false
       while (j < s.length) {
-        if (s[j] === '\\' && j + 1 < s.length) { url += s[j + 1]; j += 2; continue }
-        if (s[j] === ')') { closed = true; break }
+        if (s[j] === '\\' && j + 1 < s.length) {
+          url += s[j + 1]
+          j += 2
+          continue
+        }
+        if (s[j] === ')') {
+          closed = true
+          break
+        }
         url += s[j]
         j++
       }
@@ -346,8 +376,7 @@ function parseMarkdownLegacy(s: string): FormattedText {
   let out = ''
   const entities: MessageEntity[] = []
   let i = 0
-  const unclosed = (at: number): ApiFailure =>
-    entityError(`Can't find end of the entity starting at byte offset ${byteOffset(s, at)}`)
+  const unclosed = (at: number): ApiFailure => entityError(`Can't find end of the entity starting at byte offset ${byteOffset(s, at)}`)
   while (i < s.length) {
     const c = s[i]!
     if (c === '\\' && '_*`['.includes(s[i + 1] ?? '')) {

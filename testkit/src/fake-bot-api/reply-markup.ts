@@ -79,7 +79,7 @@ function validateInlineKeyboard(rows: unknown): InlineKeyboardMarkup | undefined
 function validateButton(button: Record<string, unknown>): InlineKeyboardButton {
   const text = button['text']
   if (typeof text !== 'string') {
-    throw ApiFailure.badRequest("can't parse inline keyboard button: Field \"text\" must be of type String")
+    throw ApiFailure.badRequest('can\'t parse inline keyboard button: Field "text" must be of type String')
   }
   if (text.trim() === '') throw ApiFailure.badRequest('BUTTON_TEXT_INVALID')
   const actions = BUTTON_ACTIONS.filter((a) => button[a] !== undefined)
@@ -87,7 +87,7 @@ function validateButton(button: Record<string, unknown>): InlineKeyboardButton {
   const data = button['callback_data']
   if (data !== undefined) {
     if (typeof data !== 'string') {
-      throw ApiFailure.badRequest("can't parse inline keyboard button: Field \"callback_data\" must be of type String")
+      throw ApiFailure.badRequest('can\'t parse inline keyboard button: Field "callback_data" must be of type String')
     }
     const bytes = Buffer.byteLength(data, 'utf8')
     if (bytes < 1 || bytes > 64) throw ApiFailure.badRequest('BUTTON_DATA_INVALID')
@@ -102,14 +102,14 @@ function validateButton(button: Record<string, unknown>): InlineKeyboardButton {
   if (webApp !== undefined) {
     const waUrl = (webApp as { url?: unknown } | null)?.url
     if (typeof waUrl !== 'string' || !isHttpsUrl(waUrl)) {
-      throw ApiFailure.badRequest(
-        `inline keyboard button Web App URL '${String(waUrl)}' is invalid: Only HTTPS links are allowed`,
-      )
+      throw ApiFailure.badRequest(`inline keyboard button Web App URL '${String(waUrl)}' is invalid: Only HTTPS links are allowed`)
     }
   }
   // Canonical key order: text first, then the rest sorted, so comparisons are order-insensitive.
   const out: InlineKeyboardButton = { text }
-  for (const key of Object.keys(button).filter((k) => k !== 'text').sort()) {
+  for (const key of Object.keys(button)
+    .filter((k) => k !== 'text')
+    .sort()) {
     if (button[key] !== undefined) out[key] = button[key]
   }
   return out

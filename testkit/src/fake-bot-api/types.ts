@@ -89,10 +89,7 @@ export interface BotCommand {
   description: string
 }
 
-export type MenuButton =
-  | { type: 'commands' }
-  | { type: 'default' }
-  | { type: 'web_app'; text: string; web_app: { url: string } }
+export type MenuButton = { type: 'commands' } | { type: 'default' } | { type: 'web_app'; text: string; web_app: { url: string } }
 
 export interface ApiSuccess<T = unknown> {
   ok: true

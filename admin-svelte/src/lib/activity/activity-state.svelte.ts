@@ -15,6 +15,7 @@ import {
   type ActivityJson,
   type ButtonJson,
   type ScenarioIndexEntry,
+  type AnyYType,
 } from '@botsync/shared-docs'
 import * as Y from 'yjs'
 import type { DocumentSource, OpenDocument } from '../connection/open-document.ts'
@@ -82,7 +83,7 @@ export class ActivityState {
     return this.activity.loaded
   }
 
-  #onChange = (events: Y.YEvent<any>[], transaction: Y.Transaction): void => {
+  #onChange = (events: Y.YEvent<AnyYType>[], transaction: Y.Transaction): void => {
     // The first sync's changes are applied before serverSynced turns true,
     // so what was already there when the page opened is not announced.
     if (!this.#options.onNewEvents || !this.activity.serverSynced || transaction.local) return
@@ -132,7 +133,10 @@ export interface CounterRow {
 }
 
 /** Counters grouped for the dashboard: totals first, then per scenario and per button. */
-export function summarizeCounters(counters: Record<string, number>, names: Names): {
+export function summarizeCounters(
+  counters: Record<string, number>,
+  names: Names,
+): {
   totals: CounterRow[]
   scenarios: CounterRow[]
   buttons: CounterRow[]

@@ -57,6 +57,7 @@ export class AuthState {
   readonly #storage: Storage | null
   readonly #fetch: typeof fetch
   readonly #autoRefresh: boolean
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- listeners, never rendered
   readonly #refreshed = new Set<(token: string) => void>()
   #refreshTimer: ReturnType<typeof setTimeout> | null = null
 
@@ -169,9 +170,7 @@ export class AuthState {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email, password }),
       })
-      const body = (await response.json().catch(() => null)) as
-        | { token?: string; expiresAt?: number; user?: SessionUser; error?: string; message?: string }
-        | null
+      const body = (await response.json().catch(() => null)) as { token?: string; expiresAt?: number; user?: SessionUser; error?: string; message?: string } | null
       if (!response.ok || !body?.token) {
         this.#error =
           body?.error === 'too-many-attempts'

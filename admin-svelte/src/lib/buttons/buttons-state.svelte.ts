@@ -85,10 +85,7 @@ export class ButtonsState {
   })
   #problems = $derived.by((): ProblemIndex => {
     if (!this.loaded) return ProblemIndex.empty
-    return validateParts(
-      { buttons: this.#buttonsState.current, scenarios: this.#indexState.current, scenarioDocs: this.#scenarioContents },
-      ['buttons'],
-    )
+    return validateParts({ buttons: this.#buttonsState.current, scenarios: this.#indexState.current, scenarioDocs: this.#scenarioContents }, ['buttons'])
   })
 
   /** Buttons by id (ids are stable, so rows do not jump while someone types). */
@@ -125,6 +122,7 @@ export class ButtonsState {
 
   /** Opens the content documents of the listed scenarios and releases the others. */
   syncTargets(scenarioIds: readonly string[]): void {
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup, gone when the method returns
     const wanted = new Set(scenarioIds.filter(isValidId).slice(0, MAX_TARGET_DOCUMENTS))
     for (const [id, target] of this.#targets) {
       if (!wanted.has(id)) {

@@ -65,6 +65,7 @@ export class PresenceState {
 
   /** Other users (one entry per user, even with several tabs open). */
   get users(): PresenceUser[] {
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup, gone when the getter returns
     const seen = new Map<string, PresenceUser>()
     for (const peer of this.peers) if (!seen.has(peer.user.id)) seen.set(peer.user.id, peer.user)
     return [...seen.values()]

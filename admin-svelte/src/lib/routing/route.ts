@@ -16,13 +16,16 @@ const SIMPLE_PAGES = new Set(['scenarios', 'buttons', 'settings', 'activity'])
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#\/?/, '')
-  const parts = path.split('/').filter(Boolean).map((part) => {
-    try {
-      return decodeURIComponent(part)
-    } catch {
-      return part
-    }
-  })
+  const parts = path
+    .split('/')
+    .filter(Boolean)
+    .map((part) => {
+      try {
+        return decodeURIComponent(part)
+      } catch {
+        return part
+      }
+    })
   if (parts.length === 0) return { space: DEFAULT_SPACE, page: 'scenarios' }
   const [space, page, id] = parts
   if (!isValidSpace(space)) return { space: DEFAULT_SPACE, page: 'not-found', path }

@@ -38,9 +38,7 @@ export class ScenarioListState {
   }
 
   #scenarios = $derived.by((): ScenarioIndexEntry[] => sortScenarios(this.#index.current))
-  #problems = $derived.by((): ProblemIndex =>
-    this.index.loaded ? validateParts({ scenarios: this.#index.current }, ['scenarios']) : ProblemIndex.empty,
-  )
+  #problems = $derived.by((): ProblemIndex => (this.index.loaded ? validateParts({ scenarios: this.#index.current }, ['scenarios']) : ProblemIndex.empty))
 
   /** The scenarios in their order. */
   get scenarios(): ScenarioIndexEntry[] {

@@ -61,12 +61,15 @@ export class SettingsState {
   #buttons = $derived.by(() => this.#buttonsState.current)
   #textKeys = $derived.by((): string[] => {
     const known: string[] = [...SETTINGS_TEXT_KEYS]
-    return [...known, ...Object.keys(this.#settings.texts).filter((key) => !known.includes(key)).sort()]
+    return [
+      ...known,
+      ...Object.keys(this.#settings.texts)
+        .filter((key) => !known.includes(key))
+        .sort(),
+    ]
   })
   #flagKeys = $derived.by((): string[] => Object.keys(this.#settings.flags).sort())
-  #problems = $derived.by((): ProblemIndex =>
-    this.loaded ? validateParts({ settings: this.#settings, buttons: this.#buttons }, ['settings']) : ProblemIndex.empty,
-  )
+  #problems = $derived.by((): ProblemIndex => (this.loaded ? validateParts({ settings: this.#settings, buttons: this.#buttons }, ['settings']) : ProblemIndex.empty))
 
   get settings(): SettingsJson {
     return this.#settings

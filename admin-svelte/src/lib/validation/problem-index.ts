@@ -1,16 +1,7 @@
 // Validation of what a page has loaded, and lookups of the problems that
 // belong next to one field. All rules live in shared-docs; this file only
 // assembles a SpaceJson from the parts a page has open.
-import {
-  problemsFor,
-  projectSettings,
-  validateSpace,
-  type ButtonJson,
-  type Problem,
-  type ScenarioIndexEntry,
-  type ScenarioJson,
-  type SettingsJson,
-} from '@botsync/shared-docs'
+import { problemsFor, projectSettings, validateSpace, type ButtonJson, type Problem, type ScenarioIndexEntry, type ScenarioJson, type SettingsJson } from '@botsync/shared-docs'
 import * as Y from 'yjs'
 
 export interface SpaceParts {
@@ -54,9 +45,7 @@ export class ProblemIndex {
 
   /** Keeps only the index problems of one scenario (plus every non-index problem). */
   filterScenarioEntry(scenarioId: string): ProblemIndex {
-    return new ProblemIndex(
-      this.all.filter((problem) => problem.document !== 'scenarios' || problem.path[1] === scenarioId),
-    )
+    return new ProblemIndex(this.all.filter((problem) => problem.document !== 'scenarios' || problem.path[1] === scenarioId))
   }
 
   /** Problems whose path starts with `prefix`. */

@@ -3,7 +3,7 @@
 // one Y.UndoManager per document and a single ordered stack across them.
 import { createSubscriber } from 'svelte/reactivity'
 import { YMultiDocUndoManager } from 'y-utility/y-multidoc-undomanager'
-import type * as Y from 'yjs'
+import type { AnyYType } from '@botsync/shared-docs'
 import { LOCAL_EDIT } from './edit-origin.ts'
 
 /** The manager's events after which canUndo or canRedo may have changed. */
@@ -13,9 +13,10 @@ export class UndoHistory {
   readonly #manager: YMultiDocUndoManager
   readonly #subscribe: () => void
 
-  constructor(scope: Y.AbstractType<any>[] = []) {
+  constructor(scope: AnyYType[] = []) {
     // Only LOCAL_EDIT transactions are captured: remote edits (origin: the
     // provider) and IndexedDB restores are never undone by this user.
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- Yjs' own option, never rendered
     this.#manager = new YMultiDocUndoManager(scope, { trackedOrigins: new Set([LOCAL_EDIT]), captureTimeout: 600 })
     // Listens to the manager only while an effect reads canUndo or canRedo.
     this.#subscribe = createSubscriber((update) => {
@@ -36,7 +37,7 @@ export class UndoHistory {
     return this.#manager.canRedo()
   }
 
-  track(type: Y.AbstractType<any>): void {
+  track(type: AnyYType): void {
     this.#manager.addToScope([type])
   }
 

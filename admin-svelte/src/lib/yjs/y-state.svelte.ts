@@ -3,7 +3,7 @@
 // `current`, and removes it when the last one is gone, so a page that stops
 // showing a document stops paying for its updates.
 import { createSubscriber } from 'svelte/reactivity'
-import type * as Y from 'yjs'
+import type { AnyYType } from '@botsync/shared-docs'
 
 export class YState<T> {
   readonly #read: () => T
@@ -13,7 +13,7 @@ export class YState<T> {
    * @param type  the Y type whose changes (at any depth) change the value
    * @param read  computes the value from the type, e.g. a shared-docs projection
    */
-  constructor(type: Y.AbstractType<any>, read: () => T) {
+  constructor(type: AnyYType, read: () => T) {
     this.#read = read
     this.#subscribe = createSubscriber((update) => {
       const observer = (): void => update()
