@@ -15,12 +15,12 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import * as encoding from 'lib0/encoding'
 import WebSocket from 'ws'
 import { botsyncEnv } from '../lib/botsync-env.ts'
 import { settledRss } from '../lib/process-memory.ts'
 import { ScratchSchema } from '../lib/scratch-schema.ts'
 import { onInterrupt } from '../lib/interrupt-cleanup.ts'
+import { frame, MessageType } from '@botsync/testkit/raw-client'
 import { ServerProcess } from '@botsync/testkit/server-process'
 
 const COUNTS = [30, 300]
@@ -116,11 +116,7 @@ function floodingSocket(url: string, frame: Buffer, frames: number, closes: Map<
 
 /** A Sync frame for `document` padded to `bytes`: Hocuspocus queues it unread until the socket authenticates. */
 function junkFrame(document: string, bytes: number): Buffer {
-  const encoder = encoding.createEncoder()
-  encoding.writeVarString(encoder, document)
-  encoding.writeVarUint(encoder, 0) // Sync
-  const head = encoding.toUint8Array(encoder)
-  const frame = Buffer.alloc(bytes, 7)
-  frame.set(head, 0)
-  return frame
+  const padded = Buffer.alloc(bytes, 7)
+  padded.set(frame(document, MessageType.Sync), 0)
+  return padded
 }

@@ -1,4 +1,4 @@
-import * as encoding from 'lib0/encoding'
+import { authFrame, updateFrame } from '@botsync/testkit/raw-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { connect, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf } from '@botsync/testkit/server'
@@ -15,24 +15,6 @@ function rawSocket(url: string) {
     ws.addEventListener('error', () => reject(new Error('socket error')))
   })
   return { ws, received, closed, opened }
-}
-
-function authFrame(documentName: string, token: string): Uint8Array<ArrayBuffer> {
-  const encoder = encoding.createEncoder()
-  encoding.writeVarString(encoder, documentName)
-  encoding.writeVarUint(encoder, 2) // Auth
-  encoding.writeVarUint(encoder, 0) // Token
-  encoding.writeVarString(encoder, token)
-  return new Uint8Array(encoding.toUint8Array(encoder))
-}
-
-function updateFrame(documentName: string, update: Uint8Array): Uint8Array<ArrayBuffer> {
-  const encoder = encoding.createEncoder()
-  encoding.writeVarString(encoder, documentName)
-  encoding.writeVarUint(encoder, 0) // Sync
-  encoding.writeVarUint(encoder, 2) // Update
-  encoding.writeVarUint8Array(encoder, update)
-  return new Uint8Array(encoding.toUint8Array(encoder))
 }
 
 describe('bad input', () => {

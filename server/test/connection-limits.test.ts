@@ -2,7 +2,6 @@
 // client address may hold, on /collab and /readers (ConnectionLimits), with
 // raw `ws` sockets so the test sees the HTTP status of a refused upgrade and
 // the close code and reason of a closed socket.
-import * as encoding from 'lib0/encoding'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { WebSocket } from 'ws'
 import { docName } from '@botsync/shared-docs'
@@ -10,6 +9,8 @@ import type { BotsyncServer } from '../src/botsync-server.ts'
 import { loadConfig } from '../src/config.ts'
 import { connect, readersUrlOf, startServer, synced, testEnv, uniqueSpace, userToken, waitFor, wsUrlOf } from '@botsync/testkit/server'
 import { signInitData } from '@botsync/testkit/init-data'
+import { authFrame, syncFrame } from '@botsync/testkit/raw-client'
+import { messageYjsSyncStep1 } from 'y-protocols/sync'
 
 const TELEGRAM_TOKEN = `123456:limits-${uniqueSpace()}`
 const PENDING_MAX_BYTES = 4096
@@ -43,22 +44,13 @@ class RawSocket {
     onTestFinished(() => this.socket.terminate())
   }
 
-  /** A document frame (`type` 0 = Sync, 2 = Auth) for `document`. */
-  send(document: string, type: number, body: (encoder: encoding.Encoder) => void): void {
-    const encoder = encoding.createEncoder()
-    encoding.writeVarString(encoder, document)
-    encoding.writeVarUint(encoder, type)
-    body(encoder)
-    this.socket.send(encoding.toUint8Array(encoder))
-  }
-
   authenticate(document: string, token: string): void {
-    this.send(document, 2, (e) => (encoding.writeVarUint(e, 0), encoding.writeVarString(e, token)))
+    this.socket.send(authFrame(document, token))
   }
 
   /** A well-formed sync step 1 padded to `bytes`: Hocuspocus queues it until authentication, the reader gateway refuses it (not authenticated). */
   junk(document: string, bytes: number): void {
-    this.send(document, 0, (e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint8Array(e, new Uint8Array(bytes).fill(7))))
+    this.socket.send(syncFrame(document, messageYjsSyncStep1, new Uint8Array(bytes).fill(7)))
   }
 
   /** True once the server said `authenticated` ([Auth, Authenticated]). */

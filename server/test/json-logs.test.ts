@@ -3,21 +3,14 @@
 // malformed frame, a failing document load or a socket error through the
 // console, and a client aborting a request is not an error.
 import { request } from 'node:http'
-import * as encoding from 'lib0/encoding'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { connect, DATABASE_URL, login, spawnServer, uniqueSpace, waitFor, type ServerProcess } from '@botsync/testkit/server'
+import { authFrame, updateFrame } from '@botsync/testkit/raw-client'
 
 /** The lines the process itself writes for humans on stderr at start (the URL, a generated owner). */
 const HUMAN_START_LINES = /^(botsync is running: |First start: |\(shown once; |The Telegram bot did not start: |)/
-
-function frame(document: string, build: (encoder: encoding.Encoder) => void): Uint8Array {
-  const encoder = encoding.createEncoder()
-  encoding.writeVarString(encoder, document)
-  build(encoder)
-  return encoding.toUint8Array(encoder)
-}
 
 async function rawSocket(url: string): Promise<{ ws: WebSocket; closed: Promise<number>; frames: Buffer[] }> {
   const ws = new WebSocket(url, { perMessageDeflate: false })
@@ -55,9 +48,9 @@ describe('one JSON line per log event', () => {
     // A corrupt update inside a valid frame, after authentication.
     const name = `${uniqueSpace()}/settings`
     const corrupt = await rawSocket(wsUrl)
-    corrupt.ws.send(frame(name, (e) => (encoding.writeVarUint(e, 2), encoding.writeVarUint(e, 0), encoding.writeVarString(e, token))))
+    corrupt.ws.send(authFrame(name, token))
     await waitFor(() => corrupt.frames.length > 0, 'the authentication reply')
-    corrupt.ws.send(frame(name, (e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint(e, 2), encoding.writeVarUint8Array(e, Uint8Array.of(5, 200, 1, 2, 3, 99, 99)))))
+    corrupt.ws.send(updateFrame(name, Uint8Array.of(5, 200, 1, 2, 3, 99, 99)))
     await waitFor(() => server.output.some((line) => line.includes('"frame-refused"')), 'the refusal to be logged')
     corrupt.ws.close()
 

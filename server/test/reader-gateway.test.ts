@@ -10,6 +10,8 @@ import { docName, initSettingsDoc, projectPublicContent, setSettingsText, setTex
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { connect, readersUrlOf, startServer, synced, uniqueSpace, waitFor } from '@botsync/testkit/server'
 import { signInitData } from '@botsync/testkit/init-data'
+import { authFrame, frame, syncFrame } from '@botsync/testkit/raw-client'
+import { messageYjsSyncStep1 } from 'y-protocols/sync'
 
 const TELEGRAM_TOKEN = `123456:gateway-${uniqueSpace()}`
 const PING_INTERVAL_MS = 300
@@ -38,19 +40,15 @@ class RawReader {
   }
 
   send(type: number, body: (encoder: encoding.Encoder) => void, key: string): void {
-    const encoder = encoding.createEncoder()
-    encoding.writeVarString(encoder, key)
-    encoding.writeVarUint(encoder, type)
-    body(encoder)
-    this.socket.send(encoding.toUint8Array(encoder))
+    this.socket.send(frame(key, type, body))
   }
 
   authenticate(key: string, token: string): void {
-    this.send(2, (e) => (encoding.writeVarUint(e, 0), encoding.writeVarString(e, token)), key)
+    this.socket.send(authFrame(key, token))
   }
 
   syncStep1(key: string): void {
-    this.send(0, (e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint8Array(e, Uint8Array.of(0))), key)
+    this.socket.send(syncFrame(key, messageYjsSyncStep1, Uint8Array.of(0)))
   }
 
   /** [messageType, first field] of each document frame, e.g. [2, 2] = authenticated. */
@@ -140,7 +138,7 @@ describe('reader gateway', () => {
     // A corrupt state vector after a valid authentication.
     const corrupt = await raw()
     corrupt.authenticate(publicDoc, signInitData(TELEGRAM_TOKEN))
-    corrupt.send(0, (e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint8Array(e, Uint8Array.of(5, 0xff))), publicDoc)
+    corrupt.socket.send(syncFrame(publicDoc, messageYjsSyncStep1, Uint8Array.of(5, 0xff)))
     expect(await corrupt.closed).toEqual({ code: 1007, reason: 'malformed-frame' })
   })
 

@@ -15,16 +15,17 @@ export const PING = Uint8Array.of(MessageType.Ping)
 export const PONG = Uint8Array.of(MessageType.Pong)
 
 /** One message for `document`: the header, then what `body` writes. */
-export function frame(document: string, type: number, body: (encoder: encoding.Encoder) => void = () => {}): Uint8Array {
+export function frame(document: string, type: number, body: (encoder: encoding.Encoder) => void = () => {}): Uint8Array<ArrayBuffer> {
   const encoder = encoding.createEncoder()
   encoding.writeVarString(encoder, document)
   encoding.writeVarUint(encoder, type)
   body(encoder)
-  return encoding.toUint8Array(encoder)
+  // lib0 copies into a fresh ArrayBuffer, never a shared one: what the DOM's WebSocket.send accepts.
+  return encoding.toUint8Array(encoder) as Uint8Array<ArrayBuffer>
 }
 
 /** A sync message: sync step 1 (a state vector), sync step 2 or an update. */
-export function syncFrame(document: string, syncType: number, payload: Uint8Array): Uint8Array {
+export function syncFrame(document: string, syncType: number, payload: Uint8Array): Uint8Array<ArrayBuffer> {
   return frame(document, MessageType.Sync, (encoder) => {
     encoding.writeVarUint(encoder, syncType)
     encoding.writeVarUint8Array(encoder, payload)
@@ -34,7 +35,7 @@ export function syncFrame(document: string, syncType: number, payload: Uint8Arra
 export const updateFrame = (document: string, update: Uint8Array) => syncFrame(document, messageYjsUpdate, update)
 
 /** Authentication with a token; current providers append their version, which the server records. */
-export function authFrame(document: string, token: string, providerVersion?: string): Uint8Array {
+export function authFrame(document: string, token: string, providerVersion?: string): Uint8Array<ArrayBuffer> {
   return frame(document, MessageType.Auth, (encoder) => {
     encoding.writeVarUint(encoder, AuthMessageType.Token)
     encoding.writeVarString(encoder, token)
