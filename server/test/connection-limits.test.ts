@@ -117,13 +117,14 @@ describe('unauthenticated sockets', () => {
 
   it('refuses more than MAX_PENDING_CONNECTIONS unauthenticated sockets with 503, and counts authenticated ones out', async () => {
     await pending(server, 0)
+    const token = await userToken(server, 'viewer')
     const first = [new RawSocket(wsUrlOf(server)), new RawSocket(wsUrlOf(server)), new RawSocket(readersUrlOf(server)), new RawSocket(readersUrlOf(server))]
     await Promise.all(first.map((socket) => socket.opened))
     for (const url of [wsUrlOf(server), readersUrlOf(server)]) {
       const refused = new RawSocket(url)
       expect(await refused.refusal).toEqual({ status: 503, body: 'too-many-pending-connections' })
     }
-    first[0].authenticate(`${uniqueSpace()}/settings`, await userToken(server, 'viewer'))
+    first[0].authenticate(`${uniqueSpace()}/settings`, token)
     await pending(server, 3)
     await new RawSocket(wsUrlOf(server)).opened
     expect(server.metrics.connections.refusedPending).toBeGreaterThanOrEqual(2)
