@@ -102,17 +102,3 @@ export function coversStateVector(doc: Y.Doc, vector: ReadonlyMap<number, number
   for (const [client, clock] of vector) if ((own.get(client) ?? 0) < clock) return false
   return true
 }
-
-/**
- * The state vector of stored Yjs updates (a snapshot and log rows), without
- * building a document: each client's highest clock end over all of them.
- * For a log that integrates (what the server stores) this is the state
- * vector of the document they make.
- */
-export function stateVectorOfUpdates(updates: Iterable<Uint8Array>, into: Map<number, number> = new Map()): Map<number, number> {
-  for (const update of updates) {
-    const { to } = Y.parseUpdateMeta(update)
-    for (const [client, clock] of to) if (clock > (into.get(client) ?? 0)) into.set(client, clock)
-  }
-  return into
-}

@@ -228,10 +228,17 @@ export class SpaceReplica {
   private uncovered: string[] = []
 
   private async catchUpOnce(deadline: number): Promise<CatchUpResult> {
-    if (this.stopped || !this.connected) return 'offline'
-    // First syncs first: a provider answers the server's sync step 1 (with
-    // whatever the replica holds that the server lacks) before it is synced,
-    // so a refusal that resets the replica is on its way before the request.
+    if (this.stopped) return 'offline'
+    // A connection attempt under way (the first one after start, a
+    // reconnection) ends soon either way: worth waiting for. A socket known
+    // to be down means the server is away: answer from the replica now.
+    if (!this.connected && this.socket.status === WebSocketStatus.Connecting) {
+      await this.waitUntil(() => this.connected || this.socket.status !== WebSocketStatus.Connecting, deadline, true)
+    }
+    if (!this.connected) return 'offline'
+    // First syncs first (allSynced): until the server has acknowledged what
+    // the replica sent in its sync exchange, the replica may hold content the
+    // server lacks, and answering from it could show what nobody saved.
     if (!(await this.waitUntil(() => !this.resetting && this.allSynced(), deadline))) return this.connected ? 'timeout' : 'offline'
     const settings = this.documents.get(docName.settings(this.space))
     if (!settings) return 'offline'
@@ -267,18 +274,25 @@ export class SpaceReplica {
     return (await this.waitUntil(covered, deadline)) ? 'caught-up' : this.connected ? 'timeout' : 'offline'
   }
 
+  /**
+   * Every open document has finished its sync exchange: the server's
+   * content arrived (isSynced) and the server acknowledged the replica's own
+   * answer to its sync step 1 (unsyncedChanges back to 0). A replica holding
+   * content the server lacks never gets that acknowledgement; it gets a
+   * refusal instead, and is reset (see reset()).
+   */
   private allSynced(): boolean {
-    for (const { provider } of this.documents.values()) if (!provider.isSynced) return false
+    for (const { provider } of this.documents.values()) if (!provider.isSynced || provider.unsyncedChanges > 0) return false
     return true
   }
 
-  /** True once `condition` holds (checked after every change), false at the deadline or on disconnection. */
-  private waitUntil(condition: () => boolean, deadline: number): Promise<boolean> {
+  /** True once `condition` holds (checked after every change), false at the deadline or on disconnection (unless `whileDisconnected`). */
+  private waitUntil(condition: () => boolean, deadline: number, whileDisconnected = false): Promise<boolean> {
     if (condition()) return Promise.resolve(true)
     return new Promise((resolve) => {
       const timer = setTimeout(() => finish(false), Math.max(0, deadline - performance.now()))
       const unsubscribe = this.onChange(() => {
-        if (!this.connected || this.stopped) finish(false)
+        if ((!this.connected && !whileDisconnected) || this.stopped) finish(false)
         else if (condition()) finish(true)
       })
       const finish = (result: boolean): void => {
@@ -351,6 +365,7 @@ export class SpaceReplica {
       // a silent connection after 30 s; one periodic sync round-trip keeps it.
       forceSyncInterval: name === docName.settings(this.space) ? (this.options.heartbeatMs ?? 10_000) : false,
       onSynced: () => this.notify(),
+      onUnsyncedChanges: () => this.notify(),
       onAuthenticationFailed: ({ reason }) => this.log.error({ event: 'replica-refused', document: name, reason }, 'the server refused the bot token'),
       onStateless: ({ payload }) => this.onStateless(name, entry, payload),
     })
@@ -418,6 +433,8 @@ export class SpaceReplica {
   /** Logs only the transitions between connected and not, not every retry. */
   private onSocketStatus(status: WebSocketStatus): void {
     const connected = status === WebSocketStatus.Connected
+    // A catch-up waiting for a connection attempt to end hears of it here.
+    setImmediate(() => this.notify())
     if (connected === this.wasConnected) return
     this.wasConnected = connected
     if (connected) this.log.info({ event: 'replica-connected', url: this.options.url })
