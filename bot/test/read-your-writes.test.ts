@@ -159,6 +159,23 @@ describe('read-your-writes: an answer after "saved" carries the saved content', 
   }, 60_000)
 })
 
+describe('read-your-writes across instances', () => {
+  it('stand-alone bot on one instance, the editor on another (Redis between them): 30 answers with the new text', async () => {
+    const space = uniqueSpace()
+    await seed(space)
+    const api = await fakeApi()
+    const prefix = `test-${space}`
+    const redis = { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: prefix }
+    const editorSide = await server(space, { ...redis, INSTANCE_ID: `${prefix}-a` })
+    const botSide = await server(space, { ...redis, INSTANCE_ID: `${prefix}-b` })
+    await standAloneBot(botSide, api, space, join(mkdtempSync(join(tmpdir(), 'botsync-ryw-')), 'replica.json'))
+    // "Saved" on instance a means committed to PostgreSQL; instance b hears of it through Redis.
+    const edit = await editor(editorSide, docName.settings(space))
+    const { expected, answered } = await editThenAsk(api, edit, newChats(7500))
+    expect(answered).toEqual(expected)
+  }, 60_000)
+})
+
 describe('replica reset', () => {
   it('a replica file from another database: the bot answers with the server content only, and logs the reset once', async () => {
     const space = uniqueSpace()
