@@ -218,14 +218,31 @@ export class SpaceReplica {
       const result = await this.catchUpOnce(deadline)
       // A reset replaced every document (and the provider the answer was addressed to): once more on the new ones.
       if (generation !== this.generation && attempt < 2 && !this.stopped && performance.now() < deadline) continue
-      if (result === 'timeout')
-        this.log.warn({ event: 'catch-up-timeout', documents: this.uncovered.length ? this.uncovered : undefined }, 'answering before the replica caught up with the server')
+      if (result === 'timeout') this.logTimeout()
       return result
     }
   }
 
   /** Documents the last catch-up still waited for (diagnostics). */
   private uncovered: string[] = []
+  private timeoutsSinceLog = 0
+  private lastTimeoutLog = Number.NEGATIVE_INFINITY
+
+  /**
+   * At most one line per 30 s: while Redis is down, say, every batch times
+   * out on content another instance saved, and one line says so with a count.
+   */
+  private logTimeout(): void {
+    this.timeoutsSinceLog += 1
+    const now = performance.now()
+    if (now - this.lastTimeoutLog < 30_000) return
+    this.log.warn(
+      { event: 'catch-up-timeout', documents: this.uncovered.length ? this.uncovered : undefined, batches: this.timeoutsSinceLog },
+      'answering before the replica caught up with the server',
+    )
+    this.lastTimeoutLog = now
+    this.timeoutsSinceLog = 0
+  }
 
   private async catchUpOnce(deadline: number): Promise<CatchUpResult> {
     if (this.stopped) return 'offline'
