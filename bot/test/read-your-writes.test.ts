@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import { DocumentStore, openDatabase } from '@botsync/persistence'
-import { demoSeed, docName, getSettingsText, setSettingsText } from '@botsync/shared-docs'
+import { createScenario, demoSeed, docName, getSettingsText, setSettingsText } from '@botsync/shared-docs'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { FakeBotApi, type SimUser } from '@botsync/testkit/fake-bot-api'
@@ -172,6 +172,35 @@ describe('read-your-writes across instances', () => {
     // "Saved" on instance a means committed to PostgreSQL; instance b hears of it through Redis.
     const edit = await editor(editorSide, docName.settings(space))
     const { expected, answered } = await editThenAsk(api, edit, newChats(7500))
+    expect(answered).toEqual(expected)
+  }, 60_000)
+
+  it('a scenario created on another instance just before the user asks: its deep link answers with its first step', async () => {
+    const space = uniqueSpace()
+    await seed(space)
+    const api = await fakeApi()
+    const prefix = `test-${space}`
+    const redis = { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: prefix }
+    const editorSide = await server(space, { ...redis, INSTANCE_ID: `${prefix}-a` })
+    const botSide = await server(space, { ...redis, INSTANCE_ID: `${prefix}-b` })
+    await standAloneBot(botSide, api, space, join(mkdtempSync(join(tmpdir(), 'botsync-ryw-')), 'replica.json'))
+    const index = await editor(editorSide, docName.scenarios(space))
+    const answered: string[] = []
+    const expected: string[] = []
+    for (let i = 0; i < 5; i++) {
+      // A new scenario document and its index entry, both saved, then at once its deep link.
+      const id = `fresh${i}`
+      const content = await editor(editorSide, docName.scenario(space, id))
+      const message = `Fresh scenario ${i} (${randomBytes(3).toString('hex')})`
+      createScenario(index.doc, content.doc, { id, title: id, enabled: true, trigger: { deepLink: id }, firstStep: { message } })
+      await Promise.all([content.saved(), index.saved()])
+      const user = { id: 7600 + i, first_name: `Fresh ${i}` }
+      const since = api.mark()
+      api.sendCommand(user, 'start', id)
+      const answer = await api.nextMessageTo(user.id, { since, timeoutMs: 15_000 })
+      expected.push(message)
+      answered.push(answer.message?.text ?? '')
+    }
     expect(answered).toEqual(expected)
   }, 60_000)
 })
