@@ -68,9 +68,10 @@ export class StoredStateVectors {
       const vector = vectors.get(row.name)!
       for (const [client, clock] of part) if (clock > (vector.get(client) ?? 0)) vector.set(client, clock)
     }
-    // Compacted rows and replaced snapshots of these documents are gone for good.
-    const asked = new Set(names)
-    for (const [key, { name }] of this.parts) if (!seen.has(key) && asked.has(name)) this.parts.delete(key)
+    // Compacted rows and replaced snapshots are gone for good; documents no
+    // longer asked about (a deleted scenario) are forgotten: the next call
+    // that names one reads it again. The one caller asks about one space.
+    for (const key of this.parts.keys()) if (!seen.has(key)) this.parts.delete(key)
     return vectors
   }
 }

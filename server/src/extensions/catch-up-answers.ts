@@ -39,8 +39,10 @@ export class CatchUpAnswers implements Extension {
     const request = parseCatchUpRequest(payload)
     if (!request) return
     const context = connection.context as ConnectionContext | undefined
-    const space = context?.space ?? parseDocumentName(documentName)?.space
-    // Only a connection authorised for one of this space's documents gets here (onAuthenticate ran).
+    // The bot's request only (its token reads one space): an admin has no use
+    // for it, and nobody else should make this instance query on demand.
+    if (context?.principal?.kind !== 'bot') return
+    const space = context.space
     if (!space || parseDocumentName(documentName)?.space !== space) return
     const started = performance.now()
     try {
