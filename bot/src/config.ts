@@ -22,6 +22,8 @@ export interface BotConfig {
   miniAppUrl?: string
   /** Label of that menu button. */
   miniAppMenuText?: string
+  /** BOT_CATCH_UP_TIMEOUT_MS: longest a batch of updates waits for the replica to catch up with the server. */
+  catchUpTimeoutMs?: number
 }
 
 type Env = Record<string, string | undefined>
@@ -54,6 +56,8 @@ export interface BotEnvironment {
   miniAppUrl?: string
   /** MINIAPP_MENU_TEXT */
   miniAppMenuText?: string
+  /** BOT_CATCH_UP_TIMEOUT_MS */
+  catchUpTimeoutMs?: number
 }
 
 export function readBotEnvironment(env: Env = process.env): BotEnvironment {
@@ -66,7 +70,15 @@ export function readBotEnvironment(env: Env = process.env): BotEnvironment {
     replicaFile: env.BOT_REPLICA_FILE || undefined,
     miniAppUrl: env.MINIAPP_URL || undefined,
     miniAppMenuText: env.MINIAPP_MENU_TEXT || undefined,
+    catchUpTimeoutMs: catchUpTimeout(env.BOT_CATCH_UP_TIMEOUT_MS),
   }
+}
+
+function catchUpTimeout(value: string | undefined): number | undefined {
+  if (!value) return undefined
+  const ms = Number(value)
+  if (!Number.isInteger(ms) || ms < 0 || ms > 60_000) throw new Error(`BOT_CATCH_UP_TIMEOUT_MS must be an integer from 0 to 60000 (ms), got ${JSON.stringify(value)}`)
+  return ms
 }
 
 /**
@@ -94,6 +106,7 @@ export function loadBotConfig(env: Env = process.env): BotConfig {
     logLevel: env.LOG_LEVEL ?? 'info',
     miniAppUrl: bot.miniAppUrl,
     miniAppMenuText: bot.miniAppMenuText,
+    catchUpTimeoutMs: bot.catchUpTimeoutMs,
   }
 }
 

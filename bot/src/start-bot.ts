@@ -24,6 +24,8 @@ export interface StartBotOptions {
   replicaSaveDelayMs?: number
   maxReconnectDelayMs?: number
   pollTimeoutSeconds?: number
+  /** Longest a batch of updates waits for the replica to catch up with the server. Default BOT_CATCH_UP_TIMEOUT_MS or 2 s. */
+  catchUpTimeoutMs?: number
 }
 
 export interface BotHandle {
@@ -60,6 +62,7 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
     log,
     saveDelayMs: options.replicaSaveDelayMs,
     maxReconnectDelayMs: options.maxReconnectDelayMs,
+    catchUpTimeoutMs: options.catchUpTimeoutMs ?? config.catchUpTimeoutMs,
   })
   const activity = new ActivityReporter({
     serverUrl: httpBaseOf(config.serverUrl),
@@ -96,6 +99,10 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
   const poller = new UpdatePoller({
     telegram,
     handle: (update) => bot.handleUpdate(update),
+    // Read-your-writes: one round trip per batch, so every answer carries at least what the server had acknowledged.
+    beforeBatch: async () => {
+      await replica.catchUp()
+    },
     log,
     pollTimeoutSeconds: options.pollTimeoutSeconds,
   })

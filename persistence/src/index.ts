@@ -23,3 +23,4 @@ export { LogMerger, INLINE_MERGE_MAX_BYTES, INLINE_MERGE_MAX_ROWS, type MergeOut
 export type { QuarantinedRow } from './log-reader.ts'
 export { integrationProblem, updateProblem, type DecodedUpdate } from './update-integrity.ts'
 export { mayWait, waitingBytes } from './waiting-updates.ts'
+export { StoredStateVectors } from './stored-state-vectors.ts'

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { Server } from '@hocuspocus/server'
-import { DocumentStore, openDatabase, type Database, type StoreEvent } from '@botsync/persistence'
+import { DocumentStore, openDatabase, StoredStateVectors, type Database, type StoreEvent } from '@botsync/persistence'
 import { applyActivityEvents, docName } from '@botsync/shared-docs'
 import { Authenticator } from './auth/authenticator.ts'
 import { LoginLimiter } from './auth/login-limiter.ts'
@@ -12,6 +12,7 @@ import type { ServerConfig } from './config.ts'
 import { seedDemoSpace } from './demo-seed.ts'
 import { extensionChain } from './extension-chain.ts'
 import { Authorization } from './extensions/authorization.ts'
+import { CatchUpAnswers } from './extensions/catch-up-answers.ts'
 import { DurablePersistence } from './extensions/durable-persistence.ts'
 import { PublicContent } from './readers/public-content.ts'
 import { RedisFanout } from './extensions/redis-fanout.ts'
@@ -45,6 +46,13 @@ export class BotsyncServer {
   /** Set when REDIS_URL is: this instance shares documents with other instances. */
   readonly redis: RedisConnection | null = null
   readonly fanout: RedisFanout | null = null
+  /**
+   * Unique per process: INSTANCE_ID plus a random suffix, so even two
+   * instances (mis)configured with the same INSTANCE_ID differ. Redis
+   * fan-out ignores only its own echo by it, and it names this process's
+   * parts of the activity counters (shared-docs activity.ts).
+   */
+  readonly nodeId: string
   /** Mini App readers (/readers): read-only sockets outside Hocuspocus' per-connection machinery. */
   readonly readers: ReaderGateway
   /** Re-checks open admin connections on token expiry and user changes. */
@@ -68,12 +76,10 @@ export class BotsyncServer {
     this.tokens = new TokenIssuer(config.jwtSecret, config.jwtTtlSeconds)
     const initData = config.telegramBotToken ? new TelegramInitData(config.telegramBotToken, config.miniAppMaxAgeSeconds) : null
     const authenticator = new Authenticator({ tokens: this.tokens, users: this.users, botServiceToken: config.botServiceToken, botSpace: config.botSpace, initData })
+    const nodeId = (this.nodeId = `${config.instanceId}/${randomBytes(4).toString('hex')}`)
     if (config.redisUrl) {
       const clientName = `${config.redisPrefix}:${config.instanceId.replace(/[^A-Za-z0-9_.:-]/g, '_')}`
       this.redis = new RedisConnection({ url: config.redisUrl, clientName, log })
-      // The random suffix keeps fan-out working even if two instances are
-      // (mis)configured with the same INSTANCE_ID: each ignores only its own echo.
-      const nodeId = `${config.instanceId}/${randomBytes(4).toString('hex')}`
       this.fanout = new RedisFanout({ redis: this.redis, prefix: config.redisPrefix, nodeId, log, metrics: this.metrics })
     }
     this.liveAccess = new LiveAccess({ db, users: this.users, authenticator, log })
@@ -117,7 +123,7 @@ export class BotsyncServer {
       instanceId: config.instanceId,
       adminDir: config.adminDir,
       recordActivity: async (space, events) => {
-        await this.writer.change(docName.activity(space), (doc) => applyActivityEvents(doc, events))
+        await this.writer.change(docName.activity(space), (doc) => applyActivityEvents(doc, events, { writer: nodeId }))
       },
       redis: this.redis,
       store: this.store,
@@ -141,6 +147,7 @@ export class BotsyncServer {
           maxUpdatesPerSecond: config.maxUpdatesPerSecond,
           updateBurst: config.updateBurst,
         }),
+        catchUp: new CatchUpAnswers({ vectors: new StoredStateVectors(db), hocuspocus: () => this.server.hocuspocus, log }),
         publicContent: new PublicContent(this.store, log),
         redisFanout: this.fanout,
         liveAccess: this.liveAccess,
@@ -179,7 +186,7 @@ export class BotsyncServer {
     await server.server.listen()
     const port = server.server.address.port
     const info: StartedInfo = { url: `http://localhost:${port}`, port, generatedAdmin }
-    log.info({ event: 'listening', port, database: db.kind, redis: server.redis ? 'configured' : 'off', node: server.fanout?.nodeId }, `botsync listening on ${info.url}`)
+    log.info({ event: 'listening', port, database: db.kind, redis: server.redis ? 'configured' : 'off', node: server.nodeId }, `botsync listening on ${info.url}`)
     return { server, info }
   }
 

@@ -29,6 +29,7 @@ export async function startEmbeddedBot(server: BotsyncServer): Promise<BotHandle
       logLevel: config.logLevel,
       miniAppUrl: bot.miniAppUrl,
       miniAppMenuText: bot.miniAppMenuText,
+      catchUpTimeoutMs: bot.catchUpTimeoutMs,
     },
     { sessions: server.db, log: server.log.child({ component: 'bot' }) },
   )

@@ -1,5 +1,6 @@
 import type { Extension } from '@hocuspocus/server'
 import type { Authorization } from './extensions/authorization.ts'
+import type { CatchUpAnswers } from './extensions/catch-up-answers.ts'
 import type { DurablePersistence } from './extensions/durable-persistence.ts'
 import type { LiveAccess } from './extensions/live-access.ts'
 import type { RedisFanout } from './extensions/redis-fanout.ts'
@@ -11,6 +12,7 @@ import type { PublicContent } from './readers/public-content.ts'
 export interface ChainLinks {
   authorization: Authorization
   durablePersistence: DurablePersistence
+  catchUp: CatchUpAnswers
   publicContent: PublicContent
   /** Null without REDIS_URL (a single instance). */
   redisFanout: RedisFanout | null
@@ -46,6 +48,8 @@ export function extensionChain(links: ChainLinks): Extension[] {
     // store: loads documents; commits each client update to PostgreSQL before Hocuspocus applies, acks and broadcasts it.
     links.durablePersistence,
     // (apply/broadcast: Hocuspocus itself, once every beforeHandleMessage has resolved.)
+    // read-your-writes: answers the bot's stateless catch-up request with the space's stored state vectors.
+    links.catchUp,
     // project: keeps each loaded `<space>/public` equal to the public content Mini App readers read (after the store loaded it).
     links.publicContent,
     // fan out: publishes every change not from Redis to other instances (after the store's onChange) and applies theirs.

@@ -1,10 +1,18 @@
-// The activity document, written by the server only: `doc.getMap('activity')`
-//   counters: Y.Map<number>            e.g. 'scenario:<id>:entered'
-//   events:   Y.Array<ActivityEvent>   plain JSON, newest last, last 100 only
+// The activity document, written by the server only:
+//   doc.getMap('activity')
+//     counters: Y.Map<number>            e.g. 'scenario:<id>:entered' (old single counters, read only)
+//     events:   Y.Array<ActivityEvent>   plain JSON, newest last, last 100 only
+//   doc.getMap('activityCounts')         '<writer>|<counter key>' → number
 //
-// Counters are last-writer-wins Y.Map values, not CRDT counters: two writers
-// incrementing concurrently would lose one increment. That is why only the
-// server writes here, through applyActivityEvents, one batch at a time.
+// A counter's value is the sum of its parts: one part per writer (a server
+// instance's node id), which only that writer ever sets. Y.Map values are
+// last-writer-wins, so one shared number incremented by two instances at
+// once would lose an increment; parts that each have a single writer cannot
+// conflict, and the sum is exact however many instances count at once. The
+// parts live in a top-level map because a nested map created by two
+// instances concurrently would itself be last-writer-wins (one whole map
+// lost). Documents written before this keep their single `counters`: they
+// are read as old value + parts and never written again.
 import * as Y from 'yjs'
 import { isValidId } from './names.ts'
 import type { ActivityEvent, ActivityEventType } from './types.ts'
@@ -74,9 +82,56 @@ export function getEvents(doc: Y.Doc): Y.Array<ActivityEvent> | undefined {
   return asArray(activityRoot(doc).get('events')) as Y.Array<ActivityEvent> | undefined
 }
 
-export function getCounter(doc: Y.Doc, key: string): number {
-  const value = getCounters(doc)?.get(key)
+/** The top-level map of per-writer counter parts, `<writer>|<counter key>` → number. */
+export function counterParts(doc: Y.Doc): Y.Map<number> {
+  return doc.getMap<number>('activityCounts')
+}
+
+/** Used when applyActivityEvents is given no writer (one process writing alone, tests). */
+export const DEFAULT_ACTIVITY_WRITER = 'local'
+
+const PART_SEPARATOR = '|'
+
+/** A writer id usable in part keys: the separator is replaced, empty becomes the default. */
+export function activityWriterId(writer: string): string {
+  const clean = writer.replaceAll(PART_SEPARATOR, '_')
+  return clean === '' ? DEFAULT_ACTIVITY_WRITER : clean
+}
+
+function partKey(writer: string, key: string): string {
+  return `${writer}${PART_SEPARATOR}${key}`
+}
+
+function finite(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : 0
+}
+
+/**
+ * Every counter with its value: the old single counter (documents from
+ * before per-writer parts) plus the sum of every writer's part.
+ */
+export function readCounters(doc: Y.Doc): Map<string, number> {
+  const totals = new Map<string, number>()
+  const add = (key: string, value: unknown): void => {
+    if (key === '__proto__' || key === '') return
+    if (typeof value !== 'number' || !Number.isFinite(value)) return
+    totals.set(key, (totals.get(key) ?? 0) + value)
+  }
+  getCounters(doc)?.forEach((value, key) => add(key, value))
+  counterParts(doc).forEach((value, part) => {
+    const at = part.indexOf(PART_SEPARATOR)
+    if (at > 0) add(part.slice(at + 1), value)
+  })
+  return totals
+}
+
+export function getCounter(doc: Y.Doc, key: string): number {
+  let total = finite(getCounters(doc)?.get(key))
+  counterParts(doc).forEach((value, part) => {
+    const at = part.indexOf(PART_SEPARATOR)
+    if (at > 0 && part.slice(at + 1) === key) total += finite(value)
+  })
+  return total
 }
 
 /** Creates the missing skeleton (counters, events) in one transaction. */
@@ -88,17 +143,31 @@ export function initActivityDoc(doc: Y.Doc): void {
   })
 }
 
+export interface ApplyActivityOptions {
+  /** Newest events kept. Default ACTIVITY_EVENTS_LIMIT. */
+  limit?: number
+  /**
+   * Whose counter parts this batch increments: a server instance's unique
+   * node id. Two processes must never share one (their increments would
+   * overwrite each other). Default DEFAULT_ACTIVITY_WRITER.
+   */
+  writer?: string
+}
+
 /**
- * Applies a batch of reported events in one transaction: increments their
- * counters, appends them, and trims the list to the newest `limit`.
- * Malformed events are skipped. Returns how many events were applied.
+ * Applies a batch of reported events in one transaction: increments this
+ * writer's parts of their counters, appends them, and trims the list to the
+ * newest `limit`. Malformed events are skipped. Returns how many events were
+ * applied.
  */
-export function applyActivityEvents(doc: Y.Doc, events: readonly unknown[], limit: number = ACTIVITY_EVENTS_LIMIT): number {
+export function applyActivityEvents(doc: Y.Doc, events: readonly unknown[], options: number | ApplyActivityOptions = {}): number {
+  const { limit = ACTIVITY_EVENTS_LIMIT, writer = DEFAULT_ACTIVITY_WRITER } = typeof options === 'number' ? { limit: options } : options
+  const own = activityWriterId(writer)
   const clean = events.map(parseActivityEvent).filter((e): e is ActivityEvent => e !== null)
   if (clean.length === 0) return 0
   doc.transact(() => {
     initActivityDoc(doc)
-    const counters = getCounters(doc)!
+    const parts = counterParts(doc)
     const list = getEvents(doc)!
     // Sum per key first so each counter is written once per batch, keeping
     // the update small however many events the batch holds.
@@ -106,7 +175,10 @@ export function applyActivityEvents(doc: Y.Doc, events: readonly unknown[], limi
     for (const event of clean) {
       for (const key of counterKeysFor(event)) deltas.set(key, (deltas.get(key) ?? 0) + 1)
     }
-    for (const [key, delta] of deltas) counters.set(key, getCounter(doc, key) + delta)
+    for (const [key, delta] of deltas) {
+      const part = partKey(own, key)
+      parts.set(part, finite(parts.get(part)) + delta)
+    }
     // Only the newest `limit` of this batch can survive the trim anyway.
     list.push(clean.slice(-Math.max(0, limit)))
     const excess = list.length - Math.max(0, limit)

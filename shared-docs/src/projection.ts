@@ -2,7 +2,7 @@
 // maps (a doc still syncing, an older client) and returns defaults instead of
 // throwing: the bot and the admin render from this on every update.
 import * as Y from 'yjs'
-import { parseActivityEvent } from './activity.ts'
+import { parseActivityEvent, readCounters } from './activity.ts'
 import { parseButtonAction } from './buttons.ts'
 import { isValidId } from './names.ts'
 import { isKeyboardKind, parseStepInput } from './scenario.ts'
@@ -129,10 +129,8 @@ export function projectScenario(doc: Y.Doc): ScenarioJson {
 
 export function projectActivity(doc: Y.Doc): ActivityJson {
   const root = doc.getMap<unknown>('activity')
-  const counters: Record<string, number> = {}
-  asMap(root.get('counters'))?.forEach((value, key) => {
-    if (key !== '__proto__' && typeof value === 'number' && Number.isFinite(value)) counters[key] = value
-  })
+  // Old single counters plus every writer's part (see activity.ts).
+  const counters: Record<string, number> = Object.fromEntries(readCounters(doc))
   const events = (asArray(root.get('events'))?.toArray() ?? []).map(parseActivityEvent).filter((e): e is ActivityEvent => e !== null)
   return { counters, events }
 }

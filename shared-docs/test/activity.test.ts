@@ -1,6 +1,6 @@
 import * as Y from 'yjs'
 import { describe, expect, it } from 'vitest'
-import { ACTIVITY_EVENTS_LIMIT, applyActivityEvents, counterKey, getCounter, projectActivity, type ActivityEvent } from '../src/index.ts'
+import { ACTIVITY_EVENTS_LIMIT, activityRoot, applyActivityEvents, counterKey, getCounter, getCounters, projectActivity, type ActivityEvent } from '../src/index.ts'
 
 describe('activity', () => {
   it('increments counters and appends events, newest last', () => {
@@ -71,5 +71,45 @@ describe('activity', () => {
 
   it('projects an empty document to empty activity', () => {
     expect(projectActivity(new Y.Doc())).toEqual({ counters: {}, events: [] })
+  })
+
+  it('counts exactly when two writers increment the same counter concurrently (one part each, summed)', () => {
+    const base = new Y.Doc()
+    applyActivityEvents(base, [{ type: 'user_started', at: 0 }], { writer: 'a' })
+    const a = new Y.Doc()
+    const b = new Y.Doc()
+    Y.applyUpdate(a, Y.encodeStateAsUpdate(base))
+    Y.applyUpdate(b, Y.encodeStateAsUpdate(base))
+    for (let i = 0; i < 5; i++) applyActivityEvents(a, [{ type: 'user_started', at: i }], { writer: 'a' })
+    for (let i = 0; i < 7; i++) applyActivityEvents(b, [{ type: 'user_started', at: i }], { writer: 'b' })
+    Y.applyUpdate(a, Y.encodeStateAsUpdate(b))
+    Y.applyUpdate(b, Y.encodeStateAsUpdate(a))
+    expect(getCounter(a, counterKey.usersStarted)).toBe(13)
+    expect(projectActivity(b).counters[counterKey.usersStarted]).toBe(13)
+  })
+
+  it('reads a document with old single counters as old value + parts, and never rewrites the old value', () => {
+    const doc = new Y.Doc()
+    // What the server wrote before per-writer parts.
+    doc.transact(() => {
+      const counters = new Y.Map<number>()
+      activityRoot(doc).set('counters', counters)
+      activityRoot(doc).set('events', new Y.Array())
+      counters.set(counterKey.usersStarted, 40)
+      counters.set(counterKey.buttonPressed('start'), 3)
+    })
+    expect(projectActivity(doc).counters).toEqual({ [counterKey.usersStarted]: 40, [counterKey.buttonPressed('start')]: 3 })
+    applyActivityEvents(
+      doc,
+      [
+        { type: 'user_started', at: 1 },
+        { type: 'user_started', at: 2 },
+      ],
+      { writer: 'server-1' },
+    )
+    applyActivityEvents(doc, [{ type: 'button_pressed', at: 3, buttonId: 'start' }], { writer: 'server-2' })
+    expect(projectActivity(doc).counters).toEqual({ [counterKey.usersStarted]: 42, [counterKey.buttonPressed('start')]: 4 })
+    expect(getCounter(doc, counterKey.usersStarted)).toBe(42)
+    expect(getCounters(doc)!.get(counterKey.usersStarted)).toBe(40)
   })
 })

@@ -45,6 +45,11 @@ export class ReplicaFile {
     return documents
   }
 
+  /** Deletes the file (no error when there is none). */
+  async remove(): Promise<void> {
+    await rm(this.path, { force: true })
+  }
+
   async save(space: string, documents: Map<string, Uint8Array>): Promise<void> {
     const snapshot: ReplicaSnapshot & { format: number } = {
       format: FORMAT,

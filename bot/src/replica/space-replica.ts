@@ -1,5 +1,17 @@
 import { HocuspocusProvider, HocuspocusProviderWebsocket, WebSocketStatus } from '@hocuspocus/provider'
-import { docName, isValidId, parseDocumentName, parseRefusal, scenariosRoot, type SpaceDocs } from '@botsync/shared-docs'
+import { randomBytes } from 'node:crypto'
+import {
+  catchUpRequest,
+  coversStateVector,
+  docName,
+  isValidId,
+  parseCatchUpAnswer,
+  parseDocumentName,
+  parseRefusal,
+  scenariosRoot,
+  type ParsedCatchUpAnswer,
+  type SpaceDocs,
+} from '@botsync/shared-docs'
 import * as Y from 'yjs'
 import type { Logger } from '../logger.ts'
 import { ReplicaFile } from './replica-file.ts'
@@ -23,7 +35,20 @@ export interface SpaceReplicaOptions {
   maxReconnectDelayMs?: number
   /** Sync round-trip on the settings document that keeps an idle socket open. Default 10 s. */
   heartbeatMs?: number
+  /** Longest catchUp() waits for the server's answer and the content it names. Default 2 s. */
+  catchUpTimeoutMs?: number
 }
+
+/** What catchUp() found; the bot answers in every case (bounded wait, never an error). */
+export type CatchUpResult =
+  /** The replica holds everything the server had stored when catchUp() was called. */
+  | 'caught-up'
+  /** No connection to ask over: the bot answers from its last known content. */
+  | 'offline'
+  /** The server did not answer, or its content did not arrive, within catchUpTimeoutMs. */
+  | 'timeout'
+  /** The server could not read its stored state (it said so). */
+  | 'failed'
 
 interface Replicated {
   doc: Y.Doc
@@ -65,6 +90,12 @@ export class SpaceReplica {
   private saving: Promise<void> | undefined
   private dirty = false
   private stopped = false
+  /** Catch-up requests waiting for the server's answer, by request id. */
+  private readonly pendingCatchUps = new Map<string, (answer: ParsedCatchUpAnswer | null) => void>()
+  private catchUpCounter = 0
+  /** Grows with every reset (the replica was discarded); a catch-up running across one starts over. */
+  private generation = 0
+  private resetting = false
 
   constructor(options: SpaceReplicaOptions) {
     this.options = options
@@ -171,6 +202,124 @@ export class SpaceReplica {
     })
   }
 
+  /**
+   * Read-your-writes: resolves once this replica holds everything the server
+   * had stored when it was called (shared-docs catch-up.ts). One round trip
+   * on the existing socket: the server answers with each content document's
+   * stored state vector, then this waits until the replica covers them and
+   * every open document has had its first sync. Bounded by
+   * catchUpTimeoutMs; never rejects, so an answer goes out whatever happens
+   * (from the last known content when the server is away).
+   */
+  async catchUp(): Promise<CatchUpResult> {
+    const deadline = performance.now() + (this.options.catchUpTimeoutMs ?? 2000)
+    for (let attempt = 0; ; attempt++) {
+      const generation = this.generation
+      const result = await this.catchUpOnce(deadline)
+      // A reset replaced every document (and the provider the answer was addressed to): once more on the new ones.
+      if (generation !== this.generation && attempt < 2 && !this.stopped && performance.now() < deadline) continue
+      if (result === 'timeout') this.logTimeout()
+      return result
+    }
+  }
+
+  /** Documents the last catch-up still waited for (diagnostics). */
+  private uncovered: string[] = []
+  private timeoutsSinceLog = 0
+  private lastTimeoutLog = Number.NEGATIVE_INFINITY
+
+  /**
+   * At most one line per 30 s: while Redis is down, say, every batch times
+   * out on content another instance saved, and one line says so with a count.
+   */
+  private logTimeout(): void {
+    this.timeoutsSinceLog += 1
+    const now = performance.now()
+    if (now - this.lastTimeoutLog < 30_000) return
+    this.log.warn(
+      { event: 'catch-up-timeout', documents: this.uncovered.length ? this.uncovered : undefined, batches: this.timeoutsSinceLog },
+      'answering before the replica caught up with the server',
+    )
+    this.lastTimeoutLog = now
+    this.timeoutsSinceLog = 0
+  }
+
+  private async catchUpOnce(deadline: number): Promise<CatchUpResult> {
+    if (this.stopped) return 'offline'
+    // A connection attempt under way (the first one after start, a
+    // reconnection) ends soon either way: worth waiting for. A socket known
+    // to be down means the server is away: answer from the replica now.
+    if (!this.connected && this.socket.status === WebSocketStatus.Connecting) {
+      await this.waitUntil(() => this.connected || this.socket.status !== WebSocketStatus.Connecting, deadline, true)
+    }
+    if (!this.connected) return 'offline'
+    // First syncs first (allSynced): until the server has acknowledged what
+    // the replica sent in its sync exchange, the replica may hold content the
+    // server lacks, and answering from it could show what nobody saved.
+    if (!(await this.waitUntil(() => !this.resetting && this.allSynced(), deadline))) return this.connected ? 'timeout' : 'offline'
+    const settings = this.documents.get(docName.settings(this.space))
+    if (!settings) return 'offline'
+    const id = `${process.pid}-${++this.catchUpCounter}-${randomBytes(3).toString('hex')}`
+    const answered = new Promise<ParsedCatchUpAnswer | null>((resolve) => {
+      const timer = setTimeout(() => finish(null), Math.max(0, deadline - performance.now()))
+      const finish = (answer: ParsedCatchUpAnswer | null): void => {
+        clearTimeout(timer)
+        this.pendingCatchUps.delete(id)
+        resolve(answer)
+      }
+      this.pendingCatchUps.set(id, finish)
+    })
+    settings.provider.sendStateless(catchUpRequest(id))
+    const answer = await answered
+    if (!answer) return this.connected ? 'timeout' : 'offline'
+    if ('error' in answer) {
+      this.log.warn({ event: 'catch-up-refused', reason: answer.error }, 'the server could not say what it has stored; answering from the replica as it is')
+      return 'failed'
+    }
+    const covered = (): boolean => {
+      const missing: string[] = []
+      for (const [name, vector] of answer.documents) {
+        // A document the replica does not open (a scenario its index no
+        // longer lists) cannot be in an answer; one the index is about to
+        // list is opened once the index covers its vector, and checked then.
+        const entry = this.documents.get(name)
+        if (entry && !coversStateVector(entry.doc, vector)) missing.push(name)
+      }
+      this.uncovered = missing
+      return missing.length === 0 && !this.resetting && this.allSynced()
+    }
+    return (await this.waitUntil(covered, deadline)) ? 'caught-up' : this.connected ? 'timeout' : 'offline'
+  }
+
+  /**
+   * Every open document has finished its sync exchange: the server's
+   * content arrived (isSynced) and the server acknowledged the replica's own
+   * answer to its sync step 1 (unsyncedChanges back to 0). A replica holding
+   * content the server lacks never gets that acknowledgement; it gets a
+   * refusal instead, and is reset (see reset()).
+   */
+  private allSynced(): boolean {
+    for (const { provider } of this.documents.values()) if (!provider.isSynced || provider.unsyncedChanges > 0) return false
+    return true
+  }
+
+  /** True once `condition` holds (checked after every change), false at the deadline or on disconnection (unless `whileDisconnected`). */
+  private waitUntil(condition: () => boolean, deadline: number, whileDisconnected = false): Promise<boolean> {
+    if (condition()) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(false), Math.max(0, deadline - performance.now()))
+      const unsubscribe = this.onChange(() => {
+        if ((!this.connected && !whileDisconnected) || this.stopped) finish(false)
+        else if (condition()) finish(true)
+      })
+      const finish = (result: boolean): void => {
+        clearTimeout(timer)
+        unsubscribe()
+        resolve(result)
+      }
+    })
+  }
+
   /** Writes the file now if anything changed since the last write. */
   async flush(): Promise<void> {
     if (this.saveTimer) {
@@ -184,6 +333,7 @@ export class SpaceReplica {
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    for (const finish of [...this.pendingCatchUps.values()]) finish(null)
     await this.flush()
     for (const entry of [...this.retired]) this.retire(entry)
     for (const { provider, doc } of this.documents.values()) {
@@ -232,6 +382,7 @@ export class SpaceReplica {
       // a silent connection after 30 s; one periodic sync round-trip keeps it.
       forceSyncInterval: name === docName.settings(this.space) ? (this.options.heartbeatMs ?? 10_000) : false,
       onSynced: () => this.notify(),
+      onUnsyncedChanges: () => this.notify(),
       onAuthenticationFailed: ({ reason }) => this.log.error({ event: 'replica-refused', document: name, reason }, 'the server refused the bot token'),
       onStateless: ({ payload }) => this.onStateless(name, entry, payload),
     })
@@ -299,18 +450,80 @@ export class SpaceReplica {
   /** Logs only the transitions between connected and not, not every retry. */
   private onSocketStatus(status: WebSocketStatus): void {
     const connected = status === WebSocketStatus.Connected
+    // A catch-up waiting for a connection attempt to end hears of it here.
+    setImmediate(() => this.notify())
     if (connected === this.wasConnected) return
     this.wasConnected = connected
     if (connected) this.log.info({ event: 'replica-connected', url: this.options.url })
-    else this.log.warn({ event: 'replica-disconnected', url: this.options.url }, 'answering from the last known content until the server is back')
+    else {
+      this.log.warn({ event: 'replica-disconnected', url: this.options.url }, 'answering from the last known content until the server is back')
+      // Answers to requests sent over the lost socket will not come.
+      for (const finish of [...this.pendingCatchUps.values()]) finish(null)
+      this.notify()
+    }
   }
 
   private onStateless(name: string, entry: Replicated, payload: string): void {
+    const answer = parseCatchUpAnswer(payload)
+    if (answer) {
+      this.pendingCatchUps.get(answer.id)?.(answer)
+      return
+    }
     const refusal = parseRefusal(payload)
     if (refusal) {
       this.log.warn({ event: 'replica-write-refused', document: name, reason: refusal.reason }, 'the server refused a change from the replica')
       if (this.retired.has(entry)) this.retire(entry)
+      // Not a change made in this process (that copy is tainted and being
+      // replaced): the replica holds content the server does not have.
+      else if (!entry.tainted && this.documents.get(name) === entry) this.reset(name, refusal.reason)
     }
+  }
+
+  /**
+   * The server refused the replica's sync: the replica holds content the
+   * server does not (its database was restored from a backup, or this
+   * replica file belongs to another database). Answering from it would show
+   * content nobody can see in the admin, forever. So the whole replica is
+   * discarded, the file deleted, and every document synced afresh from the
+   * server; logged once per reset.
+   */
+  private reset(document: string, reason: string): void {
+    if (this.resetting || this.stopped) return
+    this.resetting = true
+    this.generation += 1
+    this.log.warn(
+      { event: 'replica-reset', document, reason, file: this.file?.path },
+      'the replica holds content the server does not have (restored database? replica file of another one?); discarding it and syncing again from the server',
+    )
+    for (const finish of [...this.pendingCatchUps.values()]) finish(null)
+    // Not inside the provider's own message handler.
+    setImmediate(() => {
+      this.resetting = false
+      if (this.stopped) return
+      for (const entry of this.documents.values()) {
+        entry.provider.destroy()
+        entry.doc.destroy()
+      }
+      this.documents.clear()
+      this.saved.clear()
+      // The file goes before anything new is saved into it: a save running
+      // now finishes first, later saves wait for the removal (save() sees
+      // `saving` and reschedules).
+      const file = this.file
+      if (file) {
+        const previous = this.saving ?? Promise.resolve()
+        this.saving = previous
+          .then(() => file.remove())
+          .catch((error: unknown) => this.log.error({ event: 'replica-file-remove-failed', file: file.path, err: error }, 'could not delete the replica file'))
+          .finally(() => {
+            this.saving = undefined
+            if (this.dirty && !this.stopped) this.scheduleSave()
+          })
+      }
+      for (const name of [docName.settings(this.space), docName.buttons(this.space), docName.scenarios(this.space)]) this.open(name)
+      this.syncScenarioDocuments()
+      this.changed()
+    })
   }
 
   private retire(entry: Replicated): void {

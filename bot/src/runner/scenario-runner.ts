@@ -1,7 +1,7 @@
 import { parseCallbackData, type ActivityEvent, type ButtonJson } from '@botsync/shared-docs'
 import { TelegramError, type Context, type MiddlewareFn } from 'telegraf'
 import type { Logger } from '../logger.ts'
-import { isNotModified } from '../telegram/throttled-telegram.ts'
+import { isNotModified, ThrottledTelegram } from '../telegram/throttled-telegram.ts'
 import { validateAnswer } from './answer-validation.ts'
 import { isInline, renderKeyboard, replyButtonByLabel, type Markup } from './keyboards.ts'
 import { fillTemplate } from './message-template.ts'
@@ -30,6 +30,19 @@ const COMMAND = /^\/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,32}))?(?:\s+([\s\S]*
 interface Target {
   editMessageId?: number
 }
+
+/** One message's text and keyboard. */
+interface Shown {
+  text: string
+  markup: Markup | undefined
+}
+
+/**
+ * Builds a message from the content as it is when called. The runner hands
+ * one to show(), which calls it again when the chat's send slot comes, so a
+ * rate-limited answer carries the content current when it goes out.
+ */
+type Compose = (content: SpaceContent) => Shown
 
 /**
  * The one interpreter of the schema. Every update reads the replica as it is
@@ -72,13 +85,13 @@ export class ScenarioRunner {
 
   private async onMessage(ctx: BotContext, state: UserState): Promise<void> {
     const content = this.view.current()
-    if (!content.flag('botEnabled')) return this.maintenance(ctx, content)
+    if (!content.flag('botEnabled')) return this.maintenance(ctx)
     const message = ctx.message!
     const text = 'text' in message ? message.text : undefined
     if (text === undefined) {
       // A photo, sticker …: not an answer to anything.
       const step = this.currentStep(content, state)
-      if (step?.input) return this.rejectAnswer(ctx, content, state)
+      if (step?.input) return this.rejectAnswer(ctx, state)
       return this.fallback(ctx, state, {})
     }
 
@@ -115,7 +128,7 @@ export class ScenarioRunner {
     // Answered first and exactly once: it stops the button's spinner whatever follows.
     await ctx.answerCbQuery().catch((error: unknown) => this.log.debug({ event: 'callback-answer-failed', err: error }))
     const content = this.view.current()
-    if (!content.flag('botEnabled')) return this.maintenance(ctx, content)
+    if (!content.flag('botEnabled')) return this.maintenance(ctx)
     const target: Target = { editMessageId: query.message?.message_id }
     const buttonId = 'data' in query ? parseCallbackData(query.data) : null
     const button = buttonId === null ? null : content.button(buttonId)
@@ -191,7 +204,16 @@ export class ScenarioRunner {
       state.stepId = at.stepId
       this.activity.record({ type: 'step_reached', scenarioId: at.scenarioId, stepId: at.stepId })
       const markup = renderKeyboard(content, step.keyboard.rows, step.keyboard.kind)
-      await this.show(ctx, fillTemplate(step.message, state.vars), markup, via)
+      const here = at
+      await this.show(
+        ctx,
+        (now) => {
+          // The step as it is at send time; if it was deleted meanwhile, what it was.
+          const current = now.step(here.scenarioId, here.stepId) ?? step
+          return { text: fillTemplate(current.message, state.vars), markup: renderKeyboard(now, current.keyboard.rows, current.keyboard.kind) }
+        },
+        via,
+      )
       if (step.input || markup || step.next === null) return
       if (hop + 1 >= MAX_CHAINED_STEPS) {
         this.log.warn({ event: 'step-chain-too-long', scenarioId: at.scenarioId, stepId: at.stepId }, 'stopped following `next` of steps without input or keyboard')
@@ -216,24 +238,23 @@ export class ScenarioRunner {
   private async answer(ctx: BotContext, content: SpaceContent, state: UserState, text: string): Promise<void> {
     const step = this.currentStep(content, state)!
     const value = validateAnswer(step.input!.kind, text)
-    if (value === null) return this.rejectAnswer(ctx, content, state)
+    if (value === null) return this.rejectAnswer(ctx, state)
     state.vars[step.input!.var] = value
     if (step.next === null) return this.mainMenu(ctx, state, {})
     return this.goTo(ctx, state, { scenarioId: state.scenarioId!, stepId: step.next }, {}, true)
   }
 
-  private async rejectAnswer(ctx: BotContext, content: SpaceContent, state: UserState): Promise<void> {
+  private async rejectAnswer(ctx: BotContext, state: UserState): Promise<void> {
     this.activity.record({ type: 'input_rejected', scenarioId: state.scenarioId!, stepId: state.stepId! })
-    await this.show(ctx, content.text('inputInvalid'), undefined, {})
+    await this.show(ctx, (now) => ({ text: now.text('inputInvalid'), markup: undefined }), {})
   }
 
   /** The welcome text and the main menu; the user is outside any scenario. */
   private async mainMenu(ctx: BotContext, state: UserState, target: Target): Promise<void> {
-    const content = this.view.current()
     state.scenarioId = null
     state.stepId = null
     state.history = []
-    await this.show(ctx, content.text('welcome'), renderKeyboard(content, content.mainMenu(), 'inline'), target)
+    await this.show(ctx, (now) => ({ text: now.text('welcome'), markup: renderKeyboard(now, now.mainMenu(), 'inline') }), target)
   }
 
   /**
@@ -251,12 +272,21 @@ export class ScenarioRunner {
       state.stepId = null
       state.history = []
     }
-    if (!markup && !step?.input) markup = renderKeyboard(content, content.mainMenu(), 'inline')
-    await this.show(ctx, content.text('fallback'), markup, target)
+    const useMainMenu = !markup && !step?.input
+    const position = step ? { scenarioId: state.scenarioId!, stepId: state.stepId! } : null
+    await this.show(
+      ctx,
+      (now) => {
+        const current = position ? (now.step(position.scenarioId, position.stepId) ?? step) : null
+        const keyboard = current ? renderKeyboard(now, current.keyboard.rows, current.keyboard.kind) : undefined
+        return { text: now.text('fallback'), markup: useMainMenu ? renderKeyboard(now, now.mainMenu(), 'inline') : keyboard }
+      },
+      target,
+    )
   }
 
-  private async maintenance(ctx: BotContext, content: SpaceContent): Promise<void> {
-    await this.show(ctx, content.text('maintenance'), undefined, {})
+  private async maintenance(ctx: BotContext): Promise<void> {
+    await this.show(ctx, (now) => ({ text: now.text('maintenance'), markup: undefined }), {})
   }
 
   private currentStep(content: SpaceContent, state: UserState) {
@@ -270,13 +300,19 @@ export class ScenarioRunner {
    * Edits the message whose button was pressed when the answer fits in it
    * (inline keyboard or none), else sends a new message. An edit that changes
    * nothing is fine; an edit Telegram refuses (message too old, deleted)
-   * becomes a new message.
+   * becomes a new message. The message is composed when its send slot
+   * comes (see Compose); the first composition only decides edit or send.
    */
-  private async show(ctx: BotContext, text: string, markup: Markup | undefined, target: Target): Promise<void> {
+  private async show(ctx: BotContext, compose: Compose, target: Target): Promise<void> {
     const chatId = ctx.chat!.id
-    if (target.editMessageId !== undefined && isInline(markup)) {
+    const now = (): Shown => compose(this.view.current())
+    if (target.editMessageId !== undefined && isInline(now().markup)) {
+      const messageId = target.editMessageId
       try {
-        await ctx.telegram.editMessageText(chatId, target.editMessageId, undefined, text, markup ? { reply_markup: markup } : {})
+        await this.call(ctx, 'editMessageText', chatId, () => {
+          const { text, markup } = now()
+          return { chat_id: chatId, message_id: messageId, text, ...(markup && isInline(markup) ? { reply_markup: markup } : {}) }
+        })
         return
       } catch (error) {
         if (isNotModified(error)) return
@@ -284,6 +320,16 @@ export class ScenarioRunner {
         this.log.debug({ event: 'edit-replaced-by-send', chat: chatId, description: error.description })
       }
     }
-    await ctx.telegram.sendMessage(chatId, text, markup ? { reply_markup: markup } : {})
+    await this.call(ctx, 'sendMessage', chatId, () => {
+      const { text, markup } = now()
+      return { chat_id: chatId, text, ...(markup ? { reply_markup: markup } : {}) }
+    })
+  }
+
+  /** Through the throttled client when the context has it (composed at the send slot), else composed now. */
+  private call<M extends 'sendMessage' | 'editMessageText'>(ctx: BotContext, method: M, chatId: number, compose: () => Record<string, unknown>): Promise<unknown> {
+    const telegram = ctx.telegram
+    if (telegram instanceof ThrottledTelegram) return telegram.callComposed(method, chatId, compose as never)
+    return telegram.callApi(method, compose() as never)
   }
 }

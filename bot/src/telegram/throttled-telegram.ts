@@ -41,14 +41,27 @@ export class ThrottledTelegram extends Telegram {
     this.maxAttempts = options.maxAttempts ?? 5
   }
 
-  override async callApi<M extends keyof Methods>(method: M, payload: Opts<M>, options?: CallApiOptions): Promise<ReturnType<Methods[M]>> {
+  override callApi<M extends keyof Methods>(method: M, payload: Opts<M>, options?: CallApiOptions): Promise<ReturnType<Methods[M]>> {
     const chatId = (payload as { chat_id?: unknown } | undefined)?.chat_id
-    const chat = chatId === undefined ? undefined : String(chatId)
+    return this.send(method, chatId === undefined ? undefined : String(chatId), () => payload, options)
+  }
+
+  /**
+   * Like callApi, but the payload is built by `compose` only once the
+   * chat's send slot has come (and again for each retry), so a message that
+   * waited for the rate limiter carries what is current when it goes out,
+   * not what was current when it was queued.
+   */
+  callComposed<M extends keyof Methods>(method: M, chatId: number | string, compose: () => Opts<M>, options?: CallApiOptions): Promise<ReturnType<Methods[M]>> {
+    return this.send(method, String(chatId), compose, options)
+  }
+
+  private async send<M extends keyof Methods>(method: M, chat: string | undefined, compose: () => Opts<M>, options?: CallApiOptions): Promise<ReturnType<Methods[M]>> {
     const limited = chat !== undefined && MESSAGE_METHOD.test(method)
     for (let attempt = 1; ; attempt++) {
       if (limited) await this.limiter.acquire(chat)
       try {
-        return await super.callApi(method, payload, options)
+        return await super.callApi(method, compose(), options)
       } catch (error) {
         const retryIn = this.retryDelay(error, attempt)
         if (retryIn === null || attempt >= this.maxAttempts || options?.signal?.aborted) {

@@ -11,6 +11,8 @@ export interface UpdatePollerOptions {
   pollTimeoutSeconds?: number
   /** Updates being handled at once before polling pauses. Default 200. */
   maxInFlight?: number
+  /** Awaited once per fetched batch before any of it is dispatched (read-your-writes: SpaceReplica.catchUp); a rejection is logged and the batch handled anyway. */
+  beforeBatch?: (updates: Update[]) => Promise<void>
 }
 
 /**
@@ -86,6 +88,9 @@ export class UpdatePoller {
         this.log.warn({ event: 'polling-failed', err: error, retryInMs: wait }, 'getUpdates failed; retrying')
         await this.sleep(wait)
         continue
+      }
+      if (updates.length > 0 && this.options.beforeBatch) {
+        await this.options.beforeBatch(updates).catch((error: unknown) => this.log.error({ event: 'before-batch-failed', err: error }, 'handling the batch anyway'))
       }
       for (const update of updates) {
         if (this.highest !== undefined && update.update_id <= this.highest) continue

@@ -4,6 +4,7 @@
 // (the app shows a toast), but not what a first sync or IndexedDB restores.
 import {
   activityRoot,
+  counterParts,
   buttonsRoot,
   docName,
   parseActivityEvent,
@@ -51,7 +52,8 @@ export class ActivityState {
     const activity = this.activity.doc
     const index = this.index.doc
     const buttons = this.buttonsDoc.doc
-    this.#activity = new YState(activityRoot(activity), () => projectActivity(activity))
+    // Counters are the old single values (in the root) plus per-instance parts (their own top-level map).
+    this.#activity = new YState([activityRoot(activity), counterParts(activity)], () => projectActivity(activity))
     this.#index = new YState(scenariosRoot(index), () => projectScenarios(index))
     this.#buttons = new YState(buttonsRoot(buttons), () => projectButtons(buttons))
     // A plain observer (not the runes adapter): toasts must fire on every

@@ -10,15 +10,18 @@ export class YState<T> {
   readonly #subscribe: () => void
 
   /**
-   * @param type  the Y type whose changes (at any depth) change the value
+   * @param type  the Y type (or types) whose changes (at any depth) change the value
    * @param read  computes the value from the type, e.g. a shared-docs projection
    */
-  constructor(type: AnyYType, read: () => T) {
+  constructor(type: AnyYType | readonly AnyYType[], read: () => T) {
     this.#read = read
+    const types: readonly AnyYType[] = Array.isArray(type) ? type : [type as AnyYType]
     this.#subscribe = createSubscriber((update) => {
       const observer = (): void => update()
-      type.observeDeep(observer)
-      return () => type.unobserveDeep(observer)
+      for (const t of types) t.observeDeep(observer)
+      return () => {
+        for (const t of types) t.unobserveDeep(observer)
+      }
     })
   }
 
