@@ -76,7 +76,7 @@ export class InboxWorker {
     let failures = 0
     while (!this.stopping) {
       this.woken = false
-      let claimed: ClaimedUpdate[] = []
+      let claimed: ClaimedUpdate[]
       try {
         claimed = await this.options.inbox.claim(maxInFlight - this.inFlight.size)
         failures = 0
