@@ -51,9 +51,11 @@ it('SIGKILL with 40 /start in flight, restart on the same database: all 40 users
   const answeredBeforeKill = users.filter((user) => sendsTo(user.id).length > 0).length
 
   await startInstance(env)
-  await waitFor(() => users.every((user) => sendsTo(user.id).length > 0), 'every user to be answered after the restart', 30_000)
+  // Not answered by then: the assertion below says how many.
+  await waitFor(() => users.every((user) => sendsTo(user.id).length > 0), 'every user to be answered after the restart', 30_000).catch(() => {})
   // Give replays time to show up as duplicates, if there were to be any more.
   await new Promise((resolve) => setTimeout(resolve, 2_000))
+  const unanswered = users.filter((user) => sendsTo(user.id).length === 0).length
   const duplicated = users.filter((user) => sendsTo(user.id).length > 1)
   const lastBeforeKill = Math.max(
     ...users.flatMap((user) =>
@@ -63,10 +65,10 @@ it('SIGKILL with 40 /start in flight, restart on the same database: all 40 users
     ),
   )
   console.log(
-    `[inbox] SIGKILL with 40 /start in flight: ${answeredBeforeKill} answered before the kill, 40/40 answered after the restart, ${duplicated.length} duplicate(s)` +
+    `[inbox] SIGKILL with 40 /start in flight: ${answeredBeforeKill} answered before the kill, ${40 - unanswered}/40 answered after the restart, ${duplicated.length} duplicate(s)` +
       (duplicated.length ? ` (first answers at ${duplicated.map((u) => killedAt - sendsTo(u.id)[0].at).join(', ')} ms before the kill)` : ''),
   )
-  expect(users.filter((user) => sendsTo(user.id).length === 0)).toEqual([])
+  expect(unanswered, `${unanswered} of 40 users never answered`).toBe(0)
   // Nobody is answered three times, and a duplicate is only possible for an
   // answer sent in the last instant before the kill (sent, not yet committed):
   // its first answer is among the very last ones before the kill.
@@ -81,18 +83,17 @@ it('two instances polling: one poller and one standby, no 409; SIGKILL the polle
   const env = { BOT_SPACE: uniqueSpace(), TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, TELEGRAM_API_ROOT: api.apiRoot }
   const a = await startInstance(env)
   const b = await startInstance(env)
-  const roles = [await botRole(a), await botRole(b)]
-  expect([...roles].sort()).toEqual(['poller', 'standby'])
-  const [leader, standby] = roles[0] === 'poller' ? [a, b] : [b, a]
-
   const before = { id: 5_201, first_name: 'Before' }
   let since = api.mark()
   api.sendCommand(before, 'start')
   await api.nextMessageTo(before.id, { since, timeoutMs: 10_000 })
   // Long enough for a second poller to have collided with the first many times.
   await new Promise((resolve) => setTimeout(resolve, 3_000))
-  expect(conflicts()).toEqual([])
+  expect(conflicts().map((c) => `${c.method} ${c.status} ${c.response.ok ? '' : c.response.description}`)).toEqual([])
   expect(api.calls.filter((c) => c.method === 'getUpdates').length).toBeGreaterThan(0)
+  const roles = [await botRole(a), await botRole(b)]
+  expect([...roles].sort()).toEqual(['poller', 'standby'])
+  const [leader, standby] = roles[0] === 'poller' ? [a, b] : [b, a]
 
   leader.child.kill('SIGKILL')
   const killedAt = Date.now()
