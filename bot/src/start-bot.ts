@@ -138,10 +138,8 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
     current.start()
     poller = new UpdatePoller({
       telegram,
-      record: async (updates) => {
-        await inbox.record(updates)
-        if (updates.length > 0) current.wake()
-      },
+      // Recorded and claimed in one commit; handling starts before the next poll confirms them.
+      record: async (updates) => void current.offer(await inbox.recordAndClaim(updates, current.capacity)),
       log,
       pollTimeoutSeconds: options.pollTimeoutSeconds,
     })
@@ -173,10 +171,7 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
       webhook = new WebhookReceiver({
         url: config.webhookUrl!,
         secret,
-        record: async (update) => {
-          await inbox.record([update])
-          current.wake()
-        },
+        record: async (update) => void current.offer(await inbox.recordAndClaim([update], current.capacity)),
       })
       current.start()
       await telegram.setWebhook(config.webhookUrl!, { secret_token: secret, allowed_updates: [] })

@@ -14,6 +14,8 @@ export interface InboxWorkerOptions {
    */
   beforeBatch?: (updates: Update[]) => Promise<void>
   log: Logger
+  /** Called once an update's handled mark committed (metrics, benchmarks). */
+  onHandled?: (update: Update) => void
   /** Updates being handled at once. Default 200. */
   maxInFlight?: number
   /** How often to look for work nobody woke this worker for (others' records, expired claims). Default 1000 ms. */
@@ -28,7 +30,8 @@ const RETENTION_HOURS = 24
  * runs it, and commits its session change together with its handled mark;
  * then the chat's next update can be claimed. Chats run side by side, each
  * chat's updates one after another (their sessions and replies stay in
- * order). wake() says "something was recorded"; without it the worker still
+ * order). offer() hands it updates its instance claimed while recording
+ * them; wake() says "something was recorded"; without either the worker still
  * looks every idleCheckMs, which is how it finds updates recorded by another
  * instance or left behind by a dead one.
  */
@@ -88,16 +91,30 @@ export class InboxWorker {
         continue
       }
       if (claimed.length > 0) {
-        if (this.options.beforeBatch) {
-          await this.options.beforeBatch(claimed.map((c) => c.update)).catch((error: unknown) => {
-            this.log.warn({ event: 'before-batch-failed', err: error }, 'beforeBatch failed; handling the batch anyway')
-          })
-        }
-        for (const item of claimed) this.run(item)
+        await this.offer(claimed)
         continue
       }
       if (!this.woken) await this.sleep(idle)
     }
+  }
+
+  /** How many more updates this worker takes now (for recordAndClaim's limit). */
+  get capacity(): number {
+    return this.stopping ? 0 : (this.options.maxInFlight ?? 200) - this.inFlight.size
+  }
+
+  /**
+   * Handles updates this instance has claimed (by its own claim or by
+   * recordAndClaim): beforeBatch once, then each in its chat's turn.
+   */
+  async offer(claimed: ClaimedUpdate[]): Promise<void> {
+    if (claimed.length === 0) return
+    if (this.options.beforeBatch) {
+      await this.options.beforeBatch(claimed.map((c) => c.update)).catch((error: unknown) => {
+        this.log.warn({ event: 'before-batch-failed', err: error }, 'beforeBatch failed; handling the batch anyway')
+      })
+    }
+    for (const item of claimed) this.run(item)
   }
 
   private run(item: ClaimedUpdate): void {
@@ -122,8 +139,10 @@ export class InboxWorker {
   private async complete(item: ClaimedUpdate, unit: UnitOfWork): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        if (await this.options.inbox.complete(item.updateId, unit)) this.handled += 1
-        else this.log.warn({ event: 'update-claim-lost', update: item.updateId }, 'another instance took this update over; its changes were not committed here')
+        if (await this.options.inbox.complete(item.updateId, unit)) {
+          this.handled += 1
+          this.options.onHandled?.(item.update)
+        } else this.log.warn({ event: 'update-claim-lost', update: item.updateId }, 'another instance took this update over; its changes were not committed here')
         return
       } catch (error) {
         if (attempt >= 5) {
