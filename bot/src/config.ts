@@ -117,6 +117,9 @@ export function loadBotConfig(env: Env = process.env): BotConfig {
     .filter(([, value]) => !value)
     .map(([name]) => name)
   if (missing.length > 0) throw new Error(`the bot needs ${missing.join(', ')} (see the README's configuration table)`)
+  if (bot.webhookUrl) {
+    throw new Error('TELEGRAM_WEBHOOK_URL needs an HTTP listener for the webhook: run the bot inside the server (npm start), or leave it unset to poll')
+  }
   const dataDir = resolve(env.DATA_DIR ?? './data')
   return {
     telegramToken: bot.telegramToken!,
