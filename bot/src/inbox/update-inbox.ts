@@ -53,6 +53,10 @@ FROM c
 WHERE u.bot_id = $1 AND u.space = $2 AND u.update_id = c.update_id
 RETURNING u.update_id, u.chat_key, u.body`
 
+/** Marks a claimed update handled ($1 bot, $2 space, $3 update_id, $4 owner): only while this instance's claim holds. */
+const MARK = `UPDATE bot_updates SET handled_at = now(), claimed_until = NULL
+  WHERE bot_id = $1 AND space = $2 AND update_id = $3 AND claimed_by = $4 AND handled_at IS NULL RETURNING 1`
+
 export interface ClaimedUpdate {
   updateId: number
   chatKey: string
@@ -162,16 +166,28 @@ export class UpdateInbox {
    */
   async complete(updateId: number, unit: UnitOfWork): Promise<boolean> {
     const { botId, space, owner } = this.options
-    const done = await this.db.transaction!(async (tx) => {
-      const marked = await tx.query(
-        `UPDATE bot_updates SET handled_at = now(), claimed_until = NULL
-         WHERE bot_id = $1 AND space = $2 AND update_id = $3 AND claimed_by = $4 AND handled_at IS NULL RETURNING 1`,
-        [botId, space, updateId, owner],
-      )
-      if (marked.length === 0) return false
-      await unit.apply(tx)
-      return true
-    })
+    const mark = [botId, space, updateId, owner]
+    let done: boolean
+    if (unit.writes.length === 0 && unit.sessionWrites.length <= 1) {
+      // The usual case (at most one session change): one statement, so one
+      // round trip; its CTEs commit together or not at all.
+      const write = unit.sessionWrites[0]
+      const session = !write
+        ? ''
+        : write.kind === 'upsert'
+          ? `, s AS (INSERT INTO bot_sessions (space, key, value, updated_at) SELECT $5, $6, $7::jsonb, now() FROM marked
+               ON CONFLICT (space, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now() RETURNING 1)`
+          : ', s AS (DELETE FROM bot_sessions WHERE space = $5 AND key = $6 AND EXISTS (SELECT 1 FROM marked) RETURNING 1)'
+      const params = !write ? mark : write.kind === 'upsert' ? [...mark, write.space, write.key, write.json] : [...mark, write.space, write.key]
+      const [row] = await this.db.query<{ n: number }>(`WITH marked AS (${MARK})${session} SELECT count(*)::int AS n FROM marked`, params)
+      done = row.n > 0
+    } else {
+      done = await this.db.transaction!(async (tx) => {
+        if ((await tx.query(MARK, mark)).length === 0) return false
+        await unit.apply(tx)
+        return true
+      })
+    }
     if (done) unit.commitDone()
     return done
   }

@@ -1,4 +1,4 @@
-import { activeUnitOfWork } from '../inbox/unit-of-work.ts'
+import { SESSION_DELETE as DELETE, SESSION_UPSERT as UPSERT, activeUnitOfWork } from '../inbox/unit-of-work.ts'
 
 /** The SQL calls the bot needs; the server's Database and a wrapped pg.Pool (PgPoolClient) both provide them. */
 export interface SqlClient {
@@ -6,10 +6,6 @@ export interface SqlClient {
   /** BEGIN … COMMIT on one connection, rolled back if `fn` throws; the update inbox needs it. */
   transaction?<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>
 }
-
-const UPSERT = `INSERT INTO bot_sessions (space, key, value, updated_at) VALUES ($1, $2, $3::jsonb, now())
-       ON CONFLICT (space, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`
-const DELETE = 'DELETE FROM bot_sessions WHERE space = $1 AND key = $2'
 
 const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS bot_sessions (
   space text NOT NULL,
@@ -86,7 +82,7 @@ export class PgSessionStore<T> {
     this.recent.delete(key)
     const unit = activeUnitOfWork()
     if (unit) {
-      unit.write((tx) => tx.query(UPSERT, [this.space, key, json]))
+      unit.writeSession({ kind: 'upsert', space: this.space, key, json })
       unit.afterCommit(() => this.remember(key, json))
       return
     }
@@ -104,7 +100,7 @@ export class PgSessionStore<T> {
     this.recent.delete(key)
     const unit = activeUnitOfWork()
     if (unit) {
-      unit.write((tx) => tx.query(DELETE, [this.space, key]))
+      unit.writeSession({ kind: 'delete', space: this.space, key })
       unit.afterCommit(() => this.remember(key, null))
       return
     }
