@@ -216,8 +216,8 @@ async function measureInbox(wsUrl: string, botToken: string, space: string, data
   }
   const viaInbox = async (updates: Update[]) => {
     const done = Promise.all(updates.map((u) => new Promise<void>((resolve) => handled.set(u.update_id, resolve))))
-    // What the poller does with a batch: record and claim in one commit, then handle.
-    void worker.offer(await inbox.recordAndClaim(updates, worker.capacity))
+    // What the poller does with a batch: record and claim in one statement, then handle.
+    void worker.offer(await inbox.recordAndClaim(updates))
     await done
     for (const u of updates) handled.delete(u.update_id)
   }

@@ -139,7 +139,12 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
     poller = new UpdatePoller({
       telegram,
       // Recorded and claimed in one commit; handling starts before the next poll confirms them.
-      record: async (updates) => void current.offer(await inbox.recordAndClaim(updates, current.capacity)),
+      record: async (updates) => {
+        const claimed = await inbox.recordAndClaim(updates)
+        void current.offer(claimed)
+        // Some left for their turn (a chat's later updates, or older ones waiting).
+        if (claimed.length < updates.length) current.wake()
+      },
       log,
       pollTimeoutSeconds: options.pollTimeoutSeconds,
     })
@@ -171,7 +176,11 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
       webhook = new WebhookReceiver({
         url: config.webhookUrl!,
         secret,
-        record: async (update) => void current.offer(await inbox.recordAndClaim([update], current.capacity)),
+        record: async (update) => {
+          const claimed = await inbox.recordAndClaim([update])
+          void current.offer(claimed)
+          if (claimed.length === 0) current.wake()
+        },
       })
       current.start()
       await telegram.setWebhook(config.webhookUrl!, { secret_token: secret, allowed_updates: [] })

@@ -98,11 +98,6 @@ export class InboxWorker {
     }
   }
 
-  /** How many more updates this worker takes now (for recordAndClaim's limit). */
-  get capacity(): number {
-    return this.stopping ? 0 : (this.options.maxInFlight ?? 200) - this.inFlight.size
-  }
-
   /**
    * Handles updates this instance has claimed (by its own claim or by
    * recordAndClaim): beforeBatch once, then each in its chat's turn.

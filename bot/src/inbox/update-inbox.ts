@@ -112,41 +112,43 @@ export class UpdateInbox {
     return this.ready
   }
 
-  /** Records updates (committed when it resolves); ones already recorded are left as they are. */
-  async record(updates: Update[]): Promise<void> {
-    if (updates.length === 0) return
-    await this.init()
-    const { sql, params } = this.insert(updates)
-    await this.db.query(sql, params)
-  }
-
   /**
-   * Records updates and, in the same transaction (one commit, one WAL
-   * flush), claims up to `limit` updates this instance may handle now:
-   * usually the ones just recorded, unless their chat has older ones waiting.
+   * Records updates and, in the same statement (one round trip, one WAL
+   * flush), claims for this instance each chat's first one among them unless
+   * that chat has older updates waiting: usually all of them, each in its
+   * chat's turn. The rest (a chat's later updates, re-deliveries of updates
+   * recorded before) are claimed by claim() when their turn comes.
    */
-  async recordAndClaim(updates: Update[], limit: number): Promise<ClaimedUpdate[]> {
+  async recordAndClaim(updates: Update[]): Promise<ClaimedUpdate[]> {
     if (updates.length === 0) return []
     await this.init()
-    const { sql, params } = this.insert(updates)
     const { botId, space, owner, leaseSeconds } = this.options
-    const rows = await this.db.transaction!(async (tx) => {
-      await tx.query(sql, params)
-      return limit > 0 ? tx.query<ClaimRow>(CLAIM, [botId, space, owner, leaseSeconds, limit]) : []
-    })
-    return claimedFrom(rows)
-  }
-
-  private insert(updates: Update[]): { sql: string; params: unknown[] } {
-    const { botId, space } = this.options
-    // Plain VALUES rather than unnest(arrays): the same SQL runs on PGlite.
-    const params: unknown[] = [botId, space]
-    const rows = updates.map((update) => {
+    const params: unknown[] = [botId, space, owner, leaseSeconds]
+    const values = updates.map((update) => {
       params.push(update.update_id, chatKeyOf(update), JSON.stringify(update))
       const at = params.length
-      return `($1, $2, $${at - 2}, $${at - 1}, $${at}::jsonb)`
+      return `($${at - 2}::bigint, $${at - 1}::text, $${at}::jsonb)`
     })
-    return { sql: `INSERT INTO bot_updates (bot_id, space, update_id, chat_key, body) VALUES ${rows.join(', ')} ON CONFLICT DO NOTHING`, params }
+    const rows = await this.db.query<ClaimRow>(
+      `WITH v (update_id, chat_key, body) AS (VALUES ${values.join(', ')}),
+       f AS (
+         SELECT v.*, v.update_id = min(v.update_id) OVER (PARTITION BY v.chat_key)
+           AND NOT EXISTS (
+             SELECT 1 FROM bot_updates e
+             WHERE e.bot_id = $1 AND e.space = $2 AND e.chat_key = v.chat_key AND e.handled_at IS NULL AND e.update_id < v.update_id
+           ) AS first
+         FROM v
+       ),
+       ins AS (
+         INSERT INTO bot_updates (bot_id, space, update_id, chat_key, body, claimed_by, claimed_until)
+         SELECT $1, $2, f.update_id, f.chat_key, f.body, CASE WHEN f.first THEN $3 END, CASE WHEN f.first THEN now() + make_interval(secs => $4) END FROM f
+         ON CONFLICT DO NOTHING
+         RETURNING update_id, chat_key, body, claimed_by
+       )
+       SELECT update_id, chat_key, body FROM ins WHERE claimed_by = $3`,
+      params,
+    )
+    return claimedFrom(rows)
   }
 
   /** Claims up to `limit` updates this instance may handle now (see CLAIM). */
