@@ -164,3 +164,39 @@ it('webhook mode on two instances: 200 updates delivered alternately are each ha
   expect(stray.n).toBe(0)
   expect(sent.length).toBe(200)
 }, 120_000)
+
+it('webhook mode: SIGKILL one of two instances while 60 updates are in flight; the other takes over its deliveries and, once the lease ran out, its claims: everyone is answered', async () => {
+  api = new FakeBotApi({ token: TELEGRAM_TOKEN, webhookRetryBaseMs: 100 })
+  await api.start()
+  const space = uniqueSpace()
+  const env = { BOT_SPACE: space, TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, TELEGRAM_API_ROOT: api.apiRoot, TELEGRAM_WEBHOOK_URL: WEBHOOK_URL, BOT_CLAIM_LEASE_SECONDS: '2' }
+  const a = await startInstance({ ...env, INSTANCE_ID: 'lease-a' })
+  const b = await startInstance({ ...env, INSTANCE_ID: 'lease-b' })
+  const originA = `http://127.0.0.1:${a.port}`
+  api.routeWebhookTo([originA, `http://127.0.0.1:${b.port}`])
+  const users = Array.from({ length: 60 }, (_, i) => ({ id: 5_500 + i, first_name: `Lease ${i}` }))
+  const since = api.mark()
+  for (const user of users) api.sendCommand(user, 'start')
+  // Kill one instance as soon as the first answers go out: it holds claims it never completes.
+  await api.waitForCall((call) => call.method === 'sendMessage', { since, timeoutMs: 15_000 })
+  a.child.kill('SIGKILL')
+  await a.exited
+  await waitFor(() => users.every((user) => sendsTo(user.id).length > 0), 'every user to be answered', 30_000).catch(() => {})
+  const unanswered = users.filter((user) => sendsTo(user.id).length === 0).length
+  const duplicated = users.filter((user) => sendsTo(user.id).length > 1).length
+  const retried = api.webhookDeliveries.filter((d) => d.status !== 200).length
+  console.log(`[inbox] webhook SIGKILL: ${60 - unanswered}/60 answered, ${duplicated} duplicate(s), ${retried} failed deliveries retried`)
+  expect(unanswered, `${unanswered} of 60 users never answered`).toBe(0)
+  const db = new PgPoolClient(DATABASE_URL)
+  pools.push(db)
+  const [left] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM bot_updates WHERE bot_id = $1 AND space = $2 AND handled_at IS NULL', [BOT_ID, space])
+  expect(left.n).toBe(0)
+  // Updates the killed instance recorded (answered 200, so claimed by it) and the other one handled: taken over after the lease.
+  const recordedByA = api.webhookDeliveries.filter((d) => d.status === 200 && d.url.startsWith(originA)).map((d) => d.update_id)
+  const [takenOver] = await db.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM bot_updates WHERE bot_id = $1 AND space = $2 AND update_id = ANY($3::bigint[]) AND claimed_by LIKE 'lease-b/%'",
+    [BOT_ID, space, recordedByA],
+  )
+  console.log(`[inbox] webhook SIGKILL: ${recordedByA.length} recorded by the killed instance, ${takenOver.n} of them handled by the other after the lease`)
+  expect(takenOver.n).toBeGreaterThan(0)
+}, 90_000)
