@@ -101,6 +101,8 @@ export class InboxWorker {
   /**
    * Handles updates this instance has claimed (by its own claim or by
    * recordAndClaim): beforeBatch once, then each in its chat's turn.
+   * These come on top of maxInFlight, which bounds only the worker's own
+   * claims (a recorded batch is at most one getUpdates' 100).
    */
   async offer(claimed: ClaimedUpdate[]): Promise<void> {
     if (claimed.length === 0) return

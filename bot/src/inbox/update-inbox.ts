@@ -123,6 +123,7 @@ export class UpdateInbox {
     if (updates.length === 0) return []
     await this.init()
     const { botId, space, owner, leaseSeconds } = this.options
+    // Plain VALUES rather than unnest(arrays): the same SQL runs on PGlite.
     const params: unknown[] = [botId, space, owner, leaseSeconds]
     const values = updates.map((update) => {
       params.push(update.update_id, chatKeyOf(update), JSON.stringify(update))
