@@ -12,6 +12,19 @@
 // another simulated user and edits are paced, so the bot's Telegram rate
 // limits (1/s per chat, 30/s overall) never queue an answer: what is measured
 // is saving, propagation and answering, not the throttle.
+//
+// Then the durable inbox (bot_updates): the same real bot handler (telegraf,
+// the runner, PostgreSQL sessions, sendMessage to the fake) once straight
+// (what the bot did before the inbox: handle in memory, session written on
+// its own) and once through the inbox as the poller feeds it (record and
+// claim in one commit, handle, commit the session with the handled mark),
+// in alternating rounds of one run:
+// - handled updates/s with 100 chats at once (100 /start recorded in one
+//   batch, as one getUpdates would bring them);
+// - per-update latency one at a time, p50/p99, and the inbox's overhead
+//   over the straight path (target: ≤ 2 ms at p99).
+// This bot runs with Telegram's rate limits lifted (its own fake and
+// token), so what is measured is the handling, not the throttle.
 import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -21,7 +34,7 @@ import { DocumentStore, openDatabase } from '@botsync/persistence'
 import { demoSeed, docName, getSettingsText, setSettingsText } from '@botsync/shared-docs'
 import pino from 'pino'
 import * as Y from 'yjs'
-import { PgPoolClient, startBot } from '@botsync/bot'
+import { InboxWorker, PgPoolClient, UpdateInbox, startBot, type BotHandle } from '@botsync/bot'
 import { FakeBotApi } from '@botsync/testkit/fake-bot-api'
 import { ServerProcess } from '@botsync/testkit/server-process'
 import { login } from '@botsync/testkit/login'
@@ -32,6 +45,13 @@ const WARMUP = 20
 const PACING_MS = 100
 const USERS = 300
 const TARGET_P99_MS = 50
+const INBOX_CHATS = 100
+const INBOX_ROUNDS = 10
+const INBOX_SINGLES = 200
+const TARGET_INBOX_OVERHEAD_P99_MS = 2
+const INBOX_TOKEN = '654321:BENCH-inbox'
+/** telegraf's Update, as the bot's handleUpdate takes it. */
+type Update = Parameters<BotHandle['bot']['handleUpdate']>[0]
 const TELEGRAM_TOKEN = '123456:BENCH-token'
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
@@ -116,6 +136,8 @@ export default async function run(): Promise<Record<string, unknown>> {
       if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest))
     }
 
+    const inbox = await measureInbox(wsUrl, botToken, space, dataDir, sessions, cleanup)
+
     const answer = summary(answerMs)
     return {
       edits: EDITS,
@@ -129,16 +151,116 @@ export default async function run(): Promise<Record<string, unknown>> {
       // Other work on the machine shows in the tail; these say how busy it was.
       loadAverage1m: { before: round(loadBefore), after: round(loadavg()[0]) },
       cpus: cpus().length,
+      inbox,
       targets: {
         editToAnswerP99Ms: TARGET_P99_MS,
         // Read-your-writes: an ask after "saved" must never get the previous text.
         staleAnswers: { target: '0 answers older than saved', limit: 0, value: staleAnswers, met: staleAnswers === 0 },
+        inboxOverheadP99Ms: TARGET_INBOX_OVERHEAD_P99_MS,
       },
-      pass: { editToAnswerP99: answer.p99 <= TARGET_P99_MS, staleAnswers: staleAnswers === 0 },
+      pass: { editToAnswerP99: answer.p99 <= TARGET_P99_MS, staleAnswers: staleAnswers === 0, inboxOverheadP99: inbox.overheadMs.met },
     }
   } finally {
     for (const step of cleanup) await Promise.resolve(step()).catch(() => {})
     rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * The inbox against the straight path, alternating (see the top). The
+ * straight path calls the bot's handleUpdate (sessions written directly);
+ * the inbox path records the updates in a bot_updates scope of its own and
+ * hands what it claimed to an InboxWorker running the same handleUpdate.
+ */
+async function measureInbox(wsUrl: string, botToken: string, space: string, dataDir: string, sessions: PgPoolClient, cleanup: (() => Promise<unknown> | unknown)[]) {
+  const api = new FakeBotApi({ token: INBOX_TOKEN })
+  await api.start()
+  cleanup.unshift(() => api.stop())
+  const unlimited = { perSecond: 1_000_000, burst: 1_000_000 }
+  const log = pino({ level: 'warn' }, process.stderr)
+  const bot: BotHandle = await startBot(
+    {
+      telegramToken: INBOX_TOKEN,
+      telegramApiRoot: api.apiRoot,
+      serverUrl: wsUrl,
+      serviceToken: botToken,
+      space,
+      replicaFile: join(dataDir, 'bot-replica-inbox.json'),
+      logLevel: 'warn',
+    },
+    { sessions, log, rateLimits: { perChat: unlimited, global: unlimited } },
+  )
+  cleanup.unshift(() => bot.stop())
+  const handle = (update: Update) => bot.bot.handleUpdate(update)
+  const inbox = new UpdateInbox({ db: sessions, botId: Number(INBOX_TOKEN.split(':')[0]), space: `${space}-inbox`, owner: 'bench', leaseSeconds: 30 })
+  await inbox.init()
+  const handled = new Map<number, () => void>()
+  const worker = new InboxWorker({ inbox, handle, log, onHandled: (update) => handled.get(update.update_id)?.() })
+  worker.start()
+  cleanup.unshift(() => worker.stop())
+
+  const users = Array.from({ length: INBOX_CHATS }, (_, i) => ({ id: 910_000_000 + i, first_name: `Inbox ${i}` }))
+  for (const user of users) api.addUser(user)
+  let nextUpdateId = 1
+  const startOf = (user: { id: number; first_name: string }): Update => {
+    const id = nextUpdateId++
+    const chat = { id: user.id, type: 'private' as const, first_name: user.first_name }
+    const text = '/start'
+    return {
+      update_id: id,
+      message: {
+        message_id: id,
+        date: Math.floor(Date.now() / 1000),
+        chat,
+        from: { id: user.id, is_bot: false, first_name: user.first_name },
+        text,
+        entities: [{ type: 'bot_command', offset: 0, length: text.length }],
+      },
+    }
+  }
+  const straight = async (updates: Update[]) => {
+    await Promise.all(updates.map(handle))
+  }
+  const viaInbox = async (updates: Update[]) => {
+    const done = Promise.all(updates.map((u) => new Promise<void>((resolve) => handled.set(u.update_id, resolve))))
+    // What the poller does with a batch: record and claim in one statement, then handle.
+    void worker.offer(await inbox.recordAndClaim(updates))
+    await done
+    for (const u of updates) handled.delete(u.update_id)
+  }
+
+  // Warm-up: every user has a session and each path's statements are warm.
+  await straight(users.map(startOf))
+  await viaInbox(users.map(startOf))
+
+  const rate = { straight: [] as number[], inbox: [] as number[] }
+  for (let r = 0; r < INBOX_ROUNDS; r++) {
+    const order = r % 2 === 0 ? ([straight, viaInbox] as const) : ([viaInbox, straight] as const)
+    for (const path of order) {
+      const updates = users.map(startOf)
+      const started = performance.now()
+      await path(updates)
+      rate[path === straight ? 'straight' : 'inbox'].push(updates.length / ((performance.now() - started) / 1000))
+    }
+  }
+  const single = { straight: [] as number[], inbox: [] as number[] }
+  for (let i = 0; i < INBOX_SINGLES * 2; i++) {
+    const name = i % 2 === 0 ? 'straight' : 'inbox'
+    const update = startOf(users[i % users.length])
+    const started = performance.now()
+    await (name === 'straight' ? straight : viaInbox)([update])
+    single[name].push(performance.now() - started)
+  }
+  const mean = (values: number[]) => round(values.reduce((a, b) => a + b, 0) / values.length)
+  const straightMs = summary(single.straight)
+  const inboxMs = summary(single.inbox)
+  const overheadP99 = round(inboxMs.p99 - straightMs.p99)
+  return {
+    chats: INBOX_CHATS,
+    rounds: INBOX_ROUNDS,
+    handledPerSecond100Chats: { straight: mean(rate.straight), inbox: mean(rate.inbox) },
+    perUpdateMs: { straight: straightMs, inbox: inboxMs },
+    overheadMs: { p50: round(inboxMs.p50 - straightMs.p50), p99: overheadP99, targetP99: TARGET_INBOX_OVERHEAD_P99_MS, met: overheadP99 <= TARGET_INBOX_OVERHEAD_P99_MS },
   }
 }
 

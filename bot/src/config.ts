@@ -24,6 +24,14 @@ export interface BotConfig {
   miniAppMenuText?: string
   /** BOT_CATCH_UP_TIMEOUT_MS: longest a batch of updates waits for the replica to catch up with the server. */
   catchUpTimeoutMs?: number
+  /** TELEGRAM_WEBHOOK_URL: set, the bot takes updates by webhook (https) instead of long polling. */
+  webhookUrl?: string
+  /** TELEGRAM_WEBHOOK_SECRET: the webhook's secret_token; default: generated once into the database. */
+  webhookSecret?: string
+  /** BOT_STANDBY_RETRY_MS: how often a standby instance tries to become the poller. Default 1000. */
+  standbyRetryMs?: number
+  /** BOT_CLAIM_LEASE_SECONDS: how long an instance's claim on an update lasts before another may take it over. Default 30. */
+  claimLeaseSeconds?: number
 }
 
 type Env = Record<string, string | undefined>
@@ -58,10 +66,37 @@ export interface BotEnvironment {
   miniAppMenuText?: string
   /** BOT_CATCH_UP_TIMEOUT_MS */
   catchUpTimeoutMs?: number
+  /** TELEGRAM_WEBHOOK_URL (https) */
+  webhookUrl?: string
+  /** TELEGRAM_WEBHOOK_SECRET */
+  webhookSecret?: string
+  /** BOT_STANDBY_RETRY_MS */
+  standbyRetryMs?: number
+  /** BOT_CLAIM_LEASE_SECONDS */
+  claimLeaseSeconds?: number
 }
 
+/** Reads and checks the bot's variables; a bad value is an error naming the variable. */
 export function readBotEnvironment(env: Env = process.env): BotEnvironment {
+  const webhookUrl = env.TELEGRAM_WEBHOOK_URL || undefined
+  if (webhookUrl !== undefined) {
+    let url: URL | undefined
+    try {
+      url = new URL(webhookUrl)
+    } catch {
+      // reported below
+    }
+    if (url?.protocol !== 'https:') throw new Error(`TELEGRAM_WEBHOOK_URL must be an https URL (Telegram delivers webhooks over https only), got ${JSON.stringify(webhookUrl)}`)
+  }
+  const webhookSecret = env.TELEGRAM_WEBHOOK_SECRET || undefined
+  if (webhookSecret !== undefined && !/^[A-Za-z0-9_-]{1,256}$/.test(webhookSecret)) {
+    throw new Error('TELEGRAM_WEBHOOK_SECRET must be 1–256 characters of A-Z, a-z, 0-9, _ and - (what Telegram accepts as secret_token)')
+  }
   return {
+    webhookUrl,
+    webhookSecret,
+    standbyRetryMs: positiveInt(env, 'BOT_STANDBY_RETRY_MS'),
+    claimLeaseSeconds: positiveInt(env, 'BOT_CLAIM_LEASE_SECONDS'),
     telegramToken: env.TELEGRAM_BOT_TOKEN || undefined,
     telegramApiRoot: env.TELEGRAM_API_ROOT || DEFAULT_TELEGRAM_API_ROOT,
     serverUrl: env.BOT_SERVER_URL || undefined,
@@ -94,6 +129,9 @@ export function loadBotConfig(env: Env = process.env): BotConfig {
     .filter(([, value]) => !value)
     .map(([name]) => name)
   if (missing.length > 0) throw new Error(`the bot needs ${missing.join(', ')} (see the README's configuration table)`)
+  if (bot.webhookUrl) {
+    throw new Error('TELEGRAM_WEBHOOK_URL needs an HTTP listener for the webhook: run the bot inside the server (npm start), or leave it unset to poll')
+  }
   const dataDir = resolve(env.DATA_DIR ?? './data')
   return {
     telegramToken: bot.telegramToken!,
@@ -107,7 +145,19 @@ export function loadBotConfig(env: Env = process.env): BotConfig {
     miniAppUrl: bot.miniAppUrl,
     miniAppMenuText: bot.miniAppMenuText,
     catchUpTimeoutMs: bot.catchUpTimeoutMs,
+    webhookUrl: bot.webhookUrl,
+    webhookSecret: bot.webhookSecret,
+    standbyRetryMs: bot.standbyRetryMs,
+    claimLeaseSeconds: bot.claimLeaseSeconds,
   }
+}
+
+function positiveInt(env: Env, name: string): number | undefined {
+  const value = env[name]
+  if (value === undefined || value === '') return undefined
+  const number = Number(value)
+  if (!Number.isInteger(number) || number <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(value)}`)
+  return number
 }
 
 /** http(s)://host:port of the server behind a ws(s)://…/collab URL (for POST /api/activity). */

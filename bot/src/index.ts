@@ -1,5 +1,9 @@
 // Public API of @botsync/bot: startBot and the parts it is built from.
-export { startBot, type BotHandle, type StartBotOptions } from './start-bot.ts'
+export { startBot, type BotHandle, type BotRole, type StartBotOptions } from './start-bot.ts'
+export { UpdateInbox, chatKeyOf, type ClaimedUpdate } from './inbox/update-inbox.ts'
+export { InboxWorker } from './inbox/inbox-worker.ts'
+export { PollerLeadership } from './inbox/poller-leadership.ts'
+export { WebhookReceiver, WEBHOOK_MAX_BYTES, type WebhookOutcome } from './inbox/webhook-receiver.ts'
 export { loadBotConfig, readBotEnvironment, httpBaseOf, DEFAULT_TELEGRAM_API_ROOT, type BotConfig, type BotEnvironment } from './config.ts'
 export { createLogger, type Logger } from './logger.ts'
 export { SpaceReplica, type SpaceReplicaOptions } from './replica/space-replica.ts'

@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto'
 import { Agent } from 'node:http'
+import { hostname } from 'node:os'
+import type { Update } from 'telegraf/types'
 import { Context, Telegraf, session, type Telegram } from 'telegraf'
 import { ActivityReporter } from './activity/activity-reporter.ts'
 import { httpBaseOf, type BotConfig } from './config.ts'
@@ -12,6 +15,12 @@ import { PgSessionStore, type SqlClient } from './session/pg-session-store.ts'
 import { RateLimiter, TELEGRAM_RATE_LIMITS, type RateLimits } from './telegram/rate-limiter.ts'
 import { ThrottledTelegram } from './telegram/throttled-telegram.ts'
 import { UpdatePoller } from './telegram/update-poller.ts'
+import { InboxWorker } from './inbox/inbox-worker.ts'
+import { PollerLeadership } from './inbox/poller-leadership.ts'
+import { UpdateInbox } from './inbox/update-inbox.ts'
+import { WebhookReceiver } from './inbox/webhook-receiver.ts'
+
+export type BotRole = 'poller' | 'standby' | 'webhook'
 
 export interface StartBotOptions {
   /** Where sessions are stored; without it a pool on `config.databaseUrl` is opened. */
@@ -26,6 +35,16 @@ export interface StartBotOptions {
   pollTimeoutSeconds?: number
   /** Longest a batch of updates waits for the replica to catch up with the server. Default BOT_CATCH_UP_TIMEOUT_MS or 2 s. */
   catchUpTimeoutMs?: number
+  /** Names this process's claims in the inbox (the server's INSTANCE_ID); a random suffix is added. */
+  instanceId?: string
+  /**
+   * Awaited once per batch of claimed updates, before any of them is
+   * handled (e.g. until the replica covers what the server acknowledged).
+   * Unset: updates are handled as soon as they are claimed.
+   */
+  beforeBatch?: (updates: Update[]) => Promise<void>
+  /** How often the inbox worker looks for updates nobody woke it for. Default 1000 ms. */
+  inboxIdleCheckMs?: number
 }
 
 export interface BotHandle {
@@ -34,15 +53,21 @@ export interface BotHandle {
   readonly telegram: Telegram
   readonly activity: ActivityReporter
   readonly log: Logger
+  readonly inbox: UpdateInbox
+  /** `poller` (this instance polls Telegram), `standby` (another one does) or `webhook`. */
+  readonly role: BotRole
+  /** In webhook mode: what the HTTP layer hands POSTs on the webhook's path to. */
+  readonly webhook: WebhookReceiver | undefined
   /** Stops polling, finishes running updates, then saves the replica and sends the last activity. */
   stop(): Promise<void>
 }
 
 /**
  * Starts the bot: the replica (from its file first, then live), the session
- * store, the runner and long polling. Resolves once polling has started;
- * rejects when Telegram refuses the token or the session store is
- * unreachable.
+ * store, the runner, the update inbox and either long polling (this
+ * instance leads, or stands by while another one does) or the webhook.
+ * Resolves once it polls, stands by or has set the webhook; rejects when
+ * Telegram refuses the token or the database is unreachable.
  */
 export async function startBot(config: BotConfig, options: StartBotOptions = {}): Promise<BotHandle> {
   const log = options.log ?? createLogger(config.logLevel)
@@ -52,7 +77,10 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
     if (!config.databaseUrl) throw new Error('the bot needs DATABASE_URL for its session store when it runs on its own')
     sessions = ownPool = new PgPoolClient(config.databaseUrl)
   }
-  const store = new PgSessionStore<UserState>(sessions, config.space)
+  const webhookMode = config.webhookUrl !== undefined
+  // Webhook instances share chats, so none may answer from a cached session.
+  const store = new PgSessionStore<UserState>(sessions, config.space, webhookMode ? { cacheSize: 0 } : {})
+  const owner = `${options.instanceId ?? `${hostname()}-${process.pid}`}/${randomBytes(4).toString('hex')}`
 
   const replica = new SpaceReplica({
     url: config.serverUrl,
@@ -96,21 +124,54 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
   const view = new SpaceView(replica, log, { miniAppUrl: config.miniAppUrl })
   bot.use(new ScenarioRunner({ view, activity, log }).middleware())
 
-  const poller = new UpdatePoller({
-    telegram,
-    handle: (update) => bot.handleUpdate(update),
-    // Read-your-writes: one round trip per batch, so every answer carries at least what the server had acknowledged.
-    beforeBatch: async () => {
+  // Read-your-writes: one round trip per batch, so every answer carries at least what the server had acknowledged.
+  const beforeBatch =
+    options.beforeBatch ??
+    (async () => {
       await replica.catchUp()
-    },
-    log,
-    pollTimeoutSeconds: options.pollTimeoutSeconds,
-  })
+    })
+  let inbox: UpdateInbox
+  let role: BotRole = 'standby'
+  let webhook: WebhookReceiver | undefined
+  let worker: InboxWorker | undefined
+  let poller: UpdatePoller | undefined
+  let leadership: PollerLeadership | undefined
+  const newWorker = () => new InboxWorker({ inbox, handle: (update) => bot.handleUpdate(update), beforeBatch, log, idleCheckMs: options.inboxIdleCheckMs })
+  /** Polling leader: first what is recorded and not handled (claims of a previous leader are void), then Telegram. */
+  const lead = async () => {
+    store.forget()
+    const released = await inbox.releaseClaims()
+    if (released > 0) log.info({ event: 'inbox-claims-released', updates: released })
+    await telegram.deleteWebhook()
+    const current = (worker = newWorker())
+    current.start()
+    poller = new UpdatePoller({
+      telegram,
+      // Recorded and claimed in one commit; handling starts before the next poll confirms them.
+      record: async (updates) => {
+        const claimed = await inbox.recordAndClaim(updates)
+        void current.offer(claimed)
+        // Some left for their turn (a chat's later updates, or older ones waiting).
+        if (claimed.length < updates.length) current.wake()
+      },
+      log,
+      pollTimeoutSeconds: options.pollTimeoutSeconds,
+    })
+    poller.start()
+    role = 'poller'
+  }
+  const standDown = async () => {
+    role = 'standby'
+    await poller?.stop()
+    await worker?.stop()
+    poller = worker = undefined
+  }
 
   try {
     await store.init()
     bot.botInfo = await telegram.getMe()
-    await telegram.deleteWebhook()
+    inbox = new UpdateInbox({ db: sessions, botId: bot.botInfo.id, space: config.space, owner, leaseSeconds: config.claimLeaseSeconds ?? 30 })
+    await inbox.init()
     if (config.miniAppUrl) await setMiniAppMenuButton(telegram, config.miniAppUrl, config.miniAppMenuText ?? 'Open', log)
     const restored = await replica.start()
     if (restored === 0) {
@@ -118,13 +179,44 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
       const synced = await replica.whenSynced(options.initialSyncTimeoutMs ?? 10_000)
       if (!synced) log.warn({ event: 'replica-not-synced', url: config.serverUrl }, 'starting before the content arrived; answers use defaults until it does')
     }
+    if (webhookMode) {
+      const secret = config.webhookSecret ?? (await inbox.sharedWebhookSecret())
+      const current = (worker = newWorker())
+      webhook = new WebhookReceiver({
+        url: config.webhookUrl!,
+        secret,
+        record: async (update) => {
+          const claimed = await inbox.recordAndClaim([update])
+          void current.offer(claimed)
+          if (claimed.length === 0) current.wake()
+        },
+      })
+      current.start()
+      await telegram.setWebhook(config.webhookUrl!, { secret_token: secret, allowed_updates: [] })
+      role = 'webhook'
+    } else if (config.databaseUrl) {
+      leadership = new PollerLeadership({
+        connectionString: config.databaseUrl,
+        key: `${bot.botInfo.id}:${config.space}`,
+        log,
+        retryMs: config.standbyRetryMs ?? 1000,
+        onLead: lead,
+        onLose: standDown,
+      })
+      await leadership.start()
+    } else {
+      // No URL for a connection of its own (the embedded PGlite): one process, it leads.
+      await lead()
+    }
   } catch (error) {
+    await leadership?.stop().catch(() => {})
+    await poller?.stop().catch(() => {})
+    await worker?.stop().catch(() => {})
     await replica.stop().catch(() => {})
     await ownPool?.close().catch(() => {})
     throw error
   }
-  poller.start()
-  log.info({ event: 'bot-started', username: bot.botInfo.username, space: config.space })
+  log.info({ event: 'bot-started', username: bot.botInfo.username, space: config.space, role })
 
   let stopping: Promise<void> | undefined
   return {
@@ -133,9 +225,20 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
     telegram,
     activity,
     log,
+    get inbox() {
+      return inbox
+    },
+    get role() {
+      return role
+    },
+    webhook,
     stop() {
       stopping ??= (async () => {
-        await poller.stop()
+        // Polling stops first (what it fetched is recorded), running updates
+        // commit, and only then is the leadership given up.
+        await poller?.stop()
+        await worker?.stop()
+        await leadership?.stop()
         await Promise.allSettled([replica.stop(), activity.stop()])
         await ownPool?.close().catch(() => {})
         log.info({ event: 'bot-stopped' })

@@ -69,6 +69,13 @@ it('the stand-alone bot (npm start -w bot) runs against a server and stops on SI
     const missing = spawnSync(process.execPath, [main], { env: { PATH: process.env.PATH }, encoding: 'utf8' })
     expect(missing.status).not.toBe(0)
     expect(missing.stderr).toContain('the bot needs TELEGRAM_BOT_TOKEN, BOT_SERVER_URL, BOT_SERVICE_TOKEN')
+    const required = { PATH: process.env.PATH, TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, BOT_SERVER_URL: 'ws://127.0.0.1:1/collab', BOT_SERVICE_TOKEN: BOT_TOKEN }
+    const insecure = spawnSync(process.execPath, [main], { env: { ...required, TELEGRAM_WEBHOOK_URL: 'http://bot.example/hook' }, encoding: 'utf8' })
+    expect(insecure.status).not.toBe(0)
+    expect(insecure.stderr).toContain('TELEGRAM_WEBHOOK_URL must be an https URL')
+    const webhook = spawnSync(process.execPath, [main], { env: { ...required, TELEGRAM_WEBHOOK_URL: 'https://bot.example/hook' }, encoding: 'utf8' })
+    expect(webhook.status).not.toBe(0)
+    expect(webhook.stderr).toContain('TELEGRAM_WEBHOOK_URL needs an HTTP listener for the webhook')
 
     const env = {
       ...process.env,

@@ -1,3 +1,4 @@
+import type { TelegramBotView } from './http/http-api.ts'
 import { randomBytes } from 'node:crypto'
 import { Server } from '@hocuspocus/server'
 import { DocumentStore, openDatabase, StoredStateVectors, type Database, type StoreEvent } from '@botsync/persistence'
@@ -55,6 +56,8 @@ export class BotsyncServer {
   readonly nodeId: string
   /** Mini App readers (/readers): read-only sockets outside Hocuspocus' per-connection machinery. */
   readonly readers: ReaderGateway
+  /** The embedded bot once it has started (startEmbeddedBot sets it): its role on /health, its webhook. */
+  telegramBot: TelegramBotView | undefined
   /** Re-checks open admin connections on token expiry and user changes. */
   readonly liveAccess: LiveAccess
   /** Per-address and pre-authentication limits of /collab and /readers sockets. */
@@ -130,6 +133,8 @@ export class BotsyncServer {
       readers: this.readers,
       limits: this.limits,
       isStopping: () => this.stopping !== null,
+      telegramBot: () => this.telegramBot,
+      telegramWebhookPath: config.bot.webhookUrl ? new URL(config.bot.webhookUrl).pathname : undefined,
     })
     this.server = new Server({
       name: config.instanceId,

@@ -18,7 +18,7 @@ export async function startEmbeddedBot(server: BotsyncServer): Promise<BotHandle
   if (!token) return undefined
   const { startBot } = await import('@botsync/bot')
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
-  return startBot(
+  const handle = await startBot(
     {
       telegramToken: token,
       telegramApiRoot: bot.telegramApiRoot,
@@ -30,7 +30,16 @@ export async function startEmbeddedBot(server: BotsyncServer): Promise<BotHandle
       miniAppUrl: bot.miniAppUrl,
       miniAppMenuText: bot.miniAppMenuText,
       catchUpTimeoutMs: bot.catchUpTimeoutMs,
+      // The polling leadership's lock connection; none with the embedded PGlite (one process anyway).
+      databaseUrl: config.databaseUrl,
+      webhookUrl: bot.webhookUrl,
+      webhookSecret: bot.webhookSecret,
+      standbyRetryMs: bot.standbyRetryMs,
+      claimLeaseSeconds: bot.claimLeaseSeconds,
     },
-    { sessions: server.db, log: server.log.child({ component: 'bot' }) },
+    { sessions: server.db, log: server.log.child({ component: 'bot' }), instanceId: config.instanceId },
   )
+  // /health shows its role; in webhook mode the HTTP layer hands it the webhook's POSTs.
+  server.telegramBot = handle
+  return handle
 }

@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FakeBotApi } from '../src/fake-bot-api/fake-bot-api.ts'
 import type { ApiResponse, Message, SimUser, Update } from '../src/fake-bot-api/types.ts'
@@ -305,6 +307,80 @@ describe('FakeBotApi — messages', () => {
     expect(await ok('getChatMenuButton')).toEqual(wa)
     expect(await ok('deleteWebhook', { drop_pending_updates: false })).toBe(true)
     expect(await ok('getWebhookInfo')).toEqual({ url: '', has_custom_certificate: false, pending_update_count: 0 })
+  })
+})
+
+describe('FakeBotApi — webhook', () => {
+  it('delivers updates with the secret header, retries a failing webhook with backoff, counts pending updates; getUpdates is 409 meanwhile', async () => {
+    // A webhook that fails its first two requests, then accepts.
+    const received: { headers: IncomingMessage['headers']; body: Update }[] = []
+    let failures = 2
+    const hook = createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        if (failures-- > 0) {
+          res.writeHead(500).end()
+          return
+        }
+        received.push({ headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString()) as Update })
+        res.writeHead(200).end()
+      })
+    })
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve))
+    try {
+      expect((await call('setWebhook', { url: 'http://insecure.example/hook' })).status).toBe(400)
+      expect((await call('setWebhook', { url: 'https://bot.example/hook', secret_token: 'bad secret!' })).body).toEqual({
+        ok: false,
+        error_code: 400,
+        description: 'Bad Request: secret token contains unallowed characters',
+      })
+      api.routeWebhookTo([`http://127.0.0.1:${(hook.address() as AddressInfo).port}`])
+      expect(await ok('setWebhook', { url: 'https://bot.example/hook?x=1', secret_token: 'S3cret_-token' })).toBe(true)
+      const polled = await call('getUpdates', { timeout: 0 })
+      expect(polled).toEqual({
+        status: 409,
+        body: { ok: false, error_code: 409, description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first" },
+      })
+      const sent = api.sendText(alice, 'hi')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      const pending = await ok<{ url: string; pending_update_count: number; last_error_message?: string }>('getWebhookInfo')
+      expect(pending).toMatchObject({
+        url: 'https://bot.example/hook?x=1',
+        pending_update_count: 1,
+        last_error_message: 'Wrong response from the webhook: 500 Internal Server Error',
+      })
+      const start = Date.now()
+      while (received.length === 0 && Date.now() - start < 5000) await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(received.map((r) => r.body)).toEqual([sent])
+      expect(received[0].headers['x-telegram-bot-api-secret-token']).toBe('S3cret_-token')
+      const attempts = api.webhookDeliveries.map((d) => [d.attempt, d.status])
+      expect(attempts).toEqual([
+        [1, 500],
+        [2, 500],
+        [3, 200],
+      ])
+      // Backoff: the third attempt waited longer after the second than the second after the first.
+      const [first, second, third] = api.webhookDeliveries.map((d) => d.at)
+      expect(third - second).toBeGreaterThan(second - first)
+      expect(api.webhookDeliveries[0].url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/hook\?x=1$/)
+      expect((await ok<{ pending_update_count: number }>('getWebhookInfo')).pending_update_count).toBe(0)
+      expect(await ok('deleteWebhook')).toBe(true)
+      expect((await call('getUpdates', { timeout: 0 })).status).toBe(200)
+    } finally {
+      await new Promise((resolve) => hook.close(resolve))
+    }
+  })
+
+  it('a second concurrent getUpdates consumer ends the first one with 409 Conflict', async () => {
+    const first = call('getUpdates', { timeout: 5 })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const second = call('getUpdates', { timeout: 0 })
+    expect(await first).toEqual({
+      status: 409,
+      body: { ok: false, error_code: 409, description: 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running' },
+    })
+    expect((await second).status).toBe(200)
   })
 })
 

@@ -1,6 +1,10 @@
-/** The one SQL call the store needs; the server's Database and a wrapped pg.Pool both provide it. */
+import { SESSION_DELETE as DELETE, SESSION_UPSERT as UPSERT, activeUnitOfWork } from '../inbox/unit-of-work.ts'
+
+/** The SQL calls the bot needs; the server's Database and a wrapped pg.Pool (PgPoolClient) both provide them. */
 export interface SqlClient {
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>
+  /** BEGIN … COMMIT on one connection, rolled back if `fn` throws; the update inbox needs it. */
+  transaction?<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>
 }
 
 const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS bot_sessions (
@@ -19,10 +23,14 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS bot_sessions (
  * Database (pg or embedded PGlite) or any `{query(sql, params)}` client.
  * Rows are per space, so several bots can share one database.
  *
- * Writes go straight to the database; reads of recently used sessions come
- * from memory, which keeps a database round trip out of most answers. That
- * is sound because one bot process owns a token's sessions: Telegram hands
- * each update to the single poller of that token.
+ * Writes go straight to the database, or, while an update from the inbox
+ * is being handled (an active UnitOfWork), into that update's transaction,
+ * which also marks it handled: a session change and its update's "handled"
+ * commit together. Reads of recently used sessions come from memory, which
+ * keeps a database round trip out of most answers. That is sound while one
+ * process handles a chat's updates: the polling leader (forget() when it
+ * becomes leader); webhook instances, which share chats, run with
+ * cacheSize 0.
  */
 export class PgSessionStore<T> {
   private readonly db: SqlClient
@@ -72,25 +80,38 @@ export class PgSessionStore<T> {
     const json = JSON.stringify(value)
     // Forgotten first: if the write fails, the next read goes to the database.
     this.recent.delete(key)
-    await this.db.query(
-      `INSERT INTO bot_sessions (space, key, value, updated_at) VALUES ($1, $2, $3::jsonb, now())
-       ON CONFLICT (space, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-      [this.space, key, json],
-    )
+    const unit = activeUnitOfWork()
+    if (unit) {
+      unit.writeSession({ kind: 'upsert', space: this.space, key, json })
+      unit.afterCommit(() => this.remember(key, json))
+      return
+    }
+    await this.db.query(UPSERT, [this.space, key, json])
     this.remember(key, json)
+  }
+
+  /** Drops every cached session (another process may have changed them). */
+  forget(): void {
+    this.recent.clear()
   }
 
   async delete(key: string): Promise<void> {
     await this.init()
     this.recent.delete(key)
-    await this.db.query('DELETE FROM bot_sessions WHERE space = $1 AND key = $2', [this.space, key])
+    const unit = activeUnitOfWork()
+    if (unit) {
+      unit.writeSession({ kind: 'delete', space: this.space, key })
+      unit.afterCommit(() => this.remember(key, null))
+      return
+    }
+    await this.db.query(DELETE, [this.space, key])
     this.remember(key, null)
   }
 
   private remember(key: string, json: string | null): void {
     this.recent.delete(key)
     this.recent.set(key, json)
-    if (this.recent.size > this.cacheSize) this.recent.delete(this.recent.keys().next().value!)
+    while (this.recent.size > this.cacheSize) this.recent.delete(this.recent.keys().next().value!)
   }
 
   private async createTable(): Promise<void> {

@@ -53,6 +53,21 @@ export interface HttpApiDeps {
   /** Per-address and pre-authentication socket limits (/collab here; /readers in the gateway). */
   limits: ConnectionLimits
   isStopping: () => boolean
+  /** The embedded bot once it has started (undefined before, or without TELEGRAM_BOT_TOKEN). */
+  telegramBot?: () => TelegramBotView | undefined
+  /** The path of TELEGRAM_WEBHOOK_URL: POSTs there go to the bot's webhook receiver. */
+  telegramWebhookPath?: string
+}
+
+/** What the HTTP layer needs of the embedded bot (a BotHandle): its role for /health, its webhook receiver. */
+export interface TelegramBotView {
+  readonly role: string
+  readonly webhook?: {
+    readonly path: string
+    readonly maxBytes: number
+    checkSecret(given: string | undefined): boolean
+    receive(body: Buffer): Promise<{ status: 200 } | { status: 400 | 401 | 413; error: string; message: string }>
+  }
 }
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<void>
@@ -76,6 +91,7 @@ export class HttpApi implements Extension {
       'GET /api/me': this.me,
       'GET /api/miniapp/me': this.miniAppMe,
       'POST /api/activity': activityEndpoint(deps.authenticator, deps.recordActivity),
+      ...(deps.telegramWebhookPath ? { [`POST ${deps.telegramWebhookPath}`]: this.telegramWebhook } : {}),
     }
     for (const route of Object.keys(this.routes)) {
       const [method, path] = route.split(' ')
@@ -170,6 +186,7 @@ export class HttpApi implements Extension {
       checks.database = { status: 'down', detail: error instanceof Error ? error.message : String(error) }
     }
     if (this.deps.redis) checks.redis = this.deps.redis.health()
+    const bot = this.deps.telegramBot?.()
     const status = this.deps.isStopping() ? 'stopping' : checks.database.status === 'down' ? 'down' : checks.redis?.status === 'down' ? 'degraded' : 'ok'
     sendJson(response, status === 'ok' || status === 'degraded' ? 200 : 503, {
       status,
@@ -181,7 +198,35 @@ export class HttpApi implements Extension {
       storage: this.storage(quarantinedTotal),
       connections: { pending: this.deps.limits.pending, ...this.deps.metrics.connections },
       ...(this.deps.redis ? { fanout: this.deps.metrics.fanout } : {}),
+      ...(bot ? { bot: { role: bot.role } } : {}),
     })
+  }
+
+  /**
+   * Telegram's webhook (TELEGRAM_WEBHOOK_URL): the secret token first (401,
+   * compared in constant time), then the size (413), then the body (400);
+   * 200 only once the update is committed to the inbox, so anything else
+   * makes Telegram deliver it again, to this instance or another.
+   */
+  private telegramWebhook: Handler = async (request, response) => {
+    const receiver = this.deps.telegramBot?.()?.webhook
+    if (!receiver) throw new HttpError(503, 'bot-not-ready', 'the bot is not running in webhook mode (yet)')
+    const given = request.headers['x-telegram-bot-api-secret-token']
+    if (!receiver.checkSecret(typeof given === 'string' ? given : undefined)) {
+      throw new HttpError(401, 'wrong-secret-token', 'X-Telegram-Bot-Api-Secret-Token does not match the webhook secret')
+    }
+    const tooLarge = new HttpError(413, 'body-too-large', `the body exceeds ${receiver.maxBytes} bytes`)
+    if (Number(request.headers['content-length']) > receiver.maxBytes) throw tooLarge
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of request) {
+      size += (chunk as Buffer).length
+      if (size > receiver.maxBytes) throw tooLarge
+      chunks.push(chunk as Buffer)
+    }
+    const outcome = await receiver.receive(Buffer.concat(chunks))
+    if (outcome.status !== 200) throw new HttpError(outcome.status, outcome.error, outcome.message)
+    sendJson(response, 200, { ok: true })
   }
 
   /**

@@ -28,6 +28,7 @@ import type {
   Update,
   User,
   WaitForCallOptions,
+  WebhookDelivery,
   WaitOptions,
 } from './types.ts'
 
@@ -107,6 +108,17 @@ export class FakeBotApi {
   private nextUpdateId = 100_000_001
   private nextCallbackId = 1
   private webhookUrl = ''
+  private webhookSecret = ''
+  private webhookMaxConnections = 40
+  private webhookOrigins: string[] = []
+  private nextWebhookOrigin = 0
+  /** update_id → failed attempts so far, for updates being delivered or waiting for a retry. */
+  private readonly webhookBusy = new Map<number, number>()
+  private readonly webhookRetries = new Set<NodeJS.Timeout>()
+  private lastWebhookError: { date: number; message: string } | undefined
+  private readonly webhookRetryBaseMs: number
+  /** Every webhook delivery attempt, in the order they finished. */
+  readonly webhookDeliveries: WebhookDelivery[] = []
   private server: Server | undefined
   private root: string | undefined
   private stopping = false
@@ -114,6 +126,7 @@ export class FakeBotApi {
   constructor(options: FakeBotApiOptions) {
     this.token = options.token
     this.allowUnknownChats = options.allowUnknownChats ?? false
+    this.webhookRetryBaseMs = options.webhookRetryBaseMs ?? 200
     const idFromToken = /^(\d+):/.exec(options.token)?.[1]
     this.botUser = {
       id: idFromToken ? Number(idFromToken) : 7_000_000_001,
@@ -178,6 +191,8 @@ export class FakeBotApi {
     const server = this.server
     if (!server) return
     this.stopping = true
+    for (const timer of this.webhookRetries) clearTimeout(timer)
+    this.webhookRetries.clear()
     for (const poll of [...this.polls]) poll.deliver([])
     for (const waiter of [...this.waiters]) {
       this.waiters.delete(waiter)
@@ -482,7 +497,89 @@ export class FakeBotApi {
       const ready = this.takeUpdates(poll.limit)
       if (ready.length > 0) poll.deliver(ready)
     }
+    this.pumpWebhook()
     return structuredClone(update)
+  }
+
+  // ------------------------------------------------------------ webhook delivery
+
+  /**
+   * Where webhook deliveries really go: Telegram resolves the webhook URL's
+   * host; a test has no https host, so each delivery goes to the next of
+   * these origins instead (round robin, like a load balancer), with the
+   * URL's path and query. Without it deliveries go to the URL itself.
+   */
+  routeWebhookTo(origins: string[]): void {
+    this.webhookOrigins = [...origins]
+    this.pumpWebhook()
+  }
+
+  /**
+   * Delivers queued updates while a webhook is set, as Telegram does: POST
+   * with the update as JSON and X-Telegram-Bot-Api-Secret-Token, at most
+   * max_connections at once and one chat's updates one after another (the
+   * next only once the previous one was accepted); a 2xx answer confirms the
+   * update (it leaves the queue), anything else (or no answer) is retried
+   * with exponential backoff.
+   */
+  private pumpWebhook(): void {
+    if (!this.webhookUrl || this.stopping) return
+    const waitingChats = new Set<string>()
+    for (const update of this.takeUpdates(this.queue.length)) {
+      if (this.webhookBusy.size >= this.webhookMaxConnections) return
+      const chat = updateChat(update)
+      if (waitingChats.has(chat)) continue
+      waitingChats.add(chat)
+      if (this.webhookBusy.has(update.update_id)) continue
+      this.webhookBusy.set(update.update_id, 0)
+      void this.deliver(update)
+    }
+  }
+
+  private async deliver(update: Update): Promise<void> {
+    const url = new URL(this.webhookUrl)
+    const origins = this.webhookOrigins
+    const target = origins.length > 0 ? `${origins[this.nextWebhookOrigin++ % origins.length]}${url.pathname}${url.search}` : url.href
+    const headers: Record<string, string> = { 'content-type': 'application/json' }
+    if (this.webhookSecret) headers['x-telegram-bot-api-secret-token'] = this.webhookSecret
+    let status = 0
+    let error: string | undefined
+    try {
+      const response = await fetch(target, { method: 'POST', headers, body: JSON.stringify(update), signal: AbortSignal.timeout(10_000) })
+      status = response.status
+      await response.arrayBuffer().catch(() => {})
+      if (status < 200 || status > 299) error = `Wrong response from the webhook: ${status} ${response.statusText}`
+    } catch (failure) {
+      error = `Connection failed: ${failure instanceof Error ? failure.message : String(failure)}`
+    }
+    const attempts = (this.webhookBusy.get(update.update_id) ?? 0) + 1
+    this.webhookDeliveries.push({ update_id: update.update_id, url: target, status, at: Date.now(), attempt: attempts, ...(error ? { error } : {}) })
+    if (!error) {
+      this.webhookBusy.delete(update.update_id)
+      this.queue = this.queue.filter((u) => u.update_id !== update.update_id)
+      this.pumpWebhook()
+      return
+    }
+    this.lastWebhookError = { date: nowSeconds(), message: error }
+    this.webhookBusy.set(update.update_id, attempts)
+    const timer = setTimeout(
+      () => {
+        this.webhookRetries.delete(timer)
+        if (this.stopping || !this.webhookUrl) {
+          this.webhookBusy.delete(update.update_id)
+          return
+        }
+        const current = this.queue.find((u) => u.update_id === update.update_id)
+        if (!current) {
+          this.webhookBusy.delete(update.update_id)
+          this.pumpWebhook()
+          return
+        }
+        void this.deliver(current)
+      },
+      Math.min(this.webhookRetryBaseMs * 2 ** (attempts - 1), 30_000),
+    )
+    this.webhookRetries.add(timer)
   }
 
   // ------------------------------------------------------------ HTTP
@@ -778,6 +875,7 @@ export class FakeBotApi {
 
   private deleteWebhook(params: Record<string, unknown>): true {
     this.webhookUrl = ''
+    this.webhookSecret = ''
     if (boolParam(params['drop_pending_updates'])) this.queue = []
     return true
   }
@@ -785,13 +883,29 @@ export class FakeBotApi {
   private setWebhook(params: Record<string, unknown>): true {
     const url = stringParam(params['url']) ?? ''
     if (url !== '' && !url.startsWith('https://')) throw ApiFailure.badRequest('bad webhook: An HTTPS URL must be provided for webhook')
+    const secret = stringParam(params['secret_token']) ?? ''
+    if (secret !== '' && !/^[A-Za-z0-9_-]{1,256}$/.test(secret)) throw ApiFailure.badRequest('secret token contains unallowed characters')
+    const maxConnections = intParam(params['max_connections'])
+    if (maxConnections !== undefined && (maxConnections < 1 || maxConnections > 100)) throw ApiFailure.badRequest('bad webhook: max_connections must be between 1 and 100')
+    const allowed = params['allowed_updates']
+    if (Array.isArray(allowed)) this.allowedUpdates = allowed.filter((t): t is string => typeof t === 'string')
     this.webhookUrl = url
+    this.webhookSecret = url ? secret : ''
+    this.webhookMaxConnections = maxConnections ?? 40
     if (boolParam(params['drop_pending_updates'])) this.queue = []
+    this.pumpWebhook()
     return true
   }
 
   private getWebhookInfo(): Record<string, unknown> {
-    return { url: this.webhookUrl, has_custom_certificate: false, pending_update_count: this.queue.length }
+    return {
+      url: this.webhookUrl,
+      has_custom_certificate: false,
+      pending_update_count: this.takeUpdates(this.queue.length).length,
+      ...(this.webhookUrl ? { max_connections: this.webhookMaxConnections } : {}),
+      ...(this.webhookUrl && this.allowedUpdates.length > 0 ? { allowed_updates: [...this.allowedUpdates] } : {}),
+      ...(this.lastWebhookError ? { last_error_date: this.lastWebhookError.date, last_error_message: this.lastWebhookError.message } : {}),
+    }
   }
 
   private botAsUser(): User {
@@ -810,6 +924,17 @@ function isMessage(value: unknown): value is Message {
 function setOptional<K extends 'entities' | 'reply_markup'>(message: Message, key: K, value: Message[K] | undefined): void {
   if (value === undefined) delete message[key]
   else message[key] = value
+}
+
+/** The chat (or user) an update belongs to, for delivering a chat's updates in order. */
+function updateChat(update: Update): string {
+  for (const value of Object.values(update)) {
+    if (typeof value !== 'object' || value === null) continue
+    const body = value as { chat?: { id?: number }; message?: { chat?: { id?: number } }; from?: { id?: number } }
+    const id = body.chat?.id ?? body.message?.chat?.id ?? body.from?.id
+    if (id !== undefined) return String(id)
+  }
+  return 'none'
 }
 
 function commandsKey(params: Record<string, unknown>): string {

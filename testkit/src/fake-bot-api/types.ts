@@ -128,6 +128,21 @@ export interface RecordedCall {
   message?: Message
 }
 
+/** One webhook delivery attempt of the fake (FakeBotApi.webhookDeliveries). */
+export interface WebhookDelivery {
+  update_id: number
+  /** Where it was POSTed (after routeWebhookTo). */
+  url: string
+  /** HTTP status of the answer; 0: no answer (connection failed, timed out). */
+  status: number
+  /** Date.now() when the attempt finished. */
+  at: number
+  /** 1 for the first attempt of this update, then 2, 3 … */
+  attempt: number
+  /** Why the attempt counts as failed (Telegram's last_error_message). */
+  error?: string
+}
+
 export interface FakeBotApiOptions {
   /** The bot token; requests to `/bot<other token>/…` get 401. */
   token: string
@@ -141,6 +156,8 @@ export interface FakeBotApiOptions {
    * `Bad Request: chat not found`, as Telegram does.
    */
   allowUnknownChats?: boolean
+  /** First retry delay of a failed webhook delivery, doubling per attempt (at most 30 s). Default 200 ms. */
+  webhookRetryBaseMs?: number
 }
 
 export interface WaitOptions {
