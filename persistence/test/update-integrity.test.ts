@@ -377,6 +377,46 @@ describe('integrationProblem', () => {
     expect(breaks([], forged, history, { checkLater: true })).toBeNull()
   })
 
+  it('refuses an item whose skipped part is in another type: its tail would be linked into that list', () => {
+    // Client 5's first character, 5:0, went into a nested text; then an
+    // update says 5:0+3 is "abc" in the root text.
+    const owner = new Y.Doc()
+    owner.clientID = 9
+    const map = new Y.Map<Y.Text>()
+    owner.getArray('list').insert(0, [map])
+    map.set('body', new Y.Text())
+    const body = (d: Y.Doc) => d.getArray<Y.Map<Y.Text>>('list').get(0).get('body')!
+    const writer = new Y.Doc()
+    writer.clientID = 5
+    Y.applyUpdate(writer, Y.encodeStateAsUpdate(owner))
+    body(writer).insert(0, 'a')
+    const base = Y.encodeStateAsUpdate(writer)
+    const item = new Y.Item(Y.createID(5, 0), null, null, null, null, 'text' as never, null, new Y.ContentString('abc'))
+    const update = encodeV1([item], Y.createDeleteSet())
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, base)
+    expect(updateProblem(update)).toBeNull()
+    expect(integrationProblem(doc, update)).toMatch(/^overlaps-elsewhere: 5:0\+3 continues after 5:0\+1/)
+    // What it does when applied: nothing throws, but the root text counts
+    // two characters it does not have, and a reload disagrees with memory.
+    Y.applyUpdate(doc, update)
+    expect(doc.getText('text').toString()).toBe('')
+    expect(doc.getText('text').length).toBe(2)
+    expect(body(doc).toString()).toBe('abc')
+    const reloaded = new Y.Doc()
+    Y.applyUpdate(reloaded, Y.encodeStateAsUpdate(doc))
+    expect(reloaded.getText('text').length).toBe(0)
+    // The client's real continuation, resent whole over what the document
+    // has (5:0+3, its prefix 5:0 in the nested text), is fine.
+    body(writer).insert(1, 'bc')
+    const resent = Y.encodeStateAsUpdate(writer)
+    expect(Y.decodeUpdate(resent).structs.some((s) => s.id.client === 5 && s.id.clock === 0 && s.length === 3)).toBe(true)
+    const honest = new Y.Doc()
+    Y.applyUpdate(honest, base)
+    expect(integrationProblem(honest, resent)).toBeNull()
+    expect(breaks([base], resent)).toBeNull()
+  })
+
   it('never refuses what honest clients send, in any order (property)', () => {
     fc.assert(
       fc.property(fc.array(opArbitrary, { minLength: 1, maxLength: 40 }), fc.integer(), (ops, seed) => {
