@@ -38,13 +38,15 @@ import * as Y from 'yjs'
  * must not be refused), references to garbage-collected structs turn the
  * item into GC, a parent ID naming an item that is not a type makes the item
  * GC too, structs the document already has are skipped, and deletions of
- * unknown ranges wait as pending deletions. Every rule but one is about the
- * update's own structs; **overlaps-collected** (below) also reads the
- * document's last struct of each client the update writes.
+ * unknown ranges wait as pending deletions. All rules but two are about the
+ * update's own structs; **overlaps-collected** and **overlaps-elsewhere**
+ * (below) also read the document's last struct of each client the update
+ * writes.
  *
  * Cost: one `Y.decodeUpdate` (none when given a decoded update) and one pass
  * over its structs and deletions, proportional to the update, independent of
- * the document's size.
+ * the document's size but for a few binary searches per item that overlaps
+ * what the document has (rare: honest clients overlap only when resending).
  */
 
 /** An update as `Y.decodeUpdate` gives it: the write path decodes once and hands it to every check. */
@@ -109,13 +111,32 @@ function structProblem(struct: Y.Item | Y.GC | Y.Skip): string | null {
 }
 
 /**
- * **overlaps-collected**: an item that starts below its client's clock in
- * the document and ends above it. Yjs integrates only its new tail, to the
- * right of the client's last struct; when that struct is garbage-collected
- * (a GC, no list neighbours), integration throws. Found by the fuzz suite:
- * a hand-made GC range, then an item of the same client over it. Honest
- * clients never get here: an item is created whole, so the document has all
- * of it or none. Reads the client's last struct only.
+ * An item that starts below its client's clock in the document and ends
+ * above it: Yjs skips the part the document has and integrates only the
+ * tail, right after the client's last struct, in that struct's list. That
+ * is only sound when the last struct is the start of the same item, which
+ * is what an honest client's update gives (an item is created whole, so a
+ * document has a prefix of it or none of it; it gets one when a client
+ * resends what overlaps an earlier update). When another update took those
+ * clocks first (nothing tells such an update from an honest one while it
+ * waits for its client's earlier clocks), the client's own update is the
+ * one that no longer fits, and is refused:
+ *
+ * - **overlaps-collected**: the last struct is garbage-collected (a GC, no
+ *   list neighbours); integration throws. Found by the fuzz suite (a
+ *   hand-made GC range, then an item of the same client over it) and the
+ *   mutation properties (a client's clocks taken by a forged update).
+ * - **overlaps-elsewhere**: the last struct is an item in another type, or
+ *   under another map key, than the one the update's item names. Nothing
+ *   throws, but the tail is linked into the other list while the named
+ *   type counts its length: the document in memory no longer matches what
+ *   it encodes (a reload puts the tail in the other list).
+ *
+ * Reads the client's last struct, and only for an overlapping item (rare:
+ * honest updates overlap only when resent) the struct its origin, right
+ * origin or parent names: a lookup each, logarithmic in that client's
+ * structs. When the update's item waits for a struct of another client,
+ * Yjs decides its place only once that arrives, so it passes here.
  */
 function overlapProblem(doc: Y.Doc, struct: Y.Item | Y.GC | Y.Skip): string | null {
   if (!(struct instanceof Y.Item)) return null
@@ -124,10 +145,42 @@ function overlapProblem(doc: Y.Doc, struct: Y.Item | Y.GC | Y.Skip): string | nu
   if (!structs?.length) return null
   const last = structs[structs.length - 1]
   const state = last.id.clock + last.length
-  if (clock < state && state < clock + struct.length && last instanceof Y.GC) {
-    return `overlaps-collected: ${client}:${clock}+${struct.length} continues after the collected ${client}:${last.id.clock}+${last.length}`
+  if (!(clock < state && state < clock + struct.length)) return null
+  const name = `${client}:${clock}+${struct.length}`
+  if (last instanceof Y.GC) {
+    return `overlaps-collected: ${name} continues after the collected ${client}:${last.id.clock}+${last.length}`
+  }
+  const place = placeOf(doc, struct)
+  if (place && (place.parent !== last.parent || place.parentSub !== last.parentSub)) {
+    return `overlaps-elsewhere: ${name} continues after ${client}:${last.id.clock}+${last.length}, which is not in the type it names`
   }
   return null
+}
+
+/**
+ * The type (and map key) Yjs would integrate `item` into, as `getMissing`
+ * works it out; null when it would become GC or waits for a struct the
+ * document does not have.
+ */
+function placeOf(doc: Y.Doc, item: Y.Item): { parent: unknown; parentSub: string | null } | null {
+  const lookup = (id: Y.ID | null): Y.Item | Y.GC | null | undefined => {
+    if (!id) return null
+    if (id.clock >= Y.getState(doc.store, id.client)) return undefined
+    return Y.getItem(doc.store, id) as Y.Item | Y.GC
+  }
+  const left = lookup(item.origin)
+  const right = lookup(item.rightOrigin)
+  if (left === undefined || right === undefined) return null
+  if (left instanceof Y.GC || right instanceof Y.GC) return null
+  const parent = item.parent
+  if (typeof parent === 'string') return { parent: doc.share.get(parent), parentSub: item.parentSub }
+  if (parent instanceof Y.ID) {
+    const type = lookup(parent)
+    if (!(type instanceof Y.Item) || !(type.content instanceof Y.ContentType)) return null
+    return { parent: type.content.type, parentSub: item.parentSub }
+  }
+  const neighbour = left ?? right
+  return neighbour ? { parent: neighbour.parent, parentSub: neighbour.parentSub } : null
 }
 
 function safe(value: number): boolean {

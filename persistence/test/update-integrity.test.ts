@@ -13,8 +13,16 @@ const POISON = Uint8Array.from([0x01, 0x01, 0x8a, 0x06, 0x00, 0x84, 0x8a, 0x06, 
  * then everything in `later` (which resolves whatever the update left
  * pending), then re-encode and reload the result. Yjs throws at one of
  * these steps exactly when the update breaks the document.
+ *
+ * With `checkLater`, `later` goes through `integrationProblem` first, one
+ * update at a time against the copy as it is then, and what it refuses is
+ * skipped: the server checks every update, not only the first one, so this
+ * is what the stored document goes through. An update can claim clocks its
+ * client has not used yet (the server cannot tell it from an honest one);
+ * then the client's own update for those clocks is the one that no longer
+ * fits, and it is that one the server must refuse.
  */
-function breaks(base: Uint8Array[], update: Uint8Array, later: Uint8Array[] = []): string | null {
+function breaks(base: Uint8Array[], update: Uint8Array, later: Uint8Array[] = [], { checkLater = false } = {}): string | null {
   const copy = new Y.Doc()
   for (const u of base) Y.applyUpdate(copy, u)
   try {
@@ -23,7 +31,7 @@ function breaks(base: Uint8Array[], update: Uint8Array, later: Uint8Array[] = []
     return 'apply'
   }
   try {
-    for (const u of later) Y.applyUpdate(copy, u)
+    for (const u of later) if (!checkLater || integrationProblem(copy, u) === null) Y.applyUpdate(copy, u)
   } catch {
     return 'later'
   }
@@ -308,6 +316,107 @@ describe('integrationProblem', () => {
     expect(updateProblem(Uint8Array.from([1, 1, 5, 0, 31]))).toMatch(/^malformed: /)
   })
 
+  // Both found by the properties below (seed -590713450): an update that
+  // claims clocks its client has not used yet. Alone it is an ordinary
+  // update (it waits as pending until the client's earlier clocks arrive),
+  // so it passes. When the client's own update for those clocks arrives,
+  // Yjs skips the part the document already has and attaches the rest to
+  // the forged struct before it, a GC (collected by then, or sent as one): that
+  // update throws, and overlaps-collected is what keeps it out.
+  function refusedLater(update: Uint8Array, later: Uint8Array[]): Array<[number, string]> {
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, update)
+    const refused: Array<[number, string]> = []
+    later.forEach((u, i) => {
+      const problem = integrationProblem(doc, u)
+      if (problem === null) Y.applyUpdate(doc, u)
+      else refused.push([i, problem])
+    })
+    return refused
+  }
+
+  it("refuses a client's own update after another update took its clocks: forged items, then its text", () => {
+    const history = session([
+      { kind: 'list-insert', client: 1, at: 0, nested: true },
+      { kind: 'nested-edit', client: 1, at: 0, text: ' ' },
+      { kind: 'nested-edit', client: 1, at: 0, text: '   ' },
+      { kind: 'list-delete', client: 1, at: 0 },
+      { kind: 'text-insert', client: 0, at: 0, text: ' ' },
+      { kind: 'text-insert', client: 1, at: 0, text: '    ' },
+    ])
+    // Client 101's first update (a map, its text, "x"), moved to 101:7-9.
+    const forged = mutate(history[0], 0, { kind: 'shift-clock', to: 7 })!
+    expect(updateProblem(forged)).toBeNull()
+    expect(integrationProblem(new Y.Doc(), forged)).toBeNull()
+    expect(breaks([], forged, history)).toBe('later')
+    // 101:7+4 is the client's "    ", whose 101:10 would follow the collected 101:9.
+    expect(refusedLater(forged, history)).toEqual([[5, expect.stringMatching(/^overlaps-collected: 101:7\+4 continues after the collected 101:8\+2/)]])
+    expect(breaks([], forged, history, { checkLater: true })).toBeNull()
+  })
+
+  it("refuses a client's own update after another update took its clocks: a byte-edited GC range", () => {
+    const history = session([
+      { kind: 'list-insert', client: 1, at: 0, nested: true },
+      { kind: 'text-insert', client: 1, at: 0, text: '    ' },
+      { kind: 'nested-edit', client: 0, at: 0, text: ' ' },
+    ])
+    const bytes = Array.from(history[0])
+    bytes.splice(1139527210 % bytes.length, 0, 0)
+    bytes[103644592 % bytes.length] = 0
+    // The body is now a Y.Array and "x" a GC range 101:2+4, over the clocks
+    // of the client's next update (101:3+4, its "    ").
+    const forged = Uint8Array.from(bytes)
+    expect(Y.decodeUpdate(forged).structs.map((s) => [s.constructor.name, s.id.clock, s.length])).toEqual([
+      ['Item', 0, 1],
+      ['Item', 1, 1],
+      ['GC', 2, 4],
+    ])
+    expect(updateProblem(forged)).toBeNull()
+    expect(breaks([], forged, history)).toBe('later')
+    expect(refusedLater(forged, history)).toEqual([[1, expect.stringMatching(/^overlaps-collected: 101:3\+4 continues after the collected 101:2\+4/)]])
+    expect(breaks([], forged, history, { checkLater: true })).toBeNull()
+  })
+
+  it('refuses an item whose skipped part is in another type: its tail would be linked into that list', () => {
+    // Client 5's first character, 5:0, went into a nested text; then an
+    // update says 5:0+3 is "abc" in the root text.
+    const owner = new Y.Doc()
+    owner.clientID = 9
+    const map = new Y.Map<Y.Text>()
+    owner.getArray('list').insert(0, [map])
+    map.set('body', new Y.Text())
+    const body = (d: Y.Doc) => d.getArray<Y.Map<Y.Text>>('list').get(0).get('body')!
+    const writer = new Y.Doc()
+    writer.clientID = 5
+    Y.applyUpdate(writer, Y.encodeStateAsUpdate(owner))
+    body(writer).insert(0, 'a')
+    const base = Y.encodeStateAsUpdate(writer)
+    const item = new Y.Item(Y.createID(5, 0), null, null, null, null, 'text' as never, null, new Y.ContentString('abc'))
+    const update = encodeV1([item], Y.createDeleteSet())
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, base)
+    expect(updateProblem(update)).toBeNull()
+    expect(integrationProblem(doc, update)).toMatch(/^overlaps-elsewhere: 5:0\+3 continues after 5:0\+1/)
+    // What it does when applied: nothing throws, but the root text counts
+    // two characters it does not have, and a reload disagrees with memory.
+    Y.applyUpdate(doc, update)
+    expect(doc.getText('text').toString()).toBe('')
+    expect(doc.getText('text').length).toBe(2)
+    expect(body(doc).toString()).toBe('abc')
+    const reloaded = new Y.Doc()
+    Y.applyUpdate(reloaded, Y.encodeStateAsUpdate(doc))
+    expect(reloaded.getText('text').length).toBe(0)
+    // The client's real continuation, resent whole over what the document
+    // has (5:0+3, its prefix 5:0 in the nested text), is fine.
+    body(writer).insert(1, 'bc')
+    const resent = Y.encodeStateAsUpdate(writer)
+    expect(Y.decodeUpdate(resent).structs.some((s) => s.id.client === 5 && s.id.clock === 0 && s.length === 3)).toBe(true)
+    const honest = new Y.Doc()
+    Y.applyUpdate(honest, base)
+    expect(integrationProblem(honest, resent)).toBeNull()
+    expect(breaks([base], resent)).toBeNull()
+  })
+
   it('never refuses what honest clients send, in any order (property)', () => {
     fc.assert(
       fc.property(fc.array(opArbitrary, { minLength: 1, maxLength: 40 }), fc.integer(), (ops, seed) => {
@@ -340,10 +449,11 @@ describe('integrationProblem', () => {
         fc.pre(mutated !== null)
         const problem = updateProblem(mutated!)
         // Whatever the update left pending gets its chance with the rest of
-        // the honest history, then the document is re-encoded and reloaded.
-        const outcome = breaks(history.slice(0, at), mutated!, [...history.slice(at)])
+        // the honest history (checked as the server checks it), then the
+        // document is re-encoded and reloaded.
         if (problem === null) {
           passed += 1
+          const outcome = breaks(history.slice(0, at), mutated!, history.slice(at), { checkLater: true })
           expect(outcome, 'the checker passed an update that breaks the document').toBeNull()
         } else if (problem.startsWith('self-reference')) {
           // Empty structs and deletions break a document only in some
@@ -351,6 +461,7 @@ describe('integrationProblem', () => {
           // precaution: the oracle cannot confirm those on an arbitrary
           // document, so only self-references are held to it.
           flagged += 1
+          const outcome = breaks(history.slice(0, at), mutated!, history.slice(at))
           if (outcome === null) {
             expect(unsafeWithoutThrowing(history.slice(0, at), mutated!, history.slice(at), problem), `the checker refused a safe update: ${problem}`).toBe(true)
           }
@@ -384,7 +495,7 @@ describe('integrationProblem', () => {
           const mutated = Uint8Array.from(bytes)
           if (updateProblem(mutated) !== null) return
           passed += 1
-          expect(breaks(history.slice(0, at), mutated, history.slice(at)), 'the checker passed an update that breaks the document').toBeNull()
+          expect(breaks(history.slice(0, at), mutated, history.slice(at), { checkLater: true }), 'the checker passed an update that breaks the document').toBeNull()
         },
       ),
       { numRuns: 600 },
