@@ -1,6 +1,9 @@
 import { applyActivityEvents, getSettingsText, projectButtons, projectSettings } from '@botsync/shared-docs'
+import { flushSync } from 'svelte'
 import { describe, expect, it } from 'vitest'
+import { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
+import type { OpenDocument } from '../src/lib/connection/open-document.ts'
 import { ActivityState, describeEvent, summarizeCounters } from '../src/lib/activity/activity-state.svelte.ts'
 import { ButtonsState } from '../src/lib/buttons/buttons-state.svelte.ts'
 import { SettingsState } from '../src/lib/settings/settings-state.svelte.ts'
@@ -80,7 +83,7 @@ describe('ActivityState', () => {
     activityDoc.serverSynced = false
     const announced: string[] = []
     const state = new ActivityState(source, 'demo', {
-      onNewEvents: (events) => announced.push(...events.map((event) => describeEvent(event, state.names))),
+      onNewEvents: (events, names) => announced.push(...events.map((event) => describeEvent(event, names))),
     })
     applyActivityEvents(server, [{ type: 'user_started', at: 1 }])
     sync() // the first sync brings old events: no toast
@@ -100,4 +103,43 @@ describe('ActivityState', () => {
     ])
     state.destroy()
   })
+
+  it('names an event that arrives before the buttons have loaded once they have (a fresh device)', () => {
+    const source = LocalSource.seeded('demo')
+    const seededButtons = source.document('demo/buttons').doc
+    // The buttons document of a device that has never had it: empty, and not loaded yet.
+    const buttons = new LoadingDocument('demo/buttons')
+    source.documents.set('demo/buttons', buttons)
+    const announced: string[] = []
+    const state = new ActivityState(source, 'demo', {
+      onNewEvents: (events, names) => announced.push(...events.map((event) => describeEvent(event, names))),
+    })
+    const activityDoc = source.document('demo/activity').doc
+    const server = new Y.Doc()
+    Y.applyUpdate(server, Y.encodeStateAsUpdate(activityDoc))
+    applyActivityEvents(server, [{ type: 'button_pressed', at: 1, buttonId: 'start' }])
+    Y.applyUpdate(activityDoc, Y.encodeStateAsUpdate(server, Y.encodeStateVector(activityDoc)), 'provider')
+    flushSync()
+    expect(announced).toEqual([])
+    Y.applyUpdate(buttons.doc, Y.encodeStateAsUpdate(seededButtons), 'provider')
+    buttons.loaded = true
+    flushSync()
+    expect(announced).toEqual(['A user pressed “Get started”'])
+    state.destroy()
+  })
 })
+
+/** A document whose `loaded` turns true later, as a DocumentHandle's does after its first sync. */
+class LoadingDocument implements OpenDocument {
+  readonly name: string
+  readonly doc = new Y.Doc()
+  readonly awareness = new Awareness(this.doc)
+  readonly readOnly = false
+  readonly serverSynced = false
+  readonly ready = Promise.resolve()
+  loaded = $state(false)
+
+  constructor(name: string) {
+    this.name = name
+  }
+}

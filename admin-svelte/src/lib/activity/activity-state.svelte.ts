@@ -18,6 +18,7 @@ import {
   type ScenarioIndexEntry,
   type AnyYType,
 } from '@botsync/shared-docs'
+import { untrack } from 'svelte'
 import * as Y from 'yjs'
 import type { DocumentSource, OpenDocument } from '../connection/open-document.ts'
 import { YState } from '../yjs/y-state.svelte.ts'
@@ -28,8 +29,13 @@ export interface Names {
 }
 
 export interface ActivityOptions {
-  /** Called with events that arrived live, oldest first. */
-  onNewEvents?: (events: ActivityEvent[]) => void
+  /**
+   * Called with events that arrived live, oldest first, and the names to
+   * describe them with (read when they are announced, once the scenario
+   * index and the buttons have loaded, so a toast names the button rather
+   * than its id).
+   */
+  onNewEvents?: (events: ActivityEvent[], names: Names) => void
 }
 
 export class ActivityState {
@@ -42,6 +48,8 @@ export class ActivityState {
   readonly #buttons: YState<Record<string, ButtonJson>>
   readonly #root: Y.Map<unknown>
   readonly #options: ActivityOptions
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- cleanup handles, never rendered
+  readonly #pendingAnnouncements = new Set<() => void>()
 
   constructor(source: DocumentSource, space: string, options: ActivityOptions = {}) {
     this.#source = source
@@ -100,10 +108,34 @@ export class ActivityState {
         }
       }
     }
-    if (added.length > 0) this.#options.onNewEvents(added)
+    if (added.length > 0) this.#announce(added, this.#options.onNewEvents)
+  }
+
+  /** Names read from the documents now: the derived `names` is only kept current while something renders it. */
+  #namesNow(): Names {
+    return { scenarios: projectScenarios(this.index.doc), buttons: projectButtons(this.buttonsDoc.doc) }
+  }
+
+  #announce(events: ActivityEvent[], announce: NonNullable<ActivityOptions['onNewEvents']>): void {
+    if (this.index.loaded && this.buttonsDoc.loaded) return announce(events, this.#namesNow())
+    // The event came before the documents that name its scenario or button
+    // (a fresh device): announce it as soon as they have loaded.
+    const stop = $effect.root(() => {
+      $effect(() => {
+        if (!this.index.loaded || !this.buttonsDoc.loaded) return
+        untrack(() => announce(events, this.#namesNow()))
+        queueMicrotask(() => {
+          stop()
+          this.#pendingAnnouncements.delete(stop)
+        })
+      })
+    })
+    this.#pendingAnnouncements.add(stop)
   }
 
   destroy(): void {
+    for (const stop of this.#pendingAnnouncements) stop()
+    this.#pendingAnnouncements.clear()
     this.#root.unobserveDeep(this.#onChange)
     this.#source.release(this.activity)
     this.#source.release(this.index)
