@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
+import { spawnServer } from '@botsync/testkit/server'
 
 // Docker is not on the test machines: these check what can be checked
 // without it, that the Dockerfile, docker-compose.yml and the nginx config
@@ -157,6 +159,24 @@ describe('Dockerfile', () => {
     const [healthcheck] = args(runtime, 'HEALTHCHECK')
     expect(healthcheck).toContain('/health')
     expect(healthcheck).toContain('"node", "-e"')
+  })
+
+  it("HEALTHCHECK's command passes on a running server and fails once it is gone", async () => {
+    const [healthcheck] = args(runtime, 'HEALTHCHECK')
+    const command = JSON.parse(healthcheck.slice(healthcheck.indexOf('CMD ') + 4)) as string[]
+    expect(command.slice(0, 2)).toEqual(['node', '-e'])
+    const exitCode = (port: number) =>
+      new Promise<number>((resolve) => {
+        const child = execFile(process.execPath, command.slice(1), { env: { ...process.env, PORT: String(port) } })
+        child.once('exit', (code) => resolve(code ?? -1))
+      })
+    const server = await spawnServer()
+    try {
+      expect(await exitCode(server.port)).toBe(0)
+    } finally {
+      await server.stop()
+    }
+    expect(await exitCode(server.port)).toBe(1)
   })
 
   it('the runtime has, in production dependencies, every package the server imports', () => {
