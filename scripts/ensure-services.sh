@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the services the tests talk to are installed and running:
 # PostgreSQL (127.0.0.1:5432, database "test") and Redis (127.0.0.1:6379),
-# and that Debian's Chromium is there for the admin's end-to-end tests.
+# that Debian's Chromium is there for the admin's end-to-end tests, and that
+# the nginx binary is there for the load balancer test (deploy/nginx).
 # Idempotent and quiet when everything is already up; installs Debian
 # packages only where something is missing (needs root, as on CI).
 set -euo pipefail
@@ -67,6 +68,22 @@ ensure_chromium() {
   [ -x "$path" ] || { log "Chromium is not at $path after installing"; exit 1; }
 }
 
+ensure_nginx() {
+  # Only the binary: server/test/deploy-nginx.test.ts runs its own nginx in
+  # front of two instances; the system service is never started.
+  if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then return; fi
+  log "installing nginx"
+  # policy-rc.d 101 keeps the package's postinst from starting the service.
+  local policy=/usr/sbin/policy-rc.d created=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null; as_root chmod +x "$policy"; created=1
+  fi
+  apt_install nginx-light || apt_install nginx
+  if [ "$created" = 1 ]; then as_root rm -f "$policy"; fi
+  [ -x /usr/sbin/nginx ] || { log "nginx is not at /usr/sbin/nginx after installing"; exit 1; }
+}
+
 ensure_postgres
 ensure_redis
 ensure_chromium
+ensure_nginx
