@@ -8,6 +8,7 @@ import { connect, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf 
 import parsePrometheusTextFormat, { type ParsedFamily } from 'parse-prometheus-text-format'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BotsyncServer } from '../src/botsync-server.ts'
+import { SHARED_REDIS_URL, uniquePrefix } from './redis-helpers.ts'
 import { startEmbeddedBot } from '../src/embedded-bot.ts'
 
 const TELEGRAM_TOKEN = '123456:METRICS-token_abc'
@@ -72,6 +73,8 @@ describe('/metrics', () => {
     const bot: BotHandle | undefined = await startEmbeddedBot(server)
     cleanup.push(() => bot!.stop())
     const user = { id: 7001, first_name: 'Mira' }
+    // The first answer is refused once with 429: retried after retry_after, and both calls are counted.
+    api.failNext('sendMessage', { error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } })
     const since = api.mark()
     api.sendCommand(user, 'start')
     await api.nextMessageTo(user.id, { since, timeoutMs: 10_000 })
@@ -88,7 +91,30 @@ describe('/metrics', () => {
     expect(value(after, 'botsync_bot_updates_handled_total')).toBe(1)
     expect(value(after, 'botsync_bot_update_duration_seconds')).toBe(1)
     expect(value(after, 'botsync_bot_telegram_calls_total', { method: 'sendMessage', status: '200' })).toBeGreaterThanOrEqual(1)
-    expect(value(after, 'botsync_bot_telegram_rate_limited_total')).toBe(0)
+    expect(value(after, 'botsync_bot_telegram_calls_total', { method: 'sendMessage', status: '429' })).toBe(1)
+    expect(value(after, 'botsync_bot_telegram_rate_limited_total')).toBe(1)
+  })
+
+  it('with REDIS_URL: botsync_redis_up is 1 and an edit is counted as published on one instance, received on the other', async () => {
+    const prefix = uniquePrefix()
+    const a = await start({ METRICS_PORT: '0', REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix, INSTANCE_ID: `${prefix}-a` })
+    const b = await start({ METRICS_PORT: '0', REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix, INSTANCE_ID: `${prefix}-b` })
+    const name = `${uniqueSpace()}/settings`
+    const token = await userToken(a, 'editor')
+    const onB = connect(wsUrlOf(b), name, token)
+    cleanup.push(async () => onB.destroy())
+    await synced(onB)
+    const onA = connect(wsUrlOf(a), name, token)
+    cleanup.push(async () => onA.destroy())
+    await synced(onA)
+    onA.doc.getMap('settings').set('fanout', 'counted')
+    await waitFor(() => onB.doc.getMap('settings').get('fanout') === 'counted', 'the edit to reach the other instance')
+    const [fromA, fromB] = [await scrape(a.metricsPort!, undefined), await scrape(b.metricsPort!, undefined)]
+    expect(value(fromA, 'botsync_redis_up')).toBe(1)
+    expect(value(fromB, 'botsync_redis_up')).toBe(1)
+    expect(value(fromA, 'botsync_fanout_published_total')).toBeGreaterThanOrEqual(1)
+    expect(value(fromB, 'botsync_fanout_received_total')).toBeGreaterThanOrEqual(1)
+    expect(value(fromA, 'botsync_fanout_dropped_total')).toBe(0)
   })
 
   it('METRICS_TOKEN: 401 without the token or with a wrong one, 200 with it', async () => {
