@@ -1,5 +1,6 @@
 // Public API of @botsync/bot: startBot and the parts it is built from.
 export { startBot, type BotHandle, type BotRole, type StartBotOptions } from './start-bot.ts'
+export type { BotObserver } from './observer.ts'
 export { UpdateInbox, chatKeyOf, type ClaimedUpdate } from './inbox/update-inbox.ts'
 export { InboxWorker } from './inbox/inbox-worker.ts'
 export { PollerLeadership } from './inbox/poller-leadership.ts'

@@ -6,6 +6,7 @@ import { Context, Telegraf, session, type Telegram } from 'telegraf'
 import { ActivityReporter } from './activity/activity-reporter.ts'
 import { httpBaseOf, type BotConfig } from './config.ts'
 import { createLogger, type Logger } from './logger.ts'
+import type { BotObserver } from './observer.ts'
 import { SpaceReplica } from './replica/space-replica.ts'
 import { ScenarioRunner, type BotContext } from './runner/scenario-runner.ts'
 import { SpaceView } from './runner/space-view.ts'
@@ -45,6 +46,8 @@ export interface StartBotOptions {
   beforeBatch?: (updates: Update[]) => Promise<void>
   /** How often the inbox worker looks for updates nobody woke it for. Default 1000 ms. */
   inboxIdleCheckMs?: number
+  /** Told about each handled update and each Telegram call (the embedded bot feeds the server's /metrics). */
+  observe?: BotObserver
 }
 
 export interface BotHandle {
@@ -106,7 +109,7 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
       // telegraf drops its keep-alive agent for http:// roots (a local Bot API server).
       ...(config.telegramApiRoot.startsWith('http://') ? { agent: new Agent({ keepAlive: true }) } : {}),
     },
-    { limiter: new RateLimiter(options.rateLimits ?? TELEGRAM_RATE_LIMITS), log },
+    { limiter: new RateLimiter(options.rateLimits ?? TELEGRAM_RATE_LIMITS), log, observe: options.observe },
   )
   // telegraf makes a fresh client for every update; this context hands every
   // handler the throttled one instead.
@@ -136,7 +139,15 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
   let worker: InboxWorker | undefined
   let poller: UpdatePoller | undefined
   let leadership: PollerLeadership | undefined
-  const newWorker = () => new InboxWorker({ inbox, handle: (update) => bot.handleUpdate(update), beforeBatch, log, idleCheckMs: options.inboxIdleCheckMs })
+  const timed = async (update: Update) => {
+    const started = performance.now()
+    try {
+      await bot.handleUpdate(update)
+    } finally {
+      options.observe?.updateHandled(performance.now() - started)
+    }
+  }
+  const newWorker = () => new InboxWorker({ inbox, handle: (update) => timed(update), beforeBatch, log, idleCheckMs: options.inboxIdleCheckMs })
   /** Polling leader: first what is recorded and not handled (claims of a previous leader are void), then Telegram. */
   const lead = async () => {
     store.forget()

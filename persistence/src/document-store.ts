@@ -66,6 +66,8 @@ export interface DocumentStoreOptions {
   onCompactionError?: (name: string, error: unknown) => void
   /** Loads, compactions and quarantined rows, for logs. */
   onEvent?: (event: StoreEvent) => void
+  /** Called with the number of appends in each committed group-commit batch (metrics). */
+  onCommitBatch?: (size: number) => void
 }
 
 /**
@@ -99,7 +101,7 @@ export class DocumentStore {
 
   constructor(db: Database, options: DocumentStoreOptions = {}) {
     this.db = db
-    this.committer = new GroupCommitter(db, { maxInFlight: options.appendsInFlight })
+    this.committer = new GroupCommitter(db, { maxInFlight: options.appendsInFlight, onBatch: options.onCommitBatch })
     this.merger = new LogMerger({ maxThreads: options.mergeThreads ?? 1 })
     this.policy = { ...defaultCompactionPolicy, ...options.compaction }
     this.compactionStepRows = options.compactionStepRows ?? DEFAULT_COMPACTION_STEP_ROWS

@@ -27,9 +27,12 @@ export class GroupCommitter {
   private readonly maxInFlight: number
   private queue: PendingAppend[] = []
   private inFlight = new Set<Promise<void>>()
+  private readonly onBatch: ((size: number) => void) | undefined
 
-  constructor(db: Queryable, options: { maxBatch?: number; maxInFlight?: number } = {}) {
+  /** `onBatch`: called with the size of each committed batch (metrics). */
+  constructor(db: Queryable, options: { maxBatch?: number; maxInFlight?: number; onBatch?: (size: number) => void } = {}) {
     this.db = db
+    this.onBatch = options.onBatch
     this.maxBatch = options.maxBatch ?? 1000
     // Two commits in flight let PostgreSQL flush one batch's WAL while the
     // next batch's INSERT already runs, instead of waiting a whole round trip.
@@ -66,6 +69,7 @@ export class GroupCommitter {
       this.stats.batches += 1
       this.stats.appended += batch.length
       this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length)
+      this.onBatch?.(batch.length)
       for (const item of batch) item.resolve()
     } catch (error) {
       for (const item of batch) item.reject(error)

@@ -1,4 +1,5 @@
 import type { TelegramBotView } from './http/http-api.ts'
+import type { Server as HttpServer } from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { Server } from '@hocuspocus/server'
 import { DocumentStore, openDatabase, StoredStateVectors, type Database, type StoreEvent } from '@botsync/persistence'
@@ -22,6 +23,7 @@ import { ConnectionLimits } from './http/connection-limits.ts'
 import { HttpApi } from './http/http-api.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { Metrics } from './metrics.ts'
+import { listenMetrics, portOf, PrometheusMetrics } from './prometheus.ts'
 import { ReaderGateway } from './readers/reader-gateway.ts'
 import { RedisConnection } from './redis/redis-connection.ts'
 import { ServerWriter } from './server-writer.ts'
@@ -62,6 +64,10 @@ export class BotsyncServer {
   readonly liveAccess: LiveAccess
   /** Per-address and pre-authentication limits of /collab and /readers sockets. */
   readonly limits: ConnectionLimits
+  /** /metrics' registry and the bot's observer. */
+  readonly prometheus: PrometheusMetrics
+  /** The METRICS_PORT listener (null: none). */
+  metricsServer: HttpServer | null = null
   private stopping: Promise<void> | null = null
 
   private constructor(config: ServerConfig, log: Logger, db: Database) {
@@ -74,6 +80,7 @@ export class BotsyncServer {
       compactionStepRows: config.compactionStepRows,
       onCompactionError: (name, err) => log.warn({ event: 'compaction-failed', document: name, err }, 'compaction failed; will retry'),
       onEvent: (event) => logStoreEvent(log, event),
+      onCommitBatch: (size) => this.prometheus.observeCommitBatch(size),
     })
     this.users = new UserRepository(db, new PasswordHasher({ concurrency: config.passwordHashConcurrency }))
     this.tokens = new TokenIssuer(config.jwtSecret, config.jwtTtlSeconds)
@@ -106,6 +113,7 @@ export class BotsyncServer {
       pingIntervalMs: config.readerPingIntervalMs,
       documentGraceMs: config.readerDocumentGraceMs,
     })
+    this.prometheus = new PrometheusMetrics({ metrics: this.metrics, hocuspocus: () => this.server.hocuspocus, readers: this.readers, store: this.store, redis: this.redis })
     const httpApi = new HttpApi({
       db,
       users: this.users,
@@ -135,6 +143,8 @@ export class BotsyncServer {
       isStopping: () => this.stopping !== null,
       telegramBot: () => this.telegramBot,
       telegramWebhookPath: config.bot.webhookUrl ? new URL(config.bot.webhookUrl).pathname : undefined,
+      // With METRICS_PORT, /metrics is served only there; without either variable, nowhere (see start()).
+      metricsEndpoint: config.metricsPort === undefined && config.metricsToken ? this.prometheus.handler(config.metricsToken) : undefined,
     })
     this.server = new Server({
       name: config.instanceId,
@@ -190,9 +200,35 @@ export class BotsyncServer {
     }
     await server.server.listen()
     const port = server.server.address.port
+    await server.startMetrics()
     const info: StartedInfo = { url: `http://localhost:${port}`, port, generatedAdmin }
     log.info({ event: 'listening', port, database: db.kind, redis: server.redis ? 'configured' : 'off', node: server.nodeId }, `botsync listening on ${info.url}`)
     return { server, info }
+  }
+
+  /**
+   * METRICS_PORT: a second listener serving only /metrics (and the token
+   * too, if set). Neither METRICS_PORT nor METRICS_TOKEN: /metrics is not
+   * served, since PORT is usually public and the figures are internal; one
+   * line says how to turn it on.
+   */
+  private async startMetrics(): Promise<void> {
+    const { metricsPort, metricsToken, host } = this.config
+    if (metricsPort !== undefined) {
+      this.metricsServer = await listenMetrics(metricsPort, host, this.prometheus.handler(metricsToken))
+      this.log.info({ event: 'metrics-listening', port: portOf(this.metricsServer), token: Boolean(metricsToken) }, `/metrics served on port ${portOf(this.metricsServer)}`)
+    } else if (metricsToken) {
+      this.log.info({ event: 'metrics-on-main-port', port: this.port }, '/metrics served on PORT, with Authorization: Bearer <METRICS_TOKEN>')
+    } else {
+      this.log.info(
+        { event: 'metrics-off' },
+        '/metrics is off: set METRICS_PORT (its own listener, e.g. reachable only by Prometheus) or METRICS_TOKEN (on PORT, Bearer token) to serve it',
+      )
+    }
+  }
+
+  get metricsPort(): number | undefined {
+    return this.metricsServer ? portOf(this.metricsServer) : undefined
   }
 
   get port(): number {
@@ -227,6 +263,8 @@ export class BotsyncServer {
     this.stopping ??= (async () => {
       this.log.info({ event: 'stopping' })
       this.server.httpServer.close()
+      this.metricsServer?.close()
+      this.metricsServer?.closeAllConnections()
       await this.writer.drain()
       await this.readers.stop()
       for (const document of this.server.hocuspocus.documents.values()) {

@@ -10,6 +10,10 @@ import { readBotEnvironment, type BotEnvironment } from '@botsync/bot/config'
 export interface ServerConfig {
   port: number
   host: string
+  /** METRICS_TOKEN: /metrics answers only `Authorization: Bearer <it>` (401 otherwise). */
+  metricsToken?: string
+  /** METRICS_PORT: /metrics is served on this port (same HOST) and not on PORT; 0 picks a free one (tests). */
+  metricsPort?: number
   databaseUrl?: string
   dataDir: string
   jwtSecret: string
@@ -109,6 +113,8 @@ export function loadConfig(env: Env = process.env): ServerConfig {
   return {
     port: integer(env.PORT, 8080, 'PORT'),
     host: env.HOST ?? '0.0.0.0',
+    metricsToken: env.METRICS_TOKEN || undefined,
+    metricsPort: env.METRICS_PORT ? integer(env.METRICS_PORT, 0, 'METRICS_PORT') : undefined,
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir,
     jwtSecret: env.JWT_SECRET || persistentSecret(dataDir, 'jwt-secret'),

@@ -37,7 +37,7 @@ export async function startEmbeddedBot(server: BotsyncServer): Promise<BotHandle
       standbyRetryMs: bot.standbyRetryMs,
       claimLeaseSeconds: bot.claimLeaseSeconds,
     },
-    { sessions: server.db, log: server.log.child({ component: 'bot' }), instanceId: config.instanceId },
+    { sessions: server.db, log: server.log.child({ component: 'bot' }), instanceId: config.instanceId, observe: server.prometheus.botObserver },
   )
   // /health shows its role; in webhook mode the HTTP layer hands it the webhook's POSTs.
   server.telegramBot = handle

@@ -1,6 +1,6 @@
 import type { RefusalReason } from '@botsync/shared-docs'
 
-/** In-process counters; exposed by /health now and by /metrics later. */
+/** In-process counters; exposed by /health and (read at scrape time) by /metrics (prometheus.ts). */
 export class Metrics {
   appends = 0
   appendedBytes = 0
@@ -16,11 +16,14 @@ export class Metrics {
   /** /collab + /readers upgrades refused (per client address, too many pending) and unauthenticated sockets closed (timeout, bytes). */
   readonly connections = { refusedPerAddress: 0, refusedPending: 0, authenticationTimeouts: 0, tooManyBytes: 0 }
   private appendMillis: number[] = []
+  /** Told each append's latency (ms); /metrics' latency histogram listens here. */
+  onAppend: ((millis: number) => void) | undefined
 
   observeAppend(millis: number, bytes: number): void {
     this.appends += 1
     this.appendedBytes += bytes
     this.appendMillis.push(millis)
+    this.onAppend?.(millis)
     if (this.appendMillis.length > 1000) this.appendMillis.splice(0, this.appendMillis.length - 1000)
   }
 

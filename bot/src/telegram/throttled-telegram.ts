@@ -1,6 +1,7 @@
 import { Telegram, TelegramError } from 'telegraf'
 import type { Opts, Telegram as Methods } from 'telegraf/types'
 import type { Logger } from '../logger.ts'
+import type { BotObserver } from '../observer.ts'
 import { RateLimiter } from './rate-limiter.ts'
 
 type CallApiOptions = Parameters<Telegram['callApi']>[2]
@@ -20,6 +21,8 @@ export interface ThrottledTelegramOptions {
   log: Logger
   /** Attempts per call for 429 / network / 5xx failures. Default 5. */
   maxAttempts?: number
+  /** Told the outcome of every request (each retry counts). */
+  observe?: Pick<BotObserver, 'telegramCall'>
 }
 
 /**
@@ -33,12 +36,14 @@ export class ThrottledTelegram extends Telegram {
   private readonly limiter: RateLimiter
   private readonly log: Logger
   private readonly maxAttempts: number
+  private readonly observe: Pick<BotObserver, 'telegramCall'> | undefined
 
   constructor(token: string, apiOptions: ConstructorParameters<typeof Telegram>[1], options: ThrottledTelegramOptions) {
     super(token, apiOptions)
     this.limiter = options.limiter
     this.log = options.log
     this.maxAttempts = options.maxAttempts ?? 5
+    this.observe = options.observe
   }
 
   override callApi<M extends keyof Methods>(method: M, payload: Opts<M>, options?: CallApiOptions): Promise<ReturnType<Methods[M]>> {
@@ -61,8 +66,12 @@ export class ThrottledTelegram extends Telegram {
     for (let attempt = 1; ; attempt++) {
       if (limited) await this.limiter.acquire(chat)
       try {
-        return await super.callApi(method, compose(), options)
+        const result = await super.callApi(method, compose(), options)
+        this.observe?.telegramCall(method, 200)
+        return result
       } catch (error) {
+        if (error instanceof TelegramError) this.observe?.telegramCall(method, error.code)
+        else if ((error as Error).name !== 'AbortError') this.observe?.telegramCall(method, 'network')
         const retryIn = this.retryDelay(error, attempt)
         if (retryIn === null || attempt >= this.maxAttempts || options?.signal?.aborted) {
           if (!isNotModified(error) && (error as Error).name !== 'AbortError') {

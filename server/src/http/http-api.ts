@@ -16,6 +16,7 @@ import { StaticFiles } from './static-files.ts'
 import type { RedisConnection } from '../redis/redis-connection.ts'
 import { READERS_PATH, type ReaderGateway } from '../readers/reader-gateway.ts'
 import { identifyReader } from '../readers/reader-identity.ts'
+import { METRICS_PATH } from '../prometheus.ts'
 
 export const COLLAB_PATH = '/collab'
 
@@ -57,6 +58,8 @@ export interface HttpApiDeps {
   telegramBot?: () => TelegramBotView | undefined
   /** The path of TELEGRAM_WEBHOOK_URL: POSTs there go to the bot's webhook receiver. */
   telegramWebhookPath?: string
+  /** GET /metrics on this port (METRICS_TOKEN without METRICS_PORT); omitted: /metrics is 404 here. */
+  metricsEndpoint?: (request: IncomingMessage, response: ServerResponse) => Promise<void>
 }
 
 /** What the HTTP layer needs of the embedded bot (a BotHandle): its role for /health, its webhook receiver. */
@@ -92,6 +95,7 @@ export class HttpApi implements Extension {
       'GET /api/miniapp/me': this.miniAppMe,
       'POST /api/activity': activityEndpoint(deps.authenticator, deps.recordActivity),
       ...(deps.telegramWebhookPath ? { [`POST ${deps.telegramWebhookPath}`]: this.telegramWebhook } : {}),
+      ...(deps.metricsEndpoint ? { [`GET ${METRICS_PATH}`]: deps.metricsEndpoint } : {}),
     }
     for (const route of Object.keys(this.routes)) {
       const [method, path] = route.split(' ')
@@ -136,7 +140,7 @@ export class HttpApi implements Extension {
         response.setHeader('upgrade', 'websocket')
         response.setHeader('connection', 'Upgrade')
         throw new HttpError(426, 'upgrade-required', `${path} is a WebSocket endpoint`)
-      } else if (path.startsWith('/api/')) throw new HttpError(404, 'not-found', `no route ${method} ${path}`)
+      } else if (path.startsWith('/api/') || path === METRICS_PATH) throw new HttpError(404, 'not-found', `no route ${method} ${path}`)
       else if (method !== 'GET' && method !== 'HEAD') throw this.methodNotAllowed(response, method, path, ['GET', 'HEAD'])
       else if (!this.admin) throw new HttpError(404, 'not-found', 'the admin is not served here')
       else {
