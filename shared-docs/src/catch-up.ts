@@ -8,6 +8,7 @@
 // Every side builds and reads these messages only through this file: the bot
 // with catchUpRequest / parseCatchUpAnswer, the server with
 // parseCatchUpRequest / catchUpAnswer / catchUpFailure.
+import { parseStatelessObject } from './stateless.ts'
 import * as Y from 'yjs'
 
 export const CATCH_UP_REQUEST_TYPE = 'botsync:catch-up'
@@ -33,18 +34,6 @@ export type CatchUpAnswer =
 
 const MAX_ID_LENGTH = 64
 
-function parseObject(payload: unknown): Record<string, unknown> | null {
-  if (typeof payload !== 'string') return null
-  let value: unknown
-  try {
-    value = JSON.parse(payload)
-  } catch {
-    return null
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
-  return value as Record<string, unknown>
-}
-
 function isRequestId(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH
 }
@@ -56,7 +45,7 @@ export function catchUpRequest(id: string): string {
 
 /** The request a stateless payload carries, or null for anything else. Never throws. */
 export function parseCatchUpRequest(payload: unknown): CatchUpRequest | null {
-  const value = parseObject(payload)
+  const value = parseStatelessObject(payload)
   if (!value || value.type !== CATCH_UP_REQUEST_TYPE || !isRequestId(value.id)) return null
   return { type: CATCH_UP_REQUEST_TYPE, id: value.id }
 }
@@ -76,7 +65,7 @@ export type ParsedCatchUpAnswer = { id: string; documents: Map<string, Map<numbe
 
 /** Reads an answer; null for any other payload or a malformed one. Never throws: it comes from the network. */
 export function parseCatchUpAnswer(payload: unknown): ParsedCatchUpAnswer | null {
-  const value = parseObject(payload)
+  const value = parseStatelessObject(payload)
   if (!value || value.type !== CATCH_UP_ANSWER_TYPE || !isRequestId(value.id)) return null
   if (typeof value.error === 'string') return { id: value.id, error: value.error }
   const documents = value.documents

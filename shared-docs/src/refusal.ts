@@ -5,6 +5,8 @@
 // Every side builds and reads it only through this file: the server with
 // refusalMessage, the admin and the bot with parseRefusal.
 
+import { parseStatelessObject } from './stateless.ts'
+
 export const REFUSED_MESSAGE_TYPE = 'botsync:refused'
 
 /**
@@ -53,15 +55,9 @@ export function refusalMessage(reason: RefusalReason | AccessLossReason, message
  * type). Never throws: the payload comes from the network.
  */
 export function parseRefusal(payload: unknown): Refusal | null {
-  if (typeof payload !== 'string') return null
-  let value: unknown
-  try {
-    value = JSON.parse(payload)
-  } catch {
-    return null
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
-  const { type, reason, message } = value as Record<string, unknown>
+  const value = parseStatelessObject(payload)
+  if (!value) return null
+  const { type, reason, message } = value
   if (type !== REFUSED_MESSAGE_TYPE || typeof reason !== 'string' || reason === '') return null
   if (message !== undefined && typeof message !== 'string') return null
   return { reason, message: message ?? '' }
