@@ -1,20 +1,11 @@
 import { join, resolve } from 'node:path'
 
-export interface BotConfig {
-  /** Token from @BotFather. */
-  telegramToken: string
-  /** Bot API root; a local Bot API server or a test double. */
-  telegramApiRoot: string
-  /** The collaboration endpoint, e.g. ws://127.0.0.1:8080/collab. */
-  serverUrl: string
-  /** BOT_SERVICE_TOKEN: read-only access to `space`. */
-  serviceToken: string
-  space: string
-  /** Where the replica is saved, so the bot answers while the server is down. */
-  replicaFile: string
-  /** PostgreSQL for the session store when the bot runs on its own. */
-  databaseUrl?: string
-  logLevel: string
+/**
+ * The bot's optional settings, taken from its environment as they are by
+ * whoever builds its config (loadBotConfig for the stand-alone bot,
+ * server/src/embedded-bot.ts for the embedded one): see settingsOf.
+ */
+export interface BotSettings {
   /**
    * MINIAPP_URL: when set, the bot's menu button opens this Mini App (https),
    * and web_app buttons with a relative URL ("/miniapp#faq") resolve against it.
@@ -34,6 +25,23 @@ export interface BotConfig {
   claimLeaseSeconds?: number
 }
 
+export interface BotConfig extends BotSettings {
+  /** Token from @BotFather. */
+  telegramToken: string
+  /** Bot API root; a local Bot API server or a test double. */
+  telegramApiRoot: string
+  /** The collaboration endpoint, e.g. ws://127.0.0.1:8080/collab. */
+  serverUrl: string
+  /** BOT_SERVICE_TOKEN: read-only access to `space`. */
+  serviceToken: string
+  space: string
+  /** Where the replica is saved, so the bot answers while the server is down. */
+  replicaFile: string
+  /** PostgreSQL for the session store when the bot runs on its own. */
+  databaseUrl?: string
+  logLevel: string
+}
+
 type Env = Record<string, string | undefined>
 
 export const DEFAULT_TELEGRAM_API_ROOT = 'https://api.telegram.org'
@@ -47,7 +55,7 @@ export const DEFAULT_TELEGRAM_API_ROOT = 'https://api.telegram.org'
  * given: the stand-alone bot falls back to `demo` when it is empty, the
  * server only when it is unset.
  */
-export interface BotEnvironment {
+export interface BotEnvironment extends BotSettings {
   /** TELEGRAM_BOT_TOKEN */
   telegramToken?: string
   /** TELEGRAM_API_ROOT, or DEFAULT_TELEGRAM_API_ROOT. */
@@ -60,20 +68,6 @@ export interface BotEnvironment {
   space?: string
   /** BOT_REPLICA_FILE, as given (default: DATA_DIR/bot-replica.json, by whoever builds the BotConfig) */
   replicaFile?: string
-  /** MINIAPP_URL */
-  miniAppUrl?: string
-  /** MINIAPP_MENU_TEXT */
-  miniAppMenuText?: string
-  /** BOT_CATCH_UP_TIMEOUT_MS */
-  catchUpTimeoutMs?: number
-  /** TELEGRAM_WEBHOOK_URL (https) */
-  webhookUrl?: string
-  /** TELEGRAM_WEBHOOK_SECRET */
-  webhookSecret?: string
-  /** BOT_STANDBY_RETRY_MS */
-  standbyRetryMs?: number
-  /** BOT_CLAIM_LEASE_SECONDS */
-  claimLeaseSeconds?: number
 }
 
 /** Reads and checks the bot's variables; a bad value is an error naming the variable. */
@@ -142,14 +136,14 @@ export function loadBotConfig(env: Env = process.env): BotConfig {
     replicaFile: resolve(bot.replicaFile || join(dataDir, 'bot-replica.json')),
     databaseUrl: env.DATABASE_URL || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',
-    miniAppUrl: bot.miniAppUrl,
-    miniAppMenuText: bot.miniAppMenuText,
-    catchUpTimeoutMs: bot.catchUpTimeoutMs,
-    webhookUrl: bot.webhookUrl,
-    webhookSecret: bot.webhookSecret,
-    standbyRetryMs: bot.standbyRetryMs,
-    claimLeaseSeconds: bot.claimLeaseSeconds,
+    ...settingsOf(bot),
   }
+}
+
+/** The optional settings of a BotEnvironment: everything but what each builder of a BotConfig derives itself. */
+export function settingsOf(bot: BotEnvironment): BotSettings {
+  const { telegramToken: _token, telegramApiRoot: _apiRoot, serverUrl: _serverUrl, serviceToken: _serviceToken, space: _space, replicaFile: _replicaFile, ...settings } = bot
+  return settings
 }
 
 function positiveInt(env: Env, name: string): number | undefined {

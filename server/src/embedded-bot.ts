@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import type { BotHandle } from '@botsync/bot'
+import { settingsOf } from '@botsync/bot/config'
 import type { BotsyncServer } from './botsync-server.ts'
 
 /**
@@ -27,15 +28,9 @@ export async function startEmbeddedBot(server: BotsyncServer): Promise<BotHandle
       space: config.botSpace,
       replicaFile: bot.replicaFile || join(config.dataDir, 'bot-replica.json'),
       logLevel: config.logLevel,
-      miniAppUrl: bot.miniAppUrl,
-      miniAppMenuText: bot.miniAppMenuText,
-      catchUpTimeoutMs: bot.catchUpTimeoutMs,
       // The polling leadership's lock connection; none with the embedded PGlite (one process anyway).
       databaseUrl: config.databaseUrl,
-      webhookUrl: bot.webhookUrl,
-      webhookSecret: bot.webhookSecret,
-      standbyRetryMs: bot.standbyRetryMs,
-      claimLeaseSeconds: bot.claimLeaseSeconds,
+      ...settingsOf(bot),
     },
     { sessions: server.db, log: server.log.child({ component: 'bot' }), instanceId: config.instanceId, observe: server.prometheus.botObserver },
   )
