@@ -30,12 +30,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
-import { DocumentStore, openDatabase } from '@botsync/persistence'
-import { demoSeed, docName, getSettingsText, setSettingsText } from '@botsync/shared-docs'
+import { docName, getSettingsText, setSettingsText } from '@botsync/shared-docs'
 import pino from 'pino'
 import * as Y from 'yjs'
 import { InboxWorker, PgPoolClient, UpdateInbox, startBot, type BotHandle } from '@botsync/bot'
 import { FakeBotApi } from '@botsync/testkit/fake-bot-api'
+import { storeDemoSpace } from '@botsync/testkit/server'
 import { ServerProcess } from '@botsync/testkit/server-process'
 import { login } from '@botsync/testkit/login'
 import { botsyncEnv } from '../lib/botsync-env.ts'
@@ -62,7 +62,7 @@ export default async function run(): Promise<Record<string, unknown>> {
   const { env, admin } = botsyncEnv({ databaseUrl: DATABASE_URL, dataDir })
   const cleanup: (() => Promise<unknown> | unknown)[] = []
   try {
-    await seed(space)
+    await storeDemoSpace(space)
     const server = await ServerProcess.spawn({ env: { ...env, BOT_SERVICE_TOKEN: botToken, BOT_SPACE: space } })
     cleanup.push(() => server.stop())
     const wsUrl = `ws://127.0.0.1:${server.port}/collab`
@@ -270,18 +270,6 @@ function summary(values: number[]): { p50: number; p90: number; p99: number; max
   const sorted = [...values].sort((a, b) => a - b)
   const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : NaN)
   return { p50: round(at(0.5)), p90: round(at(0.9)), p99: round(at(0.99)), max: round(sorted.at(-1) ?? NaN), count: sorted.length }
-}
-
-/** The demo content of `space`, stored the way the server seeds it. */
-async function seed(space: string): Promise<void> {
-  const db = await openDatabase({ databaseUrl: DATABASE_URL })
-  try {
-    const store = new DocumentStore(db)
-    for (const [name, update] of demoSeed(space)) await store.append(name, update)
-    await store.flush()
-  } finally {
-    await db.close()
-  }
 }
 
 async function connectEditor(url: string, name: string, token: string): Promise<{ doc: Y.Doc; saved(): Promise<void>; destroy(): void }> {

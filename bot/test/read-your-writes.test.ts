@@ -6,13 +6,12 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
-import { DocumentStore, openDatabase } from '@botsync/persistence'
 import { createScenario, demoSeed, docName, getSettingsText, setSettingsText } from '@botsync/shared-docs'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { FakeBotApi, type SimUser } from '@botsync/testkit/fake-bot-api'
 import { login } from '@botsync/testkit/login'
-import { spawnServer, type ServerProcess } from '@botsync/testkit/server'
+import { spawnServer, storeDemoSpace, type ServerProcess } from '@botsync/testkit/server'
 import { ReplicaFile } from '../src/replica/replica-file.ts'
 import { PgPoolClient } from '../src/session/pg-pool-client.ts'
 import { startBot, type BotHandle } from '../src/start-bot.ts'
@@ -25,18 +24,6 @@ const cleanup: (() => Promise<unknown> | unknown)[] = []
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await Promise.resolve(step()).catch(() => {})
 })
-
-/** The demo content of `space`, stored the way the server seeds it. */
-async function seed(space: string): Promise<void> {
-  const db = await openDatabase({ databaseUrl: DATABASE_URL })
-  try {
-    const store = new DocumentStore(db)
-    for (const [name, update] of demoSeed(space)) await store.append(name, update)
-    await store.flush()
-  } finally {
-    await db.close()
-  }
-}
 
 interface Editor {
   doc: Y.Doc
@@ -125,7 +112,7 @@ const newChats =
 describe('read-your-writes: an answer after "saved" carries the saved content', () => {
   it('embedded bot (server process): 30 edits, /start from the same chat after each is saved, 30 answers with the new text', async () => {
     const space = uniqueSpace()
-    await seed(space)
+    await storeDemoSpace(space)
     const api = await fakeApi()
     const botsync = await server(space, { TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, TELEGRAM_API_ROOT: api.apiRoot })
     await waitFor(() => botsync.output.some((line) => line.includes('"bot-started"')), 'the embedded bot to start', 30_000)
@@ -137,7 +124,7 @@ describe('read-your-writes: an answer after "saved" carries the saved content', 
 
   it('embedded bot (server process): 30 edits, each asked from a new chat, 30 answers with the new text', async () => {
     const space = uniqueSpace()
-    await seed(space)
+    await storeDemoSpace(space)
     const api = await fakeApi()
     const botsync = await server(space, { TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, TELEGRAM_API_ROOT: api.apiRoot })
     await waitFor(() => botsync.output.some((line) => line.includes('"bot-started"')), 'the embedded bot to start', 30_000)
@@ -148,7 +135,7 @@ describe('read-your-writes: an answer after "saved" carries the saved content', 
 
   it('stand-alone bot over its own socket: 30 edits, each asked from a new chat, 30 answers with the new text', async () => {
     const space = uniqueSpace()
-    await seed(space)
+    await storeDemoSpace(space)
     const api = await fakeApi()
     const botsync = await server(space)
     const bot = await standAloneBot(botsync, api, space, join(mkdtempSync(join(tmpdir(), 'botsync-ryw-')), 'replica.json'))
@@ -162,7 +149,7 @@ describe('read-your-writes: an answer after "saved" carries the saved content', 
 describe('read-your-writes across instances', () => {
   it('stand-alone bot on one instance, the editor on another (Redis between them): 30 answers with the new text', async () => {
     const space = uniqueSpace()
-    await seed(space)
+    await storeDemoSpace(space)
     const api = await fakeApi()
     const prefix = `test-${space}`
     const redis = { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: prefix }
@@ -177,7 +164,7 @@ describe('read-your-writes across instances', () => {
 
   it('a scenario created on another instance just before the user asks: its deep link answers with its first step', async () => {
     const space = uniqueSpace()
-    await seed(space)
+    await storeDemoSpace(space)
     const api = await fakeApi()
     const prefix = `test-${space}`
     const redis = { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: prefix }
@@ -208,7 +195,7 @@ describe('read-your-writes across instances', () => {
 describe('replica reset', () => {
   it('a replica file from another database: the bot answers with the server content only, and logs the reset once', async () => {
     const space = uniqueSpace()
-    await seed(space)
+    await storeDemoSpace(space)
     // The same space in "another database": the demo seed plus edits this server never saw.
     const foreign = new Map<string, Uint8Array>()
     for (const [name, update] of demoSeed(space)) {

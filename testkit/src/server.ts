@@ -8,7 +8,9 @@ import { join } from 'node:path'
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import pino from 'pino'
 import * as Y from 'yjs'
+import { DocumentStore, openDatabase } from '@botsync/persistence'
 import { BotsyncServer, loadConfig } from '@botsync/server'
+import { demoSeed } from '@botsync/shared-docs'
 import { login } from './login.ts'
 import { ServerProcess } from './server-process.ts'
 
@@ -17,6 +19,18 @@ export const JWT_SECRET = 'test-secret-' + randomBytes(8).toString('hex')
 export const BOT_TOKEN = 'bot-token-' + randomBytes(8).toString('hex')
 
 /** A space name no other test uses, so tests share the database safely. */
+/** The demo content of `space`, stored in the database the way the server seeds it (for servers started afterwards). */
+export async function storeDemoSpace(space: string, databaseUrl = DATABASE_URL): Promise<void> {
+  const db = await openDatabase({ databaseUrl })
+  try {
+    const store = new DocumentStore(db)
+    for (const [name, update] of demoSeed(space)) await store.append(name, update)
+    await store.flush()
+  } finally {
+    await db.close()
+  }
+}
+
 export function uniqueSpace(): string {
   return `t${randomUUID().replaceAll('-', '').slice(0, 12)}`
 }
