@@ -100,6 +100,15 @@ describe('docker-compose.yml', () => {
     }
   })
 
+  it('documents in .env.example every variable of the README table and every one the compose file interpolates', () => {
+    const example = read('.env.example')
+    const listed = new Set([...example.matchAll(/^# ([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]))
+    const interpolated = new Set([...read('docker-compose.yml').matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]))
+    expect(interpolated.size).toBeGreaterThan(3)
+    expect([...documentedVariables()].filter((variable) => !listed.has(variable))).toEqual([])
+    expect([...interpolated].filter((variable) => !listed.has(variable))).toEqual([])
+  })
+
   it('names only files that exist', () => {
     for (const [name, service] of Object.entries(compose.services)) {
       for (const volume of service.volumes ?? []) {
