@@ -59,6 +59,7 @@ export class E2eApp {
 
   /** A new space holding the demo content, seeded on the server as in production. */
   async seedSpace(space = uniqueSpace()): Promise<string> {
+    await this.server.spaces.ensure(space)
     for (const [name, update] of demoSeed(space)) await this.server.store.append(name, update)
     return space
   }
@@ -67,7 +68,10 @@ export class E2eApp {
   async admin(name: string, options: { role?: 'owner' | 'editor' | 'viewer'; space: string; viewport?: { width: number; height: number } }): Promise<Admin> {
     const email = `${name.toLowerCase()}-${randomUUID()}@test.local`
     const password = `pw-${randomUUID()}`
-    await this.server.users.create({ email, name, password, role: options.role ?? 'editor' })
+    const user = await this.server.users.create({ email, name, password })
+    // Roles are per space: a member of the space this admin works in.
+    await this.server.spaces.ensure(options.space)
+    await this.server.members.add(options.space, user.id, options.role ?? 'editor')
     const context = await this.browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 800 } })
     this.#contexts.push(context)
     await this.#watchPolicy(context, name)

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import { openDatabase } from '@botsync/persistence'
 import * as Y from 'yjs'
-import { UserRepository } from '@botsync/server'
+import { SpaceMembers, Spaces, UserRepository } from '@botsync/server'
 import { login } from '@botsync/testkit/login'
 import { botsyncEnv } from '../lib/botsync-env.ts'
 import { latencySummary } from '../lib/percentiles.ts'
@@ -44,16 +44,19 @@ export default async function run(): Promise<Record<string, unknown>> {
     for (const label of ['botsync A', 'botsync B']) servers.push(await ServerProcess.spawn({ label, env, keepLines: 200, registerKill: onInterrupt }))
 
     const email = `bench-access-${randomUUID()}@bench.local`
-    const user = await new UserRepository(db).create({ email, password: 'bench password', role: 'editor' })
+    const user = await new UserRepository(db).create({ email, password: 'bench password' })
     const token = await login(servers[0].url, email, 'bench password')
-    const name = `bench${randomUUID().replaceAll('-', '').slice(0, 10)}/settings`
+    const space = `bench${randomUUID().replaceAll('-', '').slice(0, 10)}`
+    await new Spaces(db).ensure(space)
+    await new SpaceMembers(db).add(space, user.id, 'editor')
+    const name = `${space}/settings`
     for (const server of servers) clients.push(await connect(`ws://127.0.0.1:${server.port}/collab`, name, token))
 
     const demote: number[] = []
     const promote: number[] = []
     for (let round = 0; round < ROUNDS; round += 1) {
-      demote.push(...(await change(db, user.id, 'viewer', clients, 'readonly')))
-      promote.push(...(await change(db, user.id, 'editor', clients, 'read-write')))
+      demote.push(...(await change(db, space, user.id, 'viewer', clients, 'readonly')))
+      promote.push(...(await change(db, space, user.id, 'editor', clients, 'read-write')))
     }
 
     const started = performance.now()
@@ -85,11 +88,11 @@ export default async function run(): Promise<Record<string, unknown>> {
 }
 
 /** One role change in SQL; per client, the time from sending it until the client has the expected scope. */
-async function change(db: Awaited<ReturnType<typeof openDatabase>>, userId: string, role: string, clients: Client[], scope: string): Promise<number[]> {
+async function change(db: Awaited<ReturnType<typeof openDatabase>>, space: string, userId: string, role: string, clients: Client[], scope: string): Promise<number[]> {
   // From sending the (autocommitted) UPDATE: the NOTIFY can reach the
   // servers before the UPDATE's answer reaches us, so this includes it.
   const committed = performance.now()
-  await db.query('UPDATE users SET role = $1 WHERE id = $2', [role, userId])
+  await db.query('UPDATE space_members SET role = $1 WHERE space = $2 AND user_id = $3', [role, space, userId])
   return Promise.all(
     clients.map(async (client) => {
       await until(client, () => client.scope === scope)

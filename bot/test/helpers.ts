@@ -33,6 +33,8 @@ export function captureLogger(): { log: Logger; lines: Record<string, unknown>[]
 
 /** Stores the demo content of `space` the way the server seeds: appended on the server, never from a client. */
 export async function seedSpace(server: BotsyncServer, space: string): Promise<void> {
+  // A bot may read only a space that exists (the server ensures BOT_SPACE's row at start; this covers other spaces).
+  await server.spaces.ensure(space)
   for (const [name, update] of demoSeed(space)) await server.store.append(name, update)
 }
 
@@ -126,7 +128,7 @@ export class Scene {
 
   /** A real admin provider on a document of this space, synced. */
   async admin(kind: string, role: 'owner' | 'editor' | 'viewer' = 'editor'): Promise<TestClient> {
-    const client = connect(wsUrlOf(this.server), `${this.space}/${kind}`, await userToken(this.server, role))
+    const client = connect(wsUrlOf(this.server), `${this.space}/${kind}`, await userToken(this.server, role, this.space))
     this.clients.push(client)
     await synced(client)
     return client

@@ -1,9 +1,11 @@
 import type { Database } from './database.ts'
 
 /**
- * NOTIFY channel of changes to a user's access (role changed, user deleted):
- * `{"id": "<user id>", "role": "editor" | null}`, or `{"all": true}` after a
- * TRUNCATE.
+ * NOTIFY channel of changes to a user's access: `{"id": "<user id>",
+ * "space": "<space>"}` when a membership is added, changed or removed
+ * (space_members), `{"id": "<user id>"}` when a user is deleted,
+ * `{"space": "<space>"}` when a space starts or stops deleting, and
+ * `{"all": true}` after a TRUNCATE.
  */
 export const USER_ACCESS_CHANNEL = 'botsync_user_access'
 
@@ -98,6 +100,97 @@ export const migrations: Migration[] = [
       DROP TRIGGER IF EXISTS users_truncated ON users;
       CREATE TRIGGER users_truncated AFTER TRUNCATE ON users
         FOR EACH STATEMENT EXECUTE FUNCTION botsync_notify_user_access();
+    `,
+  },
+  {
+    version: 5,
+    name: 'spaces, members and invites',
+    sql: `
+      -- Spaces are created, not typed: a document of a space without a row
+      -- here is refused (unknown-space). deleting_at: when the sweeper purges
+      -- the space (NULL: not being deleted).
+      CREATE TABLE spaces (
+        id          text PRIMARY KEY CHECK (id ~ '^[a-z0-9][a-z0-9_-]{0,62}$'),
+        name        text NOT NULL,
+        created_at  timestamptz NOT NULL DEFAULT now(),
+        deleting_at timestamptz NULL
+      );
+      -- Roles are per space.
+      CREATE TABLE space_members (
+        space      text NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+        user_id    bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        role       text NOT NULL CHECK (role IN ('owner', 'editor', 'viewer')),
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (space, user_id)
+      );
+      CREATE INDEX space_members_user ON space_members (user_id);
+      ALTER TABLE users ADD COLUMN last_seen_at timestamptz;
+      -- One-time links (invites and password resets); only the token's sha256 is kept.
+      CREATE TABLE invites (
+        id         bigserial PRIMARY KEY,
+        token_hash bytea NOT NULL UNIQUE,
+        space      text NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+        email      text NOT NULL,
+        role       text NOT NULL CHECK (role IN ('owner', 'editor', 'viewer')),
+        kind       text NOT NULL CHECK (kind IN ('invite', 'reset')),
+        user_id    bigint NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_by bigint NULL REFERENCES users(id) ON DELETE SET NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL,
+        used_at    timestamptz NULL
+      );
+      CREATE INDEX invites_space ON invites (space);
+
+      -- Existing data: every space that has documents becomes a row, and
+      -- every user a member of each with the global role they had.
+      INSERT INTO spaces (id, name)
+        SELECT DISTINCT split_part(name, '/', 1), split_part(name, '/', 1)
+        FROM (SELECT name FROM documents UNION SELECT name FROM document_updates) AS named
+        WHERE split_part(name, '/', 1) ~ '^[a-z0-9][a-z0-9_-]{0,62}$'
+        ON CONFLICT DO NOTHING;
+      INSERT INTO space_members (space, user_id, role) SELECT s.id, u.id, u.role FROM spaces s CROSS JOIN users u;
+
+      -- users: only a deletion changes access now (roles moved to space_members).
+      DROP TRIGGER IF EXISTS users_access_changed ON users;
+      ALTER TABLE users DROP COLUMN role;
+      CREATE OR REPLACE FUNCTION botsync_notify_user_access() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'TRUNCATE' THEN
+          PERFORM pg_notify('${USER_ACCESS_CHANNEL}', json_build_object('all', true)::text);
+        ELSE
+          PERFORM pg_notify('${USER_ACCESS_CHANNEL}', json_build_object('id', OLD.id::text)::text);
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER users_access_changed AFTER DELETE ON users
+        FOR EACH ROW EXECUTE FUNCTION botsync_notify_user_access();
+
+      CREATE OR REPLACE FUNCTION botsync_notify_member_access() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'TRUNCATE' THEN
+          PERFORM pg_notify('${USER_ACCESS_CHANNEL}', json_build_object('all', true)::text);
+        ELSIF TG_OP = 'DELETE' THEN
+          PERFORM pg_notify('${USER_ACCESS_CHANNEL}', json_build_object('id', OLD.user_id::text, 'space', OLD.space)::text);
+        ELSIF TG_OP = 'INSERT' OR NEW.role IS DISTINCT FROM OLD.role THEN
+          PERFORM pg_notify('${USER_ACCESS_CHANNEL}', json_build_object('id', NEW.user_id::text, 'space', NEW.space)::text);
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER space_members_access_changed AFTER INSERT OR UPDATE OR DELETE ON space_members
+        FOR EACH ROW EXECUTE FUNCTION botsync_notify_member_access();
+      CREATE TRIGGER space_members_truncated AFTER TRUNCATE ON space_members
+        FOR EACH STATEMENT EXECUTE FUNCTION botsync_notify_member_access();
+
+      -- A space that starts or stops deleting: its connections turn read-only or writable.
+      CREATE OR REPLACE FUNCTION botsync_notify_space_access() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.deleting_at IS DISTINCT FROM OLD.deleting_at THEN
+          PERFORM pg_notify('${USER_ACCESS_CHANNEL}', json_build_object('space', NEW.id)::text);
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER spaces_access_changed AFTER UPDATE ON spaces
+        FOR EACH ROW EXECUTE FUNCTION botsync_notify_space_access();
     `,
   },
 ]

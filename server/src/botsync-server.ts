@@ -10,6 +10,10 @@ import { PasswordHasher } from './auth/passwords.ts'
 import { TelegramInitData } from './auth/telegram-init-data.ts'
 import { TokenIssuer } from './auth/token-issuer.ts'
 import { UserRepository } from './auth/user-repository.ts'
+import { Invites } from './auth/invites.ts'
+import { createInviteMailer } from './auth/invite-mailer.ts'
+import { SpaceMembers } from './auth/space-members.ts'
+import { Spaces } from './auth/spaces.ts'
 import type { ServerConfig } from './config.ts'
 import { seedDemoSpace } from './demo-seed.ts'
 import { extensionChain } from './extension-chain.ts'
@@ -42,6 +46,9 @@ export class BotsyncServer {
   readonly db: Database
   readonly store: DocumentStore
   readonly users: UserRepository
+  readonly spaces: Spaces
+  readonly members: SpaceMembers
+  readonly invites: Invites
   readonly tokens: TokenIssuer
   readonly writer: ServerWriter
   readonly metrics = new Metrics()
@@ -69,6 +76,8 @@ export class BotsyncServer {
   /** The METRICS_PORT listener (null: none). */
   metricsServer: HttpServer | null = null
   private stopping: Promise<void> | null = null
+  /** Purges spaces whose deletion grace has passed (every SPACE_SWEEP_MS). */
+  private sweeper: NodeJS.Timeout | null = null
 
   private constructor(config: ServerConfig, log: Logger, db: Database) {
     this.config = config
@@ -83,16 +92,26 @@ export class BotsyncServer {
       onCommitBatch: (size) => this.prometheus.observeCommitBatch(size),
     })
     this.users = new UserRepository(db, new PasswordHasher({ concurrency: config.passwordHashConcurrency }))
+    this.spaces = new Spaces(db)
+    this.members = new SpaceMembers(db)
+    this.invites = new Invites(db)
     this.tokens = new TokenIssuer(config.jwtSecret, config.jwtTtlSeconds)
     const initData = config.telegramBotToken ? new TelegramInitData(config.telegramBotToken, config.miniAppMaxAgeSeconds) : null
-    const authenticator = new Authenticator({ tokens: this.tokens, users: this.users, botServiceToken: config.botServiceToken, botSpace: config.botSpace, initData })
+    const authenticator = new Authenticator({
+      tokens: this.tokens,
+      users: this.users,
+      spaces: this.spaces,
+      members: this.members,
+      botServiceToken: config.botServiceToken, botSpace: config.botSpace,
+      initData,
+    })
     const nodeId = (this.nodeId = `${config.instanceId}/${randomBytes(4).toString('hex')}`)
     if (config.redisUrl) {
       const clientName = `${config.redisPrefix}:${config.instanceId.replace(/[^A-Za-z0-9_.:-]/g, '_')}`
       this.redis = new RedisConnection({ url: config.redisUrl, clientName, log })
       this.fanout = new RedisFanout({ redis: this.redis, prefix: config.redisPrefix, nodeId, log, metrics: this.metrics })
     }
-    this.liveAccess = new LiveAccess({ db, users: this.users, authenticator, log })
+    this.liveAccess = new LiveAccess({ db, users: this.users, members: this.members, authenticator, log })
     this.limits = new ConnectionLimits({
       log,
       metrics: this.metrics,
@@ -119,6 +138,12 @@ export class BotsyncServer {
       users: this.users,
       tokens: this.tokens,
       authenticator,
+      spaces: this.spaces,
+      members: this.members,
+      invites: this.invites,
+      mailer: createInviteMailer({ smtpUrl: config.smtpUrl, from: config.smtpFrom }),
+      publicUrl: config.publicUrl,
+      spaceDeleteGraceSeconds: config.spaceDeleteGraceSeconds,
       loginLimiter: new LoginLimiter(
         {
           maxFailuresPerIp: config.loginMaxFailuresPerIp,
@@ -193,11 +218,16 @@ export class BotsyncServer {
     const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
     const server = new BotsyncServer(config, log, db)
     await server.liveAccess.start()
-    const generatedAdmin = await server.ensureOwner()
+    const { generatedAdmin, ownerId } = await server.ensureOwner()
     if (config.seedDemo) {
+      // The demo space's row, with the first owner as its owner (if it has none yet).
+      await server.spaces.ensure('demo', 'Demo', ownerId ?? undefined)
       const seeded = await seedDemoSpace(server.store, 'demo')
       if (seeded.length) log.info({ event: 'seeded', documents: seeded }, 'seeded the demo space')
     }
+    // The bot principal may read only a space that exists.
+    await server.spaces.ensure(config.botSpace, config.botSpace, ownerId ?? undefined)
+    server.startSweeper()
     await server.server.listen()
     const port = server.server.address.port
     await server.startMetrics()
@@ -235,21 +265,51 @@ export class BotsyncServer {
     return this.server.address.port
   }
 
-  /** ADMIN_EMAIL/ADMIN_PASSWORD create that owner; otherwise the first start creates one with a random password. */
-  private async ensureOwner(): Promise<StartedInfo['generatedAdmin']> {
+  /**
+   * ADMIN_EMAIL/ADMIN_PASSWORD create that user; otherwise the first start
+   * creates one with a random password. `ownerId`: that first owner (to own
+   * the demo space and BOT_SPACE when they have no owner), null when
+   * users existed already and ADMIN_EMAIL is not set.
+   */
+  private async ensureOwner(): Promise<{ generatedAdmin: StartedInfo['generatedAdmin']; ownerId: string | null }> {
     const { adminEmail, adminPassword } = this.config
     if (adminEmail && adminPassword) {
-      if (!(await this.users.findByEmail(adminEmail))) {
-        await this.users.create({ email: adminEmail, password: adminPassword, role: 'owner' })
+      let user = await this.users.findByEmail(adminEmail)
+      if (!user) {
+        user = await this.users.create({ email: adminEmail, password: adminPassword })
         this.log.info({ event: 'owner-created', email: adminEmail })
       }
-      return undefined
+      return { generatedAdmin: undefined, ownerId: user.id }
     }
-    if ((await this.users.count()) > 0) return undefined
+    if ((await this.users.count()) > 0) return { generatedAdmin: undefined, ownerId: null }
     const email = 'admin@botsync.local'
     const password = randomBytes(12).toString('base64url')
-    await this.users.create({ email, name: 'Admin', password, role: 'owner' })
-    return { email, password }
+    const user = await this.users.create({ email, name: 'Admin', password })
+    return { generatedAdmin: { email, password }, ownerId: user.id }
+  }
+
+  /**
+   * Every minute, on every instance: purge the spaces whose grace has
+   * passed (Spaces.purgeExpired is safe to run concurrently). Unref'd: it
+   * never keeps the process alive.
+   */
+  private startSweeper(): void {
+    const sweep = () => {
+      this.spaces
+        .purgeExpired()
+        .then((purged) => {
+          if (purged.length) this.log.info({ event: 'spaces-purged', spaces: purged }, 'purged deleted spaces')
+        })
+        .catch((error) => this.log.warn({ event: 'space-sweep-failed', err: error }, 'could not purge deleted spaces; will retry'))
+    }
+    this.sweeper = setInterval(sweep, this.config.spaceSweepMs)
+    this.sweeper.unref()
+    sweep()
+  }
+
+  /** Purges due spaces now (tests; the sweeper does it every minute). */
+  sweepSpaces(): Promise<string[]> {
+    return this.spaces.purgeExpired()
   }
 
   /**
@@ -262,6 +322,7 @@ export class BotsyncServer {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info({ event: 'stopping' })
+      if (this.sweeper) clearInterval(this.sweeper)
       this.server.httpServer.close()
       this.metricsServer?.close()
       this.metricsServer?.closeAllConnections()

@@ -67,9 +67,15 @@ export function readOnlyRefusal(role: string, documentName: string): string {
 /**
  * The stateless notice a connection gets when it loses write access while
  * open: `token-expired` (its token's `exp` passed; a fresh token restores
- * it) or `access-changed` (the user's role was lowered).
+ * it), `role-changed` (the user's role in the space was lowered) or
+ * `space-deleting` (the space is being deleted).
  */
 export function accessNotice(reason: AccessLossReason, role: string, documentName: string): string {
-  const message = reason === 'token-expired' ? `the session token expired; ${documentName} is read-only until a fresh token is sent` : `role ${role} cannot change ${documentName}`
+  const message =
+    reason === 'token-expired'
+      ? `the session token expired; ${documentName} is read-only until a fresh token is sent`
+      : reason === 'space-deleting'
+        ? `the space of ${documentName} is being deleted; it is read-only until it is restored`
+        : `role ${role} cannot change ${documentName}`
   return refusalMessage(reason, message)
 }

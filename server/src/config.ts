@@ -87,6 +87,16 @@ export interface ServerConfig {
   httpHeadersTimeoutMs: number
   /** Node's requestTimeout: the whole request, body included. */
   httpRequestTimeoutMs: number
+  /** PUBLIC_URL: the admin's address as users reach it, for invite links; unset: the request's origin. */
+  publicUrl?: string
+  /** SMTP_URL: invite and reset links are also emailed through it (nodemailer); unset: owners copy them. */
+  smtpUrl?: string
+  /** SMTP_FROM: the From of those emails. */
+  smtpFrom?: string
+  /** How long a deleted space can still be restored before the sweeper purges it. */
+  spaceDeleteGraceSeconds: number
+  /** How often the sweeper looks for spaces to purge (a minute; not an environment variable). */
+  spaceSweepMs: number
 }
 
 /**
@@ -157,6 +167,11 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     trustProxy: trustProxy(env.TRUST_PROXY),
     httpHeadersTimeoutMs: integer(env.HTTP_HEADERS_TIMEOUT_MS, 10_000, 'HTTP_HEADERS_TIMEOUT_MS'),
     httpRequestTimeoutMs: integer(env.HTTP_REQUEST_TIMEOUT_MS, 30_000, 'HTTP_REQUEST_TIMEOUT_MS'),
+    publicUrl: publicUrl(env.PUBLIC_URL),
+    smtpUrl: env.SMTP_URL || undefined,
+    smtpFrom: env.SMTP_FROM || undefined,
+    spaceDeleteGraceSeconds: integer(env.SPACE_DELETE_GRACE_SECONDS, 7 * 24 * 3600, 'SPACE_DELETE_GRACE_SECONDS'),
+    spaceSweepMs: 60_000,
   }
 }
 
@@ -184,6 +199,18 @@ function redisUrl(value: string | undefined): string | undefined {
   }
   if (protocol !== 'redis:' && protocol !== 'rediss:') throw new Error(`REDIS_URL must start with redis:// or rediss://, got "${protocol}//"`)
   return value
+}
+
+function publicUrl(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new Error('PUBLIC_URL must be a URL like https://botsync.example.com')
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`PUBLIC_URL must start with http:// or https://, got "${url.protocol}//"`)
+  return value.replace(/\/+$/, '')
 }
 
 function redisPrefix(value: string | undefined): string {

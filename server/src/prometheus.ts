@@ -76,7 +76,7 @@ export class PrometheusMetrics {
         const roles = new Map<string, number>()
         for (const document of deps.hocuspocus().documents.values()) {
           for (const connection of document.getConnections()) {
-            const role = (connection.context as ConnectionContext | undefined)?.principal?.role ?? 'unknown'
+            const role = (connection.context as ConnectionContext | undefined)?.role ?? 'unknown'
             roles.set(role, (roles.get(role) ?? 0) + 1)
           }
         }

@@ -26,7 +26,7 @@ describe('POST /api/activity', () => {
     const events = [{ type: 'user_started', at: 1 }]
     expect(await post({ events })).toMatchObject({ status: 401, body: { error: 'missing-token' } })
     expect(await post({ events }, 'not-a-token')).toMatchObject({ status: 401, body: { error: 'invalid-token' } })
-    expect(await post({ events }, await userToken(server, 'owner'))).toMatchObject({ status: 403, body: { error: 'forbidden' } })
+    expect(await post({ events }, await userToken(server, 'owner', uniqueSpace()))).toMatchObject({ status: 403, body: { error: 'forbidden' } })
   })
 
   it('refuses a malformed body with a clear error', async () => {
@@ -42,7 +42,7 @@ describe('POST /api/activity', () => {
     const space = uniqueSpace()
     server = await startServer({ BOT_SPACE: space })
     for (const [name, update] of demoSeed(space)) await server.store.append(name, update)
-    const admin = connect(wsUrlOf(server), docName.activity(space), await userToken(server, 'viewer'))
+    const admin = connect(wsUrlOf(server), docName.activity(space), await userToken(server, 'viewer', space))
     clients.push(admin)
     await synced(admin)
 

@@ -2,7 +2,7 @@ import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
-import { BOT_TOKEN, connect, JWT_SECRET, login, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf } from '@botsync/testkit/server'
+import { addMember, BOT_TOKEN, connect, JWT_SECRET, login, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf } from '@botsync/testkit/server'
 
 const key = new TextEncoder().encode(JWT_SECRET)
 
@@ -20,11 +20,15 @@ describe('auth', () => {
 
   it('logs in with the right password and refuses a wrong one', async () => {
     const id = uniqueSpace()
-    await server.users.create({ email: `Ana-${id}@Example.com`, password: 'right password', role: 'editor' })
+    const ana = await server.users.create({ email: `Ana-${id}@Example.com`, password: 'right password' })
+    await addMember(server, id, ana.id, 'editor')
     // Emails are matched case-insensitively.
     const token = await login(base, `ana-${id}@example.com`, 'right password')
     const me = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } })
-    expect(await me.json()).toMatchObject({ principal: { kind: 'admin', role: 'editor', email: `ana-${id}@example.com` } })
+    // No global role any more: the roles are per space.
+    const body = await me.json()
+    expect(body).toMatchObject({ principal: { kind: 'admin', email: `ana-${id}@example.com` }, spaces: [{ id, name: id, role: 'editor', deletingAt: null }] })
+    expect(body.principal.role).toBeUndefined()
 
     const wrong = await fetch(`${base}/api/login`, {
       method: 'POST',
@@ -44,7 +48,7 @@ describe('auth', () => {
 
   it('stores a real KDF hash, not the password', async () => {
     const email = `kdf-${uniqueSpace()}@example.com`
-    await server.users.create({ email, password: 'secret-pass', role: 'viewer' })
+    await server.users.create({ email, password: 'secret-pass' })
     const rows = await server.db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE email = $1', [email])
     expect(rows[0].password_hash).toMatch(/^scrypt\$32768\$8\$1\$/)
     expect(rows[0].password_hash).not.toContain('secret-pass')
@@ -81,9 +85,9 @@ describe('auth', () => {
       'token-expired',
     ],
     [
-      'an unknown role',
-      () => new SignJWT({ role: 'superuser', email: 'x@y' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('botsync').setSubject('1').setExpirationTime('1h').sign(key),
-      'unknown-role',
+      'a valid JWT of a user who does not exist (a role claim counts for nothing)',
+      () => new SignJWT({ role: 'owner', email: 'x@y' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('botsync').setSubject('999999999999').setExpirationTime('1h').sign(key),
+      'user-not-found',
     ],
     ['garbage', async () => 'not-a-token', 'invalid-token'],
   ]
@@ -111,12 +115,12 @@ describe('auth', () => {
     it(`does not apply, store or broadcast a ${role}'s edit`, async () => {
       const space = role === 'bot' ? 'demo' : uniqueSpace()
       const name = role === 'bot' ? `demo/scenario/readonly-${uniqueSpace()}` : `${space}/settings`
-      const editor = connect(ws, name, await userToken(server, 'editor'))
+      const editor = connect(ws, name, await userToken(server, 'editor', space))
       await synced(editor)
       editor.doc.getMap('settings').set('seen', 'by editor')
       await synced(editor)
 
-      const readOnly = connect(ws, name, role === 'bot' ? BOT_TOKEN : await userToken(server, 'viewer'))
+      const readOnly = connect(ws, name, role === 'bot' ? BOT_TOKEN : await userToken(server, 'viewer', space))
       await synced(readOnly)
       expect(readOnly.doc.getMap('settings').get('seen')).toBe('by editor')
 
@@ -141,8 +145,9 @@ describe('auth', () => {
   }
 
   it('keeps the activity document read-only even for owners', async () => {
-    const name = `${uniqueSpace()}/activity`
-    const owner = connect(ws, name, await userToken(server, 'owner'))
+    const space = uniqueSpace()
+    const name = `${space}/activity`
+    const owner = connect(ws, name, await userToken(server, 'owner', space))
     await synced(owner)
     owner.doc.getMap('activity').set('forged', 1)
     await waitFor(() => owner.stateless.length > 0, 'the refusal notice')

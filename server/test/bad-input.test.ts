@@ -39,24 +39,26 @@ describe('bad input', () => {
   }
 
   it('refuses an unknown document name with a clear reason', async () => {
-    const client = connect(ws, 'not/a/botsync/doc', await userToken(server, 'editor'))
+    const client = connect(ws, 'not/a/botsync/doc', await userToken(server, 'editor', uniqueSpace()))
     expect(await client.authFailure).toBe('unknown-document')
     client.destroy()
   })
 
   it('refuses a malformed binary frame and stays up', async () => {
-    const token = await userToken(server, 'editor')
+    const space = uniqueSpace()
+    const token = await userToken(server, 'editor', space)
     const socket = rawSocket(ws)
     await socket.opened
     socket.ws.send(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]))
     const { code } = await socket.closed
     expect(code).toBeGreaterThanOrEqual(4000)
-    await bystanderStillWorks(`${uniqueSpace()}/settings`, token)
+    await bystanderStillWorks(`${space}/settings`, token)
   })
 
   it('refuses a corrupt update inside a valid frame and stores nothing', async () => {
-    const token = await userToken(server, 'editor')
-    const name = `${uniqueSpace()}/settings`
+    const space = uniqueSpace()
+    const token = await userToken(server, 'editor', space)
+    const name = `${space}/settings`
     const socket = rawSocket(ws)
     await socket.opened
     socket.ws.send(authFrame(name, token))
@@ -70,13 +72,14 @@ describe('bad input', () => {
   })
 
   it('closes a socket that sends a frame over the size limit', async () => {
-    const token = await userToken(server, 'editor')
+    const space = uniqueSpace()
+    const token = await userToken(server, 'editor', space)
     const socket = rawSocket(ws)
     await socket.opened
     socket.ws.send(new Uint8Array(100 * 1024))
     const { code } = await socket.closed
     expect(code).toBe(1009) // "message too big"
-    await bystanderStillWorks(`${uniqueSpace()}/settings`, token)
+    await bystanderStillWorks(`${space}/settings`, token)
   })
 
   it('answers unknown API routes and WebSocket paths cleanly', async () => {

@@ -88,8 +88,9 @@ describe('unauthenticated sockets', () => {
   })
 
   it('lifts the byte budget once the socket has authenticated', async () => {
-    const name = `${uniqueSpace()}/settings`
-    const client = connect(wsUrlOf(server), name, await userToken(server, 'editor'))
+    const own = uniqueSpace()
+    const name = `${own}/settings`
+    const client = connect(wsUrlOf(server), name, await userToken(server, 'editor', own))
     onTestFinished(() => client.destroy())
     await synced(client)
     client.doc.getMap('settings').set('big', 'x'.repeat(3 * PENDING_MAX_BYTES))
@@ -101,12 +102,13 @@ describe('unauthenticated sockets', () => {
     await pending(server, 0)
     const space = server.config.botSpace
     // Before the sockets open: a login (scrypt) on a loaded machine can take longer than AUTH_TIMEOUT_MS.
-    const token = await userToken(server, 'viewer')
+    const own = uniqueSpace()
+    const token = await userToken(server, 'viewer', own)
     const idle = [new RawSocket(wsUrlOf(server)), new RawSocket(readersUrlOf(server))]
     const admin = new RawSocket(wsUrlOf(server))
     const reader = new RawSocket(readersUrlOf(server))
     await Promise.all([...idle, admin, reader].map((socket) => socket.opened))
-    admin.authenticate(`${uniqueSpace()}/settings`, token)
+    admin.authenticate(`${own}/settings`, token)
     reader.authenticate(docName.public(space), signInitData(TELEGRAM_TOKEN))
     await waitFor(() => admin.authenticated() && reader.authenticated(), 'both to authenticate')
     for (const socket of idle) expect(await socket.closed).toEqual({ code: 4401, reason: 'authentication-timeout' })
@@ -117,14 +119,15 @@ describe('unauthenticated sockets', () => {
 
   it('refuses more than MAX_PENDING_CONNECTIONS unauthenticated sockets with 503, and counts authenticated ones out', async () => {
     await pending(server, 0)
-    const token = await userToken(server, 'viewer')
+    const own = uniqueSpace()
+    const token = await userToken(server, 'viewer', own)
     const first = [new RawSocket(wsUrlOf(server)), new RawSocket(wsUrlOf(server)), new RawSocket(readersUrlOf(server)), new RawSocket(readersUrlOf(server))]
     await Promise.all(first.map((socket) => socket.opened))
     for (const url of [wsUrlOf(server), readersUrlOf(server)]) {
       const refused = new RawSocket(url)
       expect(await refused.refusal).toEqual({ status: 503, body: 'too-many-pending-connections' })
     }
-    first[0].authenticate(`${uniqueSpace()}/settings`, token)
+    first[0].authenticate(`${own}/settings`, token)
     await pending(server, 3)
     await new RawSocket(wsUrlOf(server)).opened
     expect(server.metrics.connections.refusedPending).toBeGreaterThanOrEqual(2)

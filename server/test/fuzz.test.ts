@@ -36,7 +36,7 @@ describe(`fuzz: ${CASES} hostile frames (seed ${SEED})`, () => {
     space = uniqueSpace()
     documents = [`${space}/settings`, `${space}/buttons`, `${space}/scenarios`, `${space}/scenario/fuzz`]
     server = await startServer(env())
-    editorToken = await userToken(server, 'editor')
+    editorToken = await userToken(server, 'editor', space)
   })
   afterAll(() => server?.stop())
 
@@ -119,7 +119,7 @@ describe(`fuzz: ${CASES} hostile frames (seed ${SEED})`, () => {
     // … and from the database alone: a fresh instance loads exactly what this one applied.
     await server.stop()
     server = await startServer(env())
-    editorToken = await userToken(server, 'editor')
+    editorToken = await userToken(server, 'editor', space)
     const reopened = await expectEveryAcknowledgedEdit(server, documents, acknowledged, editorToken)
     for (const [d, name] of documents.entries()) {
       const document = server.server.hocuspocus.documents.get(name)

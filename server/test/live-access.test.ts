@@ -1,16 +1,23 @@
-import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { TokenIssuer } from '../src/auth/token-issuer.ts'
-import { connect, JWT_SECRET, login, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
+import { connect, JWT_SECRET, memberOf, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
 
-const PASSWORD = 'correct horse'
+/** A new user who is `role` in `space` (a new space if omitted). */
+async function user(server: BotsyncServer, role: 'owner' | 'editor' | 'viewer', space = uniqueSpace()): Promise<{ id: string; email: string; token: string; space: string }> {
+  const member = await memberOf(server, space, role)
+  return { id: member.userId, email: member.email, token: member.token, space }
+}
 
-async function user(server: BotsyncServer, role: 'owner' | 'editor' | 'viewer'): Promise<{ id: string; email: string; token: string }> {
-  const email = `live-${randomUUID()}@test.local`
-  const created = await server.users.create({ email, password: PASSWORD, role })
-  return { id: created.id, email, token: await login(`http://127.0.0.1:${server.port}`, email, PASSWORD) }
+async function api(server: BotsyncServer, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const response = await fetch(`http://127.0.0.1:${server.port}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const text = await response.text()
+  return { status: response.status, body: text ? JSON.parse(text) : null }
 }
 
 function notices(client: TestClient): Array<{ type?: string; reason?: string }> {
@@ -68,43 +75,101 @@ describe('live access: role changes and deletions', () => {
 
   it('makes a demoted editor read-only on every instance, from a change made in SQL', async () => {
     const editor = await user(a, 'editor')
-    const name = `${uniqueSpace()}/settings`
+    const name = `${editor.space}/settings`
     const onA = open(a, name, editor.token)
     const onB = open(b, name, editor.token)
     await Promise.all([synced(onA), synced(onB)])
     onA.doc.getMap('settings').set('before', 'demotion')
     await synced(onA)
 
-    await a.db.query(`UPDATE users SET role = 'viewer' WHERE id = $1`, [editor.id])
-    await waitFor(() => hasNotice(onA, 'access-changed') && hasNotice(onB, 'access-changed'), 'both connections to be told')
+    await a.db.query(`UPDATE space_members SET role = 'viewer' WHERE space = $1 AND user_id = $2`, [editor.space, editor.id])
+    await waitFor(() => hasNotice(onA, 'role-changed') && hasNotice(onB, 'role-changed'), 'both connections to be told')
     expect(onA.provider.authorizedScope).toBe('readonly')
     await expectRefusedWrite(a, onA, name, 'on-a')
     await expectRefusedWrite(b, onB, name, 'on-b')
     expect(await stored(a, name)).toEqual({ before: 'demotion' })
 
-    // The token still says editor; /api/me says what the database says.
-    expect((await me(a, editor.token)).body.principal).toMatchObject({ role: 'viewer', userId: editor.id })
-    // A fresh token carries the lower role.
+    // /api/me says what the database says, per space.
+    expect((await me(a, editor.token)).body).toMatchObject({ principal: { userId: editor.id }, spaces: [{ id: editor.space, role: 'viewer' }] })
+    // A token carries no role at all.
     const refreshed = await refresh(b, editor.token)
-    expect(refreshed).toMatchObject({ status: 200, body: { user: { id: editor.id, role: 'viewer' } } })
+    expect(refreshed).toMatchObject({ status: 200, body: { user: { id: editor.id } } })
+    expect(refreshed.body.user.role).toBeUndefined()
   })
 
   it('gives write access back when the role is raised again', async () => {
     const viewer = await user(a, 'viewer')
-    const name = `${uniqueSpace()}/settings`
+    const name = `${viewer.space}/settings`
     const client = open(b, name, viewer.token)
     await synced(client)
     await expectRefusedWrite(b, client, name, 'as-viewer')
-    await a.db.query(`UPDATE users SET role = 'editor' WHERE id = $1`, [viewer.id])
+    await a.db.query(`UPDATE space_members SET role = 'editor' WHERE space = $1 AND user_id = $2`, [viewer.space, viewer.id])
     await waitFor(() => client.provider.authorizedScope === 'read-write', 'the read-write scope')
     client.doc.getMap('settings').set('as-editor', 'stored')
     await synced(client)
     expect((await stored(b, name))['as-editor']).toBe('stored')
   })
 
+  it('an owner demoting an editor through the API: writes refused within 1 s on both instances, and promoted back', async () => {
+    const owner = await user(a, 'owner')
+    const editor = await memberOf(a, owner.space, 'editor')
+    const name = `${owner.space}/settings`
+    const onA = open(a, name, editor.token)
+    const onB = open(b, name, editor.token)
+    await Promise.all([synced(onA), synced(onB)])
+
+    const started = Date.now()
+    expect(await api(a, 'PATCH', `/api/spaces/${owner.space}/members/${editor.userId}`, owner.token, { role: 'viewer' })).toMatchObject({
+      status: 200,
+      body: { member: { userId: editor.userId, role: 'viewer' } },
+    })
+    await waitFor(() => hasNotice(onA, 'role-changed') && hasNotice(onB, 'role-changed'), 'both connections to turn read-only', 1_000)
+    expect(Date.now() - started).toBeLessThan(1_000)
+    expect([onA.provider.authorizedScope, onB.provider.authorizedScope]).toEqual(['readonly', 'readonly'])
+    await expectRefusedWrite(a, onA, name, 'viewer-on-a')
+    await expectRefusedWrite(b, onB, name, 'viewer-on-b')
+
+    await api(b, 'PATCH', `/api/spaces/${owner.space}/members/${editor.userId}`, owner.token, { role: 'editor' })
+    await waitFor(() => onA.provider.authorizedScope === 'read-write' && onB.provider.authorizedScope === 'read-write', 'write access back on both')
+    onB.doc.getMap('settings').set('editor-again', 'stored')
+    await synced(onB)
+    expect((await stored(b, name))['editor-again']).toBe('stored')
+  })
+
+  it('removing a member closes their sockets to that space on both instances (4403 access-revoked), not to their other spaces', async () => {
+    const owner = await user(a, 'owner')
+    const member = await memberOf(a, owner.space, 'editor')
+    const elsewhere = uniqueSpace()
+    await a.spaces.ensure(elsewhere)
+    await a.members.add(elsewhere, member.userId, 'editor')
+    const onA = open(a, `${owner.space}/settings`, member.token)
+    const onB = open(b, `${owner.space}/buttons`, member.token)
+    const other = open(b, `${elsewhere}/settings`, member.token)
+    await Promise.all([synced(onA), synced(onB), synced(other)])
+    const closes: Array<{ code: number; reason: string }> = []
+    for (const client of [onA, onB]) {
+      client.socket.on('close', ({ event }: { event: { code: number; reason: string } }) => closes.push({ code: event.code, reason: event.reason }))
+    }
+    const otherSocketsBefore = other.socket.status
+
+    expect((await api(b, 'DELETE', `/api/spaces/${owner.space}/members/${member.userId}`, owner.token)).status).toBe(204)
+    await waitFor(() => closes.length >= 2, 'both sockets to be closed', 2_000)
+    expect(closes.slice(0, 2)).toEqual([
+      { code: 4403, reason: 'access-revoked' },
+      { code: 4403, reason: 'access-revoked' },
+    ])
+    expect(await onA.authFailure).toBe('forbidden-space')
+    expect(await onB.authFailure).toBe('forbidden-space')
+    // The membership elsewhere is untouched: still connected and writable there.
+    expect(otherSocketsBefore).toBe('connected')
+    other.doc.getMap('settings').set('still', 'here')
+    await synced(other)
+    expect((await stored(b, `${elsewhere}/settings`)).still).toBe('here')
+  })
+
   it("closes a deleted user's sockets on every instance and refuses them afterwards", async () => {
     const editor = await user(a, 'editor')
-    const name = `${uniqueSpace()}/settings`
+    const name = `${editor.space}/settings`
     const onA = open(a, name, editor.token)
     const onB = open(b, name, editor.token)
     await Promise.all([synced(onA), synced(onB)])
@@ -134,7 +199,7 @@ describe('live access: role changes and deletions', () => {
  */
 async function longerToken(server: BotsyncServer, userId: string): Promise<string> {
   const found = await server.users.findById(userId)
-  const { token } = await new TokenIssuer(JWT_SECRET, 60).issue({ userId, email: found!.email, name: found!.name, role: found!.role })
+  const { token } = await new TokenIssuer(JWT_SECRET, 60).issue({ userId, email: found!.email, name: found!.name })
   return token
 }
 
@@ -151,7 +216,7 @@ describe('live access: token expiry', () => {
 
   it('makes a connection read-only when its token expires', async () => {
     const editor = await user(server, 'editor')
-    const name = `${uniqueSpace()}/settings`
+    const name = `${editor.space}/settings`
     const client = connect(wsUrlOf(server), name, editor.token)
     clients.push(client)
     await synced(client)
@@ -168,7 +233,7 @@ describe('live access: token expiry', () => {
 
   it('keeps write access with a token refreshed before expiry and pushed to the open connection', async () => {
     const editor = await user(server, 'editor')
-    const name = `${uniqueSpace()}/settings`
+    const name = `${editor.space}/settings`
     let token = editor.token
     const client = connect(wsUrlOf(server), name, () => token)
     clients.push(client)
@@ -188,7 +253,7 @@ describe('live access: token expiry', () => {
 
   it('restores write access when the provider answers the token request with a fresh token', async () => {
     const editor = await user(server, 'editor')
-    const name = `${uniqueSpace()}/settings`
+    const name = `${editor.space}/settings`
     let token = editor.token
     const client = connect(wsUrlOf(server), name, () => token)
     clients.push(client)
@@ -207,12 +272,12 @@ describe('live access on the embedded database', () => {
   it("hears a role change through PGlite's in-process NOTIFY", async () => {
     const server = await startServer({ DATABASE_URL: '' })
     const editor = await user(server, 'editor')
-    const name = `${uniqueSpace()}/settings`
+    const name = `${editor.space}/settings`
     const client = connect(wsUrlOf(server), name, editor.token)
     try {
       await synced(client)
-      await server.db.query(`UPDATE users SET role = 'viewer' WHERE id = $1`, [editor.id])
-      await waitFor(() => hasNotice(client, 'access-changed'), 'the access-changed notice')
+      await server.db.query(`UPDATE space_members SET role = 'viewer' WHERE space = $1 AND user_id = $2`, [editor.space, editor.id])
+      await waitFor(() => hasNotice(client, 'role-changed'), 'the role-changed notice')
       await expectRefusedWrite(server, client, name, 'after')
     } finally {
       client.destroy()

@@ -29,7 +29,7 @@ async function statuses(server: BotsyncServer, email: string, password: string, 
 
 async function account(server: BotsyncServer): Promise<string> {
   const email = `limits-${uniqueSpace()}@test.local`
-  await server.users.create({ email, password: 'right password', role: 'editor' })
+  await server.users.create({ email, password: 'right password' })
   return email
 }
 

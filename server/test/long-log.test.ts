@@ -8,6 +8,9 @@ import { loadConfig } from '../src/config.ts'
 import { connect, synced, testEnv, uniqueSpace, userToken, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
 import { largeDocument, plantLog, plantSnapshot, typingSession } from '@botsync/testkit/planted-log'
 
+/** The one space of this file (its user is an editor there); each test uses its own documents in it. */
+const LOG_SPACE = uniqueSpace()
+
 interface LogLine {
   event?: string
   /** performance.now() when the line was written (in this process: the server runs here). */
@@ -35,7 +38,7 @@ async function startLoggedServer(): Promise<{ server: BotsyncServer; lines: LogL
  * polled. Returns when each acknowledgement and each /health answer arrived.
  */
 async function busyNeighbour(server: BotsyncServer, token: string, whileLoading: () => Promise<void>) {
-  const editor = connect(wsUrlOf(server), docName.settings(uniqueSpace()), token)
+  const editor = connect(wsUrlOf(server), docName.settings(LOG_SPACE), token)
   await synced(editor)
   const acks: number[] = []
   const health: number[] = []
@@ -89,7 +92,7 @@ describe('long update logs', () => {
 
   beforeAll(async () => {
     ;({ server, lines } = await startLoggedServer())
-    token = await userToken(server, 'editor')
+    token = await userToken(server, 'editor', LOG_SPACE)
   })
   afterAll(async () => {
     for (const client of clients) client.destroy()
@@ -120,7 +123,7 @@ describe('long update logs', () => {
   }
 
   it('loads 100,000 one-character updates without stalling other documents, then compacts them in steps', async () => {
-    const name = docName.scenario(uniqueSpace(), 'long')
+    const name = docName.scenario(LOG_SPACE, 'long')
     const { updates, doc } = typingSession(100_000)
     await plantLog(server.db, name, updates)
     const expected = doc.getText('message').toString()
@@ -149,7 +152,7 @@ describe('long update logs', () => {
   })
 
   it('loads 10,000 updates behind a 5 MB snapshot the same way', async () => {
-    const name = docName.scenario(uniqueSpace(), 'large')
+    const name = docName.scenario(LOG_SPACE, 'large')
     const doc = largeDocument(5 * 1024 * 1024)
     const snapshot = Y.encodeStateAsUpdate(doc)
     expect(snapshot.byteLength).toBeGreaterThan(5 * 1024 * 1024)
@@ -172,7 +175,7 @@ describe('long update logs', () => {
     ['a short log', 20],
     ['a long log', 2000],
   ])('quarantines a poison update in %s and serves everything around it', async (_label, count) => {
-    const name = docName.scenario(uniqueSpace(), 'poisoned')
+    const name = docName.scenario(LOG_SPACE, 'poisoned')
     const { updates, doc } = typingSession(count)
     const half = count / 2
     const ids = await plantLog(server.db, name, [...updates.slice(0, half), POISON, ...updates.slice(half)])

@@ -64,7 +64,7 @@ describe('/metrics', () => {
     expect(value(before, 'botsync_refused_updates_total', { reason: 'read-only' })).toBe(0)
     expect(before.has('botsync_redis_up')).toBe(false)
 
-    const editor = connect(wsUrlOf(server), `${space}/settings`, await userToken(server, 'editor'))
+    const editor = connect(wsUrlOf(server), `${space}/settings`, await userToken(server, 'editor', space))
     cleanup.push(async () => editor.destroy())
     await synced(editor)
     editor.doc.getMap('settings').set('metrics', 'one edit')
@@ -99,8 +99,9 @@ describe('/metrics', () => {
     const prefix = uniquePrefix()
     const a = await start({ METRICS_PORT: '0', REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix, INSTANCE_ID: `${prefix}-a` })
     const b = await start({ METRICS_PORT: '0', REDIS_URL: SHARED_REDIS_URL, REDIS_PREFIX: prefix, INSTANCE_ID: `${prefix}-b` })
-    const name = `${uniqueSpace()}/settings`
-    const token = await userToken(a, 'editor')
+    const space = uniqueSpace()
+    const name = `${space}/settings`
+    const token = await userToken(a, 'editor', space)
     const onB = connect(wsUrlOf(b), name, token)
     cleanup.push(async () => onB.destroy())
     await synced(onB)

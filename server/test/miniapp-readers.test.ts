@@ -36,7 +36,7 @@ describe('Mini App readers', () => {
     base = `http://127.0.0.1:${server.port}`
     ws = wsUrlOf(server)
     readersUrl = readersUrlOf(server)
-    editor = await userToken(server, 'editor')
+    editor = await userToken(server, 'editor', space)
     // Content is seeded on the server, as in production.
     await server.writer.change(docName.settings(space), (doc) => {
       initSettingsDoc(doc)

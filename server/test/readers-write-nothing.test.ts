@@ -25,7 +25,7 @@ describe('read-only clients write nothing', () => {
   afterAll(() => server?.stop())
 
   it('opening <invented>/public as a viewer, a reader or the bot stores no row', async () => {
-    const viewer = await userToken(server, 'viewer')
+    const viewer = await userToken(server, 'viewer', space)
     const clients = [
       connect(wsUrlOf(server), docName.public(space), viewer),
       connect(wsUrlOf(server), docName.settings(space), viewer),
@@ -42,11 +42,11 @@ describe('read-only clients write nothing', () => {
 
   it('still projects a space that has content (the check above is not vacuous)', async () => {
     const other = uniqueSpace()
-    const editor = connect(wsUrlOf(server), docName.settings(other), await userToken(server, 'editor'))
+    const editor = connect(wsUrlOf(server), docName.settings(other), await userToken(server, 'editor', other))
     await synced(editor)
     editor.doc.getMap('texts').set('x', 'y')
     await synced(editor)
-    const viewer = connect(wsUrlOf(server), docName.public(other), await userToken(server, 'viewer'))
+    const viewer = connect(wsUrlOf(server), docName.public(other), await userToken(server, 'viewer', other))
     await synced(viewer)
     editor.destroy()
     viewer.destroy()

@@ -68,8 +68,9 @@ describe('fan-out messages', () => {
 describe('fan-out between two instances', () => {
   it('stores each update once, on the instance whose client sent it', async () => {
     const [a, b] = await twoInstances()
-    const token = await userToken(a, 'editor')
-    const name = `${uniqueSpace()}/scenario/once`
+    const space = uniqueSpace()
+    const token = await userToken(a, 'editor', space)
+    const name = `${space}/scenario/once`
     const onA = open(a, name, token)
     const onB = open(b, name, token)
     await Promise.all([synced(onA), synced(onB)])
@@ -86,8 +87,9 @@ describe('fan-out between two instances', () => {
 
   it("fans out the server's own changes (ServerWriter), stored once", async () => {
     const [a, b] = await twoInstances()
-    const token = await userToken(a, 'viewer')
-    const name = `${uniqueSpace()}/activity`
+    const space = uniqueSpace()
+    const token = await userToken(a, 'viewer', space)
+    const name = `${space}/activity`
     const onA = open(a, name, token)
     const onB = open(b, name, token)
     await Promise.all([synced(onA), synced(onB)])
@@ -99,8 +101,9 @@ describe('fan-out between two instances', () => {
 
   it('relays stateless broadcasts to the clients of other instances', async () => {
     const [a, b] = await twoInstances()
-    const token = await userToken(a, 'viewer')
-    const name = `${uniqueSpace()}/activity`
+    const space = uniqueSpace()
+    const token = await userToken(a, 'viewer', space)
+    const name = `${space}/activity`
     const onA = open(a, name, token)
     const onB = open(b, name, token)
     await Promise.all([synced(onA), synced(onB)])
@@ -113,8 +116,9 @@ describe('fan-out between two instances', () => {
 
   it('compacts a document open on both instances concurrently from both: state unchanged, no error', async () => {
     const [a, b] = await twoInstances()
-    const token = await userToken(a, 'editor')
-    const name = `${uniqueSpace()}/scenario/compact`
+    const space = uniqueSpace()
+    const token = await userToken(a, 'editor', space)
+    const name = `${space}/scenario/compact`
     const onA = open(a, name, token)
     const onB = open(b, name, token)
     await Promise.all([synced(onA), synced(onB)])

@@ -37,8 +37,9 @@ describe('updates that would break a document', () => {
   afterAll(() => server?.stop())
 
   it('refuses the poison frame: invalid-update, nothing stored, the socket stays usable, the document still loads after a restart', async () => {
-    const token = await userToken(server, 'editor')
-    const name = `${uniqueSpace()}/settings`
+    const space = uniqueSpace()
+    const token = await userToken(server, 'editor', space)
+    const name = `${space}/settings`
     const admin = connect(wsUrlOf(server), name, token)
     await synced(admin)
     admin.doc.getMap('settings').set('welcome', 'hello')
@@ -77,7 +78,7 @@ describe('updates that would break a document', () => {
     // A new server on the same database loads the document.
     const second = await startServer()
     try {
-      const reader = connect(wsUrlOf(second), name, await userToken(second, 'editor'))
+      const reader = connect(wsUrlOf(second), name, await userToken(second, 'editor', space))
       await synced(reader)
       expect(reader.doc.getMap('settings').get('welcome')).toBe('hello')
       expect(reader.doc.getMap('settings').get('k0')).toBe(0)
@@ -90,8 +91,9 @@ describe('updates that would break a document', () => {
   })
 
   it('accepts an ordinary out-of-order update: update 2 before update 1, both applied', async () => {
-    const token = await userToken(server, 'editor')
-    const name = `${uniqueSpace()}/settings`
+    const space = uniqueSpace()
+    const token = await userToken(server, 'editor', space)
+    const name = `${space}/settings`
     const [first, second] = edits(2)
     const raw = await RawClient.connect(wsUrlOf(server), name, token)
     raw.sendUpdate(second)
@@ -116,8 +118,9 @@ describe('MAX_DOCUMENT_BYTES', () => {
   afterAll(() => server?.stop())
 
   it('refuses an update that would grow the document past it; earlier content is kept, the change stays unsynced', async () => {
-    const token = await userToken(server, 'editor')
-    const name = `${uniqueSpace()}/settings`
+    const space = uniqueSpace()
+    const token = await userToken(server, 'editor', space)
+    const name = `${space}/settings`
     const admin = connect(wsUrlOf(server), name, token)
     await synced(admin)
     admin.doc.getMap('settings').set('welcome', 'x'.repeat(1500))
@@ -155,8 +158,9 @@ describe('per-connection update rate', () => {
   afterAll(() => server?.stop())
 
   it('refuses a flood past the burst with rate-limited, and asks for it again once the rate allows', async () => {
-    const token = await userToken(server, 'editor')
-    const name = `${uniqueSpace()}/settings`
+    const space = uniqueSpace()
+    const token = await userToken(server, 'editor', space)
+    const name = `${space}/settings`
     const raw = await RawClient.connect(wsUrlOf(server), name, token)
     const updates = edits(40)
     for (const update of updates) raw.sendUpdate(update)
@@ -175,8 +179,9 @@ describe('per-connection update rate', () => {
   })
 
   it('closes a socket that keeps flooding with 1008 rate-limited', async () => {
-    const token = await userToken(server, 'editor')
-    const name = `${uniqueSpace()}/settings`
+    const space = uniqueSpace()
+    const token = await userToken(server, 'editor', space)
+    const name = `${space}/settings`
     const raw = await RawClient.connect(wsUrlOf(server), name, token)
     for (const update of edits(200)) raw.sendUpdate(update)
     await waitFor(() => raw.closed !== null, 'the socket to close')
@@ -184,8 +189,9 @@ describe('per-connection update rate', () => {
   })
 
   it("lets a provider's ordinary paced edits through, and a refused burst reaches the server afterwards", async () => {
-    const token = await userToken(server, 'editor')
-    const name = `${uniqueSpace()}/settings`
+    const space = uniqueSpace()
+    const token = await userToken(server, 'editor', space)
+    const name = `${space}/settings`
     const admin = connect(wsUrlOf(server), name, token)
     await synced(admin)
     const text = admin.doc.getText('typed')
@@ -216,8 +222,9 @@ describe('MAX_WAITING_BYTES', () => {
   afterAll(() => server?.stop())
 
   it('refuses more updates that would wait for missing content once the document holds the limit, and still takes ones that integrate', async () => {
-    const token = await userToken(server, 'editor')
-    const name = `${uniqueSpace()}/settings`
+    const space = uniqueSpace()
+    const token = await userToken(server, 'editor', space)
+    const name = `${space}/settings`
     const session = await RawClient.connect(wsUrlOf(server), name, token)
     // One client's edits, 600+ bytes each; without the first, all the others wait for it.
     const doc = new Y.Doc()

@@ -22,9 +22,10 @@ export type RefusalReason = 'read-only' | 'invalid-update' | 'document-too-large
 /**
  * Why an open connection lost write access, sent in the same message:
  * - `token-expired`: its token's `exp` passed (a fresh token gives write access back);
- * - `access-changed`: the user's role was lowered.
+ * - `role-changed`: the user's role in this space was lowered (to viewer);
+ * - `space-deleting`: the space is being deleted (read-only until restored).
  */
-export type AccessLossReason = 'token-expired' | 'access-changed'
+export type AccessLossReason = 'token-expired' | 'role-changed' | 'space-deleting'
 
 export interface RefusalMessage {
   type: typeof REFUSED_MESSAGE_TYPE

@@ -63,11 +63,34 @@ export function spawnServer(overrides: Record<string, string> = {}): Promise<Ser
 
 export { login, ServerProcess }
 
-/** Creates a user with the given role straight in the database and logs in. */
-export async function userToken(server: BotsyncServer, role: 'owner' | 'editor' | 'viewer'): Promise<string> {
+export type TestRole = 'owner' | 'editor' | 'viewer'
+
+/** The password of every user memberOf creates. */
+export const TEST_PASSWORD = 'correct horse'
+
+/**
+ * Creates a user straight in the database, ensures `space`'s row, makes the
+ * user a member with `role` there and logs in. Roles are per space: the user
+ * may open that space's documents and no other's.
+ */
+export async function memberOf(server: BotsyncServer, space: string, role: TestRole): Promise<{ userId: string; email: string; password: string; token: string }> {
   const email = `${role}-${randomUUID()}@test.local`
-  await server.users.create({ email, password: 'correct horse', role })
-  return login(`http://127.0.0.1:${server.port}`, email, 'correct horse')
+  const user = await server.users.create({ email, password: TEST_PASSWORD })
+  await server.spaces.ensure(space)
+  await server.members.add(space, user.id, role)
+  const token = await login(`http://127.0.0.1:${server.port}`, email, TEST_PASSWORD)
+  return { userId: user.id, email, password: TEST_PASSWORD, token }
+}
+
+/** A token of a new user who is `role` in `space` (see memberOf). */
+export async function userToken(server: BotsyncServer, role: TestRole, space: string): Promise<string> {
+  return (await memberOf(server, space, role)).token
+}
+
+/** Adds an existing user to `space` with `role` (ensuring the space's row). */
+export async function addMember(server: BotsyncServer, space: string, userId: string, role: TestRole): Promise<void> {
+  await server.spaces.ensure(space)
+  await server.members.add(space, userId, role)
 }
 
 export interface TestClient {

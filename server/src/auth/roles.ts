@@ -1,14 +1,14 @@
-export const ADMIN_ROLES = ['owner', 'editor', 'viewer'] as const
-export type AdminRole = (typeof ADMIN_ROLES)[number]
+import { SPACE_ROLES, isSpaceRole, type SpaceRole } from '@botsync/shared-docs'
 
-export function isAdminRole(value: unknown): value is AdminRole {
-  return typeof value === 'string' && (ADMIN_ROLES as readonly string[]).includes(value)
-}
+/** A member's role in one space (roles are per space: space_members). */
+export const ADMIN_ROLES = SPACE_ROLES
+export type AdminRole = SpaceRole
+export const isAdminRole = isSpaceRole
 
 /** Who is on the other end of a connection or request. */
 export type Principal =
-  /** `role`, `email` and `name` are the user row's at the time of the check; `expiresAt` is the token's (ms). */
-  | { kind: 'admin'; role: AdminRole; userId: string; email: string; name: string; expiresAt: number }
+  /** `email` and `name` are the user row's at the time of the check; `expiresAt` is the token's (ms). Roles are per space (DocumentAccess.role). */
+  | { kind: 'admin'; userId: string; email: string; name: string; expiresAt: number }
   | { kind: 'bot'; role: 'bot'; space: string }
   /** A Mini App user, identified by Telegram-signed initData: reads `<space>/public` only. */
   | { kind: 'reader'; role: 'reader'; space: string; telegramUserId: number; name: string }
@@ -19,5 +19,14 @@ export class AccessDenied extends Error {
   constructor(reason: string, detail: string) {
     super(`${reason}: ${detail}`)
     this.reason = reason
+  }
+}
+
+/** A change the data does not allow (HTTP 409): `space-exists`, `last-owner`, `already-member`. */
+export class Conflict extends Error {
+  readonly code: 'space-exists' | 'last-owner' | 'already-member'
+  constructor(code: Conflict['code'], message: string) {
+    super(message)
+    this.code = code
   }
 }

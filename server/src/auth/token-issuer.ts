@@ -1,14 +1,13 @@
 import { errors, jwtVerify, SignJWT } from 'jose'
-import { AccessDenied, isAdminRole, type AdminRole, type Principal } from './roles.ts'
+import { AccessDenied, type Principal } from './roles.ts'
 
 export interface TokenSubject {
   userId: string
   email: string
   name: string
-  role: AdminRole
 }
 
-/** Short-lived HS256 JWTs for admin users. */
+/** Short-lived HS256 JWTs for admin users: who they are, not what they may do (that is per space, read from the database). */
 export class TokenIssuer {
   private readonly key: Uint8Array
   private readonly ttlSeconds: number
@@ -20,7 +19,7 @@ export class TokenIssuer {
 
   async issue(subject: TokenSubject): Promise<{ token: string; expiresAt: number }> {
     const expiresAt = Math.floor(Date.now() / 1000) + this.ttlSeconds
-    const token = await new SignJWT({ email: subject.email, name: subject.name, role: subject.role })
+    const token = await new SignJWT({ email: subject.email, name: subject.name })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(subject.userId)
       .setIssuedAt()
@@ -38,12 +37,9 @@ export class TokenIssuer {
       if (error instanceof errors.JWTExpired) throw new AccessDenied('token-expired', 'the session token has expired; log in again')
       throw new AccessDenied('invalid-token', 'the token is not a valid botsync token')
     }
-    if (!isAdminRole(payload.role)) {
-      throw new AccessDenied('unknown-role', `role "${String(payload.role)}" is not one of owner, editor, viewer`)
-    }
+    // Roles are per space and read from space_members on every check: a token carries none.
     return {
       kind: 'admin',
-      role: payload.role,
       userId: String(payload.sub),
       email: String(payload.email),
       name: String(payload.name ?? payload.email),

@@ -1,21 +1,22 @@
-import type { Database } from '@botsync/persistence'
+import type { Database, Queryable } from '@botsync/persistence'
 import { PasswordHasher } from './passwords.ts'
-import type { AdminRole } from './roles.ts'
 
+/** A user; what they may do is per space (space_members). */
 export interface User {
   id: string
   email: string
   name: string
-  role: AdminRole
 }
 
 interface UserRow {
   id: number
   email: string
   name: string
-  role: AdminRole
   password_hash: string
 }
+
+/** last_seen_at is written at most this often per user (it is shown in minutes, not per message). */
+const LAST_SEEN_STEP_SECONDS = 60
 
 export class UserRepository {
   private readonly db: Database
@@ -29,14 +30,20 @@ export class UserRepository {
     this.passwords = passwords
   }
 
-  async create(input: { email: string; name?: string; password: string; role: AdminRole }): Promise<User> {
+  /** `passwordHash` instead of `password`: hashed beforehand, e.g. outside a transaction; `tx`: inside one. */
+  async create(input: { email: string; name?: string; password?: string; passwordHash?: string }, tx: Queryable = this.db): Promise<User> {
     const email = normaliseEmail(input.email)
-    const rows = await this.db.query<UserRow>(
-      `INSERT INTO users (email, name, password_hash, role) VALUES ($1, $2, $3, $4)
-       RETURNING id, email, name, role, password_hash`,
-      [email, input.name ?? email.split('@')[0], await this.passwords.hash(input.password), input.role],
-    )
+    const hash = input.passwordHash ?? (await this.passwords.hash(input.password ?? ''))
+    const rows = await tx.query<UserRow>(`INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3) RETURNING id, email, name`, [
+      email,
+      input.name ?? email.split('@')[0],
+      hash,
+    ])
     return toUser(rows[0])
+  }
+
+  async setPasswordHash(userId: string, passwordHash: string, tx: Queryable = this.db): Promise<void> {
+    await tx.query('UPDATE users SET password_hash = $2 WHERE id = $1', [userId, passwordHash])
   }
 
   async count(): Promise<number> {
@@ -44,16 +51,26 @@ export class UserRepository {
     return rows[0].n
   }
 
-  async findByEmail(email: string): Promise<User | null> {
-    const rows = await this.db.query<UserRow>('SELECT * FROM users WHERE email = $1', [normaliseEmail(email)])
+  async findByEmail(email: string, tx: Queryable = this.db): Promise<User | null> {
+    const rows = await tx.query<UserRow>('SELECT id, email, name FROM users WHERE email = $1', [normaliseEmail(email)])
     return rows[0] ? toUser(rows[0]) : null
   }
 
-  /** The user as the database has it now (tokens only hint at the role), or null once deleted. */
+  /** The user as the database has it now, or null once deleted. */
   async findById(id: string): Promise<User | null> {
     if (!/^[0-9]{1,18}$/.test(id)) return null
-    const rows = await this.db.query<UserRow>('SELECT id, email, name, role FROM users WHERE id = $1', [id], { prepare: 'botsync-user-by-id' })
+    const rows = await this.db.query<UserRow>('SELECT id, email, name FROM users WHERE id = $1', [id], { prepare: 'botsync-user-by-id' })
     return rows[0] ? toUser(rows[0]) : null
+  }
+
+  /** Marks the user as seen now (login, connect); a no-op within a minute of the last mark, so it costs little. */
+  async touch(id: string): Promise<void> {
+    if (!/^[0-9]{1,18}$/.test(id)) return
+    await this.db.query(
+      `UPDATE users SET last_seen_at = now() WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at < now() - make_interval(secs => $2))`,
+      [id, LAST_SEEN_STEP_SECONDS],
+      { prepare: 'botsync-user-touch' },
+    )
   }
 
   /** The user whose password matches, or null; equally slow either way. */
@@ -72,5 +89,5 @@ export function normaliseEmail(email: string): string {
 }
 
 function toUser(row: UserRow): User {
-  return { id: String(row.id), email: row.email, name: row.name, role: row.role }
+  return { id: String(row.id), email: row.email, name: row.name }
 }

@@ -109,7 +109,7 @@ export class DurablePersistence implements Extension {
       // Hocuspocus will not apply it either; tell the client why, once per
       // refused change, and store nothing.
       if (!Y.snapshotContainsUpdate(Y.snapshot(document), update)) {
-        const role = payload.context.principal?.role ?? 'unknown'
+        const role = payload.context.role ?? 'unknown'
         this.metrics.refusedWrites += 1
         this.metrics.refusedUpdates['read-only'] += 1
         this.log.info({ event: 'write-refused', reason: 'read-only', role, document: documentName, socket: payload.socketId })
@@ -188,7 +188,7 @@ export class DurablePersistence implements Extension {
 
   private refuse(connection: Connection, payload: beforeHandleMessagePayload<ConnectionContext>, reason: RefusalReason, message: string, detail?: string): void {
     this.metrics.refusedUpdates[reason] += 1
-    this.log.warn({ event: 'update-refused', reason, document: payload.documentName, socket: payload.socketId, role: payload.context.principal?.role, detail })
+    this.log.warn({ event: 'update-refused', reason, document: payload.documentName, socket: payload.socketId, role: payload.context.role, detail })
     connection.sendStateless(refusalMessage(reason, message))
     // Hocuspocus' own read-only path answers SyncStatus false and applies
     // nothing; afterHandleMessage makes the connection writable again.

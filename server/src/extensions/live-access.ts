@@ -1,7 +1,9 @@
 import { OutgoingMessage, type Connection, type connectedPayload, type Extension, type onTokenSyncPayload } from '@hocuspocus/server'
 import { USER_ACCESS_CHANNEL, type Database } from '@botsync/persistence'
-import { adminReadOnly, type Authenticator } from '../auth/authenticator.ts'
-import { AccessDenied, isAdminRole, type AdminRole } from '../auth/roles.ts'
+import type { AccessLossReason } from '@botsync/shared-docs'
+import { documentAccess, type Authenticator } from '../auth/authenticator.ts'
+import { AccessDenied } from '../auth/roles.ts'
+import type { SpaceAccessRow, SpaceMembers } from '../auth/space-members.ts'
 import type { UserRepository } from '../auth/user-repository.ts'
 import { accessNotice } from '../client-frame.ts'
 import type { Logger } from '../logger.ts'
@@ -23,12 +25,15 @@ const MAX_TIMER_MS = 2 ** 31 - 1
  *   the same user restores write access, and a sync step 1 pulls whatever
  *   was refused in between. A client may also push a new token at any time
  *   (`provider.sendToken()`), e.g. right after refreshing it.
- * - **Role change / deletion.** A trigger on `users` NOTIFYs
- *   `botsync_user_access` (persistence's migration 20), so a change made
+ * - **Role change / removal / deletion.** Triggers on `space_members`,
+ *   `spaces` and `users` NOTIFY `botsync_user_access` (persistence's
+ *   migrations 4 and 5) with the user and the space, so a change made
  *   anywhere, psql included, reaches every instance on the database. A
- *   lower role makes the user's connections read-only on the spot; a deleted
- *   user's sockets are closed with 4403 `access-revoked` (the reconnect is
- *   refused with `user-not-found`).
+ *   lower role makes the user's connections to that space read-only on the
+ *   spot (`role-changed`), a higher one writable; a space being deleted
+ *   turns read-only (`space-deleting`); a removed member's (or deleted
+ *   user's) sockets to that space are closed with 4403 `access-revoked`
+ *   (the reconnect is refused with `forbidden-space` / `user-not-found`).
  *
  * Why NOTIFY and not Redis: every instance shares the one PostgreSQL
  * anyway, the trigger also sees changes made behind the server's back, and
@@ -39,15 +44,17 @@ export class LiveAccess implements Extension {
   extensionName = 'botsync-live-access'
   private readonly db: Database
   private readonly users: UserRepository
+  private readonly members: SpaceMembers
   private readonly authenticator: Authenticator
   private readonly log: Logger
   private readonly byUser = new Map<string, Set<AdminConnection>>()
   private readonly expiryTimers = new Map<AdminConnection, NodeJS.Timeout>()
   private stopListening: (() => Promise<void>) | null = null
 
-  constructor(options: { db: Database; users: UserRepository; authenticator: Authenticator; log: Logger }) {
+  constructor(options: { db: Database; users: UserRepository; members: SpaceMembers; authenticator: Authenticator; log: Logger }) {
     this.db = options.db
     this.users = options.users
+    this.members = options.members
     this.authenticator = options.authenticator
     this.log = options.log
   }
@@ -80,9 +87,13 @@ export class LiveAccess implements Extension {
     set.add(connection)
     this.scheduleExpiry(connection, principal.expiresAt)
     connection.onClose(() => this.forget(connection))
+    // A deleting space opens read-only: say why.
+    if (connection.context.spaceDeleting) connection.sendStateless(accessNotice('space-deleting', connection.context.role, connection.document.name))
+    // Last seen: at most one cheap UPDATE per user a minute.
+    void this.users.touch(principal.userId).catch((error) => this.log.warn({ event: 'last-seen-failed', user: principal.userId, err: error }))
     // The row was read in onAuthenticate; a change between that read and
     // this registration was notified to nobody, so read it once more.
-    await this.recheck(principal.userId)
+    await this.recheck(principal.userId, connection.context.space)
   }
 
   /** The client's answer to a token request, or a token it pushed on its own. */
@@ -95,7 +106,7 @@ export class LiveAccess implements Extension {
     } catch (error) {
       const reason = error instanceof AccessDenied ? error.reason : 'permission-denied'
       this.log.info({ event: 'token-sync-refused', reason, user: current.userId, document: documentName, socket: connection.socketId })
-      if (reason === 'user-not-found') this.revoke(connection)
+      if (reason === 'user-not-found' || reason === 'forbidden-space' || reason === 'unknown-space') this.revoke(connection)
       // Otherwise the connection keeps what it has (read-only once expired);
       // throwing would make Hocuspocus drop the document from the socket.
       return
@@ -105,9 +116,11 @@ export class LiveAccess implements Extension {
       return
     }
     connection.context.principal = access.principal
+    connection.context.role = access.role
+    connection.context.spaceDeleting = access.spaceDeleting
     connection.context.tokenExpired = false
     this.scheduleExpiry(connection, access.principal.expiresAt)
-    this.setAccess(connection, access.readOnly, null)
+    this.setAccess(connection, access.readOnly, access.readOnly ? (access.spaceDeleting ? 'space-deleting' : 'role-changed') : null)
   }
 
   private forget(connection: AdminConnection): void {
@@ -146,7 +159,7 @@ export class LiveAccess implements Extension {
   }
 
   private onUserChanged(payload: string): void {
-    let change: { id?: unknown; role?: unknown; all?: unknown }
+    let change: { id?: unknown; space?: unknown; all?: unknown }
     try {
       change = JSON.parse(payload)
     } catch {
@@ -156,43 +169,67 @@ export class LiveAccess implements Extension {
       void this.recheckAll()
       return
     }
+    const space = typeof change.space === 'string' ? change.space : null
+    if (change.id === undefined) {
+      // A space started or stopped deleting: everyone connected to it.
+      if (space !== null) void this.recheckWhere(() => true, space)
+      return
+    }
     const id = String(change.id)
     if (!this.byUser.has(id)) return
-    this.apply(id, isAdminRole(change.role) ? change.role : null)
+    void this.recheck(id, space)
   }
 
   private async recheckAll(): Promise<void> {
-    await Promise.all([...this.byUser.keys()].map((id) => this.recheck(id)))
+    await Promise.all([...this.byUser.keys()].map((id) => this.recheck(id, null)))
   }
 
-  private async recheck(userId: string): Promise<void> {
-    try {
-      const user = await this.users.findById(userId)
-      this.apply(userId, user?.role ?? null)
-    } catch (error) {
-      this.log.warn({ event: 'access-recheck-failed', user: userId, err: error }, 'could not re-read a user; will apply the next change notified')
+  private async recheckWhere(user: (id: string) => boolean, space: string): Promise<void> {
+    await Promise.all([...this.byUser.keys()].filter(user).map((id) => this.recheck(id, space)))
+  }
+
+  /** Re-reads the user's access to `space` (null: every space they are connected to here) and applies it. */
+  private async recheck(userId: string, space: string | null): Promise<void> {
+    const spaces = new Set<string>()
+    for (const connection of this.byUser.get(userId) ?? []) {
+      if (space === null || connection.context.space === space) spaces.add(connection.context.space)
     }
+    await Promise.all(
+      [...spaces].map(async (name) => {
+        try {
+          this.apply(userId, name, await this.members.access(name, userId))
+        } catch (error) {
+          this.log.warn({ event: 'access-recheck-failed', user: userId, space: name, err: error }, 'could not re-read a membership; will apply the next change notified')
+        }
+      }),
+    )
   }
 
-  /** The user's role now (null: deleted), applied to each of their connections here. */
-  private apply(userId: string, role: AdminRole | null): void {
+  /** The user's access to one space now, applied to each of their connections to it here. */
+  private apply(userId: string, space: string, access: SpaceAccessRow): void {
     for (const connection of [...(this.byUser.get(userId) ?? [])]) {
-      const principal = connection.context.principal
-      if (principal?.kind !== 'admin') continue
-      if (role === null) {
+      if (connection.context.space !== space) continue
+      let next
+      try {
+        next = documentAccess(access, space, connection.document.name)
+      } catch {
+        // Removed from the space (or the user or the space is gone).
         this.revoke(connection)
         continue
       }
-      if (principal.role !== role) {
-        this.log.info({ event: 'access-changed', user: userId, from: principal.role, to: role, document: connection.document.name, socket: connection.socketId })
-        connection.context.principal = { ...principal, role }
+      const before = connection.context.role
+      if (before !== next.role) {
+        this.log.info({ event: 'role-changed', user: userId, space, from: before, to: next.role, document: connection.document.name, socket: connection.socketId })
+        connection.context.role = next.role
       }
-      const readOnly = connection.context.tokenExpired === true || adminReadOnly(role, connection.document.name)
-      this.setAccess(connection, readOnly, readOnly ? 'access-changed' : null)
+      connection.context.spaceDeleting = next.spaceDeleting
+      const readOnly = connection.context.tokenExpired === true || next.readOnly
+      const reason = connection.context.tokenExpired ? 'token-expired' : next.spaceDeleting ? 'space-deleting' : 'role-changed'
+      this.setAccess(connection, readOnly, readOnly ? reason : null)
     }
   }
 
-  /** The user no longer exists: nothing more from this socket, and it reconnects into the refusal. */
+  /** The user lost this space (removed, deleted, space purged): nothing more from this socket, and it reconnects into the refusal. */
   private revoke(connection: AdminConnection): void {
     connection.readOnly = true
     this.forget(connection)
@@ -201,7 +238,7 @@ export class LiveAccess implements Extension {
     connection.webSocket.close(4403, 'access-revoked')
   }
 
-  private setAccess(connection: AdminConnection, readOnly: boolean, reason: 'token-expired' | 'access-changed' | null): void {
+  private setAccess(connection: AdminConnection, readOnly: boolean, reason: AccessLossReason | null): void {
     // The context, not the connection: DurablePersistence makes a connection
     // read-only for the one message it refuses, and restores it from the context.
     if (connection.context.readOnly === readOnly) return
@@ -210,8 +247,7 @@ export class LiveAccess implements Extension {
     // The provider's `authenticated` event carries the scope: the admin shows the pages read-only or editable again.
     connection.send(new OutgoingMessage(connection.messageAddress).writeAuthenticated(readOnly).toUint8Array())
     if (readOnly && reason) {
-      const principal = connection.context.principal
-      connection.sendStateless(accessNotice(reason, principal?.role ?? 'unknown', connection.document.name))
+      connection.sendStateless(accessNotice(reason, connection.context.role ?? 'unknown', connection.document.name))
     } else if (!readOnly) {
       // Changes refused while read-only are still on the client: a sync step 1 asks for them.
       connection.send(new OutgoingMessage(connection.messageAddress).createSyncMessage().writeFirstSyncStepFor(connection.document).toUint8Array())

@@ -1,8 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Extension, onRequestPayload, onUpgradePayload } from '@hocuspocus/server'
 import type { Database, DocumentStore } from '@botsync/persistence'
-import { AccessDenied } from '../auth/roles.ts'
+import { AccessDenied, Conflict } from '../auth/roles.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
+import { InviteUnusable, type Invites } from '../auth/invites.ts'
+import type { InviteMailer } from '../auth/invite-mailer.ts'
+import type { SpaceMembers } from '../auth/space-members.ts'
+import type { Spaces } from '../auth/spaces.ts'
 import type { LoginLimiter } from '../auth/login-limiter.ts'
 import type { TokenIssuer } from '../auth/token-issuer.ts'
 import { normaliseEmail, type User, type UserRepository } from '../auth/user-repository.ts'
@@ -13,6 +17,9 @@ import type { ConnectionLimits } from './connection-limits.ts'
 import { HttpError, isClientAbort, readJson, requestToken, sendJson } from './respond.ts'
 import { setCommonHeaders, setPageHeaders } from './security-headers.ts'
 import { StaticFiles } from './static-files.ts'
+import { spaceRoutes } from './space-routes.ts'
+import { memberRoutes } from './member-routes.ts'
+import { inviteRoutes } from './invite-routes.ts'
 import type { RedisConnection } from '../redis/redis-connection.ts'
 import { READERS_PATH, type ReaderGateway } from '../readers/reader-gateway.ts'
 import { identifyReader } from '../readers/reader-identity.ts'
@@ -36,6 +43,15 @@ export interface HttpApiDeps {
   users: UserRepository
   tokens: TokenIssuer
   authenticator: Authenticator
+  spaces: Spaces
+  members: SpaceMembers
+  invites: Invites
+  /** Emails invite and reset links (SMTP_URL); null: links are only copied. */
+  mailer: InviteMailer | null
+  /** PUBLIC_URL: the origin of invite links; unset: the request's. */
+  publicUrl?: string
+  /** SPACE_DELETE_GRACE_SECONDS */
+  spaceDeleteGraceSeconds: number
   /** Counts failed logins per address and per account (POST /api/login answers 429 past the limits). */
   loginLimiter: LoginLimiter
   metrics: Metrics
@@ -73,21 +89,68 @@ export interface TelegramBotView {
   }
 }
 
-type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<void>
+/** A route's handler; `params` holds the path's `:name` segments (decoded). */
+export type Handler = (request: IncomingMessage, response: ServerResponse, params: Record<string, string>) => Promise<void>
+
+/** A route with `:name` segments, e.g. `/api/spaces/:space/members/:userId`: a segment matches one non-empty path segment. */
+interface ParamRoute {
+  method: string
+  pattern: string
+  regex: RegExp
+  keys: string[]
+  handler: Handler
+}
+
+function compileRoute(method: string, pattern: string, handler: Handler): ParamRoute {
+  const keys: string[] = []
+  const source = pattern
+    .split('/')
+    .map((segment) => {
+      if (!segment.startsWith(':')) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      keys.push(segment.slice(1))
+      return '([^/]+)'
+    })
+    .join('/')
+  return { method, pattern, regex: new RegExp(`^${source}$`), keys, handler }
+}
+
+function matchParams(route: ParamRoute, path: string): Record<string, string> | null {
+  const match = route.regex.exec(path)
+  if (!match) return null
+  const params: Record<string, string> = {}
+  try {
+    route.keys.forEach((key, index) => (params[key] = decodeURIComponent(match[index + 1])))
+  } catch {
+    return null
+  }
+  return params
+}
+
+/** HTTP status of an AccessDenied reason: 404 for a missing space, 403 for a lower role or another space, 401 otherwise (who you are). */
+const ACCESS_DENIED_STATUS: Record<string, number> = {
+  'unknown-space': 404,
+  'forbidden-space': 403,
+  'not-an-owner': 403,
+  'read-only': 403,
+  'not-an-admin': 403,
+}
 
 /** The HTTP side of the one port: /health and the JSON API under /api. */
 export class HttpApi implements Extension {
   extensionName = 'botsync-http-api'
   private readonly deps: HttpApiDeps
   private readonly routes: Record<string, Handler>
-  /** Methods per route path, for 405's Allow header. */
+  /** Routes with `:name` segments, tried in order after the exact ones. */
+  private readonly paramRoutes: ParamRoute[] = []
+  /** Methods per route path (exact paths), for 405's Allow header. */
   private readonly methods = new Map<string, string[]>()
   private readonly admin: StaticFiles | null
 
   constructor(deps: HttpApiDeps) {
     this.deps = deps
     this.admin = deps.adminDir ? new StaticFiles(deps.adminDir) : null
-    this.routes = {
+    const spaceDeps = { ...deps, session: (user: User) => this.session(user) }
+    const routes: Record<string, Handler> = {
       'GET /health': this.health,
       'POST /api/login': this.login,
       'POST /api/refresh': this.refresh,
@@ -96,9 +159,18 @@ export class HttpApi implements Extension {
       'POST /api/activity': activityEndpoint(deps.authenticator, deps.recordActivity),
       ...(deps.telegramWebhookPath ? { [`POST ${deps.telegramWebhookPath}`]: this.telegramWebhook } : {}),
       ...(deps.metricsEndpoint ? { [`GET ${METRICS_PATH}`]: deps.metricsEndpoint } : {}),
+      ...spaceRoutes(spaceDeps),
+      ...memberRoutes(spaceDeps),
+      ...inviteRoutes(spaceDeps),
     }
-    for (const route of Object.keys(this.routes)) {
+    this.routes = {}
+    for (const [route, handler] of Object.entries(routes)) {
       const [method, path] = route.split(' ')
+      if (path.includes('/:')) {
+        this.paramRoutes.push(compileRoute(method, path, handler))
+        continue
+      }
+      this.routes[route] = handler
       this.methods.set(path, [...(this.methods.get(path) ?? []), method])
     }
   }
@@ -132,9 +204,12 @@ export class HttpApi implements Extension {
     const method = request.method ?? 'GET'
     setCommonHeaders(response)
     try {
-      const handler = this.routes[`${method} ${path}`]
-      if (handler) await handler(request, response)
+      const handler = this.routes[`${method} ${path}`] as Handler | undefined
+      const matched = handler ? null : this.matchParamRoute(method, path)
+      if (handler) await handler(request, response, {})
+      else if (matched?.route) await matched.route.handler(request, response, matched.params)
       else if (this.methods.has(path)) throw this.methodNotAllowed(response, method, path, this.methods.get(path)!)
+      else if (matched?.allowed.length) throw this.methodNotAllowed(response, method, path, matched.allowed)
       else if (path === COLLAB_PATH || path === READERS_PATH) {
         if (method !== 'GET') throw this.methodNotAllowed(response, method, path, ['GET'])
         response.setHeader('upgrade', 'websocket')
@@ -154,7 +229,11 @@ export class HttpApi implements Extension {
       } else if (error instanceof HttpError) {
         sendJson(response, error.status, { error: error.code, message: error.message })
       } else if (error instanceof AccessDenied) {
-        sendJson(response, 401, { error: error.reason, message: error.message })
+        sendJson(response, ACCESS_DENIED_STATUS[error.reason] ?? 401, { error: error.reason, message: error.message })
+      } else if (error instanceof Conflict) {
+        sendJson(response, 409, { error: error.code, message: error.message })
+      } else if (error instanceof InviteUnusable) {
+        sendJson(response, error.code === 'invite-not-found' ? 404 : 410, { error: error.code, message: error.message })
       } else if (isClientAbort(request, error)) {
         this.deps.log.debug({ event: 'request-aborted', method, path })
         response.destroy()
@@ -165,6 +244,20 @@ export class HttpApi implements Extension {
       }
     }
     throw null
+  }
+
+  /** The parameter route for this method and path, and the methods other routes of the path take (for 405). */
+  private matchParamRoute(method: string, path: string): { route: ParamRoute | null; params: Record<string, string>; allowed: string[] } | null {
+    if (!path.startsWith('/api/')) return null
+    let found: { route: ParamRoute; params: Record<string, string> } | null = null
+    const allowed: string[] = []
+    for (const route of this.paramRoutes) {
+      const params = matchParams(route, path)
+      if (!params) continue
+      if (route.method === method && !found) found = { route, params }
+      allowed.push(route.method)
+    }
+    return { route: found?.route ?? null, params: found?.params ?? {}, allowed }
   }
 
   private methodNotAllowed(response: ServerResponse, method: string, path: string, allowed: string[]): HttpError {
@@ -273,29 +366,30 @@ export class HttpApi implements Extension {
       throw new HttpError(401, 'invalid-credentials', 'wrong email or password')
     }
     await this.deps.loginLimiter.succeeded(account)
+    void this.deps.users.touch(user.id).catch((error) => this.deps.log.warn({ event: 'last-seen-failed', user: user.id, err: error }))
     sendJson(response, 200, await this.session(user))
   }
 
   /**
    * A new token for a still-valid one, so an admin's session continues
-   * without a password; the user is re-read, so a deleted user gets 401 and
-   * a demoted one a token with the lower role.
+   * without a password; the user is re-read, so a deleted user gets 401.
    */
   private refresh: Handler = async (request, response) => {
     const principal = await this.deps.authenticator.identify(requestToken(request))
     if (principal.kind !== 'admin') throw new HttpError(403, 'not-an-admin', 'only admin session tokens can be refreshed')
-    sendJson(response, 200, await this.session({ id: principal.userId, email: principal.email, name: principal.name, role: principal.role }))
+    sendJson(response, 200, await this.session({ id: principal.userId, email: principal.email, name: principal.name }))
   }
 
   private async session(user: User): Promise<{ token: string; expiresAt: number; user: User }> {
-    const { token, expiresAt } = await this.deps.tokens.issue({ userId: user.id, email: user.email, name: user.name, role: user.role })
-    return { token, expiresAt, user }
+    const { token, expiresAt } = await this.deps.tokens.issue({ userId: user.id, email: user.email, name: user.name })
+    return { token, expiresAt, user: { id: user.id, email: user.email, name: user.name } }
   }
 
-  /** Who the token belongs to now: admins are re-read from the database (401 `user-not-found` once deleted). */
+  /** Who the token belongs to now: admins are re-read from the database (401 `user-not-found` once deleted), with their spaces and roles. */
   private me: Handler = async (request, response) => {
     const principal = await this.deps.authenticator.identify(requestToken(request))
-    sendJson(response, 200, { principal })
+    const spaces = principal.kind === 'admin' ? await this.deps.members.spacesOf(principal.userId) : []
+    sendJson(response, 200, { principal, spaces })
   }
 
   /** `Authorization: tma <initData>`: who the reader is and the one document they may read. */

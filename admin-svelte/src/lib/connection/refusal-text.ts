@@ -2,7 +2,8 @@
 // (`botsync:refused`, reasons in @botsync/shared-docs' refusal.ts).
 const TEXTS: Record<string, string> = {
   'read-only': 'You can only view this space; your change was not saved.',
-  'access-changed': 'Your role was changed: you can only view this space now.',
+  'role-changed': 'You are a viewer in this space now: your change was not saved.',
+  'space-deleting': 'This space is being deleted: it can only be viewed until an owner restores it.',
   'document-too-large': 'This document has reached the server’s size limit: your latest change was not saved. Remove content to make room.',
   'invalid-update': 'The server could not apply your change (it was malformed) and did not save it. Reload the page.',
   'rate-limited': 'Too many changes at once: the rest are sent again in a moment.',
