@@ -276,16 +276,28 @@ export class BotsyncServer {
     if (adminEmail && adminPassword) {
       let user = await this.users.findByEmail(adminEmail)
       if (!user) {
-        user = await this.users.create({ email: adminEmail, password: adminPassword })
+        user = await this.createOnce({ email: adminEmail, password: adminPassword })
         this.log.info({ event: 'owner-created', email: adminEmail })
       }
-      return { generatedAdmin: undefined, ownerId: user.id }
+      return { generatedAdmin: undefined, ownerId: user?.id ?? (await this.users.findByEmail(adminEmail))?.id ?? null }
     }
     if ((await this.users.count()) > 0) return { generatedAdmin: undefined, ownerId: null }
     const email = 'admin@botsync.local'
     const password = randomBytes(12).toString('base64url')
-    const user = await this.users.create({ email, name: 'Admin', password })
+    const user = await this.createOnce({ email, name: 'Admin', password })
+    // Another instance starting at the same moment created it first: its password is the one shown.
+    if (!user) return { generatedAdmin: undefined, ownerId: (await this.users.findByEmail(email))?.id ?? null }
     return { generatedAdmin: { email, password }, ownerId: user.id }
+  }
+
+  /** Creates the user, or null if an instance starting at the same time just did (unique email). */
+  private async createOnce(input: { email: string; name?: string; password: string }) {
+    try {
+      return await this.users.create(input)
+    } catch (error) {
+      if ((error as { code?: unknown }).code === '23505') return null
+      throw error
+    }
   }
 
   /**
