@@ -102,7 +102,8 @@ export class BotsyncServer {
       users: this.users,
       spaces: this.spaces,
       members: this.members,
-      botServiceToken: config.botServiceToken, botSpace: config.botSpace,
+      botServiceToken: config.botServiceToken,
+      botSpace: config.botSpace,
       initData,
     })
     const nodeId = (this.nodeId = `${config.instanceId}/${randomBytes(4).toString('hex')}`)

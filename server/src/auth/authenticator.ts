@@ -85,7 +85,10 @@ export class Authenticator {
     if (!access.exists) throw new AccessDenied('unknown-space', `there is no space "${space.slice(0, 100)}"`)
     if (access.role === null) throw new AccessDenied('forbidden-space', `you are not a member of space "${space}"`)
     if (roleRank(access.role) < roleRank(minimum)) {
-      throw new AccessDenied(minimum === 'owner' ? 'not-an-owner' : 'read-only', `this needs the ${minimum} role in "${space}"; you are ${access.role === 'editor' ? 'an' : 'a'} ${access.role}`)
+      throw new AccessDenied(
+        minimum === 'owner' ? 'not-an-owner' : 'read-only',
+        `this needs the ${minimum} role in "${space}"; you are ${access.role === 'editor' ? 'an' : 'a'} ${access.role}`,
+      )
     }
     return { principal, role: access.role, deletingAt: access.deletingAt }
   }
@@ -142,7 +145,11 @@ export class Authenticator {
  * row: refused without the space or the membership; read-only for viewers,
  * the server-written documents, and while the space is being deleted.
  */
-export function documentAccess(access: { exists: boolean; deletingAt: number | null; role: AdminRole | null }, space: string, documentName: string): { role: AdminRole; readOnly: boolean; spaceDeleting: boolean } {
+export function documentAccess(
+  access: { exists: boolean; deletingAt: number | null; role: AdminRole | null },
+  space: string,
+  documentName: string,
+): { role: AdminRole; readOnly: boolean; spaceDeleting: boolean } {
   if (!access.exists) throw new AccessDenied('unknown-space', `there is no space "${space}"`)
   if (access.role === null) throw new AccessDenied('forbidden-space', `you are not a member of space "${space}"`)
   const spaceDeleting = access.deletingAt !== null

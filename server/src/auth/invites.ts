@@ -56,7 +56,14 @@ export class Invites {
     this.db = db
   }
 
-  async create(input: { space: string; email: string; role: AdminRole; kind: InviteKind; userId?: string | null; createdBy: string }): Promise<{ id: string; token: string; expiresAt: number }> {
+  async create(input: {
+    space: string
+    email: string
+    role: AdminRole
+    kind: InviteKind
+    userId?: string | null
+    createdBy: string
+  }): Promise<{ id: string; token: string; expiresAt: number }> {
     const token = randomBytes(32).toString('base64url')
     const expiresAt = new Date(Date.now() + INVITE_TTL_MS)
     const rows = await this.db.query<{ id: string }>(

@@ -92,7 +92,7 @@ export class Spaces {
         if (!rows[0]) return null
         const space = rows[0].id
         // Not LIKE: `_` in a space id is a LIKE wildcard.
-        const prefix = 'left(name, length($1) + 1) = $1 || \'/\''
+        const prefix = "left(name, length($1) + 1) = $1 || '/'"
         await tx.query(`DELETE FROM document_updates WHERE ${prefix}`, [space])
         await tx.query(`DELETE FROM quarantined_updates WHERE ${prefix}`, [space])
         await tx.query(`DELETE FROM documents WHERE ${prefix}`, [space])
