@@ -22,7 +22,8 @@ describe('AuthState', () => {
     sessionStorage.setItem('botsync:session', JSON.stringify(stored))
     const auth = new AuthState({ storage: sessionStorage })
     expect(auth.user?.name).toBe('Ana')
-    expect(auth.canEdit).toBe(false)
+    // Roles are per space (GET /api/spaces): the session user has none.
+    expect(auth.user).toEqual({ id: '1', email: 'a@b.c', name: 'Ana' })
     auth.expire('token-expired')
     expect(auth.session).toBeNull()
     expect(sessionStorage.getItem('botsync:session')).toBeNull()

@@ -1,13 +1,13 @@
 // Login against the server's /api/login. The JWT is kept in sessionStorage:
 // it survives a reload (needed to keep working offline across one) but not
 // the closing of the tab.
-export type AdminRole = 'owner' | 'editor' | 'viewer'
+export type { SpaceRole as AdminRole } from '@botsync/shared-docs'
 
+/** Who is logged in; roles are per space (GET /api/spaces), not on the user. */
 export interface SessionUser {
   id: string
   email: string
   name: string
-  role: AdminRole
 }
 
 export interface StoredSession {
@@ -26,8 +26,7 @@ function parseSession(text: string | null): StoredSession | null {
     const user = value.user as Partial<SessionUser> | undefined
     if (typeof value.token !== 'string' || typeof value.expiresAt !== 'number' || !user) return null
     if (typeof user.id !== 'string' || typeof user.email !== 'string' || typeof user.name !== 'string') return null
-    if (user.role !== 'owner' && user.role !== 'editor' && user.role !== 'viewer') return null
-    return { token: value.token, expiresAt: value.expiresAt, user: user as SessionUser }
+    return { token: value.token, expiresAt: value.expiresAt, user: { id: user.id, email: user.email, name: user.name } }
   } catch {
     return null
   }
@@ -153,11 +152,6 @@ export class AuthState {
 
   get token(): string | null {
     return this.session?.token ?? null
-  }
-
-  /** Owners and editors change content; viewers only look. */
-  get canEdit(): boolean {
-    return this.session !== null && this.session.user.role !== 'viewer'
   }
 
   async login(email: string, password: string): Promise<boolean> {
