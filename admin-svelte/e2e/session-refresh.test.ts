@@ -53,13 +53,13 @@ describe('session refresh', () => {
     expect(await dora.page.getByTestId('read-only-badge').count()).toBe(0)
     expect(await stepMessage(dora.page, 'welcome').isEditable()).toBe(true)
 
-    await app.server.db.query(`UPDATE users SET role = 'viewer' WHERE name = $1`, [name])
+    await app.server.db.query(`UPDATE space_members SET role = 'viewer' WHERE space = $1 AND user_id = (SELECT id FROM users WHERE name = $2)`, [space, name])
     await dora.page.getByTestId('read-only-badge').waitFor()
-    await expect.poll(() => dora.page.getByTestId('toast').first().textContent()).toContain('Your role was changed')
+    await expect.poll(() => dora.page.getByTestId('toast').first().textContent()).toContain('You are a viewer in this space now')
     expect(await stepMessage(dora.page, 'welcome').isEditable()).toBe(false)
 
     // And editable again when it is raised, without a reload.
-    await app.server.db.query(`UPDATE users SET role = 'editor' WHERE name = $1`, [name])
+    await app.server.db.query(`UPDATE space_members SET role = 'editor' WHERE space = $1 AND user_id = (SELECT id FROM users WHERE name = $2)`, [space, name])
     await expect.poll(() => dora.page.getByTestId('read-only-badge').count()).toBe(0)
     await stepMessage(dora.page, 'welcome').fill('Edited after the promotion')
     await expect.poll(() => dora.page.getByTestId('save-status').textContent(), { timeout: 10_000 }).toBe('All changes saved')
