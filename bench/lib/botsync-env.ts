@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { openDatabase } from '@botsync/persistence'
 
 export interface BotsyncAdmin {
   email: string
@@ -34,5 +35,20 @@ export function botsyncEnv(options: { databaseUrl: string; dataDir: string; admi
       // vanilla Hocuspocus has no such limit either.
       MAX_UPDATES_PER_SECOND: '0',
     },
+  }
+}
+
+/**
+ * Makes the user of `email` an owner of `space` (creating the space's row):
+ * roles are per space, and a benchmark's admin writes to spaces made up per
+ * run. Run after a server has started (it creates the ADMIN_EMAIL user).
+ */
+export async function joinSpace(databaseUrl: string, email: string, space: string): Promise<void> {
+  const db = await openDatabase({ databaseUrl })
+  try {
+    await db.query('INSERT INTO spaces (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING', [space])
+    await db.query(`INSERT INTO space_members (space, user_id, role) SELECT $1, id, 'owner' FROM users WHERE email = $2 ON CONFLICT DO NOTHING`, [space, email.toLowerCase()])
+  } finally {
+    await db.close()
   }
 }

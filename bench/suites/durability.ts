@@ -59,7 +59,7 @@ export default async function run(): Promise<Record<string, unknown>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'botsync-bench-'))
   const schema = await ScratchSchema.create(DATABASE_URL)
   const db = new PgDatabase(schema.url, { max: 2 })
-  const botsync = new SystemUnderTest('botsync', botsyncLaunch(dataDir, schema.url))
+  const botsync = new SystemUnderTest('botsync', botsyncLaunch(dataDir, schema.url, space))
   const vanilla = new SystemUnderTest('vanilla', {
     spawn: () => ServerProcess.spawn({ label: 'vanilla', entry: VANILLA_MAIN, env: { PORT: '0', DATABASE_URL: schema.url }, keepLines: 200, registerKill: onInterrupt }),
     collabPath: '/',
@@ -188,10 +188,12 @@ export default async function run(): Promise<Record<string, unknown>> {
   }
 }
 
-function botsyncLaunch(dataDir: string, databaseUrl: string) {
+function botsyncLaunch(dataDir: string, databaseUrl: string, space: string) {
   // botsyncEnv turns the per-socket rate limit off: each writer sends its
   // next edit the moment the last is acknowledged, so it would measure itself.
   const { env, admin } = botsyncEnv({ databaseUrl, dataDir })
+  // Roles are per space: BOT_SPACE's row is ensured at start with the admin as its owner.
+  env.BOT_SPACE = space
   return {
     spawn: () => ServerProcess.spawn({ label: 'botsync', env, keepLines: 200, registerKill: onInterrupt }),
     collabPath: '/collab',

@@ -20,6 +20,7 @@ import { openDatabase } from '@botsync/persistence'
 import * as Y from 'yjs'
 import { EditTimeline, summarise } from '../fanout/edit-timeline.ts'
 import { login } from '@botsync/testkit/login'
+import { joinSpace } from '../lib/botsync-env.ts'
 import { RawClient } from '@botsync/testkit/raw-client'
 import { ServerProcess } from '@botsync/testkit/server-process'
 import { memoryMb } from '../lib/process-memory.ts'
@@ -62,8 +63,11 @@ export default async function run(): Promise<Record<string, unknown>> {
       for (let i = 0; i < deployments.length; i++) {
         const deployment = deployments[(i + round - 1) % deployments.length]
         progress(`round ${round}/${ROUNDS}: ${deployment.name}`)
-        const document = `bench${runId}r${round}${deployment.name.toLowerCase()}/scenario/fanout`
+        const space = `bench${runId}r${round}${deployment.name.toLowerCase()}`
+        const document = `${space}/scenario/fanout`
         botsync.documents.push(document)
+        // Roles are per space: the admin must be a member of this run's space.
+        await joinSpace(DATABASE_URL, botsync.email, space)
         runs[deployment.name].push(await measure(deployment, document))
         // Let the servers finish closing the last round's sockets.
         await sleep(500)
@@ -236,7 +240,7 @@ function pool(runs: ScenarioRun[], deployment: Deployment) {
 class BotsyncSetup {
   readonly documents: string[] = []
   private readonly runId: string
-  private readonly email: string
+  readonly email: string
   private readonly password = randomBytes(12).toString('base64url')
   private readonly secrets = { JWT_SECRET: randomBytes(24).toString('base64url'), BOT_SERVICE_TOKEN: randomBytes(24).toString('base64url') }
   private readonly dataDirs: string[] = []

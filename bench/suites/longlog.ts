@@ -45,6 +45,8 @@ export default async function run(): Promise<Record<string, unknown>> {
   const space = `bench${randomUUID().replaceAll('-', '').slice(0, 10)}`
   const dataDir = mkdtempSync(join(tmpdir(), 'botsync-bench-longlog-'))
   const { env, admin } = botsyncEnv({ databaseUrl: DATABASE_URL, dataDir })
+  // Roles are per space: BOT_SPACE's row is ensured at start with the admin as its owner.
+  env.BOT_SPACE = space
   const events: Array<Record<string, unknown>> = []
   const sink = new Writable({
     write(chunk, _encoding, done) {
