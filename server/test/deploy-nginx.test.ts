@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { connect, login, spawnServer, synced, uniqueSpace, waitFor, type ServerProcess, type TestClient } from '@botsync/testkit/server'
+import { connect, login, ownSpace, spawnServer, synced, waitFor, type ServerProcess, type TestClient } from '@botsync/testkit/server'
 import { health, logOf, SHARED_REDIS_URL, uniquePrefix } from './redis-helpers.ts'
 
 // The production load balancer config (deploy/nginx/nginx.conf, what
@@ -153,7 +153,7 @@ describe('deploy/nginx/nginx.conf in front of two instances', () => {
     // Everything through nginx: the upgrade, the login (POST /api) and the provider's WebSocket.
     await upgrades(nginx.wsUrl)
     const token = await login(nginx.url, email, 'behind nginx')
-    const name = `${uniqueSpace()}/scenario/behind-nginx`
+    const name = `${await ownSpace(email)}/scenario/behind-nginx`
     const writer = connect(nginx.wsUrl, name, token)
     clients.push(writer)
     await synced(writer, 30_000)

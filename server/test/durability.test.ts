@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { connect, login, spawnServer, synced, uniqueSpace, waitFor, type ServerProcess } from '@botsync/testkit/server'
+import { connect, login, ownSpace, spawnServer, synced, uniqueSpace, waitFor, type ServerProcess } from '@botsync/testkit/server'
 
 describe('durability', () => {
   const processes: ServerProcess[] = []
@@ -12,7 +12,7 @@ describe('durability', () => {
     const env = { ADMIN_EMAIL: email, ADMIN_PASSWORD: 'durable password' }
     const first = await spawnServer(env)
     processes.push(first)
-    const name = `${uniqueSpace()}/scenario/durable`
+    const name = `${await ownSpace(email)}/scenario/durable`
     const token = await login(first.url, email, 'durable password')
 
     const writer = connect(first.wsUrl, name, token)

@@ -6,7 +6,7 @@ import { request } from 'node:http'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import { connect, DATABASE_URL, login, spawnServer, uniqueSpace, waitFor, type ServerProcess } from '@botsync/testkit/server'
+import { connect, DATABASE_URL, login, ownSpace, spawnServer, uniqueSpace, waitFor, type ServerProcess } from '@botsync/testkit/server'
 import { authFrame, updateFrame } from '@botsync/testkit/raw-client'
 
 /** The lines the process itself writes for humans on stderr at start (the URL, a generated owner). */
@@ -25,12 +25,14 @@ async function rawSocket(url: string): Promise<{ ws: WebSocket; closed: Promise<
 describe('one JSON line per log event', () => {
   let server: ServerProcess
   let token: string
+  let adminEmail: string
   const db = new pg.Client({ connectionString: DATABASE_URL })
   beforeAll(async () => {
     await db.connect()
     const admin = { ADMIN_EMAIL: `logs-${uniqueSpace()}@test.local`, ADMIN_PASSWORD: 'correct horse' }
     server = await spawnServer({ LOG_LEVEL: 'debug', MAX_MESSAGE_BYTES: String(64 * 1024), ...admin })
     token = await login(server.url, admin.ADMIN_EMAIL, admin.ADMIN_PASSWORD)
+    adminEmail = admin.ADMIN_EMAIL
   })
   afterAll(async () => {
     server?.child.kill('SIGKILL')
@@ -46,7 +48,7 @@ describe('one JSON line per log event', () => {
     await garbage.closed
 
     // A corrupt update inside a valid frame, after authentication.
-    const name = `${uniqueSpace()}/settings`
+    const name = `${await ownSpace(adminEmail)}/settings`
     const corrupt = await rawSocket(wsUrl)
     corrupt.ws.send(authFrame(name, token))
     await waitFor(() => corrupt.frames.length > 0, 'the authentication reply')
@@ -60,7 +62,7 @@ describe('one JSON line per log event', () => {
     await oversize.closed
 
     // A document whose stored snapshot does not decode: its load fails.
-    const broken = `${uniqueSpace()}/settings`
+    const broken = `${await ownSpace(adminEmail)}/settings`
     await db.query('INSERT INTO documents (name, snapshot) VALUES ($1, $2)', [broken, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x07])])
     const client = connect(wsUrl, broken, token)
     expect(await client.authFailure).toBe('document-unavailable')

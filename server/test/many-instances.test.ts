@@ -14,7 +14,7 @@ import {
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { connect, DATABASE_URL, login, spawnServer, synced, uniqueSpace, waitFor, type ServerProcess, type TestClient } from '@botsync/testkit/server'
+import { connect, DATABASE_URL, login, ownSpace, spawnServer, synced, uniqueSpace, waitFor, type ServerProcess, type TestClient } from '@botsync/testkit/server'
 import { signInitData } from '@botsync/testkit/init-data'
 import { fingerprint, health, killClients, logOf, missingEdits, PrivateRedis, SHARED_REDIS_URL, sleep, uniquePrefix } from './redis-helpers.ts'
 
@@ -52,6 +52,8 @@ interface Instances {
   env: Record<string, string>
   prefix: string
   token: string
+  /** The owner's email (ownSpace(email) gives it a space of its own). */
+  email: string
 }
 
 /** Two instances sharing database, JWT secret, Redis and channel prefix; started one after the other (the first creates the owner). */
@@ -64,7 +66,7 @@ async function startInstances(redisUrl: string, options: { bUrl?: string; env?: 
   const b = await spawnServer({ ...env, INSTANCE_ID: `${prefix}-b`, REDIS_URL: options.bUrl ?? redisUrl })
   processes.push(b)
   const token = await login(a.url, email, 'many instances')
-  return { a, b, env, prefix, token }
+  return { a, b, env, prefix, token, email }
 }
 
 function client(url: string, name: string, token: string): TestClient {
@@ -115,8 +117,8 @@ async function expectHealth(url: string, status: 'ok' | 'degraded'): Promise<voi
 
 describe('many instances through Redis', () => {
   it('co-edits one scenario from two instances into byte-identical replicas, with presence', async () => {
-    const { a, b, token } = await startInstances(SHARED_REDIS_URL)
-    const name = `${uniqueSpace()}/scenario/welcome`
+    const { a, b, token, email } = await startInstances(SHARED_REDIS_URL)
+    const name = `${await ownSpace(email)}/scenario/welcome`
     // Seeded on the server side only: straight into storage, as the server seeds.
     const seed = new Y.Doc()
     initScenarioDoc(seed)
@@ -183,8 +185,8 @@ describe('many instances through Redis', () => {
   })
 
   it('loses no acknowledged edit when an instance is SIGKILLed under 10 writers, and agrees within 5 s of its restart', async () => {
-    const { a, b, env, prefix, token } = await startInstances(SHARED_REDIS_URL)
-    const name = `${uniqueSpace()}/scenario/load`
+    const { a, b, env, prefix, token, email } = await startInstances(SHARED_REDIS_URL)
+    const name = `${await ownSpace(email)}/scenario/load`
     const writers = Array.from({ length: 10 }, (_, i) => ({
       id: `w${i}`,
       onA: i < 5,
@@ -222,9 +224,9 @@ describe('many instances through Redis', () => {
     const redis = await PrivateRedis.create()
     redises.push(redis)
     await redis.start()
-    const { a, b, token } = await startInstances(redis.url)
+    const { a, b, token, email } = await startInstances(redis.url)
     await expectHealth(a.url, 'ok')
-    const name = `${uniqueSpace()}/scenario/outage`
+    const name = `${await ownSpace(email)}/scenario/outage`
     const writers = ['a0', 'a1', 'b0', 'b1'].map((id) => ({ id, client: client(id.startsWith('a') ? a.wsUrl : b.wsUrl, name, token) }))
     await Promise.all(writers.map((w) => synced(w.client)))
     const run = runWriters(writers, 150, 10)
@@ -270,8 +272,8 @@ describe('many instances through Redis', () => {
   it('re-converges within 5 s after its Redis connections are killed mid-stream (CLIENT KILL)', async () => {
     const admin = new Redis(SHARED_REDIS_URL)
     try {
-      const { a, b, prefix, token } = await startInstances(SHARED_REDIS_URL)
-      const name = `${uniqueSpace()}/scenario/kill`
+      const { a, b, prefix, token, email } = await startInstances(SHARED_REDIS_URL)
+      const name = `${await ownSpace(email)}/scenario/kill`
       const writers = ['a0', 'a1', 'b0', 'b1'].map((id) => ({ id, client: client(id.startsWith('a') ? a.wsUrl : b.wsUrl, name, token) }))
       await Promise.all(writers.map((w) => synced(w.client)))
       const run = runWriters(writers, 150, 8)
@@ -310,10 +312,10 @@ describe('many instances through Redis', () => {
   it('starts without Redis, serves alone with /health degraded, and joins the others when Redis appears', async () => {
     const redis = await PrivateRedis.create()
     redises.push(redis)
-    const { a, b, token } = await startInstances(redis.url)
+    const { a, b, token, email } = await startInstances(redis.url)
     await expectHealth(a.url, 'degraded')
     expect((await health(a.url)).body.checks.redis.detail).toMatch(/ECONNREFUSED|closed/)
-    const name = `${uniqueSpace()}/scenario/late-redis`
+    const name = `${await ownSpace(email)}/scenario/late-redis`
     const onA = client(a.wsUrl, name, token)
     const onB = client(b.wsUrl, name, token)
     await Promise.all([synced(onA), synced(onB)])
@@ -337,8 +339,8 @@ describe('many instances through Redis', () => {
   it('shuts down on SIGTERM: clients get a reason, reconnect elsewhere, and nothing is lost', async () => {
     const admin = new Redis(SHARED_REDIS_URL)
     try {
-      const { a, b, prefix, token } = await startInstances(SHARED_REDIS_URL)
-      const name = `${uniqueSpace()}/scenario/drain`
+      const { a, b, prefix, token, email } = await startInstances(SHARED_REDIS_URL)
+      const name = `${await ownSpace(email)}/scenario/drain`
       const writer = client(a.wsUrl, name, token)
       const watcher = client(b.wsUrl, name, token)
       await Promise.all([synced(writer), synced(watcher)])

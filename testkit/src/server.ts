@@ -152,3 +152,29 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
 export async function synced(client: TestClient, timeoutMs = 10_000): Promise<void> {
   await waitFor(() => client.provider.isSynced && client.provider.unsyncedChanges === 0, 'provider to be synced', timeoutMs)
 }
+
+/**
+ * Makes the existing user of `email` a member of `space` (creating the
+ * space's row), straight in the database: for servers running as their own
+ * processes (spawnServer), whose ADMIN_EMAIL owner writes to made-up spaces.
+ */
+export async function joinSpace(email: string, space: string, role: TestRole = 'owner', databaseUrl = DATABASE_URL): Promise<void> {
+  const db = await openDatabase({ databaseUrl })
+  try {
+    await db.query('INSERT INTO spaces (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING', [space])
+    const rows = await db.query(
+      `INSERT INTO space_members (space, user_id, role) SELECT $1, id, $3 FROM users WHERE email = $2 ON CONFLICT (space, user_id) DO UPDATE SET role = $3 RETURNING user_id`,
+      [space, email.toLowerCase(), role],
+    )
+    if (rows.length === 0) throw new Error(`joinSpace: no user ${email}`)
+  } finally {
+    await db.close()
+  }
+}
+
+/** A new space `email` is an owner of (see joinSpace). */
+export async function ownSpace(email: string, databaseUrl = DATABASE_URL): Promise<string> {
+  const space = uniqueSpace()
+  await joinSpace(email, space, 'owner', databaseUrl)
+  return space
+}
