@@ -175,7 +175,7 @@ describe('long update logs', () => {
     ['a short log', 20],
     ['a long log', 2000],
   ])('quarantines a poison update in %s and serves everything around it', async (_label, count) => {
-    const name = docName.scenario(LOG_SPACE, 'poisoned')
+    const name = docName.scenario(LOG_SPACE, `poisoned-${count}`)
     const { updates, doc } = typingSession(count)
     const half = count / 2
     const ids = await plantLog(server.db, name, [...updates.slice(0, half), POISON, ...updates.slice(half)])

@@ -176,6 +176,11 @@ describe('spaces and members', () => {
     expect(await login(`http://127.0.0.1:${server.port}`, member.email, 'a new password')).toBeTruthy()
     await expect(login(`http://127.0.0.1:${server.port}`, member.email, member.password)).rejects.toThrow(/401/)
     expect((await api(server, 'POST', `/api/invites/${token}/accept`, null, { password: 'another password' })).status).toBe(410)
+    // Not for a member who is also in a space the owner does not own: the link would open that space too.
+    const elsewhere = uniqueSpace()
+    await server.spaces.ensure(elsewhere)
+    await server.members.add(elsewhere, member.userId, 'owner')
+    expect(await api(server, 'POST', `/api/spaces/${space}/members/${member.userId}/reset`, owner.token)).toMatchObject({ status: 403, body: { error: 'forbidden-space' } })
   })
 
   it('keeps at least one owner (409 last-owner), also under two concurrent demotions', async () => {

@@ -1,6 +1,5 @@
-import { isSpaceRole } from '@botsync/shared-docs'
+import { inviteUrl, isSpaceRole } from '@botsync/shared-docs'
 import { tryEmail } from '../auth/invite-mailer.ts'
-import { inviteUrl } from '@botsync/shared-docs'
 import type { Handler } from './http-api.ts'
 import { HttpError, readJson, requestToken, sendJson } from './respond.ts'
 import { linkOrigin, type SpaceApiDeps } from './space-routes.ts'
@@ -40,6 +39,13 @@ export function memberRoutes(deps: SpaceApiDeps): Record<string, Handler> {
       const { principal } = await deps.authenticator.requireSpaceRole(requestToken(request), space, 'owner')
       const member = await deps.members.get(space, userId)
       if (!member) throw notMember(userId)
+      // A reset link opens the whole account, every space of it: only someone
+      // who owns every space the member is in may issue one.
+      const owned = new Set((await deps.members.spacesOf(principal.userId)).filter((entry) => entry.role === 'owner').map((entry) => entry.id))
+      const elsewhere = (await deps.members.spacesOf(userId)).filter((entry) => !owned.has(entry.id))
+      if (elsewhere.length > 0) {
+        throw new HttpError(403, 'forbidden-space', 'this member is also in spaces you do not own; an owner of every one of their spaces may reset their password')
+      }
       const { token, expiresAt } = await deps.invites.create({ space, email: member.email, role: member.role, kind: 'reset', userId, createdBy: principal.userId })
       const url = inviteUrl(linkOrigin(deps, request), token)
       const spaceRow = await deps.spaces.get(space)
