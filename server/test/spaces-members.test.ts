@@ -368,3 +368,25 @@ describe('invite emails (SMTP_URL)', () => {
     }
   })
 })
+
+describe('start-up', () => {
+  it('seeds the demo space with the first owner as its owner, and ensures BOT_SPACE', async () => {
+    // A fresh embedded database: this start creates the first owner.
+    const bot = uniqueSpace()
+    const server = await startServer({ DATABASE_URL: '', SEED_DEMO: 'true', BOT_SPACE: bot })
+    try {
+      const [owner] = await server.db.query<{ email: string }>('SELECT email FROM users')
+      expect(owner.email).toBe('admin@botsync.local')
+      const rows = await server.db.query<{ space: string; role: string }>('SELECT space, role FROM space_members ORDER BY space')
+      expect(rows).toEqual(
+        [
+          { space: 'demo', role: 'owner' },
+          { space: bot, role: 'owner' },
+        ].sort((x, y) => x.space.localeCompare(y.space)),
+      )
+      expect((await server.spaces.get('demo'))?.name).toBe('Demo')
+    } finally {
+      await server.stop()
+    }
+  })
+})
