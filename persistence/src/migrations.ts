@@ -3,7 +3,8 @@ import type { Database } from './database.ts'
 /**
  * NOTIFY channel of changes to a user's access (role changed, user deleted):
  * `{"id": "<user id>", "role": "editor" | null}`, or `{"all": true}` after a
- * TRUNCATE.
+ * TRUNCATE; `{"id": "<user id>", "sessions": "revoked"}` when every session
+ * of the user was revoked (log out everywhere: their sockets are closed).
  */
 export const USER_ACCESS_CHANNEL = 'botsync_user_access'
 
@@ -98,6 +99,29 @@ export const migrations: Migration[] = [
       DROP TRIGGER IF EXISTS users_truncated ON users;
       CREATE TRIGGER users_truncated AFTER TRUNCATE ON users
         FOR EACH STATEMENT EXECUTE FUNCTION botsync_notify_user_access();
+    `,
+  },
+  {
+    version: 6,
+    name: 'refresh sessions',
+    sql: `
+      -- One row per refresh token ever issued (server/src/auth/refresh-sessions.ts):
+      -- only its sha256 is stored. A login starts a family; each use rotates the
+      -- token (the old row gets rotated_at, a new row joins the family), so a
+      -- rotated token presented again is a stolen copy and revokes the family.
+      CREATE TABLE sessions (
+        id           bigserial PRIMARY KEY,
+        user_id      bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        family       text NOT NULL,
+        token_hash   bytea NOT NULL UNIQUE,
+        created_at   timestamptz NOT NULL DEFAULT now(),
+        last_used_at timestamptz NOT NULL DEFAULT now(),
+        expires_at   timestamptz NOT NULL,
+        rotated_at   timestamptz,
+        revoked_at   timestamptz
+      );
+      CREATE INDEX sessions_family ON sessions (family);
+      CREATE INDEX sessions_user ON sessions (user_id);
     `,
   },
 ]
