@@ -8,6 +8,7 @@ import { Authenticator } from './auth/authenticator.ts'
 import { LoginLimiter } from './auth/login-limiter.ts'
 import { PasswordHasher } from './auth/passwords.ts'
 import { TelegramInitData } from './auth/telegram-init-data.ts'
+import { RefreshSessions } from './auth/refresh-sessions.ts'
 import { TokenIssuer } from './auth/token-issuer.ts'
 import { UserRepository } from './auth/user-repository.ts'
 import type { ServerConfig } from './config.ts'
@@ -21,6 +22,7 @@ import { RedisFanout } from './extensions/redis-fanout.ts'
 import { LiveAccess } from './extensions/live-access.ts'
 import { ConnectionLimits } from './http/connection-limits.ts'
 import { HttpApi } from './http/http-api.ts'
+import { SessionRoutes } from './http/session-routes.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { Metrics } from './metrics.ts'
 import { listenMetrics, portOf, PrometheusMetrics } from './prometheus.ts'
@@ -43,6 +45,8 @@ export class BotsyncServer {
   readonly store: DocumentStore
   readonly users: UserRepository
   readonly tokens: TokenIssuer
+  /** Refresh tokens (the session cookie): issue, rotate, revoke. */
+  readonly sessions: RefreshSessions
   readonly writer: ServerWriter
   readonly metrics = new Metrics()
   readonly server: Server
@@ -114,11 +118,14 @@ export class BotsyncServer {
       documentGraceMs: config.readerDocumentGraceMs,
     })
     this.prometheus = new PrometheusMetrics({ metrics: this.metrics, hocuspocus: () => this.server.hocuspocus, readers: this.readers, store: this.store, redis: this.redis })
-    const httpApi = new HttpApi({
-      db,
+    this.sessions = new RefreshSessions(db, config.refreshTtlSeconds)
+    const sessionRoutes = new SessionRoutes({
       users: this.users,
       tokens: this.tokens,
       authenticator,
+      sessions: this.sessions,
+      limits: this.limits,
+      log,
       loginLimiter: new LoginLimiter(
         {
           maxFailuresPerIp: config.loginMaxFailuresPerIp,
@@ -129,6 +136,13 @@ export class BotsyncServer {
         },
         { redis: this.redis?.commands ?? null, prefix: config.redisPrefix },
       ),
+    })
+    const httpApi = new HttpApi({
+      db,
+      users: this.users,
+      tokens: this.tokens,
+      authenticator,
+      sessionRoutes,
       metrics: this.metrics,
       log,
       instanceId: config.instanceId,
