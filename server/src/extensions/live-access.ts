@@ -146,12 +146,13 @@ export class LiveAccess implements Extension {
   }
 
   private onUserChanged(payload: string): void {
-    let change: { id?: unknown; role?: unknown; all?: unknown }
+    let change: { id?: unknown; role?: unknown; all?: unknown; sessions?: unknown }
     try {
       change = JSON.parse(payload)
     } catch {
       return
     }
+    if (change.sessions === 'revoked') return this.sessionsRevoked(String(change.id))
     if (change.all === true) {
       void this.recheckAll()
       return
@@ -159,6 +160,18 @@ export class LiveAccess implements Extension {
     const id = String(change.id)
     if (!this.byUser.has(id)) return
     this.apply(id, isAdminRole(change.role) ? change.role : null)
+  }
+
+  /**
+   * Log out everywhere (RefreshSessions.revokeAll): the user's sockets here
+   * are closed with 4403 `access-revoked`, so the admin's tabs find out now
+   * (they try to refresh, fail and show the login page). The access tokens
+   * themselves stay valid until their expiry (JWT_TTL_SECONDS): a client that
+   * reconnects with one is let in and turned read-only at its `exp`, as any
+   * connection whose token expires.
+   */
+  private sessionsRevoked(userId: string): void {
+    for (const connection of [...(this.byUser.get(userId) ?? [])]) this.revoke(connection)
   }
 
   private async recheckAll(): Promise<void> {
@@ -192,7 +205,7 @@ export class LiveAccess implements Extension {
     }
   }
 
-  /** The user no longer exists: nothing more from this socket, and it reconnects into the refusal. */
+  /** The user no longer exists (or logged out everywhere): nothing more from this socket; a deleted user reconnects into the refusal. */
   private revoke(connection: AdminConnection): void {
     connection.readOnly = true
     this.forget(connection)
