@@ -3,14 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { TokenIssuer } from '../src/auth/token-issuer.ts'
-import { connect, JWT_SECRET, login, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
+import { connect, JWT_SECRET, loginSession, refreshSession, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
 
 const PASSWORD = 'correct horse'
 
-async function user(server: BotsyncServer, role: 'owner' | 'editor' | 'viewer'): Promise<{ id: string; email: string; token: string }> {
+async function user(server: BotsyncServer, role: 'owner' | 'editor' | 'viewer'): Promise<{ id: string; email: string; token: string; cookie: string }> {
   const email = `live-${randomUUID()}@test.local`
   const created = await server.users.create({ email, password: PASSWORD, role })
-  return { id: created.id, email, token: await login(`http://127.0.0.1:${server.port}`, email, PASSWORD) }
+  const { token, cookie } = await loginSession(`http://127.0.0.1:${server.port}`, email, PASSWORD)
+  return { id: created.id, email, token, cookie }
 }
 
 function notices(client: TestClient): Array<{ type?: string; reason?: string }> {
@@ -42,9 +43,10 @@ async function me(server: BotsyncServer, token: string): Promise<{ status: numbe
   return { status: response.status, body: await response.json() }
 }
 
-async function refresh(server: BotsyncServer, token: string): Promise<{ status: number; body: any }> {
-  const response = await fetch(`http://127.0.0.1:${server.port}/api/refresh`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
-  return { status: response.status, body: await response.json() }
+/** POST /api/refresh with the user's refresh cookie (the session, not the access token). */
+async function refresh(server: BotsyncServer, cookie: string): Promise<{ status: number; body: any }> {
+  const { status, body } = await refreshSession(`http://127.0.0.1:${server.port}`, cookie)
+  return { status, body }
 }
 
 describe('live access: role changes and deletions', () => {
@@ -85,7 +87,7 @@ describe('live access: role changes and deletions', () => {
     // The token still says editor; /api/me says what the database says.
     expect((await me(a, editor.token)).body.principal).toMatchObject({ role: 'viewer', userId: editor.id })
     // A fresh token carries the lower role.
-    const refreshed = await refresh(b, editor.token)
+    const refreshed = await refresh(b, editor.cookie)
     expect(refreshed).toMatchObject({ status: 200, body: { user: { id: editor.id, role: 'viewer' } } })
   })
 
@@ -123,7 +125,8 @@ describe('live access: role changes and deletions', () => {
     expect(await onA.authFailure).toBe('user-not-found')
     expect(await onB.authFailure).toBe('user-not-found')
     expect(await me(a, editor.token)).toMatchObject({ status: 401, body: { error: 'user-not-found' } })
-    expect(await refresh(b, editor.token)).toMatchObject({ status: 401, body: { error: 'user-not-found' } })
+    // The user's sessions went with the row (ON DELETE CASCADE).
+    expect(await refresh(b, editor.cookie)).toMatchObject({ status: 401, body: { error: 'session-revoked' } })
   })
 })
 
@@ -163,7 +166,8 @@ describe('live access: token expiry', () => {
     // Asked for its token, the provider sent the same, expired one: still read-only.
     await expectRefusedWrite(server, client, name, 'after')
     expect(await me(server, editor.token)).toMatchObject({ status: 401, body: { error: 'token-expired' } })
-    expect(await refresh(server, editor.token)).toMatchObject({ status: 401, body: { error: 'token-expired' } })
+    // The refresh cookie outlives the access token: that is what renews it.
+    expect(await refresh(server, editor.cookie)).toMatchObject({ status: 200 })
   })
 
   it('keeps write access with a token refreshed before expiry and pushed to the open connection', async () => {
