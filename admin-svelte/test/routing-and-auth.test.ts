@@ -95,6 +95,19 @@ describe('AuthState', () => {
     expect(answers).toEqual([])
   })
 
+  it('sends one refresh for several callers at once in one tab', async () => {
+    let calls = 0
+    const server = (async () => {
+      calls += 1
+      return json(200, { token: `t${calls}`, expiresAt: Date.now() + 3_600_000, user: ana })
+    }) as typeof fetch
+    const auth = new AuthState({ storage: memoryStorage(stored('t0')), fetch: server, autoRefresh: false })
+    expect(await Promise.all([auth.refresh(), auth.refresh()])).toEqual([true, true])
+    expect(calls).toBe(1)
+    expect(await auth.refresh()).toBe(true)
+    expect(calls).toBe(2)
+  })
+
   it('ends the session when the refresh cookie was revoked (logged out everywhere)', async () => {
     const auth = new AuthState({ storage: memoryStorage(stored('t')), fetch: (async () => json(401, { error: 'session-revoked' })) as typeof fetch, autoRefresh: false })
     expect(await auth.refresh()).toBe(false)

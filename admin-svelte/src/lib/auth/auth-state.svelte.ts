@@ -77,6 +77,7 @@ export class AuthState {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- listeners, never rendered
   readonly #refreshed = new Set<(token: string) => void>()
   #refreshTimer: ReturnType<typeof setTimeout> | null = null
+  #refreshing: Promise<boolean> | null = null
 
   /**
    * `restore` (default: as `autoRefresh`): with no stored session, ask the
@@ -143,7 +144,13 @@ export class AuthState {
    * False when the session is over or the server was unreachable (then it is
    * tried again shortly).
    */
-  async refresh(): Promise<boolean> {
+  refresh(): Promise<boolean> {
+    // Several callers at once in this tab (the timer, a refused socket, an expired one) share one request.
+    this.#refreshing ??= this.#refresh().finally(() => (this.#refreshing = null))
+    return this.#refreshing
+  }
+
+  async #refresh(): Promise<boolean> {
     const current = this.session
     let answer: { response: Response; body: SessionBody }
     try {
