@@ -164,7 +164,7 @@ describe('sessions: the refresh cookie', () => {
       expect(await refreshSession(base, anaElsewhere.cookie)).toMatchObject({ status: 401, body: { error: 'session-revoked' } })
       expect((await refreshSession(base, ben.cookie)).status).toBe(200)
       await waitFor(() => closes.length > 0, 'the socket to be closed')
-      expect(closes[0]).toEqual({ code: 4403, reason: 'access-revoked' })
+      expect(closes[0]).toEqual({ code: 4403, reason: 'session-revoked' })
       // A new login is a new session.
       expect((await refreshSession(base, (await loginSession(base, anaEmail, PASSWORD)).cookie)).status).toBe(200)
     } finally {

@@ -16,7 +16,11 @@ export const SESSION_HEADER = 'x-botsync'
 export const SESSION_ERRORS = {
   /** No refresh cookie, or one past REFRESH_TTL_SECONDS: log in again. */
   expired: 'session-expired',
-  /** Logged out (here or everywhere), the user removed, or an old token reused (theft): log in again. */
+  /**
+   * Logged out (here or everywhere), the user removed, or an old token reused
+   * (theft): log in again. Also the close reason (code 4403) of the user's
+   * sockets when every session is revoked: the admin refreshes, which fails.
+   */
   revoked: 'session-revoked',
   /** Another tab rotated this same cookie a moment ago: retry once the browser holds the new cookie. */
   raced: 'refresh-raced',

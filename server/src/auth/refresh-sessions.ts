@@ -60,7 +60,7 @@ export const ROTATION_GRACE_SECONDS = 10
  * already issued: those stay valid until their `exp` (JWT_TTL_SECONDS), and
  * LiveAccess turns a connection read-only at that moment. revokeAll also
  * NOTIFYs USER_ACCESS_CHANNEL with `{id, sessions: 'revoked'}` so every
- * instance closes the user's sockets at once; the admin then tries to
+ * instance closes the user's sockets at once (4403 `session-revoked`); the admin then tries to
  * refresh, fails, and shows the login page.
  */
 export class RefreshSessions {

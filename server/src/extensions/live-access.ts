@@ -1,5 +1,6 @@
 import { OutgoingMessage, type Connection, type connectedPayload, type Extension, type onTokenSyncPayload } from '@hocuspocus/server'
 import { USER_ACCESS_CHANNEL, type Database } from '@botsync/persistence'
+import { SESSION_ERRORS } from '@botsync/shared-docs'
 import { adminReadOnly, type Authenticator } from '../auth/authenticator.ts'
 import { AccessDenied, isAdminRole, type AdminRole } from '../auth/roles.ts'
 import type { UserRepository } from '../auth/user-repository.ts'
@@ -164,14 +165,14 @@ export class LiveAccess implements Extension {
 
   /**
    * Log out everywhere (RefreshSessions.revokeAll): the user's sockets here
-   * are closed with 4403 `access-revoked`, so the admin's tabs find out now
+   * are closed with 4403 `session-revoked`, so the admin's tabs find out now
    * (they try to refresh, fail and show the login page). The access tokens
    * themselves stay valid until their expiry (JWT_TTL_SECONDS): a client that
    * reconnects with one is let in and turned read-only at its `exp`, as any
    * connection whose token expires.
    */
   private sessionsRevoked(userId: string): void {
-    for (const connection of [...(this.byUser.get(userId) ?? [])]) this.revoke(connection)
+    for (const connection of [...(this.byUser.get(userId) ?? [])]) this.revoke(connection, SESSION_ERRORS.revoked)
   }
 
   private async recheckAll(): Promise<void> {
@@ -206,12 +207,12 @@ export class LiveAccess implements Extension {
   }
 
   /** The user no longer exists (or logged out everywhere): nothing more from this socket; a deleted user reconnects into the refusal. */
-  private revoke(connection: AdminConnection): void {
+  private revoke(connection: AdminConnection, reason = 'access-revoked'): void {
     connection.readOnly = true
     this.forget(connection)
     const principal = connection.context.principal
-    this.log.info({ event: 'access-revoked', user: principal?.kind === 'admin' ? principal.userId : undefined, document: connection.document.name, socket: connection.socketId })
-    connection.webSocket.close(4403, 'access-revoked')
+    this.log.info({ event: reason, user: principal?.kind === 'admin' ? principal.userId : undefined, document: connection.document.name, socket: connection.socketId })
+    connection.webSocket.close(4403, reason)
   }
 
   private setAccess(connection: AdminConnection, readOnly: boolean, reason: 'token-expired' | 'access-changed' | null): void {
