@@ -83,6 +83,11 @@ describe('sessions: the refresh cookie', () => {
     // One login, one family: every rotation stays in it.
     const families = await server.db.query<{ family: string }>('SELECT DISTINCT family FROM sessions WHERE user_id = $1', [session.userId])
     expect(families).toHaveLength(1)
+    // Rows of the family past their expiry go at the next rotation.
+    await server.db.query(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND rotated_at IS NOT NULL`, [session.userId])
+    expect((await refreshSession(base, second.cookie!)).status).toBe(200)
+    const rows = await server.db.query<{ rotated: boolean }>('SELECT rotated_at IS NOT NULL AS rotated FROM sessions WHERE user_id = $1 ORDER BY id', [session.userId])
+    expect(rows).toEqual([{ rotated: true }, { rotated: false }])
   })
 
   it('treats an old cookie presented again as stolen: the whole session ends, the newest cookie included', async () => {

@@ -91,7 +91,11 @@ export class RefreshSessions {
           RETURNING user_id, family`,
         [hash],
       )
-      if (won) return { outcome: 'rotated', userId: String(won.user_id), next: await this.insert(tx, String(won.user_id), won.family) }
+      if (won) {
+        // A family gets a row per rotation; those past their expiry can no longer be presented, reuse or not.
+        await tx.query('DELETE FROM sessions WHERE family = $1 AND expires_at < now()', [won.family])
+        return { outcome: 'rotated', userId: String(won.user_id), next: await this.insert(tx, String(won.user_id), won.family) }
+      }
       const [row] = await tx.query<{ family: string; revoked: boolean; expired: boolean; rotated: boolean; within_grace: boolean }>(
         `SELECT family, revoked_at IS NOT NULL AS revoked, expires_at <= now() AS expired, rotated_at IS NOT NULL AS rotated,
                 coalesce(rotated_at > now() - make_interval(secs => $2), false) AS within_grace
