@@ -137,6 +137,14 @@ describe('sessions: the refresh cookie', () => {
     expect(await post(base, '/api/logout', { cookie: session.cookie })).toMatchObject({ status: 403, body: { error: 'csrf-header-missing' } })
     // Neither did anything: the cookie still works.
     expect((await refreshSession(base, session.cookie)).status).toBe(200)
+    // And another origin's page cannot add the header: the browser's preflight is never granted.
+    const preflight = await fetch(`${base}/api/refresh`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://elsewhere.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-botsync' },
+    })
+    expect(preflight.ok).toBe(false)
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull()
+    expect(preflight.headers.get('access-control-allow-headers')).toBeNull()
   })
 
   it('logs out: the session is revoked and the cookie cleared', async () => {
