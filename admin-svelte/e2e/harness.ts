@@ -23,6 +23,8 @@ export const CHROMIUM_ARGS = [
 
 export interface Admin {
   name: string
+  email: string
+  password: string
   context: BrowserContext
   page: Page
   /** Closes this admin's WebSockets and refuses new ones, like a lost network. */
@@ -103,6 +105,8 @@ export class E2eApp {
     await page.getByRole('heading', { name: 'Scenarios', level: 1 }).waitFor()
     return {
       name,
+      email,
+      password,
       context,
       page,
       async cutWebSocket() {

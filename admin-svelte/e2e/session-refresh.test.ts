@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { E2eApp, stepMessage, useE2eApp } from './harness.ts'
 
-// Admin tokens live 4 s here: the admin refreshes them (POST /api/refresh) at
-// 80 % of their lifetime and hands each new one to its open providers.
+// Admin tokens live 4 s here: the admin refreshes them (POST /api/refresh,
+// with the HttpOnly refresh cookie) at 80 % of their lifetime and hands each
+// new one to its open providers.
 const TTL_SECONDS = 4
 
 describe('session refresh', () => {
@@ -43,6 +44,30 @@ describe('session refresh', () => {
     expect((await app.storedScenario(space, 'onboarding')).steps.welcome.message).toBe('Written after the second expiry, never disconnected')
   })
 
+  it('logs a new tab of the same browser in from the refresh cookie, and a new browser not', async () => {
+    const space = await app.seedSpace()
+    const ana = await app.admin('Ana', { space })
+    // The cookie is for the API only, and scripts cannot read it.
+    const [cookie] = await ana.context.cookies()
+    expect(cookie).toMatchObject({ name: 'botsync_refresh', path: '/api', httpOnly: true, sameSite: 'Strict', secure: false })
+    expect(await ana.page.evaluate(() => document.cookie)).toBe('')
+
+    const tab = await ana.context.newPage()
+    await tab.goto(`${app.baseUrl}/#/${space}/scenarios`)
+    await tab.getByRole('heading', { name: 'Scenarios', level: 1 }).waitFor()
+    expect(await tab.getByLabel('Password').count()).toBe(0)
+    // Both tabs keep refreshing the one cookie (rotated each time) across expiries, and stay logged in.
+    await tab.waitForTimeout((TTL_SECONDS * 2 + 1) * 1000)
+    for (const page of [ana.page, tab]) {
+      await page.reload()
+      await page.getByRole('heading', { name: 'Scenarios', level: 1 }).waitFor()
+    }
+
+    const stranger = await (await app.newContext()).newPage()
+    await stranger.goto(`${app.baseUrl}/#/${space}/scenarios`)
+    await stranger.getByLabel('Password').waitFor()
+  })
+
   it('turns the pages read-only the moment the role is lowered in the database, and editable when it is raised', async () => {
     const space = await app.seedSpace()
     // Unique: the update below finds the user by name (the harness makes the email from it).
@@ -64,5 +89,37 @@ describe('session refresh', () => {
     await stepMessage(dora.page, 'welcome').fill('Edited after the promotion')
     await expect.poll(() => dora.page.getByTestId('save-status').textContent(), { timeout: 10_000 }).toBe('All changes saved')
     expect((await app.storedScenario(space, 'onboarding')).steps.welcome.message).toBe('Edited after the promotion')
+  })
+})
+
+describe('log out everywhere', () => {
+  let app: E2eApp
+  // Hour-long access tokens (the default): no renewal is due during the test.
+  useE2eApp((started) => (app = started))
+
+  it("ends every session of the user with 'Log out everywhere': the other browser's sockets are closed, its refresh fails, and it shows the login page at once", async () => {
+    const space = await app.seedSpace()
+    const ana = await app.admin('Ana', { space })
+    // The same user in another browser.
+    const laptop = await (await app.newContext()).newPage()
+    await laptop.goto(`${app.baseUrl}/#/${space}/scenarios`)
+    await laptop.getByLabel('Email').fill(ana.email)
+    await laptop.getByLabel('Password').fill(ana.password)
+    await laptop.getByRole('button', { name: 'Log in' }).click()
+    await laptop.getByRole('heading', { name: 'Scenarios', level: 1 }).waitFor()
+    // Connected (its socket is what the server closes).
+    await expect.poll(() => laptop.getByTestId('save-status').textContent()).toBe('All changes saved')
+
+    await ana.page.getByRole('button', { name: 'Log out everywhere' }).click()
+    await ana.page.getByLabel('Password').waitFor()
+    expect(await ana.page.getByRole('status').textContent()).toMatch(/every device/)
+
+    // Its access token is good for an hour: the closed socket, not a renewal, is what made it refresh (and fail).
+    await laptop.getByLabel('Password').waitFor({ timeout: 5_000 })
+    expect(await laptop.getByRole('status').textContent()).toMatch(/ended/)
+    // A new tab in either browser finds no session.
+    const again = await ana.context.newPage()
+    await again.goto(`${app.baseUrl}/#/${space}/scenarios`)
+    await again.getByLabel('Password').waitFor()
   })
 })

@@ -58,9 +58,105 @@ describe('AuthState', () => {
 
   it('ignores a malformed stored session', () => {
     sessionStorage.setItem('botsync:session', JSON.stringify({ token: 't', user: { role: 'root' } }))
-    expect(new AuthState({ storage: sessionStorage }).session).toBeNull()
+    expect(new AuthState({ storage: sessionStorage, autoRefresh: false }).session).toBeNull()
+  })
+
+  it('logs a new tab in from the refresh cookie, without the form', async () => {
+    const calls: Array<{ url: string; init: RequestInit | undefined }> = []
+    const server = (async (url: string, init?: RequestInit) => {
+      calls.push({ url, init })
+      return json(200, { token: 'fresh', expiresAt: Date.now() + 3_600_000, user: ana })
+    }) as typeof fetch
+    const auth = new AuthState({ storage: memoryStorage(), fetch: server })
+    expect(auth.restoring).toBe(true)
+    await vi.waitFor(() => expect(auth.session?.token).toBe('fresh'))
+    expect(auth.restoring).toBe(false)
+    // The cookie alone: no Authorization, and the CSRF header the server requires.
+    expect(calls[0].url).toBe('/api/refresh')
+    expect(calls[0].init).toMatchObject({ method: 'POST', credentials: 'same-origin', headers: { 'x-botsync': '1' } })
+    expect((calls[0].init?.headers as Record<string, string>).authorization).toBeUndefined()
+    await auth.logout()
+  })
+
+  it('shows the login form, without a notice, when a new tab has no session cookie', async () => {
+    const auth = new AuthState({ storage: memoryStorage(), fetch: (async () => json(401, { error: 'session-expired' })) as typeof fetch })
+    await vi.waitFor(() => expect(auth.restoring).toBe(false))
+    expect(auth.session).toBeNull()
+    expect(auth.notice).toBeNull()
+  })
+
+  it('retries a refresh another tab raced, and keeps the session', async () => {
+    const answers = [json(409, { error: 'refresh-raced' }), json(200, { token: 'second', expiresAt: Date.now() + 3_600_000, user: ana })]
+    const auth = new AuthState({ storage: memoryStorage(stored('first')), fetch: (async () => answers.shift()!) as typeof fetch, autoRefresh: false })
+    const refreshed: string[] = []
+    auth.onRefreshed((token) => refreshed.push(token))
+    expect(await auth.refresh()).toBe(true)
+    expect(auth.token).toBe('second')
+    expect(refreshed).toEqual(['second'])
+    expect(answers).toEqual([])
+  })
+
+  it('sends one refresh for several callers at once in one tab', async () => {
+    let calls = 0
+    const server = (async () => {
+      calls += 1
+      return json(200, { token: `t${calls}`, expiresAt: Date.now() + 3_600_000, user: ana })
+    }) as typeof fetch
+    const auth = new AuthState({ storage: memoryStorage(stored('t0')), fetch: server, autoRefresh: false })
+    expect(await Promise.all([auth.refresh(), auth.refresh()])).toEqual([true, true])
+    expect(calls).toBe(1)
+    expect(await auth.refresh()).toBe(true)
+    expect(calls).toBe(2)
+  })
+
+  it('ends the session when the refresh cookie was revoked (logged out everywhere)', async () => {
+    const auth = new AuthState({ storage: memoryStorage(stored('t')), fetch: (async () => json(401, { error: 'session-revoked' })) as typeof fetch, autoRefresh: false })
+    expect(await auth.refresh()).toBe(false)
+    expect(auth.session).toBeNull()
+    expect(auth.notice).toMatch(/ended/)
+  })
+
+  it('logs out on the server (POST /api/logout) and everywhere (POST /api/logout-all with the access token)', async () => {
+    const calls: Array<{ url: string; init: RequestInit | undefined }> = []
+    const server = (async (url: string, init?: RequestInit) => {
+      calls.push({ url, init })
+      return new Response(null, { status: 204 })
+    }) as typeof fetch
+    const here = new AuthState({ storage: memoryStorage(stored('t1')), fetch: server, autoRefresh: false })
+    await here.logout()
+    expect(here.session).toBeNull()
+    expect(calls[0]).toMatchObject({ url: '/api/logout', init: { method: 'POST', headers: { 'x-botsync': '1' } } })
+
+    const everywhere = new AuthState({ storage: memoryStorage(stored('t2')), fetch: server, autoRefresh: false })
+    expect(await everywhere.logoutEverywhere()).toBe(true)
+    expect(everywhere.session).toBeNull()
+    expect(calls[1]).toMatchObject({ url: '/api/logout-all', init: { method: 'POST', headers: { authorization: 'Bearer t2' } } })
+
+    // The server not reached: still logged in, so it can be tried again.
+    const offline = new AuthState({
+      storage: memoryStorage(stored('t3')),
+      fetch: (async () => Promise.reject(new TypeError('Failed to fetch'))) as typeof fetch,
+      autoRefresh: false,
+    })
+    expect(await offline.logoutEverywhere()).toBe(false)
+    expect(offline.token).toBe('t3')
   })
 })
+
+const ana = { id: '1', email: 'a@b.c', name: 'Ana', role: 'editor' }
+
+function stored(token: string): string {
+  return JSON.stringify({ token, expiresAt: Date.now() + 3_600_000, user: ana })
+}
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
+}
+
+function memoryStorage(session?: string): Storage {
+  const items = new Map<string, string>(session ? [['botsync:session', session]] : [])
+  return { getItem: (k: string) => items.get(k) ?? null, setItem: (k: string, v: string) => void items.set(k, v), removeItem: (k: string) => void items.delete(k) } as Storage
+}
 
 describe('PendingEdits', () => {
   it('counts unsaved edits per user and document across instances (reloads)', () => {

@@ -5,7 +5,9 @@ import type { Database } from './database.ts'
  * "space": "<space>"}` when a membership is added, changed or removed
  * (space_members), `{"id": "<user id>"}` when a user is deleted,
  * `{"space": "<space>"}` when a space starts or stops deleting, and
- * `{"all": true}` after a TRUNCATE.
+ * `{"all": true}` after a TRUNCATE; `{"id": "<user id>", "sessions":
+ * "revoked"}` when every session of the user was revoked (log out
+ * everywhere: their sockets are closed).
  */
 export const USER_ACCESS_CHANNEL = 'botsync_user_access'
 
@@ -191,6 +193,29 @@ export const migrations: Migration[] = [
       END $$;
       CREATE TRIGGER spaces_access_changed AFTER UPDATE ON spaces
         FOR EACH ROW EXECUTE FUNCTION botsync_notify_space_access();
+    `,
+  },
+  {
+    version: 6,
+    name: 'refresh sessions',
+    sql: `
+      -- One row per refresh token ever issued (server/src/auth/refresh-sessions.ts):
+      -- only its sha256 is stored. A login starts a family; each use rotates the
+      -- token (the old row gets rotated_at, a new row joins the family), so a
+      -- rotated token presented again is a stolen copy and revokes the family.
+      CREATE TABLE sessions (
+        id           bigserial PRIMARY KEY,
+        user_id      bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        family       text NOT NULL,
+        token_hash   bytea NOT NULL UNIQUE,
+        created_at   timestamptz NOT NULL DEFAULT now(),
+        last_used_at timestamptz NOT NULL DEFAULT now(),
+        expires_at   timestamptz NOT NULL,
+        rotated_at   timestamptz,
+        revoked_at   timestamptz
+      );
+      CREATE INDEX sessions_family ON sessions (family);
+      CREATE INDEX sessions_user ON sessions (user_id);
     `,
   },
 ]

@@ -8,6 +8,7 @@ import { Authenticator } from './auth/authenticator.ts'
 import { LoginLimiter } from './auth/login-limiter.ts'
 import { PasswordHasher } from './auth/passwords.ts'
 import { TelegramInitData } from './auth/telegram-init-data.ts'
+import { RefreshSessions } from './auth/refresh-sessions.ts'
 import { TokenIssuer } from './auth/token-issuer.ts'
 import { UserRepository } from './auth/user-repository.ts'
 import { Invites } from './auth/invites.ts'
@@ -25,6 +26,7 @@ import { RedisFanout } from './extensions/redis-fanout.ts'
 import { LiveAccess } from './extensions/live-access.ts'
 import { ConnectionLimits } from './http/connection-limits.ts'
 import { HttpApi } from './http/http-api.ts'
+import { SessionRoutes } from './http/session-routes.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { Metrics } from './metrics.ts'
 import { listenMetrics, portOf, PrometheusMetrics } from './prometheus.ts'
@@ -50,6 +52,8 @@ export class BotsyncServer {
   readonly members: SpaceMembers
   readonly invites: Invites
   readonly tokens: TokenIssuer
+  /** Refresh tokens (the session cookie): issue, rotate, revoke. */
+  readonly sessions: RefreshSessions
   readonly writer: ServerWriter
   readonly metrics = new Metrics()
   readonly server: Server
@@ -134,6 +138,26 @@ export class BotsyncServer {
       documentGraceMs: config.readerDocumentGraceMs,
     })
     this.prometheus = new PrometheusMetrics({ metrics: this.metrics, hocuspocus: () => this.server.hocuspocus, readers: this.readers, store: this.store, redis: this.redis })
+    this.sessions = new RefreshSessions(db, config.refreshTtlSeconds)
+    const sessionRoutes = new SessionRoutes({
+      users: this.users,
+      tokens: this.tokens,
+      authenticator,
+      members: this.members,
+      sessions: this.sessions,
+      limits: this.limits,
+      log,
+      loginLimiter: new LoginLimiter(
+        {
+          maxFailuresPerIp: config.loginMaxFailuresPerIp,
+          ipWindowSeconds: config.loginIpWindowSeconds,
+          slowdownAfter: config.loginSlowdownAfter,
+          maxFailuresPerAccount: config.loginMaxFailuresPerAccount,
+          lockoutSeconds: config.loginLockoutSeconds,
+        },
+        { redis: this.redis?.commands ?? null, prefix: config.redisPrefix },
+      ),
+    })
     const httpApi = new HttpApi({
       db,
       users: this.users,
@@ -145,16 +169,7 @@ export class BotsyncServer {
       mailer: createInviteMailer({ smtpUrl: config.smtpUrl, from: config.smtpFrom }),
       publicUrl: config.publicUrl,
       spaceDeleteGraceSeconds: config.spaceDeleteGraceSeconds,
-      loginLimiter: new LoginLimiter(
-        {
-          maxFailuresPerIp: config.loginMaxFailuresPerIp,
-          ipWindowSeconds: config.loginIpWindowSeconds,
-          slowdownAfter: config.loginSlowdownAfter,
-          maxFailuresPerAccount: config.loginMaxFailuresPerAccount,
-          lockoutSeconds: config.loginLockoutSeconds,
-        },
-        { redis: this.redis?.commands ?? null, prefix: config.redisPrefix },
-      ),
+      sessionRoutes,
       metrics: this.metrics,
       log,
       instanceId: config.instanceId,

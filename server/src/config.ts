@@ -18,6 +18,8 @@ export interface ServerConfig {
   dataDir: string
   jwtSecret: string
   jwtTtlSeconds: number
+  /** REFRESH_TTL_SECONDS: how long a refresh cookie stays valid after its last use (each use rotates it and starts this again). */
+  refreshTtlSeconds: number
   adminEmail?: string
   adminPassword?: string
   botServiceToken: string
@@ -129,6 +131,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     dataDir,
     jwtSecret: env.JWT_SECRET || persistentSecret(dataDir, 'jwt-secret'),
     jwtTtlSeconds: integer(env.JWT_TTL_SECONDS, 3600, 'JWT_TTL_SECONDS'),
+    refreshTtlSeconds: integer(env.REFRESH_TTL_SECONDS, 30 * 24 * 3600, 'REFRESH_TTL_SECONDS'),
     adminEmail: env.ADMIN_EMAIL || undefined,
     adminPassword: env.ADMIN_PASSWORD || undefined,
     botServiceToken: bot.serviceToken || persistentSecret(dataDir, 'bot-service-token'),

@@ -2,12 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { TokenIssuer } from '../src/auth/token-issuer.ts'
-import { connect, JWT_SECRET, memberOf, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
+import { connect, JWT_SECRET, loginSession, memberOf, refreshSession, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
 
 /** A new user who is `role` in `space` (a new space if omitted). */
-async function user(server: BotsyncServer, role: 'owner' | 'editor' | 'viewer', space = uniqueSpace()): Promise<{ id: string; email: string; token: string; space: string }> {
+async function user(
+  server: BotsyncServer,
+  role: 'owner' | 'editor' | 'viewer',
+  space = uniqueSpace(),
+): Promise<{ id: string; email: string; password: string; token: string; cookie: string; space: string }> {
   const member = await memberOf(server, space, role)
-  return { id: member.userId, email: member.email, token: member.token, space }
+  const { cookie } = await session(server, member.email, member.password)
+  return { id: member.userId, email: member.email, password: member.password, token: member.token, cookie, space }
 }
 
 async function api(server: BotsyncServer, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
@@ -18,6 +23,11 @@ async function api(server: BotsyncServer, method: string, path: string, token: s
   })
   const text = await response.text()
   return { status: response.status, body: text ? JSON.parse(text) : null }
+}
+
+/** A user's access token and refresh cookie, from a login. */
+async function session(server: BotsyncServer, email: string, password: string): Promise<{ token: string; cookie: string }> {
+  return loginSession(`http://127.0.0.1:${server.port}`, email, password)
 }
 
 function notices(client: TestClient): Array<{ type?: string; reason?: string }> {
@@ -49,9 +59,10 @@ async function me(server: BotsyncServer, token: string): Promise<{ status: numbe
   return { status: response.status, body: await response.json() }
 }
 
-async function refresh(server: BotsyncServer, token: string): Promise<{ status: number; body: any }> {
-  const response = await fetch(`http://127.0.0.1:${server.port}/api/refresh`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
-  return { status: response.status, body: await response.json() }
+/** POST /api/refresh with the user's refresh cookie (the session, not the access token). */
+async function refresh(server: BotsyncServer, cookie: string): Promise<{ status: number; body: any }> {
+  const { status, body } = await refreshSession(`http://127.0.0.1:${server.port}`, cookie)
+  return { status, body }
 }
 
 describe('live access: role changes and deletions', () => {
@@ -92,7 +103,7 @@ describe('live access: role changes and deletions', () => {
     // /api/me says what the database says, per space.
     expect((await me(a, editor.token)).body).toMatchObject({ principal: { userId: editor.id }, spaces: [{ id: editor.space, role: 'viewer' }] })
     // A token carries no role at all.
-    const refreshed = await refresh(b, editor.token)
+    const refreshed = await refresh(b, editor.cookie)
     expect(refreshed).toMatchObject({ status: 200, body: { user: { id: editor.id } } })
     expect(refreshed.body.user.role).toBeUndefined()
   })
@@ -188,7 +199,8 @@ describe('live access: role changes and deletions', () => {
     expect(await onA.authFailure).toBe('user-not-found')
     expect(await onB.authFailure).toBe('user-not-found')
     expect(await me(a, editor.token)).toMatchObject({ status: 401, body: { error: 'user-not-found' } })
-    expect(await refresh(b, editor.token)).toMatchObject({ status: 401, body: { error: 'user-not-found' } })
+    // The user's sessions went with the row (ON DELETE CASCADE).
+    expect(await refresh(b, editor.cookie)).toMatchObject({ status: 401, body: { error: 'session-revoked' } })
   })
 })
 
@@ -228,7 +240,8 @@ describe('live access: token expiry', () => {
     // Asked for its token, the provider sent the same, expired one: still read-only.
     await expectRefusedWrite(server, client, name, 'after')
     expect(await me(server, editor.token)).toMatchObject({ status: 401, body: { error: 'token-expired' } })
-    expect(await refresh(server, editor.token)).toMatchObject({ status: 401, body: { error: 'token-expired' } })
+    // The refresh cookie outlives the access token: that is what renews it.
+    expect(await refresh(server, editor.cookie)).toMatchObject({ status: 200 })
   })
 
   it('keeps write access with a token refreshed before expiry and pushed to the open connection', async () => {

@@ -11,7 +11,7 @@ import * as Y from 'yjs'
 import { DocumentStore, openDatabase } from '@botsync/persistence'
 import { BotsyncServer, loadConfig } from '@botsync/server'
 import { demoSeed } from '@botsync/shared-docs'
-import { login } from './login.ts'
+import { login, loginSession, refreshSession } from './login.ts'
 import { ServerProcess } from './server-process.ts'
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -61,7 +61,8 @@ export function spawnServer(overrides: Record<string, string> = {}): Promise<Ser
   return ServerProcess.spawn({ env: testEnv({ LOG_LEVEL: 'info', ...overrides }) })
 }
 
-export { login, ServerProcess }
+export { login, loginSession, refreshSession, ServerProcess }
+export type { RefreshAnswer, TestSession } from './login.ts'
 
 export type TestRole = 'owner' | 'editor' | 'viewer'
 

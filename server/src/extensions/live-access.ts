@@ -1,6 +1,6 @@
 import { OutgoingMessage, type Connection, type connectedPayload, type Extension, type onTokenSyncPayload } from '@hocuspocus/server'
 import { USER_ACCESS_CHANNEL, type Database } from '@botsync/persistence'
-import type { AccessLossReason } from '@botsync/shared-docs'
+import { SESSION_ERRORS, type AccessLossReason } from '@botsync/shared-docs'
 import { documentAccess, type Authenticator } from '../auth/authenticator.ts'
 import { AccessDenied } from '../auth/roles.ts'
 import type { SpaceAccessRow, SpaceMembers } from '../auth/space-members.ts'
@@ -159,12 +159,13 @@ export class LiveAccess implements Extension {
   }
 
   private onUserChanged(payload: string): void {
-    let change: { id?: unknown; space?: unknown; all?: unknown }
+    let change: { id?: unknown; space?: unknown; all?: unknown; sessions?: unknown }
     try {
       change = JSON.parse(payload)
     } catch {
       return
     }
+    if (change.sessions === 'revoked') return this.sessionsRevoked(String(change.id))
     if (change.all === true) {
       void this.recheckAll()
       return
@@ -178,6 +179,18 @@ export class LiveAccess implements Extension {
     const id = String(change.id)
     if (!this.byUser.has(id)) return
     void this.recheck(id, space)
+  }
+
+  /**
+   * Log out everywhere (RefreshSessions.revokeAll): the user's sockets here
+   * are closed with 4403 `session-revoked`, so the admin's tabs find out now
+   * (they try to refresh, fail and show the login page). The access tokens
+   * themselves stay valid until their expiry (JWT_TTL_SECONDS): a client that
+   * reconnects with one is let in and turned read-only at its `exp`, as any
+   * connection whose token expires.
+   */
+  private sessionsRevoked(userId: string): void {
+    for (const connection of [...(this.byUser.get(userId) ?? [])]) this.revoke(connection, SESSION_ERRORS.revoked)
   }
 
   private async recheckAll(): Promise<void> {
@@ -229,13 +242,13 @@ export class LiveAccess implements Extension {
     }
   }
 
-  /** The user lost this space (removed, deleted, space purged): nothing more from this socket, and it reconnects into the refusal. */
-  private revoke(connection: AdminConnection): void {
+  /** The user lost this space (removed, deleted, space purged) or logged out everywhere: nothing more from this socket, and it reconnects into the refusal. */
+  private revoke(connection: AdminConnection, reason = 'access-revoked'): void {
     connection.readOnly = true
     this.forget(connection)
     const principal = connection.context.principal
-    this.log.info({ event: 'access-revoked', user: principal?.kind === 'admin' ? principal.userId : undefined, document: connection.document.name, socket: connection.socketId })
-    connection.webSocket.close(4403, 'access-revoked')
+    this.log.info({ event: reason, user: principal?.kind === 'admin' ? principal.userId : undefined, document: connection.document.name, socket: connection.socketId })
+    connection.webSocket.close(4403, reason)
   }
 
   private setAccess(connection: AdminConnection, readOnly: boolean, reason: AccessLossReason | null): void {

@@ -95,6 +95,20 @@ export class ConnectionLimits implements Extension {
   }
 
   /**
+   * Whether the client reached us over https: TLS on this socket, or
+   * `X-Forwarded-Proto: https` from a proxy TRUST_PROXY trusts (the first
+   * value: the scheme the client used with the outermost proxy).
+   */
+  isHttps(request: IncomingMessage): boolean {
+    if ((request.socket as { encrypted?: boolean }).encrypted) return true
+    const peer = request.socket.remoteAddress
+    if (!peer || !this.trust(peer, 0)) return false
+    const header = request.headers['x-forwarded-proto']
+    const first = (Array.isArray(header) ? header[0] : header)?.split(',')[0].trim().toLowerCase()
+    return first === 'https'
+  }
+
+  /**
    * Admits an upgrade or refuses it (answering the HTTP request itself).
    * Returns the connection id the request now carries in
    * CONNECTION_ID_HEADER, or null when refused. The caller calls

@@ -7,14 +7,14 @@ import { InviteUnusable, type Invites } from '../auth/invites.ts'
 import type { InviteMailer } from '../auth/invite-mailer.ts'
 import type { SpaceMembers } from '../auth/space-members.ts'
 import type { Spaces } from '../auth/spaces.ts'
-import type { LoginLimiter } from '../auth/login-limiter.ts'
 import type { TokenIssuer } from '../auth/token-issuer.ts'
-import { normaliseEmail, type User, type UserRepository } from '../auth/user-repository.ts'
+import type { User, UserRepository } from '../auth/user-repository.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import { activityEndpoint, type RecordActivity } from './activity-endpoint.ts'
 import type { ConnectionLimits } from './connection-limits.ts'
-import { HttpError, isClientAbort, readJson, requestToken, sendJson } from './respond.ts'
+import { HttpError, isClientAbort, requestToken, sendJson } from './respond.ts'
+import { TooManyAttempts, type SessionRoutes } from './session-routes.ts'
 import { setCommonHeaders, setPageHeaders } from './security-headers.ts'
 import { StaticFiles } from './static-files.ts'
 import { spaceRoutes } from './space-routes.ts'
@@ -27,14 +27,6 @@ import { METRICS_PATH } from '../prometheus.ts'
 
 export const COLLAB_PATH = '/collab'
 
-/** 429 with Retry-After: a login refused before its password was even checked. */
-class TooManyAttempts extends Error {
-  readonly retryAfter: number
-  constructor(retryAfter: number) {
-    super(`too many failed logins; try again in ${retryAfter} s`)
-    this.retryAfter = retryAfter
-  }
-}
 /** Loaded documents listed on /health (the longest logs); the rest are counted. */
 const HEALTH_DOCUMENTS = 50
 
@@ -52,8 +44,8 @@ export interface HttpApiDeps {
   publicUrl?: string
   /** SPACE_DELETE_GRACE_SECONDS */
   spaceDeleteGraceSeconds: number
-  /** Counts failed logins per address and per account (POST /api/login answers 429 past the limits). */
-  loginLimiter: LoginLimiter
+  /** POST /api/login, /api/refresh, /api/logout, /api/logout-all, GET /api/me. */
+  sessionRoutes: SessionRoutes
   metrics: Metrics
   log: Logger
   instanceId: string
@@ -149,12 +141,14 @@ export class HttpApi implements Extension {
   constructor(deps: HttpApiDeps) {
     this.deps = deps
     this.admin = deps.adminDir ? new StaticFiles(deps.adminDir) : null
-    const spaceDeps = { ...deps, session: (user: User) => this.session(user) }
+    const spaceDeps = {
+      ...deps,
+      session: (request: IncomingMessage, response: ServerResponse, user: User) => deps.sessionRoutes.startSession(request, response, user),
+      endSessions: (userId: string) => deps.sessionRoutes.endAllSessions(userId),
+    }
     const routes: Record<string, Handler> = {
       'GET /health': this.health,
-      'POST /api/login': this.login,
-      'POST /api/refresh': this.refresh,
-      'GET /api/me': this.me,
+      ...deps.sessionRoutes.routes,
       'GET /api/miniapp/me': this.miniAppMe,
       'POST /api/activity': activityEndpoint(deps.authenticator, deps.recordActivity),
       ...(deps.telegramWebhookPath ? { [`POST ${deps.telegramWebhookPath}`]: this.telegramWebhook } : {}),
@@ -344,52 +338,6 @@ export class HttpApi implements Extension {
       loadedDocuments: logs.length,
       documents: logs.slice(0, HEALTH_DOCUMENTS).map((log) => ({ ...log, loadMs: round(log.loadMs) })),
     }
-  }
-
-  private login: Handler = async (request, response) => {
-    const body = (await readJson(request, 16 * 1024)) as { email?: unknown; password?: unknown } | null
-    if (typeof body?.email !== 'string' || typeof body.password !== 'string') {
-      throw new HttpError(400, 'invalid-request', 'send {"email": string, "password": string}')
-    }
-    const address = this.deps.limits.clientAddress(request)
-    // The same key for existing and unknown emails: the limiter must not tell them apart.
-    const account = normaliseEmail(body.email).slice(0, 320)
-    const waitSeconds = await this.deps.loginLimiter.retryAfter(address, account)
-    if (waitSeconds > 0) {
-      this.deps.log.info({ event: 'login-limited', email: account.slice(0, 200), address, retryAfter: waitSeconds })
-      throw new TooManyAttempts(waitSeconds)
-    }
-    const user = await this.deps.users.authenticate(body.email, body.password)
-    if (!user) {
-      const retryAfter = await this.deps.loginLimiter.failed(address, account)
-      this.deps.log.info({ event: 'login-refused', email: account.slice(0, 200), address, ...(retryAfter ? { retryAfter } : {}) })
-      throw new HttpError(401, 'invalid-credentials', 'wrong email or password')
-    }
-    await this.deps.loginLimiter.succeeded(account)
-    void this.deps.users.touch(user.id).catch((error) => this.deps.log.warn({ event: 'last-seen-failed', user: user.id, err: error }))
-    sendJson(response, 200, await this.session(user))
-  }
-
-  /**
-   * A new token for a still-valid one, so an admin's session continues
-   * without a password; the user is re-read, so a deleted user gets 401.
-   */
-  private refresh: Handler = async (request, response) => {
-    const principal = await this.deps.authenticator.identify(requestToken(request))
-    if (principal.kind !== 'admin') throw new HttpError(403, 'not-an-admin', 'only admin session tokens can be refreshed')
-    sendJson(response, 200, await this.session({ id: principal.userId, email: principal.email, name: principal.name }))
-  }
-
-  private async session(user: User): Promise<{ token: string; expiresAt: number; user: User }> {
-    const { token, expiresAt } = await this.deps.tokens.issue({ userId: user.id, email: user.email, name: user.name })
-    return { token, expiresAt, user: { id: user.id, email: user.email, name: user.name } }
-  }
-
-  /** Who the token belongs to now: admins are re-read from the database (401 `user-not-found` once deleted), with their spaces and roles. */
-  private me: Handler = async (request, response) => {
-    const principal = await this.deps.authenticator.identify(requestToken(request))
-    const spaces = principal.kind === 'admin' ? await this.deps.members.spacesOf(principal.userId) : []
-    sendJson(response, 200, { principal, spaces })
   }
 
   /** `Authorization: tma <initData>`: who the reader is and the one document they may read. */

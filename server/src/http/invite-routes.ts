@@ -65,8 +65,10 @@ export function inviteRoutes(deps: SpaceApiDeps): Record<string, Handler> {
         await deps.invites.redeem(token, (used, tx) => deps.users.setPasswordHash(used.userId!, hash, tx))
         const user = await deps.users.findById(invite.userId!)
         if (!user) throw new HttpError(404, 'invite-not-found', 'the user of this link no longer exists')
+        // Whoever knew the old password may hold a session: every one of them ends here.
+        await deps.endSessions(user.id)
         deps.log.info({ event: 'password-reset', user: user.id, space: invite.space })
-        sendJson(response, 200, await deps.session(user))
+        sendJson(response, 200, await deps.session(request, response, user))
         return
       }
       if (await deps.users.findByEmail(invite.email)) {
@@ -94,7 +96,7 @@ export function inviteRoutes(deps: SpaceApiDeps): Record<string, Handler> {
         return created
       })
       deps.log.info({ event: 'invite-accepted', space: invite.space, invite: invite.id, user: user.id, existingUser: false })
-      sendJson(response, 200, await deps.session(user))
+      sendJson(response, 200, await deps.session(request, response, user))
     },
   }
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isSpaceId, type SpaceSummary } from '@botsync/shared-docs'
 import type { Authenticator } from '../auth/authenticator.ts'
 import type { InviteMailer } from '../auth/invite-mailer.ts'
@@ -23,8 +23,10 @@ export interface SpaceApiDeps {
   publicUrl?: string
   spaceDeleteGraceSeconds: number
   log: Logger
-  /** The body /api/login answers: a token for this user. */
-  session(user: User): Promise<{ token: string; expiresAt: number; user: User }>
+  /** Answers like /api/login: an access token for this user, and a new session's refresh cookie set on `response`. */
+  session(request: IncomingMessage, response: ServerResponse, user: User): Promise<{ token: string; expiresAt: number; user: User }>
+  /** Revokes every session of the user (a password reset); their open sockets are closed. */
+  endSessions(userId: string): Promise<unknown>
 }
 
 /**

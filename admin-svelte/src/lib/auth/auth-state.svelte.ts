@@ -1,6 +1,11 @@
-// Login against the server's /api/login. The JWT is kept in sessionStorage:
-// it survives a reload (needed to keep working offline across one) but not
-// the closing of the tab.
+// Login against the server's /api/login. Two tokens: the short access JWT,
+// kept in sessionStorage (it survives a reload, needed to keep working
+// offline across one, but not the closing of the tab), and the long refresh
+// token, which scripts never see: an HttpOnly cookie the server sets and
+// rotates (server/src/http/session-routes.ts). A new tab has no access token
+// yet and asks POST /api/refresh for one with the cookie: logged in, no form.
+import { SESSION_ERRORS, SESSION_HEADER } from '@botsync/shared-docs'
+
 export type { SpaceRole as AdminRole } from '@botsync/shared-docs'
 
 /** Who is logged in; roles are per space (GET /api/spaces), not on the user. */
@@ -47,24 +52,57 @@ const REFRESH_AT = 0.8
 const REFRESH_RETRY_MS = 10_000
 /** Answers of POST /api/refresh that mean the session is over (others are retried). */
 const SESSION_OVER = new Set([401, 403])
+/**
+ * POST /api/refresh answered 409 `refresh-raced`: another tab of this browser
+ * rotated the same cookie a moment ago. Its answer puts the new cookie in the
+ * shared jar; retry after this long, at most RACE_RETRIES times.
+ */
+const RACE_RETRY_MS = 500
+const RACE_RETRIES = 3
+/** Cookie-only requests carry this header: the server's CSRF check. */
+const SESSION_HEADERS = { [SESSION_HEADER]: '1' }
+
+type SessionBody = { token?: string; expiresAt?: number; user?: SessionUser; error?: string; message?: string } | null
 
 export class AuthState {
   #session = $state<StoredSession | null>(null)
   #error = $state<string | null>(null)
   #notice = $state<string | null>(null)
   #busy = $state(false)
+  #restoring = $state(false)
   readonly #storage: Storage | null
   readonly #fetch: typeof fetch
   readonly #autoRefresh: boolean
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- listeners, never rendered
   readonly #refreshed = new Set<(token: string) => void>()
   #refreshTimer: ReturnType<typeof setTimeout> | null = null
+  #refreshing: Promise<boolean> | null = null
 
-  constructor(options: { storage?: Storage | null; fetch?: typeof fetch; autoRefresh?: boolean } = {}) {
+  /**
+   * `restore` (default: as `autoRefresh`): with no stored session, ask the
+   * server at once whether the browser's refresh cookie still opens one.
+   */
+  constructor(options: { storage?: Storage | null; fetch?: typeof fetch; autoRefresh?: boolean; restore?: boolean } = {}) {
     this.#storage = options.storage !== undefined ? options.storage : (globalThis.sessionStorage ?? null)
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis)
     this.#autoRefresh = options.autoRefresh ?? true
     this.#setSession(parseSession(this.#storage?.getItem(STORAGE_KEY) ?? null))
+    if (!this.#session && (options.restore ?? this.#autoRefresh)) void this.restore()
+  }
+
+  /** A new tab (or a closed and reopened one): the session from the refresh cookie, if it still has one. */
+  async restore(): Promise<boolean> {
+    this.#restoring = true
+    try {
+      return await this.refresh()
+    } finally {
+      this.#restoring = false
+    }
+  }
+
+  /** The start-up refresh is under way: show neither the app nor the login form yet. */
+  get restoring(): boolean {
+    return this.#restoring
   }
 
   /** The logged-in session, or null. */
@@ -98,34 +136,51 @@ export class AuthState {
   }
 
   /**
-   * Trades the current token for a fresh one (POST /api/refresh). The server
-   * re-reads the user: a deleted user's session ends here, a changed role
-   * arrives with the new token. False when the session is over or the
-   * server was unreachable (then it is tried again shortly).
+   * A fresh access token from the refresh cookie (POST /api/refresh, which
+   * also rotates the cookie). The server re-reads the user: a deleted user's
+   * session ends here, a changed name arrives with the new token. Without a
+   * session yet (a new tab) a success logs in and a refusal changes nothing.
+   * False when the session is over or the server was unreachable (then it is
+   * tried again shortly).
    */
-  async refresh(): Promise<boolean> {
+  refresh(): Promise<boolean> {
+    // Several callers at once in this tab (the timer, a refused socket, an expired one) share one request.
+    this.#refreshing ??= this.#refresh().finally(() => (this.#refreshing = null))
+    return this.#refreshing
+  }
+
+  async #refresh(): Promise<boolean> {
     const current = this.session
-    if (!current) return false
-    let response: Response
-    let body: { token?: string; expiresAt?: number; user?: SessionUser; error?: string } | null
+    let answer: { response: Response; body: SessionBody }
     try {
-      response = await this.#fetch('/api/refresh', { method: 'POST', headers: { authorization: `Bearer ${current.token}` } })
-      body = (await response.json().catch(() => null)) as typeof body
+      answer = await this.#postRefresh()
     } catch {
-      this.#scheduleRefresh(REFRESH_RETRY_MS)
+      if (current) this.#scheduleRefresh(REFRESH_RETRY_MS)
       return false
     }
-    // A logout or another refresh happened meanwhile: that one counts.
+    const { response, body } = answer
+    // A login, a logout or another refresh happened meanwhile: that one counts.
     if (this.session !== current) return this.session !== null
     const session = response.ok ? parseSession(JSON.stringify(body)) : null
     if (!session) {
-      if (SESSION_OVER.has(response.status)) this.expire(body?.error ?? 'token-expired')
+      if (!current) return false
+      if (SESSION_OVER.has(response.status)) this.expire(body?.error ?? SESSION_ERRORS.expired)
       else this.#scheduleRefresh(REFRESH_RETRY_MS)
       return false
     }
     this.#setSession(session)
-    for (const listener of this.#refreshed) listener(session.token)
+    if (current) for (const listener of this.#refreshed) listener(session.token)
     return true
+  }
+
+  /** POST /api/refresh, retried while another tab's rotation of the same cookie is landing (409 `refresh-raced`). */
+  async #postRefresh(): Promise<{ response: Response; body: SessionBody }> {
+    for (let attempt = 0; ; attempt += 1) {
+      const response = await this.#fetch('/api/refresh', { method: 'POST', credentials: 'same-origin', headers: SESSION_HEADERS })
+      const body = (await response.json().catch(() => null)) as SessionBody
+      if (response.status !== 409 || body?.error !== SESSION_ERRORS.raced || attempt >= RACE_RETRIES) return { response, body }
+      await new Promise((resolve) => setTimeout(resolve, RACE_RETRY_MS))
+    }
   }
 
   #setSession(session: StoredSession | null): void {
@@ -161,6 +216,8 @@ export class AuthState {
     try {
       const response = await this.#fetch('/api/login', {
         method: 'POST',
+        // The answer sets the refresh cookie.
+        credentials: 'same-origin',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email, password }),
       })
@@ -187,18 +244,46 @@ export class AuthState {
     }
   }
 
-  logout(): void {
+  /** Ends this browser's session: here at once, and on the server (its refresh cookie revoked and cleared). */
+  async logout(): Promise<void> {
     this.#setSession(null)
+    this.#notice = null
+    try {
+      await this.#fetch('/api/logout', { method: 'POST', credentials: 'same-origin', headers: SESSION_HEADERS })
+    } catch {
+      // Offline: the cookie stays until it expires, but this tab is logged out.
+    }
+  }
+
+  /**
+   * Ends every session of this user, on every device and browser (their open
+   * tabs find out at their next refresh, or at once when their sockets are
+   * closed). False, and still logged in, when the server could not be told.
+   */
+  async logoutEverywhere(): Promise<boolean> {
+    const current = this.session
+    if (!current) return false
+    try {
+      const response = await this.#fetch('/api/logout-all', { method: 'POST', credentials: 'same-origin', headers: { authorization: `Bearer ${current.token}` } })
+      if (!response.ok && !SESSION_OVER.has(response.status)) return false
+    } catch {
+      return false
+    }
+    this.#setSession(null)
+    this.#notice = 'You were logged out on every device.'
+    return true
   }
 
   /** Ends the session because the server refused the token; edits stay on this device. */
   expire(reason: string): void {
-    this.logout()
+    this.#setSession(null)
     this.#notice =
-      reason === 'token-expired'
+      reason === 'token-expired' || reason === SESSION_ERRORS.expired
         ? 'Your session expired. Log in again; changes made on this device are kept and will be sent.'
         : reason === 'user-not-found'
           ? 'Your account no longer exists. Ask an owner for access.'
-          : `The server refused your session (${reason}). Log in again.`
+          : reason === SESSION_ERRORS.revoked
+            ? 'Your session was ended (logged out everywhere, or on another device). Log in again; changes made on this device are kept.'
+            : `The server refused your session (${reason}). Log in again.`
   }
 }

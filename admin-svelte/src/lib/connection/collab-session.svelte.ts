@@ -22,6 +22,8 @@ export interface CollabSessionOptions {
   persistence?: boolean
   onRefused?: (documentName: string, reason: string, message: string) => void
   onAuthenticationFailed?: (documentName: string, reason: string) => void
+  /** The server closed the socket (it reconnects by itself): its close code and reason, e.g. 4403 `session-revoked`. */
+  onClosed?: (code: number, reason: string) => void
 }
 
 interface Entry {
@@ -60,6 +62,7 @@ export class CollabSession implements DocumentSource {
       if (status === WebSocketStatus.Connected) this.#everConnected = true
       this.#updateStatus()
     })
+    this.socket.on('close', ({ event }: { event: { code: number; reason: string } }) => options.onClosed?.(event.code, event.reason))
     if (typeof window !== 'undefined') {
       window.addEventListener('online', this.#onOnline)
       window.addEventListener('offline', this.#onOffline)
