@@ -3,11 +3,11 @@
 // the closing of the tab.
 export type AdminRole = 'owner' | 'editor' | 'viewer'
 
+/** The logged-in user. Roles are held per space (see SpacesState), not here. */
 export interface SessionUser {
   id: string
   email: string
   name: string
-  role: AdminRole
 }
 
 export interface StoredSession {
@@ -26,8 +26,7 @@ function parseSession(text: string | null): StoredSession | null {
     const user = value.user as Partial<SessionUser> | undefined
     if (typeof value.token !== 'string' || typeof value.expiresAt !== 'number' || !user) return null
     if (typeof user.id !== 'string' || typeof user.email !== 'string' || typeof user.name !== 'string') return null
-    if (user.role !== 'owner' && user.role !== 'editor' && user.role !== 'viewer') return null
-    return { token: value.token, expiresAt: value.expiresAt, user: user as SessionUser }
+    return { token: value.token, expiresAt: value.expiresAt, user: { id: user.id, email: user.email, name: user.name } }
   } catch {
     return null
   }
@@ -155,11 +154,6 @@ export class AuthState {
     return this.session?.token ?? null
   }
 
-  /** Owners and editors change content; viewers only look. */
-  get canEdit(): boolean {
-    return this.session !== null && this.session.user.role !== 'viewer'
-  }
-
   async login(email: string, password: string): Promise<boolean> {
     this.#busy = true
     this.#error = null
@@ -191,6 +185,20 @@ export class AuthState {
     } finally {
       this.#busy = false
     }
+  }
+
+  /**
+   * Takes a session the server issued other than through /api/login: accepting
+   * an invite or a password reset answers the same body. False (and nothing
+   * changes) when the body is not a session.
+   */
+  adopt(body: unknown): boolean {
+    const session = parseSession(JSON.stringify(body ?? null))
+    if (!session) return false
+    this.#error = null
+    this.#notice = null
+    this.#setSession(session)
+    return true
   }
 
   logout(): void {
