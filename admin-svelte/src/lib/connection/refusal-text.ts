@@ -3,6 +3,8 @@
 const TEXTS: Record<string, string> = {
   'read-only': 'You can only view this space; your change was not saved.',
   'access-changed': 'Your role was changed: you can only view this space now.',
+  'role-changed': 'Your role was changed: you can only view this space now.',
+  'space-deleting': 'This space is scheduled for deletion and is read-only: your change was not saved.',
   'document-too-large': 'This document has reached the server’s size limit: your latest change was not saved. Remove content to make room.',
   'invalid-update': 'The server could not apply your change (it was malformed) and did not save it. Reload the page.',
   'rate-limited': 'Too many changes at once: the rest are sent again in a moment.',
@@ -11,4 +13,13 @@ const TEXTS: Record<string, string> = {
 
 export function refusalText(reason: string): string {
   return TEXTS[reason] ?? `The server refused a change (${reason}).`
+}
+
+/**
+ * The server made this connection read-only because the user's role in the
+ * space was lowered: `role-changed` (per-space roles; `access-changed` is
+ * the name of the same notice before them).
+ */
+export function isRoleChange(reason: string): boolean {
+  return reason === 'role-changed' || reason === 'access-changed'
 }
