@@ -25,6 +25,26 @@ describe('SpacesState', () => {
     expect(api.calls[0].authorization).toBe('Bearer tok')
   })
 
+  it('keeps the last list on this device, so a reload made offline knows the role; knowing nothing opens read-only', async () => {
+    const storage = new Map<string, string>()
+    const fakeStorage = { getItem: (k: string) => storage.get(k) ?? null, setItem: (k: string, v: string) => void storage.set(k, v) } as Storage
+    const api = new FakeApi().on('GET /api/spaces', { body: { spaces: [demo, acme] } })
+    const first = new SpacesState({ token, fetch: api.fetch, storage: fakeStorage, cacheKey: 'botsync:spaces:1' })
+    // Nothing known yet: read-only until the server (or the list) says.
+    expect(first.readOnlyIn('demo')).toBe(true)
+    await first.refresh()
+    expect(first.readOnlyIn('demo')).toBe(false)
+
+    const offline = (() => Promise.reject(new TypeError('Failed to fetch'))) as typeof fetch
+    const reloaded = new SpacesState({ token, fetch: offline, storage: fakeStorage, cacheKey: 'botsync:spaces:1' })
+    expect(await reloaded.refresh()).toBe(false)
+    expect(reloaded.loaded).toBe(false)
+    expect(reloaded.roleOf('demo')).toBe('owner')
+    expect(reloaded.readOnlyIn('demo')).toBe(false)
+    expect(reloaded.readOnlyIn('acme')).toBe(true)
+    expect(new SpacesState({ token, fetch: offline, storage: fakeStorage, cacheKey: 'botsync:spaces:2' }).list).toEqual([])
+  })
+
   it('creates a space, refusing a bad id before asking and showing the server’s space-exists', async () => {
     const api = new FakeApi().on('POST /api/spaces', ({ body }) =>
       (body as { id: string }).id === 'taken'

@@ -23,9 +23,32 @@ export class SpacesState {
   readonly #known = new Set<string>()
   #seq = 0
   readonly #api: ApiClient
+  readonly #storage: Storage | null
+  readonly #cacheKey: string | null
+  /** The list shown comes from this device's copy (a previous page load), not yet from the server. */
+  #cached = false
 
-  constructor(options: ApiOptions) {
+  /**
+   * `cacheKey`: keep the last list in `storage` (localStorage by default)
+   * under this key, so a reload made offline still knows the role in each
+   * space (scope it by user).
+   */
+  constructor(options: ApiOptions & { cacheKey?: string; storage?: Storage | null }) {
     this.#api = new ApiClient(options)
+    this.#cacheKey = options.cacheKey ?? null
+    this.#storage = options.storage !== undefined ? options.storage : (globalThis.localStorage ?? null)
+    if (this.#cacheKey) this.#loadCache(this.#cacheKey)
+  }
+
+  #loadCache(key: string): void {
+    try {
+      const value = JSON.parse(this.#storage?.getItem(key) ?? 'null') as unknown
+      if (!Array.isArray(value)) return
+      this.#setSpaces(value.map(parseSpace).filter((entry): entry is SpaceSummary => entry !== null))
+      this.#cached = true
+    } catch {
+      // A broken copy is ignored: the server's list replaces it.
+    }
   }
 
   /** The caller's spaces, by name. */
@@ -58,12 +81,15 @@ export class SpacesState {
 
   /**
    * Whether documents of `space` should open read-only before the server says
-   * so itself: viewers, and spaces scheduled for deletion. Unknown (the list
-   * is not loaded, offline) means editable: the server decides anyway.
+   * so itself (it always does once connected): viewers, and spaces scheduled
+   * for deletion. A space missing from a list that was read is editable
+   * until refused (say, just created elsewhere): the server decides anyway.
    */
   readOnlyIn(space: string): boolean {
     const entry = this.find(space)
-    return entry !== undefined && (entry.role === 'viewer' || entry.deletingAt !== null)
+    // Not known at all (no list yet, not even this device's copy): the server's answer decides, read-only until then.
+    if (!entry) return !this.#loaded && !this.#cached
+    return entry.role === 'viewer' || entry.deletingAt !== null
   }
 
   /** The server turned this user's connections to `space` read-only (`role-changed`), and no newer role undid it. */
@@ -93,6 +119,8 @@ export class SpacesState {
     this.#setSpaces(spaces, seq)
     this.#error = null
     this.#loaded = true
+    this.#cached = false
+    if (this.#cacheKey) this.#storage?.setItem(this.#cacheKey, JSON.stringify(spaces))
     return true
   }
 
