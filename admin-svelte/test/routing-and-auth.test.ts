@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { AuthState } from '../src/lib/auth/auth-state.svelte.ts'
 import { PendingEdits } from '../src/lib/connection/pending-edits.ts'
-import { href, parseRoute } from '../src/lib/routing/route.ts'
+import { href, inviteHref, parseRoute, routeSpace, SPACES_HREF } from '../src/lib/routing/route.ts'
 
 describe('routes', () => {
   it('parses the hash routes of a space, defaulting to the demo scenarios', () => {
@@ -13,6 +13,23 @@ describe('routes', () => {
     expect(parseRoute('#/Not A Space/buttons').page).toBe('not-found')
     expect(href('acme', 'scenario', 'x1')).toBe('#/acme/scenario/x1')
     expect(parseRoute(href('acme', 'settings'))).toEqual({ space: 'acme', page: 'settings' })
+  })
+
+  it('parses the members page, the spaces list and invite links', () => {
+    expect(parseRoute('#/acme/members')).toEqual({ space: 'acme', page: 'members' })
+    expect(parseRoute(href('acme', 'members'))).toEqual({ space: 'acme', page: 'members' })
+    expect(parseRoute('#/spaces')).toEqual({ page: 'spaces' })
+    expect(parseRoute(SPACES_HREF)).toEqual({ page: 'spaces' })
+    // A space called "spaces" is still reachable with a page.
+    expect(parseRoute('#/spaces/scenarios')).toEqual({ space: 'spaces', page: 'scenarios' })
+    expect(parseRoute('#/invite/AbC-_123xyz.9')).toEqual({ page: 'invite', token: 'AbC-_123xyz.9' })
+    expect(parseRoute(inviteHref('t0k3n-abcdef'))).toEqual({ page: 'invite', token: 't0k3n-abcdef' })
+    expect(parseRoute('#/invite/').page).toBe('not-found')
+    expect(parseRoute('#/invite/bad token!').page).toBe('not-found')
+    expect(parseRoute('#/invite/abcdefgh/extra').page).toBe('not-found')
+    expect(routeSpace(parseRoute('#/acme/members'))).toBe('acme')
+    expect(routeSpace(parseRoute('#/spaces'))).toBeNull()
+    expect(routeSpace(parseRoute('#/invite/abcdefgh'))).toBeNull()
   })
 })
 
@@ -54,6 +71,21 @@ describe('AuthState', () => {
     } finally {
       vi.useRealTimers()
     }
+  })
+
+  it('adopts the session an accepted invite answers with, without reading a role', () => {
+    const storage = new Map<string, string>()
+    const auth = new AuthState({
+      storage: { getItem: (k) => storage.get(k) ?? null, setItem: (k, v) => void storage.set(k, v), removeItem: (k) => void storage.delete(k) } as Storage,
+      autoRefresh: false,
+    })
+    expect(auth.adopt({ joined: 'demo' })).toBe(false)
+    expect(auth.session).toBeNull()
+    const body = { token: 'jwt', expiresAt: Date.now() + 60_000, user: { id: '2', email: 'ben@example.com', name: 'Ben' } }
+    expect(auth.adopt(body)).toBe(true)
+    expect(auth.user).toEqual({ id: '2', email: 'ben@example.com', name: 'Ben' })
+    expect(auth.token).toBe('jwt')
+    expect(JSON.parse(storage.get('botsync:session') ?? 'null')).toEqual(body)
   })
 
   it('ignores a malformed stored session', () => {

@@ -244,6 +244,20 @@ export class AuthState {
     }
   }
 
+  /**
+   * Takes a session the server issued other than through /api/login: accepting
+   * an invite or a password reset answers the same body. False (and nothing
+   * changes) when the body is not a session.
+   */
+  adopt(body: unknown): boolean {
+    const session = parseSession(JSON.stringify(body ?? null))
+    if (!session) return false
+    this.#error = null
+    this.#notice = null
+    this.#setSession(session)
+    return true
+  }
+
   /** Ends this browser's session: here at once, and on the server (its refresh cookie revoked and cleared). */
   async logout(): Promise<void> {
     this.#setSession(null)

@@ -15,14 +15,19 @@ export interface CollabSessionOptions {
   /** A function is asked at every (re)connection and token request, so it can return a refreshed token. */
   token: string | (() => string)
   user: PresenceIdentity
-  readOnly: boolean
+  /**
+   * Whether a document opens read-only before the server says (viewers). A
+   * function is asked per document, and again until the server has decided,
+   * so it can follow the user's role in the document's space.
+   */
+  readOnly: boolean | ((documentName: string) => boolean)
   /** WebSocket implementation (default: the browser's). */
   webSocket?: unknown
   /** Persist documents in IndexedDB (default true). */
   persistence?: boolean
   onRefused?: (documentName: string, reason: string, message: string) => void
   onAuthenticationFailed?: (documentName: string, reason: string) => void
-  /** The server closed the socket (it reconnects by itself): its close code and reason, e.g. 4403 `session-revoked`. */
+  /** The server closed the socket (it reconnects by itself): its close code and reason, e.g. 4403 `access-revoked` (this user lost access to a space) or `session-revoked`. */
   onClosed?: (code: number, reason: string) => void
 }
 
@@ -62,7 +67,9 @@ export class CollabSession implements DocumentSource {
       if (status === WebSocketStatus.Connected) this.#everConnected = true
       this.#updateStatus()
     })
-    this.socket.on('close', ({ event }: { event: { code: number; reason: string } }) => options.onClosed?.(event.code, event.reason))
+    this.socket.on('close', ({ event }: { event?: { code?: number; reason?: string } }) => {
+      if (typeof event?.code === 'number') options.onClosed?.(event.code, event.reason ?? '')
+    })
     if (typeof window !== 'undefined') {
       window.addEventListener('online', this.#onOnline)
       window.addEventListener('offline', this.#onOffline)
@@ -82,6 +89,16 @@ export class CollabSession implements DocumentSource {
   /** Edits not yet acknowledged by the server, across all open documents. */
   get unsavedChanges(): number {
     return this.documents.reduce((sum, handle) => sum + handle.unsavedChanges, 0)
+  }
+
+  /** The open documents of one space. */
+  documentsIn(space: string): DocumentHandle[] {
+    return this.documents.filter((handle) => parseDocumentName(handle.name)?.space === space)
+  }
+
+  /** Edits not yet acknowledged by the server in one space's documents (e.g. refused since the user became a viewer). */
+  unsavedChangesIn(space: string): number {
+    return this.documentsIn(space).reduce((sum, handle) => sum + handle.unsavedChanges, 0)
   }
 
   /**
@@ -105,13 +122,15 @@ export class CollabSession implements DocumentSource {
       existing.users += 1
       return existing.handle
     }
+    const readOnly = this.#options.readOnly
+    // The activity document is written by the server only.
+    const serverWritten = parseDocumentName(name)?.kind === 'activity'
     const handle = new DocumentHandle({
       name,
       socket: this.socket,
       token: this.#options.token,
       user: this.#options.user,
-      // The activity document is written by the server only.
-      readOnly: this.#options.readOnly || parseDocumentName(name)?.kind === 'activity',
+      readOnly: serverWritten || (typeof readOnly === 'function' ? () => readOnly(name) : readOnly),
       localScope: this.#options.persistence === false ? null : this.#options.user.id,
       onRefused: (h, reason, message) => this.#options.onRefused?.(h.name, reason, message),
       onAuthenticationFailed: (h, reason) => this.#options.onAuthenticationFailed?.(h.name, reason),

@@ -25,8 +25,12 @@ export interface DocumentHandleOptions {
   /** A function is asked again at each (re)connection and token request. */
   token: string | (() => string)
   user: PresenceIdentity
-  /** Viewers: the UI offers no edits (the server refuses them anyway). */
-  readOnly: boolean
+  /**
+   * Viewers: the UI offers no edits (the server refuses them anyway). A
+   * function is asked again at each read until the server has said, so it may
+   * follow state that arrives later (the user's role in the space).
+   */
+  readOnly: boolean | (() => boolean)
   /** Scope of the IndexedDB database name, e.g. the user id; null disables local persistence. */
   localScope: string | null
   onRefused?: (handle: DocumentHandle, reason: string, message: string) => void
@@ -45,7 +49,7 @@ export class DocumentHandle implements OpenDocument {
   #hasContent = $state(false)
   #serverReadOnly = $state<boolean | null>(null)
   #refusal = $state<Refusal | null>(null)
-  readonly #readOnly: boolean
+  readonly #readOnly: boolean | (() => boolean)
   readonly #options: DocumentHandleOptions
   readonly #pendingEdits: PendingEdits
   #persistence: IndexeddbPersistence | null = null
@@ -111,7 +115,8 @@ export class DocumentHandle implements OpenDocument {
 
   get readOnly(): boolean {
     // The server decides; until it has, the role the session was opened with.
-    return this.#serverReadOnly ?? this.#readOnly
+    if (this.#serverReadOnly !== null) return this.#serverReadOnly
+    return typeof this.#readOnly === 'function' ? this.#readOnly() : this.#readOnly
   }
 
   get loaded(): boolean {

@@ -13,3 +13,12 @@ const TEXTS: Record<string, string> = {
 export function refusalText(reason: string): string {
   return TEXTS[reason] ?? `The server refused a change (${reason}).`
 }
+
+/**
+ * The server made this connection read-only because the user's role in the
+ * space was lowered: `role-changed` (per-space roles; `access-changed` is
+ * the name of the same notice before them).
+ */
+export function isRoleChange(reason: string): boolean {
+  return reason === 'role-changed' || reason === 'access-changed'
+}

@@ -1,18 +1,27 @@
 // Hash routes: #/<space>/scenarios, #/<space>/scenario/<id>, #/<space>/buttons,
-// #/<space>/settings, #/<space>/activity. Hash routing needs nothing from the
-// server beyond index.html and works the same on the Vite dev server.
+// #/<space>/settings, #/<space>/activity, #/<space>/members; and two outside
+// any space: #/spaces (the list, creating one) and #/invite/<token> (an
+// invite or reset link, opened logged out too). Hash routing needs nothing
+// from the server beyond index.html and works the same on the Vite dev server.
+//
+// `#/spaces` and `#/invite/…` win over a space of that id, which is still
+// reachable with a page: #/spaces/scenarios.
 import { isValidId, isValidSpace } from '@botsync/shared-docs'
 
 export const DEFAULT_SPACE = 'demo'
 
-export type PageName = 'scenarios' | 'scenario' | 'buttons' | 'settings' | 'activity'
+export type SpacePage = 'scenarios' | 'scenario' | 'buttons' | 'settings' | 'activity' | 'members'
 
-export type Route =
-  | { space: string; page: 'scenarios' | 'buttons' | 'settings' | 'activity' }
+export type SpaceRoute =
+  | { space: string; page: 'scenarios' | 'buttons' | 'settings' | 'activity' | 'members' }
   | { space: string; page: 'scenario'; scenarioId: string }
   | { space: string; page: 'not-found'; path: string }
 
-const SIMPLE_PAGES = new Set(['scenarios', 'buttons', 'settings', 'activity'])
+export type Route = SpaceRoute | { page: 'spaces' } | { page: 'invite'; token: string }
+
+const SIMPLE_PAGES = new Set(['scenarios', 'buttons', 'settings', 'activity', 'members'])
+/** Invite and reset tokens: url-safe, as the server issues them. */
+const TOKEN_PATTERN = /^[A-Za-z0-9_.~-]{8,512}$/
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#\/?/, '')
@@ -27,6 +36,10 @@ export function parseRoute(hash: string): Route {
       }
     })
   if (parts.length === 0) return { space: DEFAULT_SPACE, page: 'scenarios' }
+  if (parts.length === 1 && parts[0] === 'spaces') return { page: 'spaces' }
+  if (parts[0] === 'invite' && (parts.length === 2 || parts.length === 1)) {
+    return parts.length === 2 && TOKEN_PATTERN.test(parts[1]) ? { page: 'invite', token: parts[1] } : { space: DEFAULT_SPACE, page: 'not-found', path }
+  }
   const [space, page, id] = parts
   if (!isValidSpace(space)) return { space: DEFAULT_SPACE, page: 'not-found', path }
   if (parts.length === 1) return { space, page: 'scenarios' }
@@ -35,8 +48,19 @@ export function parseRoute(hash: string): Route {
   return { space, page: 'not-found', path }
 }
 
-export function href(space: string, page: Exclude<PageName, 'scenario'>): string
+/** The space a route is in, or null for the pages outside any space. */
+export function routeSpace(route: Route): string | null {
+  return 'space' in route ? route.space : null
+}
+
+export function href(space: string, page: Exclude<SpacePage, 'scenario'>): string
 export function href(space: string, page: 'scenario', scenarioId: string): string
-export function href(space: string, page: PageName, scenarioId?: string): string {
+export function href(space: string, page: SpacePage, scenarioId?: string): string {
   return page === 'scenario' ? `#/${space}/scenario/${scenarioId}` : `#/${space}/${page}`
+}
+
+export const SPACES_HREF = '#/spaces'
+
+export function inviteHref(token: string): string {
+  return `#/invite/${encodeURIComponent(token)}`
 }
