@@ -80,12 +80,14 @@ describe('session refresh', () => {
 
     await app.server.db.query(`UPDATE space_members SET role = 'viewer' WHERE space = $1 AND user_id = (SELECT id FROM users WHERE name = $2)`, [space, name])
     await dora.page.getByTestId('read-only-badge').waitFor()
-    await expect.poll(() => dora.page.getByTestId('toast').first().textContent()).toContain('You are a viewer in this space now')
+    // A lasting banner, not a toast: it stays until the role is raised again.
+    await expect.poll(() => dora.page.getByTestId('read-only-now').textContent()).toContain('You are a viewer in this space now')
     expect(await stepMessage(dora.page, 'welcome').isEditable()).toBe(false)
 
     // And editable again when it is raised, without a reload.
     await app.server.db.query(`UPDATE space_members SET role = 'editor' WHERE space = $1 AND user_id = (SELECT id FROM users WHERE name = $2)`, [space, name])
     await expect.poll(() => dora.page.getByTestId('read-only-badge').count()).toBe(0)
+    await expect.poll(() => dora.page.getByTestId('read-only-now').count()).toBe(0)
     await stepMessage(dora.page, 'welcome').fill('Edited after the promotion')
     await expect.poll(() => dora.page.getByTestId('save-status').textContent(), { timeout: 10_000 }).toBe('All changes saved')
     expect((await app.storedScenario(space, 'onboarding')).steps.welcome.message).toBe('Edited after the promotion')
