@@ -4,6 +4,7 @@ import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import proxyaddr from 'proxy-addr'
+import { secretsKey } from './auth/secret-box.ts'
 // The config module alone: @botsync/bot itself would load telegraf.
 import { readBotEnvironment, type BotEnvironment } from '@botsync/bot/config'
 
@@ -17,6 +18,8 @@ export interface ServerConfig {
   databaseUrl?: string
   dataDir: string
   jwtSecret: string
+  /** SECRETS_KEY (or DATA_DIR/secrets-key, generated once): the AES-256-GCM key of secrets at rest (space bots' tokens). */
+  secretsKey: Buffer
   jwtTtlSeconds: number
   adminEmail?: string
   adminPassword?: string
@@ -118,6 +121,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir,
     jwtSecret: env.JWT_SECRET || persistentSecret(dataDir, 'jwt-secret'),
+    secretsKey: secretsKey(env.SECRETS_KEY, dataDir),
     jwtTtlSeconds: integer(env.JWT_TTL_SECONDS, 3600, 'JWT_TTL_SECONDS'),
     adminEmail: env.ADMIN_EMAIL || undefined,
     adminPassword: env.ADMIN_PASSWORD || undefined,
