@@ -7,6 +7,13 @@ import type { Database } from './database.ts'
  */
 export const USER_ACCESS_CHANNEL = 'botsync_user_access'
 
+/**
+ * NOTIFY channel of changes to a space's stored bot (set, changed, removed):
+ * `{"space": "<space>"}`, or `{"all": true}` after a TRUNCATE. Every instance
+ * restarts or stops that space's bot (server/src/bots/bot-supervisor.ts).
+ */
+export const SPACE_BOTS_CHANNEL = 'botsync_space_bots'
+
 export interface Migration {
   version: number
   name: string
@@ -98,6 +105,39 @@ export const migrations: Migration[] = [
       DROP TRIGGER IF EXISTS users_truncated ON users;
       CREATE TRIGGER users_truncated AFTER TRUNCATE ON users
         FOR EACH STATEMENT EXECUTE FUNCTION botsync_notify_user_access();
+    `,
+  },
+  {
+    version: 7,
+    name: 'space bots',
+    sql: `
+      -- One Telegram bot per space, set by its owner in the admin. The token
+      -- is sealed (AES-256-GCM, server/src/auth/secret-box.ts, SECRETS_KEY);
+      -- bot_id and username are getMe's answer, shown instead of the token.
+      CREATE TABLE IF NOT EXISTS space_bots (
+        space            text PRIMARY KEY,
+        token_ciphertext bytea NOT NULL,
+        bot_id           bigint NOT NULL,
+        username         text NOT NULL,
+        updated_at       timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE OR REPLACE FUNCTION botsync_notify_space_bots() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'TRUNCATE' THEN
+          PERFORM pg_notify('${SPACE_BOTS_CHANNEL}', json_build_object('all', true)::text);
+        ELSIF TG_OP = 'DELETE' THEN
+          PERFORM pg_notify('${SPACE_BOTS_CHANNEL}', json_build_object('space', OLD.space)::text);
+        ELSE
+          PERFORM pg_notify('${SPACE_BOTS_CHANNEL}', json_build_object('space', NEW.space)::text);
+        END IF;
+        RETURN NULL;
+      END $$;
+      DROP TRIGGER IF EXISTS space_bots_changed ON space_bots;
+      CREATE TRIGGER space_bots_changed AFTER INSERT OR UPDATE OR DELETE ON space_bots
+        FOR EACH ROW EXECUTE FUNCTION botsync_notify_space_bots();
+      DROP TRIGGER IF EXISTS space_bots_truncated ON space_bots;
+      CREATE TRIGGER space_bots_truncated AFTER TRUNCATE ON space_bots
+        FOR EACH STATEMENT EXECUTE FUNCTION botsync_notify_space_bots();
     `,
   },
 ]
