@@ -1,4 +1,3 @@
-import type { TelegramBotView } from './http/http-api.ts'
 import type { Server as HttpServer } from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { Server } from '@hocuspocus/server'
@@ -7,7 +6,10 @@ import { applyActivityEvents, docName } from '@botsync/shared-docs'
 import { Authenticator } from './auth/authenticator.ts'
 import { LoginLimiter } from './auth/login-limiter.ts'
 import { PasswordHasher } from './auth/passwords.ts'
-import { TelegramInitData } from './auth/telegram-init-data.ts'
+import { SecretBox } from './auth/secret-box.ts'
+import { BotSupervisor } from './bots/bot-supervisor.ts'
+import { SpaceBots } from './bots/space-bots.ts'
+import { telegramGetMe } from './bots/telegram-get-me.ts'
 import { TokenIssuer } from './auth/token-issuer.ts'
 import { UserRepository } from './auth/user-repository.ts'
 import type { ServerConfig } from './config.ts'
@@ -58,8 +60,10 @@ export class BotsyncServer {
   readonly nodeId: string
   /** Mini App readers (/readers): read-only sockets outside Hocuspocus' per-connection machinery. */
   readonly readers: ReaderGateway
-  /** The embedded bot once it has started (startEmbeddedBot sets it): its role on /health, its webhook. */
-  telegramBot: TelegramBotView | undefined
+  /** The space_bots table: each space's Telegram bot, its token sealed with SECRETS_KEY. */
+  readonly spaceBots: SpaceBots
+  /** Runs one embedded bot per space that has one (startEmbeddedBot runs them): /health, the webhook, Mini App tokens. */
+  readonly bots: BotSupervisor
   /** Re-checks open admin connections on token expiry and user changes. */
   readonly liveAccess: LiveAccess
   /** Per-address and pre-authentication limits of /collab and /readers sockets. */
@@ -84,8 +88,28 @@ export class BotsyncServer {
     })
     this.users = new UserRepository(db, new PasswordHasher({ concurrency: config.passwordHashConcurrency }))
     this.tokens = new TokenIssuer(config.jwtSecret, config.jwtTtlSeconds)
-    const initData = config.telegramBotToken ? new TelegramInitData(config.telegramBotToken, config.miniAppMaxAgeSeconds) : null
-    const authenticator = new Authenticator({ tokens: this.tokens, users: this.users, botServiceToken: config.botServiceToken, botSpace: config.botSpace, initData })
+    this.spaceBots = new SpaceBots({ db, box: new SecretBox(config.secretsKey), verify: (token) => telegramGetMe(config.bot.telegramApiRoot, token) })
+    this.bots = new BotSupervisor({
+      config,
+      db,
+      spaceBots: this.spaceBots,
+      log,
+      port: () => this.port,
+      // Built below; every bot reports to /metrics through it.
+      observe: {
+        updateHandled: (ms) => this.prometheus.botObserver.updateHandled(ms),
+        telegramCall: (method, status) => this.prometheus.botObserver.telegramCall(method, status),
+      },
+    })
+    const authenticator = new Authenticator({
+      tokens: this.tokens,
+      users: this.users,
+      botServiceToken: config.botServiceToken,
+      botSpace: config.botSpace,
+      // Each space's Mini App readers are verified with that space's bot token.
+      telegramTokenOf: (space) => this.bots.telegramTokenOf(space),
+      miniAppMaxAgeSeconds: config.miniAppMaxAgeSeconds,
+    })
     const nodeId = (this.nodeId = `${config.instanceId}/${randomBytes(4).toString('hex')}`)
     if (config.redisUrl) {
       const clientName = `${config.redisPrefix}:${config.instanceId.replace(/[^A-Za-z0-9_.:-]/g, '_')}`
@@ -141,7 +165,8 @@ export class BotsyncServer {
       readers: this.readers,
       limits: this.limits,
       isStopping: () => this.stopping !== null,
-      telegramBot: () => this.telegramBot,
+      bots: this.bots,
+      spaceBots: this.spaceBots,
       telegramWebhookPath: config.bot.webhookUrl ? new URL(config.bot.webhookUrl).pathname : undefined,
       // With METRICS_PORT, /metrics is served only there; without either variable, nowhere (see start()).
       metricsEndpoint: config.metricsPort === undefined && config.metricsToken ? this.prometheus.handler(config.metricsToken) : undefined,
@@ -193,6 +218,7 @@ export class BotsyncServer {
     const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
     const server = new BotsyncServer(config, log, db)
     await server.liveAccess.start()
+    await server.bots.start()
     const generatedAdmin = await server.ensureOwner()
     if (config.seedDemo) {
       const seeded = await seedDemoSpace(server.store, 'demo')
@@ -262,6 +288,8 @@ export class BotsyncServer {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info({ event: 'stopping' })
+      // The bots first: each finishes its running updates and sends its last activity to this server.
+      await this.bots.stop()
       this.server.httpServer.close()
       this.metricsServer?.close()
       this.metricsServer?.closeAllConnections()

@@ -17,3 +17,4 @@ export { readRows, readText, replaceText, writeRows, type AnyYType } from './yty
 export * from './public-content.ts'
 export * from './refusal.ts'
 export * from './catch-up.ts'
+export * from './space-bot.ts'
