@@ -125,7 +125,8 @@ export class BotSupervisor {
   /** The status of a space's bot; undefined when the space has none (or bots are not run here). */
   status(space: string): SpaceBotStatus | undefined {
     const run = this.running.get(space)
-    if (run) return { ...run.status }
+    // The role changes by itself (a standby becomes the poller): read it now.
+    if (run) return { ...run.status, ...(run.handle ? { role: run.handle.role } : {}) }
     const wanted = this.wanted.get(space)
     // Configured but not run (yet) on this instance.
     return wanted ? { state: 'stopped', source: wanted.source, ...(wanted.username ? { username: wanted.username } : {}) } : undefined
@@ -171,7 +172,10 @@ export class BotSupervisor {
 
   private async reloadAll(): Promise<void> {
     const stored = await this.options.spaceBots.listCredentials((space, error) =>
-      this.log.error({ event: 'space-bot-unreadable', space, err: error }, 'a stored bot token does not decrypt (was SECRETS_KEY changed?); that bot is not run'),
+      this.log.error(
+        { event: 'space-bot-unreadable', space, err: error },
+        'a stored bot token does not decrypt (SECRETS_KEY changed, or instances sharing the database do not share it); that bot is not run',
+      ),
     )
     const spaces = new Set([...this.wanted.keys(), ...stored.map((row) => row.space)])
     const bySpace = new Map(stored.map((row) => [row.space, row]))
