@@ -49,7 +49,7 @@ describe('a bot per space', () => {
   beforeAll(async () => {
     await telegram.start()
     for (const bot of [botA1, botA2, botB]) fakes.set(bot.token, telegram.bot({ token: bot.token, botUsername: bot.username }))
-    const env = { TELEGRAM_API_ROOT: telegram.apiRoot, BOT_SPACE: uniqueSpace(), BOT_STANDBY_RETRY_MS: '200' }
+    const env = { TELEGRAM_API_ROOT: telegram.apiRoot, BOT_SPACE: uniqueSpace(), BOT_STANDBY_RETRY_MS: '200', MINIAPP_URL: 'https://app.example.test/miniapp.html' }
     server = await startServer(env)
     // A second instance on the same database: it learns every change by NOTIFY.
     second = await startServer(env)
@@ -98,6 +98,9 @@ describe('a bot per space', () => {
     expect(JSON.parse(text)).toEqual({ username: botA1.username })
     expect(text).not.toContain(botA1.token)
     await answersStart(fakes.get(botA1.token)!, { id: 9001, first_name: 'Ann' }, 'Welcome to A')
+    // Its Mini App (the menu button) names its space, so the page asks for that space's content.
+    const menu = fakes.get(botA1.token)!.callsOf('setChatMenuButton').at(-1)
+    expect(JSON.stringify(menu?.params)).toContain(`https://app.example.test/miniapp.html?space=${spaceA}`)
     const [row] = await server.db.query<{ token_ciphertext: Uint8Array; bot_id: string }>('SELECT token_ciphertext, bot_id::text AS bot_id FROM space_bots WHERE space = $1', [
       spaceA,
     ])
