@@ -170,9 +170,14 @@ describe('a bot per space', () => {
   })
 
   it('shows Telegram’s error when it refuses the running bot (token revoked → failing, Unauthorized)', async () => {
+    // The instance that polls sees the refusal at once (a standby sees it at its next getMe check, every 30 s).
+    const poller = [server, second].find((instance) => instance.bots.status(spaceB)?.role === 'poller')!
+    expect(poller).toBeDefined()
+    const viaPoller = async () =>
+      (await (await fetch(`http://127.0.0.1:${poller.port}/api/spaces/${spaceB}/bot`, { headers: { authorization: `Bearer ${owner}` } })).json()) as Record<string, unknown>
     fakes.get(botB.token)!.revoke()
-    await waitFor(async () => (await botOf(spaceB)).status === 'failing', 'the status to turn failing', 15_000)
-    expect(await botOf(spaceB)).toEqual({ configured: true, username: botB.username, status: 'failing', error: 'Unauthorized' })
+    await waitFor(async () => (await viaPoller()).status === 'failing', 'the status to turn failing', 15_000)
+    expect(await viaPoller()).toEqual({ configured: true, username: botB.username, status: 'failing', error: 'Unauthorized' })
   })
 
   it('stops the bot when its token is removed, on every instance', async () => {

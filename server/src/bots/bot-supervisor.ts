@@ -51,6 +51,8 @@ export interface BotSupervisorOptions {
   observe?: BotObserver
   /** Before a failed start is tried again (network, 5xx; not a refused token). Default 30 s. */
   retryMs?: number
+  /** How often a standby bot checks its token with getMe (the poller learns it from every poll). Default 30 s. */
+  standbyCheckMs?: number
 }
 
 /**
@@ -239,6 +241,7 @@ export class BotSupervisor {
     const status: SpaceBotStatus = { state: 'starting', source: wanted.source, ...(wanted.username ? { username: wanted.username } : {}) }
     let stopped = false
     let retry: NodeJS.Timeout | undefined
+    let check: NodeJS.Timeout | undefined
     let starting: Promise<BotHandle | undefined> = Promise.resolve(undefined)
     const run: Running = {
       wanted,
@@ -250,6 +253,7 @@ export class BotSupervisor {
       stop: async () => {
         stopped = true
         clearTimeout(retry)
+        clearInterval(check)
         const handle = await starting
         await handle?.stop()
         status.state = 'stopped'
@@ -264,6 +268,19 @@ export class BotSupervisor {
             return undefined
           }
           run.handle = handle
+          // A standby never calls Telegram, so it would show `connected` while the poller (on another
+          // instance) is refused: it asks getMe now and then, and shows a refused token as failing too.
+          check = setInterval(() => {
+            if (handle.role !== 'standby') return
+            handle.telegram.getMe().then(
+              () => status.state === 'failing' && handle.role === 'standby' && ((status.state = 'connected'), delete status.error),
+              (error: unknown) => {
+                if (handle.role !== 'standby' || stopped) return
+                status.state = 'failing'
+                status.error = describe(error)
+              },
+            )
+          }, this.options.standbyCheckMs ?? 30_000).unref()
           status.username = handle.bot.botInfo?.username ?? status.username
           status.role = handle.role
           return handle
