@@ -196,3 +196,58 @@ describe('a bot per space', () => {
     expect(await me.json()).toMatchObject({ error: 'miniapp-disabled' })
   })
 })
+
+describe('the bootstrap bot (TELEGRAM_BOT_TOKEN + BOT_SPACE)', () => {
+  const telegram = new FakeTelegram()
+  let server: BotsyncServer
+  const space = uniqueSpace()
+  const bootstrap = { token: tokenFor(7201), username: 'bootstrap_bot' }
+  const stored = { token: tokenFor(7202), username: 'stored_bot' }
+  const fakes = new Map<string, FakeBotApi>()
+
+  beforeAll(async () => {
+    await telegram.start()
+    for (const bot of [bootstrap, stored]) fakes.set(bot.token, telegram.bot({ token: bot.token, botUsername: bot.username }))
+    server = await startServer({ TELEGRAM_API_ROOT: telegram.apiRoot, BOT_SPACE: space, TELEGRAM_BOT_TOKEN: bootstrap.token })
+    await server.writer.change(docName.settings(space), (doc) => {
+      initSettingsDoc(doc)
+      setSettingsText(doc, 'welcome', 'Welcome to the bootstrap space')
+    })
+    await startEmbeddedBot(server)
+  }, 30_000)
+  afterAll(async () => {
+    await server?.stop()
+    await telegram.stop()
+  })
+
+  const answers = async (token: string, id: number) => {
+    const bot = fakes.get(token)!
+    const since = bot.mark()
+    bot.sendCommand({ id, first_name: 'Eve' }, 'start')
+    return (await bot.nextMessageTo(id, { since, timeoutMs: 15_000 })).message?.text
+  }
+
+  it('runs for BOT_SPACE, gives way to a bot set for that space in the admin, and comes back when it is removed', async () => {
+    expect(await answers(bootstrap.token, 9101)).toBe('Welcome to the bootstrap space')
+    expect(server.bots.status(space)).toMatchObject({ state: 'connected', source: 'bootstrap', username: bootstrap.username })
+    const owner = await userToken(server, 'owner')
+    const headers = { authorization: `Bearer ${owner}`, 'content-type': 'application/json' }
+    const base = `http://127.0.0.1:${server.port}/api/spaces/${space}/bot`
+    expect((await fetch(base, { method: 'PUT', headers, body: JSON.stringify({ token: stored.token }) })).status).toBe(200)
+    expect(await answers(stored.token, 9102)).toBe('Welcome to the bootstrap space')
+    await server.bots.settled()
+    expect(server.bots.status(space)).toMatchObject({ source: 'stored', username: stored.username })
+    // The bootstrap bot stopped polling.
+    const since = fakes.get(bootstrap.token)!.mark()
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    expect(
+      fakes
+        .get(bootstrap.token)!
+        .calls.slice(since)
+        .filter((call) => call.method === 'getUpdates'),
+    ).toEqual([])
+    expect((await fetch(base, { method: 'DELETE', headers })).status).toBe(204)
+    await waitFor(() => server.bots.status(space)?.source === 'bootstrap', 'the bootstrap bot to come back')
+    expect(await answers(bootstrap.token, 9103)).toBe('Welcome to the bootstrap space')
+  })
+})
