@@ -121,6 +121,8 @@ export const migrations: Migration[] = [
         username         text NOT NULL,
         updated_at       timestamptz NOT NULL DEFAULT now()
       );
+      -- One bot serves one space: two spaces polling one token would take each other's updates (409 Conflict).
+      CREATE UNIQUE INDEX IF NOT EXISTS space_bots_bot_id ON space_bots (bot_id);
       CREATE OR REPLACE FUNCTION botsync_notify_space_bots() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         IF TG_OP = 'TRUNCATE' THEN

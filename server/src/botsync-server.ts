@@ -88,7 +88,13 @@ export class BotsyncServer {
     })
     this.users = new UserRepository(db, new PasswordHasher({ concurrency: config.passwordHashConcurrency }))
     this.tokens = new TokenIssuer(config.jwtSecret, config.jwtTtlSeconds)
-    this.spaceBots = new SpaceBots({ db, box: new SecretBox(config.secretsKey), verify: (token) => telegramGetMe(config.bot.telegramApiRoot, token) })
+    const bootstrapBotId = Number(/^(\d+):/.exec(config.bot.telegramToken ?? '')?.[1])
+    this.spaceBots = new SpaceBots({
+      db,
+      box: new SecretBox(config.secretsKey),
+      verify: (token) => telegramGetMe(config.bot.telegramApiRoot, token),
+      bootstrap: Number.isSafeInteger(bootstrapBotId) && bootstrapBotId > 0 ? { botId: bootstrapBotId, space: config.botSpace } : undefined,
+    })
     this.bots = new BotSupervisor({
       config,
       db,

@@ -13,7 +13,9 @@ import { spaceServiceToken } from '../src/auth/bot-service-tokens.ts'
 import { startEmbeddedBot } from '../src/embedded-bot.ts'
 import { telegramGetMe, TelegramUnreachable } from '../src/bots/telegram-get-me.ts'
 
-const tokenFor = (id: number) => `${id}:AAsecret-${Math.random().toString(36).slice(2)}-padding-padding`
+/** Bot ids differ per run: space_bots keeps one row per bot id, and rows of earlier runs stay in the shared database. */
+const RUN = 1_000_000 + Math.floor(Math.random() * 8_000_000_000)
+const tokenFor = (n: number) => `${RUN * 10_000 + n}:AAsecret-${Math.random().toString(36).slice(2)}-padding-padding`
 
 describe('a bot per space', () => {
   const telegram = new FakeTelegram()
@@ -104,7 +106,7 @@ describe('a bot per space', () => {
     const [row] = await server.db.query<{ token_ciphertext: Uint8Array; bot_id: string }>('SELECT token_ciphertext, bot_id::text AS bot_id FROM space_bots WHERE space = $1', [
       spaceA,
     ])
-    expect(row.bot_id).toBe('7101')
+    expect(row.bot_id).toBe(botA1.token.split(':')[0])
     const bytes = Buffer.from(row.token_ciphertext)
     expect(bytes.includes(Buffer.from(botA1.token))).toBe(false)
     expect(bytes.includes(Buffer.from(botA1.token.split(':')[1]))).toBe(false)
@@ -125,6 +127,11 @@ describe('a bot per space', () => {
     expect((await api('PUT', `/api/spaces/${spaceB}/bot`, owner, { token: botB.token })).status).toBe(200)
     await answersStart(fakes.get(botB.token)!, { id: 9002, first_name: 'Ben' }, 'Welcome to B')
     await answersStart(fakes.get(botA1.token)!, { id: 9003, first_name: 'Cid' }, 'Welcome to A')
+    // One bot, one space: two spaces polling one token would take each other's updates.
+    const taken = await api('PUT', `/api/spaces/${spaceB}/bot`, owner, { token: botA1.token })
+    expect(taken.status).toBe(409)
+    expect(((await taken.json()) as { error: string }).error).toBe('bot-in-use')
+    expect(await botOf(spaceB)).toMatchObject({ username: botB.username })
   })
 
   it('verifies a Mini App reader of a space with that space’s bot token only', async () => {

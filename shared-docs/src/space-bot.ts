@@ -16,7 +16,8 @@ export interface SpaceBotSet {
 /**
  * Error codes of PUT: `invalid-token` (400, not shaped like a BotFather
  * token), `telegram-refused` (400, getMe refused it; the message is
- * Telegram's description), `telegram-unreachable` (502).
+ * Telegram's description), `bot-in-use` (409, the bot serves another space:
+ * one bot, one space), `telegram-unreachable` (502).
  */
-export const SPACE_BOT_ERRORS = ['invalid-token', 'telegram-refused', 'telegram-unreachable'] as const
+export const SPACE_BOT_ERRORS = ['invalid-token', 'telegram-refused', 'bot-in-use', 'telegram-unreachable'] as const
 export type SpaceBotError = (typeof SPACE_BOT_ERRORS)[number]

@@ -273,7 +273,11 @@ export class BotSupervisor {
           check = setInterval(() => {
             if (handle.role !== 'standby') return
             handle.telegram.getMe().then(
-              () => status.state === 'failing' && handle.role === 'standby' && ((status.state = 'connected'), delete status.error),
+              () => {
+                if (status.state !== 'failing' || handle.role !== 'standby' || stopped) return
+                status.state = 'connected'
+                delete status.error
+              },
               (error: unknown) => {
                 if (handle.role !== 'standby' || stopped) return
                 status.state = 'failing'

@@ -16,6 +16,9 @@ export interface SpaceBotCredentials extends SpaceBot {
 /** The token given is not shaped like one from @BotFather (400 `invalid-token`). */
 export class InvalidBotToken extends Error {}
 
+/** The bot already serves another space (409 `bot-in-use`): one bot, one space. */
+export class BotInUse extends Error {}
+
 /**
  * The `space_bots` table: one Telegram bot per space, its token sealed with
  * the SecretBox (the space as associated data, so a row's ciphertext copied
@@ -27,12 +30,17 @@ export class SpaceBots {
   private readonly db: Queryable
   private readonly box: SecretBox
   private readonly verify: (token: string) => Promise<BotIdentity>
+  private readonly bootstrap: { botId: number; space: string } | undefined
 
-  /** `verify`: asks Telegram who a token belongs to (telegramGetMe); throws TelegramRefused / TelegramUnreachable. */
-  constructor(options: { db: Queryable; box: SecretBox; verify: (token: string) => Promise<BotIdentity> }) {
+  /**
+   * `verify`: asks Telegram who a token belongs to (telegramGetMe); throws TelegramRefused / TelegramUnreachable.
+   * `bootstrap`: the bot of TELEGRAM_BOT_TOKEN and its space (BOT_SPACE), which no other space may take.
+   */
+  constructor(options: { db: Queryable; box: SecretBox; verify: (token: string) => Promise<BotIdentity>; bootstrap?: { botId: number; space: string } }) {
     this.db = options.db
     this.box = options.box
     this.verify = options.verify
+    this.bootstrap = options.bootstrap
   }
 
   /** Checks the token with Telegram, then stores it sealed; resolves to the bot it names. Nothing is stored if Telegram refuses. */
@@ -40,13 +48,20 @@ export class SpaceBots {
     const trimmed = token.trim()
     if (!BOT_TOKEN_PATTERN.test(trimmed)) throw new InvalidBotToken('a bot token looks like 123456789:AA… (from @BotFather)')
     const identity = await this.verify(trimmed)
-    const [row] = await this.db.query<Row>(
-      `INSERT INTO space_bots (space, token_ciphertext, bot_id, username) VALUES ($1, $2, $3, $4)
+    if (this.bootstrap && identity.botId === this.bootstrap.botId && space !== this.bootstrap.space) throw new BotInUse('this bot already serves another space')
+    const [row] = await this.db
+      .query<Row>(
+        `INSERT INTO space_bots (space, token_ciphertext, bot_id, username) VALUES ($1, $2, $3, $4)
        ON CONFLICT (space) DO UPDATE SET token_ciphertext = EXCLUDED.token_ciphertext, bot_id = EXCLUDED.bot_id,
          username = EXCLUDED.username, updated_at = now()
        RETURNING space, bot_id::text AS bot_id, username, token_ciphertext, updated_at`,
-      [space, this.box.seal(trimmed, space), identity.botId, identity.username],
-    )
+        [space, this.box.seal(trimmed, space), identity.botId, identity.username],
+      )
+      .catch((error: unknown) => {
+        // The unique index on bot_id: the bot is stored for another space.
+        if ((error as { code?: unknown }).code === '23505') throw new BotInUse('this bot already serves another space')
+        throw error
+      })
     return publicOf(row)
   }
 

@@ -3,7 +3,7 @@ import type { SpaceBotSet, SpaceBotView } from '@botsync/shared-docs'
 import type { Authenticator } from '../auth/authenticator.ts'
 import type { Principal } from '../auth/roles.ts'
 import type { BotSupervisor } from '../bots/bot-supervisor.ts'
-import { InvalidBotToken, type SpaceBots } from '../bots/space-bots.ts'
+import { BotInUse, InvalidBotToken, type SpaceBots } from '../bots/space-bots.ts'
 import { TelegramRefused, TelegramUnreachable } from '../bots/telegram-get-me.ts'
 import type { Logger } from '../logger.ts'
 import { HttpError, readJson, requestToken, sendJson } from './respond.ts'
@@ -61,6 +61,7 @@ export class BotRoutes {
       bot = await this.deps.spaceBots.set(space, body.token)
     } catch (error) {
       if (error instanceof InvalidBotToken) throw new HttpError(400, 'invalid-token', error.message)
+      if (error instanceof BotInUse) throw new HttpError(409, 'bot-in-use', `${error.message}; create another bot with @BotFather for this space`)
       if (error instanceof TelegramRefused) throw new HttpError(400, 'telegram-refused', error.description)
       if (error instanceof TelegramUnreachable) throw new HttpError(502, 'telegram-unreachable', error.message)
       throw error
