@@ -4,7 +4,7 @@
 // token changes, stops it when removed, shows Telegram's refusal in its
 // status; Mini App readers and the bots' own /collab tokens are per space.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { docName, initSettingsDoc, setSettingsText } from '@botsync/shared-docs'
+import { docName, initSettingsDoc, projectActivity, setSettingsText } from '@botsync/shared-docs'
 import { FakeTelegram, type FakeBotApi } from '@botsync/testkit/fake-bot-api'
 import { signInitData } from '@botsync/testkit/init-data'
 import { BOT_TOKEN, connect, readersUrlOf, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
@@ -150,6 +150,20 @@ describe('a bot per space', () => {
     const wrong = connect(readersUrlOf(server), docName.public(spaceB), signInitData(botA1.token))
     clients.push(wrong)
     expect(await wrong.authFailure).toBe('init-data-invalid-signature')
+  })
+
+  it('reports each bot’s activity to its own space (with its own token)', async () => {
+    const activity = (space: string) => {
+      const client = connect(wsUrlOf(server), docName.activity(space), owner)
+      clients.push(client)
+      return client
+    }
+    const a = activity(spaceA)
+    const b = activity(spaceB)
+    await synced(a)
+    await synced(b)
+    const events = (client: TestClient) => projectActivity(client.doc).events.length
+    await waitFor(() => events(a) > 0 && events(b) > 0, 'both spaces to show their bot’s activity')
   })
 
   it('gives each bot a /collab token for its own space only', async () => {
