@@ -30,7 +30,7 @@ export interface ServerConfig {
   seedDemo: boolean
   logLevel: string
   instanceId: string
-  /** Verifies Mini App initData; unset: readers are refused (`miniapp-disabled`). */
+  /** TELEGRAM_BOT_TOKEN: the bootstrap bot of BOT_SPACE (run and used for its Mini App readers by bots/bot-supervisor.ts). */
   telegramBotToken?: string
   /**
    * The bot's own variables, read by @botsync/bot (readBotEnvironment), for
