@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { docName, initSettingsDoc, projectActivity, setSettingsText } from '@botsync/shared-docs'
 import { FakeTelegram, type FakeBotApi } from '@botsync/testkit/fake-bot-api'
 import { signInitData } from '@botsync/testkit/init-data'
-import { BOT_TOKEN, connect, readersUrlOf, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
+import { BOT_TOKEN, connect, login, readersUrlOf, spawnServer, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { spaceServiceToken } from '../src/auth/bot-service-tokens.ts'
 import { startEmbeddedBot } from '../src/embedded-bot.ts'
@@ -271,4 +271,35 @@ describe('the bootstrap bot (TELEGRAM_BOT_TOKEN + BOT_SPACE)', () => {
     await waitFor(() => server.bots.status(space)?.source === 'bootstrap', 'the bootstrap bot to come back')
     expect(await answers(bootstrap.token, 9103)).toBe('Welcome to the bootstrap space')
   })
+})
+
+describe('a space bot’s token in the logs', () => {
+  it('never appears in the server’s output (debug level), set, running, refused or removed', async () => {
+    const telegram = new FakeTelegram()
+    await telegram.start()
+    const bot = { token: tokenFor(7301), username: 'logged_bot' }
+    const fake = telegram.bot({ token: bot.token, botUsername: bot.username })
+    const email = `owner-${uniqueSpace()}@test.local`
+    const space = uniqueSpace()
+    const server = await spawnServer({ TELEGRAM_API_ROOT: telegram.apiRoot, ADMIN_EMAIL: email, ADMIN_PASSWORD: 'correct horse', LOG_LEVEL: 'debug', BOT_SPACE: uniqueSpace() })
+    try {
+      const owner = await login(server.url, email, 'correct horse')
+      const headers = { authorization: `Bearer ${owner}`, 'content-type': 'application/json' }
+      const url = `${server.url}/api/spaces/${space}/bot`
+      expect((await fetch(url, { method: 'PUT', headers, body: JSON.stringify({ token: bot.token }) })).status).toBe(200)
+      const since = fake.mark()
+      fake.sendCommand({ id: 9201, first_name: 'Liv' }, 'start')
+      await fake.nextMessageTo(9201, { since, timeoutMs: 15_000 })
+      fake.revoke()
+      await waitFor(async () => ((await (await fetch(url, { headers })).json()) as { status?: string }).status === 'failing', 'the bot to fail', 15_000)
+      expect((await fetch(url, { method: 'DELETE', headers })).status).toBe(204)
+      await waitFor(() => server.output.some((line) => line.includes('"space-bot-stopped"')), 'the bot to stop')
+      const secret = bot.token.split(':')[1]
+      expect(server.output.some((line) => line.includes('"space-bot-set"') && line.includes(bot.username))).toBe(true)
+      expect(server.output.filter((line) => line.includes(secret))).toEqual([])
+    } finally {
+      await server.stop()
+      await telegram.stop()
+    }
+  }, 60_000)
 })
