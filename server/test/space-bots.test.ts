@@ -153,8 +153,10 @@ describe('a bot per space', () => {
   })
 
   it('reports each bot’s activity to its own space (with its own token)', async () => {
+    // Read where the answering bot reports: the instance that polls (these two share no Redis, so no fan-out).
     const activity = (space: string) => {
-      const client = connect(wsUrlOf(server), docName.activity(space), owner)
+      const poller = [server, second].find((instance) => instance.bots.status(space)?.role === 'poller')!
+      const client = connect(wsUrlOf(poller), docName.activity(space), owner)
       clients.push(client)
       return client
     }
