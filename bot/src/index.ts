@@ -1,6 +1,6 @@
 // Public API of @botsync/bot: startBot and the parts it is built from.
 export { startBot, type BotHandle, type BotRole, type StartBotOptions } from './start-bot.ts'
-export type { BotObserver } from './observer.ts'
+export { describeTelegramError, type BotObserver, type BotStatus } from './observer.ts'
 export { UpdateInbox, chatKeyOf, type ClaimedUpdate } from './inbox/update-inbox.ts'
 export { InboxWorker } from './inbox/inbox-worker.ts'
 export { PollerLeadership } from './inbox/poller-leadership.ts'
@@ -19,3 +19,4 @@ export { RateLimiter, TELEGRAM_RATE_LIMITS, type RateLimits, type Rate } from '.
 export { ThrottledTelegram } from './telegram/throttled-telegram.ts'
 export { UpdatePoller } from './telegram/update-poller.ts'
 export { ActivityReporter } from './activity/activity-reporter.ts'
+export { miniAppUrlForSpace } from './runner/web-app-urls.ts'

@@ -6,7 +6,7 @@ import { Context, Telegraf, session, type Telegram } from 'telegraf'
 import { ActivityReporter } from './activity/activity-reporter.ts'
 import { httpBaseOf, type BotConfig } from './config.ts'
 import { createLogger, type Logger } from './logger.ts'
-import type { BotObserver } from './observer.ts'
+import { describeTelegramError, type BotObserver, type BotStatus } from './observer.ts'
 import { SpaceReplica } from './replica/space-replica.ts'
 import { ScenarioRunner, type BotContext } from './runner/scenario-runner.ts'
 import { SpaceView } from './runner/space-view.ts'
@@ -48,6 +48,12 @@ export interface StartBotOptions {
   inboxIdleCheckMs?: number
   /** Told about each handled update and each Telegram call (the embedded bot feeds the server's /metrics). */
   observe?: BotObserver
+  /**
+   * Told each time the bot's standing with Telegram changes (connected, or
+   * failing with Telegram's error). A start that fails (getMe refused)
+   * rejects instead; what it says is the same description.
+   */
+  onStatus?: (status: BotStatus) => void
 }
 
 export interface BotHandle {
@@ -74,6 +80,13 @@ export interface BotHandle {
  */
 export async function startBot(config: BotConfig, options: StartBotOptions = {}): Promise<BotHandle> {
   const log = options.log ?? createLogger(config.logLevel)
+  let lastStatus = ''
+  const report = (status: BotStatus) => {
+    const key = JSON.stringify(status)
+    if (key === lastStatus) return
+    lastStatus = key
+    options.onStatus?.(status)
+  }
   let ownPool: PgPoolClient | undefined
   let sessions = options.sessions
   if (!sessions) {
@@ -167,6 +180,7 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
       },
       log,
       pollTimeoutSeconds: options.pollTimeoutSeconds,
+      onPollOutcome: (error) => report(error === null ? { state: 'connected' } : { state: 'failing', ...describeTelegramError(error) }),
     })
     poller.start()
     role = 'poller'
@@ -181,6 +195,7 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
   try {
     await store.init()
     bot.botInfo = await telegram.getMe()
+    report({ state: 'connected' })
     inbox = new UpdateInbox({ db: sessions, botId: bot.botInfo.id, space: config.space, owner, leaseSeconds: config.claimLeaseSeconds ?? 30 })
     await inbox.init()
     if (config.miniAppUrl) await setMiniAppMenuButton(telegram, config.miniAppUrl, config.miniAppMenuText ?? 'Open', log)

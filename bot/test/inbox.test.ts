@@ -28,8 +28,9 @@ async function startInstance(env: Record<string, string>): Promise<ServerProcess
 }
 
 async function botRole(server: ServerProcess): Promise<string | undefined> {
-  const health = (await (await fetch(`http://127.0.0.1:${server.port}/health`)).json()) as { bot?: { role: string } }
-  return health.bot?.role
+  // /health's bot part is per space; these servers run one bot (BOT_SPACE's).
+  const health = (await (await fetch(`http://127.0.0.1:${server.port}/health`)).json()) as { bot?: Record<string, { role?: string }> }
+  return Object.values(health.bot ?? {})[0]?.role
 }
 
 const sendsTo = (chatId: number): RecordedCall[] => api!.calls.filter((c) => c.method === 'sendMessage' && c.status === 200 && Number(c.params['chat_id']) === chatId)

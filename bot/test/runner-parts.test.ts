@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { validateAnswer } from '../src/runner/answer-validation.ts'
 import { fillTemplate } from '../src/runner/message-template.ts'
 import { normaliseUserState } from '../src/runner/user-state.ts'
-import { miniAppBase, resolveWebAppUrl, webAppProblems } from '../src/runner/web-app-urls.ts'
+import { miniAppBase, miniAppUrlForSpace, resolveWebAppUrl, webAppProblems } from '../src/runner/web-app-urls.ts'
 import { PgPoolClient } from '../src/session/pg-pool-client.ts'
 import { PgSessionStore } from '../src/session/pg-session-store.ts'
 import { DATABASE_URL } from './helpers.ts'
@@ -63,6 +63,16 @@ describe('web_app URLs', () => {
     // Not normalised: what the editor wrote is what Telegram gets.
     expect(resolveWebAppUrl('https://Other.example.com', base)).toBe('https://Other.example.com')
     expect(resolveWebAppUrl('https://Other.example.com', miniAppBase(undefined))).toBe('https://Other.example.com')
+  })
+
+  it('keeps the space of a bot per space (?space=) on every page of its Mini App, and on no other site', () => {
+    const url = miniAppUrlForSpace('https://bots.example.com/app/miniapp.html', 'shop')
+    expect(url).toBe('https://bots.example.com/app/miniapp.html?space=shop')
+    const base = miniAppBase(url)
+    expect(resolveWebAppUrl('/miniapp#faq', base)).toBe('https://bots.example.com/miniapp?space=shop#faq')
+    expect(resolveWebAppUrl('#faq', base)).toBe('https://bots.example.com/app/miniapp.html?space=shop#faq')
+    expect(resolveWebAppUrl('miniapp.html?space=other', base)).toBe('https://bots.example.com/app/miniapp.html?space=other')
+    expect(resolveWebAppUrl('https://other.example.com/page', base)).toBe('https://other.example.com/page')
   })
 
   it('has no base for relative URLs without an https MINIAPP_URL', () => {

@@ -3,7 +3,7 @@ export { toBytes } from './database.ts'
 export { PgDatabase } from './pg-database.ts'
 export { PgliteDatabase } from './pglite-database.ts'
 export { openDatabase, type OpenDatabaseOptions } from './open-database.ts'
-export { migrate, migrations, USER_ACCESS_CHANNEL, type Migration } from './migrations.ts'
+export { migrate, migrations, USER_ACCESS_CHANNEL, SPACE_BOTS_CHANNEL, type Migration } from './migrations.ts'
 export { GroupCommitter, type GroupCommitStats } from './group-commit.ts'
 export {
   compactDocument,

@@ -11,6 +11,13 @@ import type { Database } from './database.ts'
  */
 export const USER_ACCESS_CHANNEL = 'botsync_user_access'
 
+/**
+ * NOTIFY channel of changes to a space's stored bot (set, changed, removed):
+ * `{"space": "<space>"}`, or `{"all": true}` after a TRUNCATE. Every instance
+ * restarts or stops that space's bot (server/src/bots/bot-supervisor.ts).
+ */
+export const SPACE_BOTS_CHANNEL = 'botsync_space_bots'
+
 export interface Migration {
   version: number
   name: string
@@ -216,6 +223,42 @@ export const migrations: Migration[] = [
       );
       CREATE INDEX sessions_family ON sessions (family);
       CREATE INDEX sessions_user ON sessions (user_id);
+    `,
+  },
+  {
+    version: 7,
+    name: 'space bots',
+    sql: `
+      -- One Telegram bot per space, set by its owner in the admin. The token
+      -- is sealed (AES-256-GCM, server/src/auth/secret-box.ts, SECRETS_KEY);
+      -- bot_id and username are getMe's answer, shown instead of the token.
+      CREATE TABLE IF NOT EXISTS space_bots (
+        -- Deleting a space (the sweeper's purge) removes its bot, and the trigger below stops it.
+        space            text PRIMARY KEY REFERENCES spaces(id) ON DELETE CASCADE,
+        token_ciphertext bytea NOT NULL,
+        bot_id           bigint NOT NULL,
+        username         text NOT NULL,
+        updated_at       timestamptz NOT NULL DEFAULT now()
+      );
+      -- One bot serves one space: two spaces polling one token would take each other's updates (409 Conflict).
+      CREATE UNIQUE INDEX IF NOT EXISTS space_bots_bot_id ON space_bots (bot_id);
+      CREATE OR REPLACE FUNCTION botsync_notify_space_bots() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'TRUNCATE' THEN
+          PERFORM pg_notify('${SPACE_BOTS_CHANNEL}', json_build_object('all', true)::text);
+        ELSIF TG_OP = 'DELETE' THEN
+          PERFORM pg_notify('${SPACE_BOTS_CHANNEL}', json_build_object('space', OLD.space)::text);
+        ELSE
+          PERFORM pg_notify('${SPACE_BOTS_CHANNEL}', json_build_object('space', NEW.space)::text);
+        END IF;
+        RETURN NULL;
+      END $$;
+      DROP TRIGGER IF EXISTS space_bots_changed ON space_bots;
+      CREATE TRIGGER space_bots_changed AFTER INSERT OR UPDATE OR DELETE ON space_bots
+        FOR EACH ROW EXECUTE FUNCTION botsync_notify_space_bots();
+      DROP TRIGGER IF EXISTS space_bots_truncated ON space_bots;
+      CREATE TRIGGER space_bots_truncated AFTER TRUNCATE ON space_bots
+        FOR EACH STATEMENT EXECUTE FUNCTION botsync_notify_space_bots();
     `,
   },
 ]

@@ -1,4 +1,3 @@
-import type { TelegramBotView } from './http/http-api.ts'
 import type { Server as HttpServer } from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { Server } from '@hocuspocus/server'
@@ -7,8 +6,11 @@ import { applyActivityEvents, docName } from '@botsync/shared-docs'
 import { Authenticator } from './auth/authenticator.ts'
 import { LoginLimiter } from './auth/login-limiter.ts'
 import { PasswordHasher } from './auth/passwords.ts'
-import { TelegramInitData } from './auth/telegram-init-data.ts'
 import { RefreshSessions } from './auth/refresh-sessions.ts'
+import { SecretBox } from './auth/secret-box.ts'
+import { BotSupervisor } from './bots/bot-supervisor.ts'
+import { SpaceBots } from './bots/space-bots.ts'
+import { telegramGetMe } from './bots/telegram-get-me.ts'
 import { TokenIssuer } from './auth/token-issuer.ts'
 import { UserRepository } from './auth/user-repository.ts'
 import { Invites } from './auth/invites.ts'
@@ -69,8 +71,10 @@ export class BotsyncServer {
   readonly nodeId: string
   /** Mini App readers (/readers): read-only sockets outside Hocuspocus' per-connection machinery. */
   readonly readers: ReaderGateway
-  /** The embedded bot once it has started (startEmbeddedBot sets it): its role on /health, its webhook. */
-  telegramBot: TelegramBotView | undefined
+  /** The space_bots table: each space's Telegram bot, its token sealed with SECRETS_KEY. */
+  readonly spaceBots: SpaceBots
+  /** Runs one embedded bot per space that has one (startEmbeddedBot runs them): /health, the webhook, Mini App tokens. */
+  readonly bots: BotSupervisor
   /** Re-checks open admin connections on token expiry and user changes. */
   readonly liveAccess: LiveAccess
   /** Per-address and pre-authentication limits of /collab and /readers sockets. */
@@ -100,7 +104,25 @@ export class BotsyncServer {
     this.members = new SpaceMembers(db)
     this.invites = new Invites(db)
     this.tokens = new TokenIssuer(config.jwtSecret, config.jwtTtlSeconds)
-    const initData = config.telegramBotToken ? new TelegramInitData(config.telegramBotToken, config.miniAppMaxAgeSeconds) : null
+    const bootstrapBotId = Number(/^(\d+):/.exec(config.bot.telegramToken ?? '')?.[1])
+    this.spaceBots = new SpaceBots({
+      db,
+      box: new SecretBox(config.secretsKey),
+      verify: (token) => telegramGetMe(config.bot.telegramApiRoot, token),
+      bootstrap: Number.isSafeInteger(bootstrapBotId) && bootstrapBotId > 0 ? { botId: bootstrapBotId, space: config.botSpace } : undefined,
+    })
+    this.bots = new BotSupervisor({
+      config,
+      db,
+      spaceBots: this.spaceBots,
+      log,
+      port: () => this.port,
+      // Built below; every bot reports to /metrics through it.
+      observe: {
+        updateHandled: (ms) => this.prometheus.botObserver.updateHandled(ms),
+        telegramCall: (method, status) => this.prometheus.botObserver.telegramCall(method, status),
+      },
+    })
     const authenticator = new Authenticator({
       tokens: this.tokens,
       users: this.users,
@@ -108,7 +130,9 @@ export class BotsyncServer {
       members: this.members,
       botServiceToken: config.botServiceToken,
       botSpace: config.botSpace,
-      initData,
+      // Each space's Mini App readers are verified with that space's bot token.
+      telegramTokenOf: (space) => this.bots.telegramTokenOf(space),
+      miniAppMaxAgeSeconds: config.miniAppMaxAgeSeconds,
     })
     const nodeId = (this.nodeId = `${config.instanceId}/${randomBytes(4).toString('hex')}`)
     if (config.redisUrl) {
@@ -182,7 +206,8 @@ export class BotsyncServer {
       readers: this.readers,
       limits: this.limits,
       isStopping: () => this.stopping !== null,
-      telegramBot: () => this.telegramBot,
+      bots: this.bots,
+      spaceBots: this.spaceBots,
       telegramWebhookPath: config.bot.webhookUrl ? new URL(config.bot.webhookUrl).pathname : undefined,
       // With METRICS_PORT, /metrics is served only there; without either variable, nowhere (see start()).
       metricsEndpoint: config.metricsPort === undefined && config.metricsToken ? this.prometheus.handler(config.metricsToken) : undefined,
@@ -234,6 +259,7 @@ export class BotsyncServer {
     const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
     const server = new BotsyncServer(config, log, db)
     await server.liveAccess.start()
+    await server.bots.start()
     const { generatedAdmin, ownerId } = await server.ensureOwner()
     if (config.seedDemo) {
       // The demo space's row, with the first owner as its owner (if it has none yet).
@@ -351,6 +377,8 @@ export class BotsyncServer {
     this.stopping ??= (async () => {
       this.log.info({ event: 'stopping' })
       if (this.sweeper) clearInterval(this.sweeper)
+      // The bots first: each finishes its running updates and sends its last activity to this server.
+      await this.bots.stop()
       this.server.httpServer.close()
       this.metricsServer?.close()
       this.metricsServer?.closeAllConnections()

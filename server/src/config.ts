@@ -4,6 +4,7 @@ import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import proxyaddr from 'proxy-addr'
+import { secretsKey } from './auth/secret-box.ts'
 // The config module alone: @botsync/bot itself would load telegraf.
 import { readBotEnvironment, type BotEnvironment } from '@botsync/bot/config'
 
@@ -17,6 +18,8 @@ export interface ServerConfig {
   databaseUrl?: string
   dataDir: string
   jwtSecret: string
+  /** SECRETS_KEY (or DATA_DIR/secrets-key, generated once): the AES-256-GCM key of secrets at rest (space bots' tokens). */
+  secretsKey: Buffer
   jwtTtlSeconds: number
   /** REFRESH_TTL_SECONDS: how long a refresh cookie stays valid after its last use (each use rotates it and starts this again). */
   refreshTtlSeconds: number
@@ -29,7 +32,7 @@ export interface ServerConfig {
   seedDemo: boolean
   logLevel: string
   instanceId: string
-  /** Verifies Mini App initData; unset: readers are refused (`miniapp-disabled`). */
+  /** TELEGRAM_BOT_TOKEN: the bootstrap bot of BOT_SPACE (run and used for its Mini App readers by bots/bot-supervisor.ts). */
   telegramBotToken?: string
   /**
    * The bot's own variables, read by @botsync/bot (readBotEnvironment), for
@@ -130,6 +133,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir,
     jwtSecret: env.JWT_SECRET || persistentSecret(dataDir, 'jwt-secret'),
+    secretsKey: secretsKey(env.SECRETS_KEY, dataDir),
     jwtTtlSeconds: integer(env.JWT_TTL_SECONDS, 3600, 'JWT_TTL_SECONDS'),
     refreshTtlSeconds: integer(env.REFRESH_TTL_SECONDS, 30 * 24 * 3600, 'REFRESH_TTL_SECONDS'),
     adminEmail: env.ADMIN_EMAIL || undefined,

@@ -1,6 +1,5 @@
 import { BotsyncServer } from './botsync-server.ts'
 import { loadConfig } from './config.ts'
-import type { BotHandle } from '@botsync/bot'
 import { logFatalErrors, routeConsoleToLog } from './console-log.ts'
 import { startEmbeddedBot } from './embedded-bot.ts'
 import { createLogger } from './logger.ts'
@@ -21,10 +20,6 @@ if (info.generatedAdmin) {
   )
 }
 
-// Assigned once the bot has started, below; the signal handlers are registered before that.
-// eslint-disable-next-line prefer-const -- see above
-let bot: BotHandle | undefined
-
 // Orchestrators SIGKILL a process that takes too long anyway; exiting first
 // at least says why. Everything acknowledged is already committed.
 const SHUTDOWN_LIMIT_MS = 20_000
@@ -35,8 +30,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       server.log.error({ event: 'shutdown-timeout', limitMs: SHUTDOWN_LIMIT_MS }, 'shutdown did not finish in time; exiting')
       process.exit(1)
     }, SHUTDOWN_LIMIT_MS).unref()
-    Promise.resolve(bot?.stop())
-      .then(() => server.stop())
+    // Stops the bots first (each finishes its running updates), then the server.
+    server
+      .stop()
       .then(() => process.exit(0))
       .catch((error) => {
         server.log.error({ event: 'shutdown-failed', err: error }, 'shutdown failed')
@@ -45,9 +41,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   })
 }
 
-// A bot that cannot start (say, a wrong token) is reported; the server keeps serving the admins.
-bot = await startEmbeddedBot(server).catch((error: unknown) => {
+// Every space's bot (and the bootstrap one). A bot that cannot start (say, a wrong token) is
+// reported, and shown as failing on /health and in the admin; the server keeps serving the admins.
+await startEmbeddedBot(server).catch((error: unknown) => {
   server.log.error({ event: 'bot-start-failed', err: error }, 'the bot did not start')
   process.stderr.write(`The Telegram bot did not start: ${error instanceof Error ? error.message : String(error)}\n`)
-  return undefined
 })

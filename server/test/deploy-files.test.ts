@@ -79,7 +79,7 @@ describe('docker-compose.yml', () => {
 
   it('gives every instance the same required secrets, database, Redis and TRUST_PROXY, and its own INSTANCE_ID', () => {
     const [first, ...others] = botsyncServices.map((name) => compose.services[name].environment!)
-    for (const variable of ['JWT_SECRET', 'BOT_SERVICE_TOKEN']) expect(first[variable]).toMatch(new RegExp(`^\\$\\{${variable}:\\?.+\\}$`))
+    for (const variable of ['JWT_SECRET', 'BOT_SERVICE_TOKEN', 'SECRETS_KEY']) expect(first[variable]).toMatch(new RegExp(`^\\$\\{${variable}:\\?.+\\}$`))
     expect(first.DATABASE_URL).toMatch(/^postgres:\/\/.*@postgres:5432\//)
     expect(first.REDIS_URL).toBe('redis://redis:6379')
     expect(first.TRUST_PROXY).toBe('1')

@@ -17,6 +17,8 @@ import { ServerProcess } from './server-process.ts'
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 export const JWT_SECRET = 'test-secret-' + randomBytes(8).toString('hex')
 export const BOT_TOKEN = 'bot-token-' + randomBytes(8).toString('hex')
+/** Shared by every test server, as SECRETS_KEY must be by instances sharing a database (they read each other's sealed bot tokens). */
+export const SECRETS_KEY = randomBytes(32).toString('base64')
 
 /** A space name no other test uses, so tests share the database safely. */
 /** The demo content of `space`, stored in the database the way the server seeds it (for servers started afterwards). */
@@ -43,6 +45,7 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     DATA_DIR: mkdtempSync(join(tmpdir(), 'botsync-test-')),
     JWT_SECRET,
     BOT_SERVICE_TOKEN: BOT_TOKEN,
+    SECRETS_KEY,
     SEED_DEMO: 'false',
     LOG_LEVEL: 'warn',
     ...overrides,

@@ -23,7 +23,20 @@ export function miniAppBase(miniAppUrl: string | undefined): MiniAppBase {
 /** The URL to send for a web_app button, or null when it is relative and there is no usable base. */
 export function resolveWebAppUrl(url: string, base: MiniAppBase): string | null {
   if (!isMiniAppReference(url)) return url
-  return 'url' in base ? new URL(url, base.url).href : null
+  if (!('url' in base)) return null
+  const resolved = new URL(url, base.url)
+  // A Mini App page belongs to one space, named by MINIAPP_URL's ?space= (a bot per space): a relative
+  // reference keeps it, even one with a path of its own ("/miniapp#faq").
+  const space = base.url.searchParams.get('space')
+  if (space !== null && resolved.origin === base.url.origin && !resolved.searchParams.has('space')) resolved.searchParams.set('space', space)
+  return resolved.href
+}
+
+/** MINIAPP_URL for the bot of `space`: the same page, with `?space=<space>` so the page (and its initData check) knows which space it shows. */
+export function miniAppUrlForSpace(miniAppUrl: string, space: string): string {
+  const url = new URL(miniAppUrl)
+  url.searchParams.set('space', space)
+  return url.href
 }
 
 /**

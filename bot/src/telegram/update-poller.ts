@@ -13,6 +13,8 @@ export interface UpdatePollerOptions {
   log: Logger
   /** Long-poll timeout in seconds. Default 30. */
   pollTimeoutSeconds?: number
+  /** Told when getUpdates starts or stops working: null after an answer, Telegram's error after a refusal (401, 409 …) or a network failure. */
+  onPollOutcome?: (error: unknown) => void
 }
 
 /**
@@ -68,6 +70,7 @@ export class UpdatePoller {
           { signal: this.abort.signal as never },
         )) as Update[]
         stage = 'record'
+        this.options.onPollOutcome?.(null)
         const fresh = updates.filter((update) => this.highest === undefined || update.update_id > this.highest)
         await this.options.record(fresh)
         for (const update of fresh) this.highest = Math.max(this.highest ?? update.update_id, update.update_id)
@@ -75,6 +78,7 @@ export class UpdatePoller {
       } catch (error) {
         if (this.stopping) break
         failures += 1
+        if (stage === 'fetch') this.options.onPollOutcome?.(error)
         if (error instanceof TelegramError && error.code === 401) {
           this.log.fatal({ event: 'telegram-unauthorized' }, 'Telegram refused the bot token; polling stopped')
           break

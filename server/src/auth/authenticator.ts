@@ -1,9 +1,10 @@
 import { timingSafeEqual, createHash } from 'node:crypto'
-import { parseDocumentName, roleRank } from '@botsync/shared-docs'
+import { isValidSpace, parseDocumentName, roleRank } from '@botsync/shared-docs'
+import { parseSpaceServiceToken, spaceServiceMac } from './bot-service-tokens.ts'
 import { AccessDenied, type AdminRole, type Principal } from './roles.ts'
 import type { SpaceMembers } from './space-members.ts'
 import type { Spaces } from './spaces.ts'
-import { initDataFromToken, type TelegramInitData } from './telegram-init-data.ts'
+import { initDataFromToken, TelegramInitData } from './telegram-init-data.ts'
 import type { TokenIssuer } from './token-issuer.ts'
 import type { UserRepository } from './user-repository.ts'
 
@@ -28,10 +29,14 @@ export class Authenticator {
   private readonly users: UserRepository
   private readonly spaces: Spaces
   private readonly members: SpaceMembers
+  private readonly botServiceToken: string
   private readonly botTokenDigest: Buffer
   private readonly botSpace: string
-  /** null when TELEGRAM_BOT_TOKEN is not set: no Mini App readers then. */
-  private readonly initData: TelegramInitData | null
+  /** The Telegram bot token of a space's bot (stored in space_bots, or the bootstrap TELEGRAM_BOT_TOKEN for BOT_SPACE); undefined: no bot, no readers. */
+  private readonly telegramTokenOf: (space: string) => string | undefined
+  private readonly miniAppMaxAgeSeconds: number
+  /** One validator per bot token in use (a token's HMAC key is derived once). */
+  private readonly validators = new Map<string, TelegramInitData>()
 
   constructor(options: {
     tokens: TokenIssuer
@@ -40,24 +45,38 @@ export class Authenticator {
     members: SpaceMembers
     botServiceToken: string
     botSpace: string
-    initData?: TelegramInitData | null
+    telegramTokenOf?: (space: string) => string | undefined
+    miniAppMaxAgeSeconds?: number
   }) {
     this.tokens = options.tokens
     this.users = options.users
     this.spaces = options.spaces
     this.members = options.members
+    this.botServiceToken = options.botServiceToken
     this.botTokenDigest = digest(options.botServiceToken)
     this.botSpace = options.botSpace
-    this.initData = options.initData ?? null
+    this.telegramTokenOf = options.telegramTokenOf ?? (() => undefined)
+    this.miniAppMaxAgeSeconds = options.miniAppMaxAgeSeconds ?? 86_400
   }
 
-  async identify(token: string | undefined | null): Promise<Principal> {
+  /** `readerSpace`: the space a Mini App reader's initData is checked for (the page's ?space=); default BOT_SPACE. */
+  async identify(token: string | undefined | null, readerSpace: string = this.botSpace): Promise<Principal> {
     if (!token) throw new AccessDenied('missing-token', 'no token was sent')
     // Compare digests so the comparison is constant-time whatever the length.
     if (timingSafeEqual(digest(token), this.botTokenDigest)) return { kind: 'bot', role: 'bot', space: this.botSpace }
+    const spaceBot = parseSpaceServiceToken(token)
+    if (spaceBot !== null) return this.identifySpaceBot(spaceBot)
     const initData = initDataFromToken(token)
-    if (initData !== null) return this.identifyReader(initData)
+    if (initData !== null) return this.identifyReader(initData, readerSpace)
     return this.identifyAdmin(token)
+  }
+
+  /** A supervised bot's `bot.<space>.<mac>` token: read-only access to that space, nothing else. */
+  private identifySpaceBot({ space, mac }: { space: string; mac: string }): Extract<Principal, { kind: 'bot' }> {
+    if (!isValidSpace(space) || !timingSafeEqual(digest(mac), digest(spaceServiceMac(this.botServiceToken, space)))) {
+      throw new AccessDenied('invalid-token', 'this bot token was not issued by this deployment')
+    }
+    return { kind: 'bot', role: 'bot', space }
   }
 
   /**
@@ -93,16 +112,35 @@ export class Authenticator {
     return { principal, role: access.role, deletingAt: access.deletingAt }
   }
 
-  /** Mini App readers read the bot's space: the initData is signed with that bot's token. */
-  private identifyReader(initData: string): Extract<Principal, { kind: 'reader' }> {
-    if (!this.initData) throw new AccessDenied('miniapp-disabled', 'TELEGRAM_BOT_TOKEN is not set, so Mini App readers cannot be verified')
-    const reader = this.initData.validate(initData)
-    return { kind: 'reader', role: 'reader', space: this.botSpace, telegramUserId: reader.userId, name: reader.firstName }
+  /**
+   * Mini App readers of a space: the initData must be signed with THAT
+   * space's bot token (stored, or the bootstrap one for BOT_SPACE); a space
+   * without a bot has no readers (`miniapp-disabled`), and launch data of
+   * another space's bot does not verify.
+   */
+  private identifyReader(initData: string, space: string): Extract<Principal, { kind: 'reader' }> {
+    const validator = this.validatorFor(space)
+    if (!validator) throw new AccessDenied('miniapp-disabled', `space "${space.slice(0, 100)}" has no Telegram bot, so its Mini App readers cannot be verified`)
+    const reader = validator.validate(initData)
+    return { kind: 'reader', role: 'reader', space, telegramUserId: reader.userId, name: reader.firstName }
+  }
+
+  private validatorFor(space: string): TelegramInitData | null {
+    const token = this.telegramTokenOf(space)
+    if (!token) return null
+    let validator = this.validators.get(token)
+    if (!validator) {
+      // Tokens change rarely; a few stale entries are dropped wholesale.
+      if (this.validators.size > 1000) this.validators.clear()
+      this.validators.set(token, (validator = new TelegramInitData(token, this.miniAppMaxAgeSeconds)))
+    }
+    return validator
   }
 
   /**
    * A Mini App reader on the reader gateway (/readers): Telegram initData
-   * only, and only the bot space's public document, read-only.
+   * only, and only a space's public document, read-only; the space is the
+   * document's, and the initData must be its bot's.
    */
   async authorizeReader(token: string | undefined | null, documentName: string): Promise<DocumentAccess> {
     const parsed = botsyncDocument(documentName)
@@ -111,12 +149,12 @@ export class Authenticator {
     if (initData === null) {
       throw new AccessDenied('not-a-reader', 'the readers endpoint takes Telegram Mini App initData; admins and the bot connect to /collab')
     }
-    const principal = this.identifyReader(initData)
     // Readers are untrusted and many: the one server-written document of
     // public content, nothing else.
-    if (parsed.kind !== 'public' || parsed.space !== principal.space) {
-      throw new AccessDenied('forbidden-document', `Mini App readers may only read "${principal.space}/public"`)
+    if (parsed.kind !== 'public') {
+      throw new AccessDenied('forbidden-document', `Mini App readers may only read "${parsed.space}/public"`)
     }
+    const principal = this.identifyReader(initData, parsed.space)
     return { principal, space: parsed.space, role: 'reader', readOnly: true, spaceDeleting: false }
   }
 

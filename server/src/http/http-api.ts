@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Extension, onRequestPayload, onUpgradePayload } from '@hocuspocus/server'
 import type { Database, DocumentStore } from '@botsync/persistence'
+import { isValidSpace } from '@botsync/shared-docs'
 import { AccessDenied, Conflict } from '../auth/roles.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
 import { InviteUnusable, type Invites } from '../auth/invites.ts'
@@ -24,6 +25,9 @@ import type { RedisConnection } from '../redis/redis-connection.ts'
 import { READERS_PATH, type ReaderGateway } from '../readers/reader-gateway.ts'
 import { identifyReader } from '../readers/reader-identity.ts'
 import { METRICS_PATH } from '../prometheus.ts'
+import type { BotSupervisor } from '../bots/bot-supervisor.ts'
+import type { SpaceBots } from '../bots/space-bots.ts'
+import { BotRoutes } from './bot-routes.ts'
 
 export const COLLAB_PATH = '/collab'
 
@@ -62,23 +66,14 @@ export interface HttpApiDeps {
   /** Per-address and pre-authentication socket limits (/collab here; /readers in the gateway). */
   limits: ConnectionLimits
   isStopping: () => boolean
-  /** The embedded bot once it has started (undefined before, or without TELEGRAM_BOT_TOKEN). */
-  telegramBot?: () => TelegramBotView | undefined
+  /** The space bots: their status (/health, GET /api/spaces/:space/bot) and the bootstrap bot's webhook. */
+  bots: BotSupervisor
+  /** The space_bots table (PUT/DELETE /api/spaces/:space/bot). */
+  spaceBots: SpaceBots
   /** The path of TELEGRAM_WEBHOOK_URL: POSTs there go to the bot's webhook receiver. */
   telegramWebhookPath?: string
   /** GET /metrics on this port (METRICS_TOKEN without METRICS_PORT); omitted: /metrics is 404 here. */
   metricsEndpoint?: (request: IncomingMessage, response: ServerResponse) => Promise<void>
-}
-
-/** What the HTTP layer needs of the embedded bot (a BotHandle): its role for /health, its webhook receiver. */
-export interface TelegramBotView {
-  readonly role: string
-  readonly webhook?: {
-    readonly path: string
-    readonly maxBytes: number
-    checkSecret(given: string | undefined): boolean
-    receive(body: Buffer): Promise<{ status: 200 } | { status: 400 | 401 | 413; error: string; message: string }>
-  }
 }
 
 /** A route's handler; `params` holds the path's `:name` segments (decoded). */
@@ -140,6 +135,7 @@ export class HttpApi implements Extension {
 
   constructor(deps: HttpApiDeps) {
     this.deps = deps
+    const botRoutes = new BotRoutes({ authenticator: deps.authenticator, spaceBots: deps.spaceBots, bots: deps.bots, log: deps.log })
     this.admin = deps.adminDir ? new StaticFiles(deps.adminDir) : null
     const spaceDeps = {
       ...deps,
@@ -156,6 +152,9 @@ export class HttpApi implements Extension {
       ...spaceRoutes(spaceDeps),
       ...memberRoutes(spaceDeps),
       ...inviteRoutes(spaceDeps),
+      'GET /api/spaces/:space/bot': (request, response, { space }) => botRoutes.get(request, response, space),
+      'PUT /api/spaces/:space/bot': (request, response, { space }) => botRoutes.put(request, response, space),
+      'DELETE /api/spaces/:space/bot': (request, response, { space }) => botRoutes.delete(request, response, space),
     }
     this.routes = {}
     for (const [route, handler] of Object.entries(routes)) {
@@ -277,7 +276,7 @@ export class HttpApi implements Extension {
       checks.database = { status: 'down', detail: error instanceof Error ? error.message : String(error) }
     }
     if (this.deps.redis) checks.redis = this.deps.redis.health()
-    const bot = this.deps.telegramBot?.()
+    const bots = this.deps.bots.statuses()
     const status = this.deps.isStopping() ? 'stopping' : checks.database.status === 'down' ? 'down' : checks.redis?.status === 'down' ? 'degraded' : 'ok'
     sendJson(response, status === 'ok' || status === 'degraded' ? 200 : 503, {
       status,
@@ -289,7 +288,8 @@ export class HttpApi implements Extension {
       storage: this.storage(quarantinedTotal),
       connections: { pending: this.deps.limits.pending, ...this.deps.metrics.connections },
       ...(this.deps.redis ? { fanout: this.deps.metrics.fanout } : {}),
-      ...(bot ? { bot: { role: bot.role } } : {}),
+      // Per space: starting / connected / failing (with Telegram's error) / stopped, its @username and role here.
+      ...(Object.keys(bots).length > 0 ? { bot: bots } : {}),
     })
   }
 
@@ -300,7 +300,7 @@ export class HttpApi implements Extension {
    * makes Telegram deliver it again, to this instance or another.
    */
   private telegramWebhook: Handler = async (request, response) => {
-    const receiver = this.deps.telegramBot?.()?.webhook
+    const receiver = this.deps.bots.webhook()
     if (!receiver) throw new HttpError(503, 'bot-not-ready', 'the bot is not running in webhook mode (yet)')
     const given = request.headers['x-telegram-bot-api-secret-token']
     if (!receiver.checkSecret(typeof given === 'string' ? given : undefined)) {
@@ -342,7 +342,9 @@ export class HttpApi implements Extension {
 
   /** `Authorization: tma <initData>`: who the reader is and the one document they may read. */
   private miniAppMe: Handler = async (request, response) => {
-    const reader = await identifyReader(this.deps.authenticator, requestToken(request))
+    const space = new URL(request.url ?? '/', 'http://localhost').searchParams.get('space') || undefined
+    if (space !== undefined && !isValidSpace(space)) throw new HttpError(400, 'invalid-space', 'space must be a space name ([a-z0-9][a-z0-9_-]*)')
+    const reader = await identifyReader(this.deps.authenticator, requestToken(request), space)
     if (!reader) throw new HttpError(403, 'not-a-reader', 'send Authorization: tma <initData>')
     sendJson(response, 200, reader)
   }

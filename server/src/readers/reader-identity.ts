@@ -9,12 +9,14 @@ export interface ReaderIdentity {
 }
 
 /**
- * Who a Mini App reader is and what they may read (`GET /api/miniapp/me`,
+ * Who a Mini App reader is and what they may read (`GET /api/miniapp/me?space=<space>`,
  * `Authorization: tma <initData>`); null when the token is valid but not a
  * reader's. An invalid token is refused like anywhere else (AccessDenied).
+ * `space` is the one the page names (its URL's ?space=, set by that space's
+ * bot); the initData must be signed by that space's bot. Without it: BOT_SPACE.
  */
-export async function identifyReader(authenticator: Authenticator, token: string | undefined | null): Promise<ReaderIdentity | null> {
-  const principal = await authenticator.identify(token)
+export async function identifyReader(authenticator: Authenticator, token: string | undefined | null, space?: string): Promise<ReaderIdentity | null> {
+  const principal = await authenticator.identify(token, space)
   if (principal.kind !== 'reader') return null
   return { principal, document: docName.public(principal.space) }
 }

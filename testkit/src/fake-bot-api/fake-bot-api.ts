@@ -122,6 +122,8 @@ export class FakeBotApi {
   private server: Server | undefined
   private root: string | undefined
   private stopping = false
+  /** Set by revoke(): every request with this token answers 401 Unauthorized, as after /revoke in @BotFather. */
+  private revoked = false
 
   constructor(options: FakeBotApiOptions) {
     this.token = options.token
@@ -205,6 +207,35 @@ export class FakeBotApi {
       setImmediate(() => server.closeAllConnections())
     })
     this.server = undefined
+  }
+
+  /**
+   * The token is revoked (as with @BotFather's /revoke): from now on every
+   * request with it answers 401 Unauthorized, and long polls waiting now end
+   * with that 401.
+   */
+  revoke(): void {
+    this.revoked = true
+    for (const poll of [...this.polls]) poll.fail(new ApiFailure(401, 'Unauthorized'))
+  }
+
+  /** Served by a FakeTelegram (several bots on one root) instead of a server of its own. */
+  attach(root: string): void {
+    if (this.server) throw new Error('FakeBotApi: started on its own; attach only bots that a FakeTelegram serves')
+    this.root = root
+  }
+
+  /** For a FakeTelegram: answers one request to /bot<token>/<method>. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return this.handleRequest(req, res)
+  }
+
+  /** For a FakeTelegram stopping: ends pending polls and waits. */
+  detach(): void {
+    this.stopping = true
+    for (const timer of this.webhookRetries) clearTimeout(timer)
+    this.webhookRetries.clear()
+    for (const poll of [...this.polls]) poll.deliver([])
   }
 
   /** `http://127.0.0.1:PORT` — telegraf's `telegram.apiRoot`. */
@@ -619,7 +650,7 @@ export class FakeBotApi {
       }
       this.record(call)
     }
-    if (decodeURIComponent(match[1]!) !== this.token) {
+    if (decodeURIComponent(match[1]!) !== this.token || this.revoked) {
       finish(401, { ok: false, error_code: 401, description: 'Unauthorized' })
       return
     }

@@ -3,3 +3,4 @@
 export { FakeBotApi } from './fake-bot-api.ts'
 export { ApiFailure } from './api-failure.ts'
 export type * from './types.ts'
+export { FakeTelegram } from './fake-telegram.ts'
