@@ -2,6 +2,7 @@
 // PostgreSQL) serving the built admin, Debian's Chromium, admins logged in
 // through the login form, and a switch to cut one admin's WebSocket.
 import { randomUUID } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import { demoSeed, projectScenario } from '@botsync/shared-docs'
 import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core'
@@ -198,6 +199,16 @@ export class E2eApp {
     await this.browser.close().catch(() => {})
     await Promise.all(this.servers.map((server) => server.stop()))
   }
+}
+
+/**
+ * Where a test saves its picture of `name`: test-results/ on every run,
+ * docs/screenshots/ (the README's copies) with UPDATE_SCREENSHOTS=1.
+ */
+export function screenshotPath(name: string): string {
+  const path = new URL(process.env.UPDATE_SCREENSHOTS ? `../../docs/screenshots/${name}.png` : `../../test-results/${name}.png`, import.meta.url).pathname
+  mkdirSync(new URL('.', `file://${path}`).pathname, { recursive: true })
+  return path
 }
 
 /** The textarea of a step's message (steps are labelled "Step 1", "Step 2", …). */

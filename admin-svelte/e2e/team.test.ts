@@ -1,17 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import type { BotsyncServer } from '@botsync/server'
 import { uniqueSpace } from '@botsync/testkit/server'
-import { E2eApp, stepMessage, useE2eApp, type Admin } from './harness.ts'
-
-// Every run writes test-results/; UPDATE_SCREENSHOTS=1 refreshes the copies the README shows.
-export function screenshotPath(name: string): string {
-  const path = new URL(process.env.UPDATE_SCREENSHOTS ? `../../docs/screenshots/${name}.png` : `../../test-results/${name}.png`, import.meta.url).pathname
-  mkdirSync(new URL('.', `file://${path}`).pathname, { recursive: true })
-  return path
-}
+import { E2eApp, screenshotPath, stepMessage, useE2eApp, type Admin } from './harness.ts'
 
 /** A seeded space with a display name (the invite page and the header show it). */
 async function namedSpace(app: E2eApp, name: string): Promise<string> {
