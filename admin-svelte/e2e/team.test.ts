@@ -152,6 +152,8 @@ describe('a team: invites, roles, removal', () => {
     await expect.poll(unsentText).toMatch(/^\d+ unsaved changes? (was|were) not saved\. (It is|They are) kept on this device and not sent while you are a viewer\.$/)
     const count = Number((await unsentText())!.split(' ')[0])
     expect(count).toBeGreaterThan(0)
+    // (The keystrokes after the lock went to the page and scrolled it: back to the banner for the picture.)
+    await ben.page.evaluate(() => window.scrollTo(0, 0))
     await ben.page.screenshot({ path: screenshotPath('viewer-now') })
 
     // Kept on this device: a reload (from IndexedDB) still has them, still unsent, still explained.
