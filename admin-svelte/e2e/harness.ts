@@ -2,6 +2,7 @@
 // PostgreSQL) serving the built admin, Debian's Chromium, admins logged in
 // through the login form, and a switch to cut one admin's WebSocket.
 import { randomUUID } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import { demoSeed, projectScenario } from '@botsync/shared-docs'
 import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core'
@@ -22,6 +23,7 @@ export const CHROMIUM_ARGS = [
 ]
 
 export interface Admin {
+  userId: string
   name: string
   email: string
   password: string
@@ -34,29 +36,42 @@ export interface Admin {
 }
 
 export class E2eApp {
+  /** The first instance; `baseUrl` is its address. */
   readonly server: BotsyncServer
+  /** Every instance (see `start`'s `instances`), on one database (and one Redis when REDIS_URL is set). */
+  readonly servers: BotsyncServer[]
   readonly browser: Browser
   readonly baseUrl: string
   readonly #contexts: BrowserContext[] = []
   /** Uncaught errors and Content-Security-Policy violations in any page; tests fail on them (see assertNoPageErrors). */
   readonly pageErrors: string[] = []
 
-  private constructor(server: BotsyncServer, browser: Browser) {
-    this.server = server
+  private constructor(servers: BotsyncServer[], browser: Browser) {
+    this.servers = servers
+    this.server = servers[0]
     this.browser = browser
-    this.baseUrl = `http://127.0.0.1:${server.port}`
+    this.baseUrl = `http://127.0.0.1:${this.server.port}`
   }
 
-  /** `env` adds server configuration (e.g. TELEGRAM_BOT_TOKEN for the Mini App). */
-  static async start(env: Record<string, string> = {}): Promise<E2eApp> {
-    const server = await startServer(env)
+  /**
+   * `env` adds server configuration (e.g. TELEGRAM_BOT_TOKEN for the Mini App,
+   * or REDIS_URL + REDIS_PREFIX to join `instances` through Redis as in production).
+   */
+  static async start(env: Record<string, string> = {}, options: { instances?: number } = {}): Promise<E2eApp> {
+    const servers: BotsyncServer[] = []
     try {
+      for (let i = 0; i < (options.instances ?? 1); i++) servers.push(await startServer(env))
       const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
-      return new E2eApp(server, browser)
+      return new E2eApp(servers, browser)
     } catch (error) {
-      await server.stop()
+      await Promise.all(servers.map((server) => server.stop()))
       throw error
     }
+  }
+
+  /** The address of instance `index` (0 is `baseUrl`). */
+  urlOf(index: number): string {
+    return `http://127.0.0.1:${this.servers[index].port}`
   }
 
   /** A new space holding the demo content, seeded on the server as in production. */
@@ -67,7 +82,11 @@ export class E2eApp {
   }
 
   /** A user with `role`, logged in through the form in a fresh browser context. */
-  async admin(name: string, options: { role?: 'owner' | 'editor' | 'viewer'; space: string; viewport?: { width: number; height: number } }): Promise<Admin> {
+  /** `uplinkDelayMs` holds back what the page sends on its WebSocket (a slow uplink: edits are still in flight when the server changes something). */
+  async admin(
+    name: string,
+    options: { role?: 'owner' | 'editor' | 'viewer'; space: string; viewport?: { width: number; height: number }; uplinkDelayMs?: number },
+  ): Promise<Admin> {
     const email = `${name.toLowerCase()}-${randomUUID()}@test.local`
     const password = `pw-${randomUUID()}`
     const user = await this.server.users.create({ email, name, password })
@@ -85,6 +104,18 @@ export class E2eApp {
         return
       }
       const server = ws.connectToServer()
+      const delay = options.uplinkDelayMs ?? 0
+      if (delay > 0) {
+        // In order, each message `delay` ms after the page sent it.
+        let last = 0
+        ws.onMessage((message) => {
+          const at = Math.max(Date.now() + delay, last)
+          last = at
+          setTimeout(() => {
+            if (routes.has(pair)) server.send(message)
+          }, at - Date.now())
+        })
+      }
       const pair = { page: ws, server }
       routes.add(pair)
       ws.onClose(() => {
@@ -104,6 +135,7 @@ export class E2eApp {
     await page.getByRole('button', { name: 'Log in' }).click()
     await page.getByRole('heading', { name: 'Scenarios', level: 1 }).waitFor()
     return {
+      userId: user.id,
       name,
       email,
       password,
@@ -132,10 +164,10 @@ export class E2eApp {
   }
 
   /** A fresh browser context (closed with the app), e.g. for a Mini App reader. */
-  async newContext(): Promise<BrowserContext> {
-    const context = await this.browser.newContext({ viewport: { width: 420, height: 800 } })
+  async newContext(options: { name?: string; viewport?: { width: number; height: number } } = {}): Promise<BrowserContext> {
+    const context = await this.browser.newContext({ viewport: options.viewport ?? { width: 420, height: 800 } })
     this.#contexts.push(context)
-    await this.#watchPolicy(context, 'reader')
+    await this.#watchPolicy(context, options.name ?? 'reader')
     return context
   }
 
@@ -165,8 +197,18 @@ export class E2eApp {
   async close(): Promise<void> {
     for (const context of this.#contexts) await context.close().catch(() => {})
     await this.browser.close().catch(() => {})
-    await this.server.stop()
+    await Promise.all(this.servers.map((server) => server.stop()))
   }
+}
+
+/**
+ * Where a test saves its picture of `name`: test-results/ on every run,
+ * docs/screenshots/ (the README's copies) with UPDATE_SCREENSHOTS=1.
+ */
+export function screenshotPath(name: string): string {
+  const path = new URL(process.env.UPDATE_SCREENSHOTS ? `../../docs/screenshots/${name}.png` : `../../test-results/${name}.png`, import.meta.url).pathname
+  mkdirSync(new URL('.', `file://${path}`).pathname, { recursive: true })
+  return path
 }
 
 /** The textarea of a step's message (steps are labelled "Step 1", "Step 2", …). */
@@ -178,10 +220,10 @@ export function stepMessage(page: Page, stepId: string) {
  * One app for a test file: started before its tests, closed after them, and
  * every test fails if it left an uncaught error in a page.
  */
-export function useE2eApp(onStarted: (app: E2eApp) => unknown, env?: Record<string, string>): void {
+export function useE2eApp(onStarted: (app: E2eApp) => unknown, env?: Record<string, string>, options?: { instances?: number }): void {
   let app: E2eApp | undefined
   beforeAll(async () => {
-    app = await E2eApp.start(env)
+    app = await E2eApp.start(env, options)
     await onStarted(app)
   })
   afterEach(() => app?.assertNoPageErrors())
