@@ -287,7 +287,8 @@ export function setStepInput(doc: Y.Doc, stepId: string, input: StepInput | null
   const value = checkStepInput(input)
   const step = getStep(doc, stepId)
   if (!step) return false
-  step.set('input', value)
+  // Rewriting an equal value would still be an update (and undo step) for every replica.
+  if (JSON.stringify(step.get('input') ?? null) !== JSON.stringify(value)) step.set('input', value)
   return true
 }
 

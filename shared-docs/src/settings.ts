@@ -88,6 +88,22 @@ export function setSettingsText(doc: Y.Doc, key: string, value: string): void {
   })
 }
 
+/** Removes a settings text (an import of a file without it); false if there was none. */
+export function removeSettingsText(doc: Y.Doc, key: string): boolean {
+  const texts = getSettingsTexts(doc)
+  if (!texts?.has(key)) return false
+  texts.delete(key)
+  return true
+}
+
+/** Removes a flag, which then reads as its default; false if it was not set. */
+export function removeFlag(doc: Y.Doc, key: string): boolean {
+  const flags = getSettingsFlags(doc)
+  if (!flags?.has(key)) return false
+  flags.delete(key)
+  return true
+}
+
 export function setFlag(doc: Y.Doc, key: string, value: boolean): void {
   checkKey(key)
   if (typeof value !== 'boolean') throw new TypeError('Flag values are booleans')

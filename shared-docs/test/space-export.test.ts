@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { applyImport, demoSeed, exportSpace, validateSpaceExport, type SpaceDocs, type SpaceExport } from '../src/index.ts'
+
+const space = { id: 'demo', name: 'Demo' }
+const now = new Date('2026-01-01T00:00:00.000Z')
+
+function demoDocs(): SpaceDocs {
+  const seed = demoSeed('demo')
+  const load = (name: string) => {
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, seed.get(name)!)
+    return doc
+  }
+  return {
+    settings: load('demo/settings'),
+    buttons: load('demo/buttons'),
+    scenarios: load('demo/scenarios'),
+    scenarioDocs: new Map([
+      ['onboarding', load('demo/scenario/onboarding')],
+      ['support', load('demo/scenario/support')],
+    ]),
+  }
+}
+
+const emptyDocs = (): SpaceDocs => ({ settings: new Y.Doc(), buttons: new Y.Doc(), scenarios: new Y.Doc(), scenarioDocs: new Map() })
+const states = (docs: SpaceDocs) => [docs.settings, docs.buttons, docs.scenarios, ...docs.scenarioDocs.values()].map((d) => Buffer.from(Y.encodeStateVector(d)).toString('hex'))
+
+describe('space export', () => {
+  it('is the projections in the versioned format', () => {
+    const file = exportSpace({ space, docs: demoDocs(), now })
+    expect(file).toMatchObject({ format: 'botsync-space', version: 1, space, exportedAt: now.toISOString() })
+    expect(file.content.scenarios.map((s) => [s.id, s.entryStepId, s.steps.map((st) => st.id)])).toEqual([
+      ['onboarding', 'welcome', ['welcome', 'ask_name', 'finish']],
+      ['support', 'topic', ['topic', 'contact']],
+    ])
+    expect(file.content.buttons.map((b) => b.id)).toEqual(['back', 'ob_continue', 'ob_later', 'start', 'sup_billing', 'sup_tech', 'support', 'website'])
+    expect(validateSpaceExport(JSON.parse(JSON.stringify(file)))).toMatchObject({ ok: true, warnings: [] })
+  })
+
+  it('export → import into empty documents → export: the same file; a second import writes nothing', () => {
+    const file = JSON.parse(JSON.stringify(exportSpace({ space, docs: demoDocs(), now }))) as SpaceExport
+    const target = emptyDocs()
+    const first = applyImport(target, file, () => new Y.Doc())
+    expect(first.sort()).toEqual(['buttons', 'scenario/onboarding', 'scenario/support', 'scenarios', 'settings'])
+    expect(exportSpace({ space, docs: target, now })).toEqual(file)
+    const before = states(target)
+    const updates: Uint8Array[] = []
+    for (const doc of [target.settings, target.buttons, target.scenarios, ...target.scenarioDocs.values()]) doc.on('update', (u: Uint8Array) => updates.push(u))
+    expect(applyImport(target, file, () => new Y.Doc())).toEqual([])
+    expect(updates).toEqual([])
+    expect(states(target)).toEqual(before)
+  })
+
+  it('replaces the drafts: scenarios, steps and buttons not in the file are removed, changed ones rewritten in place', () => {
+    const docs = demoDocs()
+    const file = JSON.parse(JSON.stringify(exportSpace({ space, docs, now }))) as SpaceExport
+    file.content.scenarios = file.content.scenarios.filter((s) => s.id === 'onboarding')
+    const onboarding = file.content.scenarios[0]
+    onboarding.steps = [onboarding.steps[2], onboarding.steps[0]]
+    onboarding.steps[0].message = 'Done, {name}.'
+    onboarding.entryStepId = 'finish'
+    file.content.buttons = file.content.buttons.filter((b) => !b.id.startsWith('sup_'))
+    file.content.settings.texts.welcome = 'Hello again'
+    const changed = applyImport(docs, file, () => new Y.Doc())
+    expect(changed.sort()).toEqual(['buttons', 'scenario/onboarding', 'scenarios', 'settings'])
+    expect(exportSpace({ space, docs, now })).toEqual(file)
+  })
+
+  it('refuses a broken file with every problem and its path', () => {
+    const file = JSON.parse(JSON.stringify(exportSpace({ space, docs: demoDocs(), now })))
+    file.content.scenarios[1].steps[0].message = 'x'.repeat(4097)
+    file.content.scenarios[0].steps[1].next = 'nowhere'
+    file.content.buttons.push({ ...file.content.buttons[0] })
+    file.content.buttons[2].action = { type: 'callback', data: 'y'.repeat(65) }
+    file.content.scenarios[0].trigger.command = 'Not A Command'
+    const structural = validateSpaceExport(file)
+    expect(structural).toEqual({ ok: false, problems: [{ path: 'content.buttons[8].id', code: 'duplicate-id', message: 'Id "back" is used twice.' }] })
+    file.content.buttons.pop()
+    const result = validateSpaceExport(file)
+    expect(result.ok).toBe(false)
+    expect(!result.ok && result.problems.map((p) => [p.path, p.code])).toEqual(
+      expect.arrayContaining([
+        ['content.scenarios[1].steps[0].message', 'message-too-long'],
+        ['content.scenarios[0].steps[1].next', 'next-step-missing'],
+        ['content.buttons[2].action.data', 'callback-data-too-long'],
+        ['content.scenarios[0].trigger.command', 'command-invalid'],
+      ]),
+    )
+  })
+
+  it('refuses an unknown version, unknown and reserved fields, wrong types', () => {
+    const file = JSON.parse(JSON.stringify(exportSpace({ space, docs: demoDocs(), now })))
+    expect(validateSpaceExport({ ...file, version: 2 })).toMatchObject({ ok: false, problems: [{ path: 'version', code: 'version-unsupported' }] })
+    expect(validateSpaceExport('nope')).toMatchObject({ ok: false, problems: [{ path: '', code: 'not-an-object' }] })
+    file.publishMode = 'review'
+    file.content.settings.flags.botEnabled = 'yes'
+    file.content.scenarios[0].steps[0].colour = 'red'
+    file.content.scenarios[1].steps[0].keyboard.rows = [['a', 1]]
+    const result = validateSpaceExport(file)
+    expect(!result.ok && result.problems.map((p) => [p.path, p.code])).toEqual([
+      ['publishMode', 'reserved-field'],
+      ['content.settings.flags.botEnabled', 'not-a-boolean'],
+      ['content.scenarios[0].steps[0].colour', 'unknown-field'],
+      ['content.scenarios[1].steps[0].keyboard.rows[0][1]', 'not-a-string'],
+    ])
+  })
+
+  it('imports the draft states every space has (an empty step, a removed button) and reports them as warnings', () => {
+    const file = JSON.parse(JSON.stringify(exportSpace({ space, docs: demoDocs(), now })))
+    file.content.scenarios[1].steps[1].message = ''
+    file.content.buttons = file.content.buttons.filter((b: { id: string }) => b.id !== 'back')
+    const result = validateSpaceExport(file)
+    expect(result.ok).toBe(true)
+    expect(result.ok && result.warnings.map((p) => [p.path, p.code])).toEqual([
+      ['content.scenarios[1].steps[0].keyboard.rows[1][0]', 'keyboard-button-missing'],
+      ['content.scenarios[1].steps[1].message', 'message-empty'],
+    ])
+  })
+})
