@@ -24,10 +24,14 @@ export async function commitFirst(
   const scratch = new Y.Doc()
   try {
     if (base) Y.applyUpdate(scratch, base)
-    const before = Y.encodeStateVector(scratch)
+    // The transaction's own update, not encodeStateAsUpdate(scratch, before):
+    // that one always carries the document's whole delete set, so a change
+    // that changed nothing in a document with any deletion was stored (and
+    // counted) as an update. Yjs emits no update for an empty transaction.
+    let update: Uint8Array | null = null
+    scratch.on('update', (made: Uint8Array) => (update = update ? Y.mergeUpdates([update, made]) : made))
     scratch.transact(() => change(scratch))
-    const update = Y.encodeStateAsUpdate(scratch, before)
-    if (isEmptyUpdate(update)) return null
+    if (update === null || isEmptyUpdate(update)) return null
     await store.append(documentName, update)
     applyCommitted(update)
     return update
