@@ -5,7 +5,7 @@ import { STORED_ORIGIN } from './origins.ts'
 import { commitFirst } from './writes/commit-first.ts'
 
 /**
- * Changes the server makes itself (seed, restore, activity). Like a client's
+ * Changes the server makes itself (seed, restore, activity, an import). Like a client's
  * edit, a server change is committed first and only then applied to the live
  * document (commitFirst), so nobody ever sees a change that a crash could
  * take back.
@@ -33,14 +33,23 @@ export class ServerWriter {
     return next
   }
 
+  /**
+   * The document's current state: the live copy when it is loaded, the
+   * stored one otherwise; after every change requested so far (an export
+   * right after an import sees it).
+   */
+  read(documentName: string): Promise<Uint8Array | null> {
+    const previous = this.queues.get(documentName) ?? Promise.resolve()
+    return previous.catch(() => {}).then(() => this.current(documentName))
+  }
+
   /** Resolves once every change requested so far has finished (shutdown). */
   async drain(): Promise<void> {
     while (this.queues.size > 0) await Promise.allSettled([...this.queues.values()])
   }
 
   private async apply(documentName: string, change: (doc: Y.Doc) => void): Promise<Uint8Array | null> {
-    const live = this.hocuspocus().documents.get(documentName)
-    const base = live ? Y.encodeStateAsUpdate(live) : (await this.store.load(documentName)).state
+    const base = await this.current(documentName)
     return commitFirst(this.store, documentName, base, change, (update) => {
       this.applyInMemory(documentName, update)
       // A load that raced this append may have read the database before the
@@ -48,6 +57,11 @@ export class ServerWriter {
       const loading = this.hocuspocus().loadingDocuments.get(documentName)
       if (loading) void loading.then(() => this.applyInMemory(documentName, update)).catch(() => {})
     })
+  }
+
+  private async current(documentName: string): Promise<Uint8Array | null> {
+    const live = this.hocuspocus().documents.get(documentName)
+    return live ? Y.encodeStateAsUpdate(live) : (await this.store.load(documentName)).state
   }
 
   private applyInMemory(documentName: string, update: Uint8Array): void {

@@ -28,6 +28,8 @@ import { METRICS_PATH } from '../prometheus.ts'
 import type { BotSupervisor } from '../bots/bot-supervisor.ts'
 import type { SpaceBots } from '../bots/space-bots.ts'
 import { BotRoutes } from './bot-routes.ts'
+import { exportRoutes } from './export-routes.ts'
+import type { ServerWriter } from '../server-writer.ts'
 
 export const COLLAB_PATH = '/collab'
 
@@ -72,6 +74,10 @@ export interface HttpApiDeps {
   spaceBots: SpaceBots
   /** The path of TELEGRAM_WEBHOOK_URL: POSTs there go to the bot's webhook receiver. */
   telegramWebhookPath?: string
+  /** The server's own document reads and writes (GET /api/spaces/:space/export, POST …/import). */
+  writer: Pick<ServerWriter, 'read' | 'change'>
+  /** The largest import body (bytes); shared-docs' SPACE_IMPORT_MAX_BYTES unless given. */
+  maxImportBytes?: number
   /** GET /metrics on this port (METRICS_TOKEN without METRICS_PORT); omitted: /metrics is 404 here. */
   metricsEndpoint?: (request: IncomingMessage, response: ServerResponse) => Promise<void>
 }
@@ -152,6 +158,7 @@ export class HttpApi implements Extension {
       ...spaceRoutes(spaceDeps),
       ...memberRoutes(spaceDeps),
       ...inviteRoutes(spaceDeps),
+      ...exportRoutes({ authenticator: deps.authenticator, spaces: deps.spaces, writer: deps.writer, log: deps.log, maxImportBytes: deps.maxImportBytes }),
       'GET /api/spaces/:space/bot': (request, response, { space }) => botRoutes.get(request, response, space),
       'PUT /api/spaces/:space/bot': (request, response, { space }) => botRoutes.put(request, response, space),
       'DELETE /api/spaces/:space/bot': (request, response, { space }) => botRoutes.delete(request, response, space),

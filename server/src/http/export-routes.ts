@@ -1,0 +1,115 @@
+import {
+  SPACE_IMPORT_MAX_BYTES,
+  docName,
+  exportSpace,
+  importButtons,
+  importScenario,
+  importScenarioIndex,
+  importSettings,
+  projectScenarios,
+  validateSpaceExport,
+  type SpaceDocs,
+  type SpaceExport,
+  type SpaceImportRefusal,
+  type SpaceImportResult,
+} from '@botsync/shared-docs'
+import * as Y from 'yjs'
+import type { Authenticator } from '../auth/authenticator.ts'
+import type { Spaces } from '../auth/spaces.ts'
+import type { Logger } from '../logger.ts'
+import type { ServerWriter } from '../server-writer.ts'
+import type { Handler } from './http-api.ts'
+import { HttpError, readJson, requestToken, sendJson } from './respond.ts'
+
+export interface ExportRoutesDeps {
+  authenticator: Authenticator
+  spaces: Pick<Spaces, 'get'>
+  /** The server's own reads and writes of documents (ServerWriter): an import is committed before it is applied, and live clients receive it. */
+  writer: Pick<ServerWriter, 'read' | 'change'>
+  log: Logger
+  /** The largest import body; SPACE_IMPORT_MAX_BYTES unless given. */
+  maxImportBytes?: number
+}
+
+/**
+ * GET /api/spaces/:space/export (viewer and up): the space's content as one
+ * JSON file (shared-docs/src/space-export.ts). POST /api/spaces/:space/import
+ * (editor and up): such a file replaces the drafts, validated first (422
+ * `invalid-export` with the problems and their paths; nothing is written),
+ * then written document by document through the ServerWriter: each
+ * scenario's content, the buttons, the settings, and the index last, so a
+ * scenario appears only once its content is stored. Unchanged documents get
+ * no update, so importing the same file again answers `changed: 0`.
+ */
+export function exportRoutes(deps: ExportRoutesDeps): Record<string, Handler> {
+  const maxBytes = deps.maxImportBytes ?? SPACE_IMPORT_MAX_BYTES
+  return {
+    'GET /api/spaces/:space/export': async (request, response, { space }) => {
+      await deps.authenticator.requireSpaceRole(requestToken(request), space, 'viewer')
+      const row = await deps.spaces.get(space)
+      const file = exportSpace({ space: { id: space, name: row?.name ?? space }, docs: await readSpace(deps.writer, space) })
+      const text = `${JSON.stringify(file, null, 2)}\n`
+      response.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+        'cache-control': 'no-store',
+        // The space id is [a-z0-9_-], safe in a quoted file name.
+        'content-disposition': `attachment; filename="${space}-botsync.json"`,
+      })
+      response.end(text)
+    },
+
+    'POST /api/spaces/:space/import': async (request, response, { space }) => {
+      const { principal, deletingAt } = await deps.authenticator.requireSpaceRole(requestToken(request), space, 'editor')
+      if (deletingAt !== null) throw new HttpError(409, 'space-deleting', `space "${space}" is being deleted; restore it first`)
+      if (Number(request.headers['content-length']) > maxBytes) throw new HttpError(413, 'body-too-large', `the body exceeds ${maxBytes} bytes`)
+      const result = validateSpaceExport(await readJson(request, maxBytes))
+      if (!result.ok) {
+        const refusal: SpaceImportRefusal = {
+          error: 'invalid-export',
+          message: `the file has ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}; nothing was imported`,
+          problems: result.problems,
+        }
+        sendJson(response, 422, refusal)
+        return
+      }
+      const changed = await writeImport(deps.writer, space, result.value)
+      deps.log.info({ event: 'space-imported', space, user: principal.userId, changed, scenarios: result.value.content.scenarios.length })
+      const answer: SpaceImportResult = { changed, warnings: result.warnings }
+      sendJson(response, 200, answer)
+    },
+  }
+}
+
+async function readDoc(writer: ExportRoutesDeps['writer'], name: string): Promise<Y.Doc> {
+  const doc = new Y.Doc()
+  const state = await writer.read(name)
+  if (state) Y.applyUpdate(doc, state)
+  return doc
+}
+
+/** The space's settings, buttons, index and the content of every scenario in the index. */
+async function readSpace(writer: ExportRoutesDeps['writer'], space: string): Promise<SpaceDocs> {
+  const [settings, buttons, scenarios] = await Promise.all([
+    readDoc(writer, docName.settings(space)),
+    readDoc(writer, docName.buttons(space)),
+    readDoc(writer, docName.scenarios(space)),
+  ])
+  const ids = Object.keys(projectScenarios(scenarios))
+  const contents = await Promise.all(ids.map((id) => readDoc(writer, docName.scenario(space, id))))
+  return { settings, buttons, scenarios, scenarioDocs: new Map(ids.map((id, i) => [id, contents[i]])) }
+}
+
+/** Writes a validated file into the space; the number of documents that changed. */
+async function writeImport(writer: ExportRoutesDeps['writer'], space: string, file: SpaceExport): Promise<number> {
+  const { settings, buttons, scenarios } = file.content
+  const updates = await Promise.all(scenarios.map((scenario) => writer.change(docName.scenario(space, scenario.id), (doc) => importScenario(doc, scenario))))
+  updates.push(
+    ...(await Promise.all([
+      writer.change(docName.buttons(space), (doc) => importButtons(doc, buttons)),
+      writer.change(docName.settings(space), (doc) => importSettings(doc, settings)),
+    ])),
+  )
+  updates.push(await writer.change(docName.scenarios(space), (doc) => importScenarioIndex(doc, scenarios)))
+  return updates.filter((update) => update !== null).length
+}

@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { demoSeed, getSettingsText, projectScenario } from '@botsync/shared-docs'
+import type { BotsyncServer } from '../src/botsync-server.ts'
+import { connect, memberOf, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
+
+type Answer = { status: number; body: any; headers: Headers }
+
+async function api(server: BotsyncServer, method: string, path: string, token?: string | null, body?: unknown): Promise<Answer> {
+  const response = await fetch(`http://127.0.0.1:${server.port}${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  })
+  const text = await response.text()
+  return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers }
+}
+
+/** The stored state vector of every content document of the space (what an import may change). */
+async function storedVectors(server: BotsyncServer, space: string, scenarioIds: string[]): Promise<Record<string, string>> {
+  const names = [`${space}/settings`, `${space}/buttons`, `${space}/scenarios`, ...scenarioIds.map((id) => `${space}/scenario/${id}`)]
+  const result: Record<string, string> = {}
+  for (const name of names) {
+    const { state } = await server.store.load(name)
+    const doc = new Y.Doc()
+    if (state) Y.applyUpdate(doc, state)
+    result[name] = Buffer.from(Y.encodeStateVector(doc)).toString('hex')
+  }
+  return result
+}
+
+const withoutOrigin = (file: any) => ({ ...file, space: undefined, exportedAt: undefined })
+
+describe('export and import of a space', () => {
+  let server: BotsyncServer
+  const clients: TestClient[] = []
+  const source = uniqueSpace()
+  let owner: Awaited<ReturnType<typeof memberOf>>
+
+  beforeAll(async () => {
+    server = await startServer()
+    owner = await memberOf(server, source, 'owner')
+    for (const [name, update] of demoSeed(source)) await server.store.append(name, update)
+  })
+  afterAll(async () => {
+    for (const client of clients) client.destroy()
+    await server.stop()
+  })
+
+  it('export → import into a fresh space → export: the same file; a second import changes nothing', async () => {
+    const exported = await api(server, 'GET', `/api/spaces/${source}/export`, owner.token)
+    expect(exported.status).toBe(200)
+    expect(exported.headers.get('content-disposition')).toBe(`attachment; filename="${source}-botsync.json"`)
+    expect(exported.body).toMatchObject({ format: 'botsync-space', version: 1, space: { id: source, name: source } })
+    expect(exported.body.content.scenarios.map((s: { id: string }) => s.id)).toEqual(['onboarding', 'support'])
+
+    const target = uniqueSpace()
+    const editor = await memberOf(server, target, 'editor')
+    const first = await api(server, 'POST', `/api/spaces/${target}/import`, editor.token, exported.body)
+    expect(first).toMatchObject({ status: 200, body: { changed: 5, warnings: [] } })
+    const again = await api(server, 'GET', `/api/spaces/${target}/export`, editor.token)
+    expect(withoutOrigin(again.body)).toEqual(withoutOrigin(exported.body))
+
+    const before = await storedVectors(server, target, ['onboarding', 'support'])
+    const second = await api(server, 'POST', `/api/spaces/${target}/import`, editor.token, again.body)
+    expect(second).toMatchObject({ status: 200, body: { changed: 0 } })
+    expect(await storedVectors(server, target, ['onboarding', 'support'])).toEqual(before)
+  })
+
+  it('refuses an invalid file with its problems and their paths, and leaves the drafts as they were', async () => {
+    const file = (await api(server, 'GET', `/api/spaces/${source}/export`, owner.token)).body
+    file.content.scenarios[1].steps[0].message = 'x'.repeat(4097)
+    file.content.scenarios[0].steps[1].next = 'nowhere'
+    file.content.buttons = []
+    const before = await storedVectors(server, source, ['onboarding', 'support'])
+    const refused = await api(server, 'POST', `/api/spaces/${source}/import`, owner.token, file)
+    expect(refused.status).toBe(422)
+    expect(refused.body.error).toBe('invalid-export')
+    expect(refused.body.problems.map((p: { path: string; code: string }) => [p.path, p.code])).toEqual(
+      expect.arrayContaining([
+        ['content.scenarios[1].steps[0].message', 'message-too-long'],
+        ['content.scenarios[0].steps[1].next', 'next-step-missing'],
+      ]),
+    )
+    expect(await storedVectors(server, source, ['onboarding', 'support'])).toEqual(before)
+    expect(await api(server, 'POST', `/api/spaces/${source}/import`, owner.token, '{"format": ')).toMatchObject({ status: 400, body: { error: 'invalid-json' } })
+    expect(await storedVectors(server, source, ['onboarding', 'support'])).toEqual(before)
+  })
+
+  it('a client connected to the space sees the import arrive', async () => {
+    const file = (await api(server, 'GET', `/api/spaces/${source}/export`, owner.token)).body
+    const target = uniqueSpace()
+    const editor = await memberOf(server, target, 'editor')
+    const settings = connect(wsUrlOf(server), `${target}/settings`, editor.token)
+    const onboarding = connect(wsUrlOf(server), `${target}/scenario/onboarding`, editor.token)
+    clients.push(settings, onboarding)
+    await Promise.all([synced(settings), synced(onboarding)])
+    file.content.settings.texts.welcome = 'Imported welcome'
+    expect((await api(server, 'POST', `/api/spaces/${target}/import`, editor.token, file)).status).toBe(200)
+    await waitFor(() => getSettingsText(settings.doc, 'welcome')?.toString() === 'Imported welcome', 'the imported welcome text')
+    await waitFor(() => projectScenario(onboarding.doc).stepOrder.join() === 'welcome,ask_name,finish', 'the imported steps')
+  })
+
+  it('viewers may export but not import; non-members are forbidden-space; an unknown space is 404; an oversize body 413', async () => {
+    const file = (await api(server, 'GET', `/api/spaces/${source}/export`, owner.token)).body
+    const viewer = await memberOf(server, uniqueSpace(), 'viewer')
+    await server.members.add(source, viewer.userId, 'viewer')
+    expect((await api(server, 'GET', `/api/spaces/${source}/export`, viewer.token)).status).toBe(200)
+    expect(await api(server, 'POST', `/api/spaces/${source}/import`, viewer.token, file)).toMatchObject({ status: 403, body: { error: 'read-only' } })
+    const stranger = await memberOf(server, uniqueSpace(), 'owner')
+    expect(await api(server, 'GET', `/api/spaces/${source}/export`, stranger.token)).toMatchObject({ status: 403, body: { error: 'forbidden-space' } })
+    expect(await api(server, 'POST', `/api/spaces/${source}/import`, stranger.token, file)).toMatchObject({ status: 403, body: { error: 'forbidden-space' } })
+    const missing = uniqueSpace()
+    expect(await api(server, 'GET', `/api/spaces/${missing}/export`, owner.token)).toMatchObject({ status: 404, body: { error: 'unknown-space' } })
+    expect(await api(server, 'POST', `/api/spaces/${missing}/import`, owner.token, file)).toMatchObject({ status: 404, body: { error: 'unknown-space' } })
+    const before = await storedVectors(server, source, ['onboarding', 'support'])
+    const huge = { ...file, content: { ...file.content, settings: { ...file.content.settings, texts: { ...file.content.settings.texts, welcome: 'x'.repeat(5 * 1024 * 1024) } } } }
+    expect(await api(server, 'POST', `/api/spaces/${source}/import`, owner.token, huge)).toMatchObject({ status: 413, body: { error: 'body-too-large' } })
+    expect(await storedVectors(server, source, ['onboarding', 'support'])).toEqual(before)
+  })
+})
