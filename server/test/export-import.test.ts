@@ -72,6 +72,8 @@ describe('export and import of a space', () => {
     file.content.scenarios[1].steps[0].message = 'x'.repeat(4097)
     file.content.scenarios[0].steps[1].next = 'nowhere'
     file.content.buttons = []
+    // Valid on its own: only the problems above refuse it, and it must not be written either.
+    file.content.settings.texts.welcome = 'Not imported'
     const before = await storedVectors(server, source, ['onboarding', 'support'])
     const refused = await api(server, 'POST', `/api/spaces/${source}/import`, owner.token, file)
     expect(refused.status).toBe(422)
