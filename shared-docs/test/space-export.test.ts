@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { applyImport, demoSeed, exportSpace, validateSpaceExport, type SpaceDocs, type SpaceExport } from '../src/index.ts'
@@ -116,5 +117,15 @@ describe('space export', () => {
       ['content.scenarios[1].steps[0].keyboard.rows[1][0]', 'keyboard-button-missing'],
       ['content.scenarios[1].steps[1].message', 'message-empty'],
     ])
+  })
+
+  it("the README's example is a valid file, and imports into empty documents as itself", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const example = /<!-- export-example -->\n```json\n([\s\S]*?)\n```/.exec(readme)?.[1]
+    const result = validateSpaceExport(JSON.parse(example ?? 'null'))
+    expect(result).toMatchObject({ ok: true, warnings: [] })
+    const docs = emptyDocs()
+    if (result.ok) applyImport(docs, result.value, () => new Y.Doc())
+    expect(result.ok && exportSpace({ space: result.value.space, docs, now: new Date(result.value.exportedAt) })).toEqual(result.ok && result.value)
   })
 })
