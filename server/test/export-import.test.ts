@@ -115,6 +115,10 @@ describe('export and import of a space', () => {
     const missing = uniqueSpace()
     expect(await api(server, 'GET', `/api/spaces/${missing}/export`, owner.token)).toMatchObject({ status: 404, body: { error: 'unknown-space' } })
     expect(await api(server, 'POST', `/api/spaces/${missing}/import`, owner.token, file)).toMatchObject({ status: 404, body: { error: 'unknown-space' } })
+    const deleting = uniqueSpace()
+    const deletingOwner = await memberOf(server, deleting, 'owner')
+    await server.spaces.markDeleting(deleting, 60)
+    expect(await api(server, 'POST', `/api/spaces/${deleting}/import`, deletingOwner.token, file)).toMatchObject({ status: 409, body: { error: 'space-deleting' } })
     const before = await storedVectors(server, source, ['onboarding', 'support'])
     const huge = { ...file, content: { ...file.content, settings: { ...file.content.settings, texts: { ...file.content.settings.texts, welcome: 'x'.repeat(5 * 1024 * 1024) } } } }
     expect(await api(server, 'POST', `/api/spaces/${source}/import`, owner.token, huge)).toMatchObject({ status: 413, body: { error: 'body-too-large' } })
