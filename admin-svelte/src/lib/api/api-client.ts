@@ -10,7 +10,8 @@ export interface ApiOptions {
   fetch?: typeof fetch
 }
 
-export type ApiResult<T> = { ok: true; status: number; body: T } | { ok: false; status: number; error: string; message: string }
+/** A refusal's `body`: the server's whole answer, for errors that carry more than a message (an import's `problems`). */
+export type ApiResult<T> = { ok: true; status: number; body: T } | { ok: false; status: number; error: string; message: string; body?: unknown }
 
 /** What the user reads for the server's error codes (the server's own message otherwise). */
 const ERROR_TEXTS: Record<string, string> = {
@@ -27,6 +28,9 @@ const ERROR_TEXTS: Record<string, string> = {
   'invite-used': 'This link has already been used. Ask an owner of the space for a new one if you still need it.',
   'not-found': 'It no longer exists: someone may have removed it meanwhile.',
   'read-only': 'This space is read-only for you.',
+  'body-too-large': 'The file is too large: at most 5 MB.',
+  'invalid-json': 'The file is not JSON.',
+  'space-deleting': 'This space is being deleted: restore it first.',
 }
 
 /** Codes whose server message is more useful than a fixed sentence (it carries the detail). */
@@ -66,7 +70,7 @@ export class ApiClient {
     const value = (json && typeof json === 'object' ? json : {}) as { error?: unknown; message?: unknown }
     if (typeof value.error !== 'string')
       return { ok: false, status: response.status, error: `http-${response.status}`, message: `The server answered with an error (HTTP ${response.status}). Try again.` }
-    return { ok: false, status: response.status, error: value.error, message: errorText(value.error, typeof value.message === 'string' ? value.message : '') }
+    return { ok: false, status: response.status, error: value.error, message: errorText(value.error, typeof value.message === 'string' ? value.message : ''), body: json }
   }
 }
 
