@@ -9,7 +9,7 @@
 // the names `publishMode` and `languages` are reserved at the top level and
 // refused until a version defines them, so a newer file is never imported
 // with part of it silently dropped.
-import type * as Y from 'yjs'
+import * as Y from 'yjs'
 import { BUTTON_ACTION_TYPES, parseButtonAction, removeButton, setButton } from './buttons.ts'
 import { isValidId } from './names.ts'
 import { projectButtons, projectScenario, projectScenarios, projectSettings, sortScenarios, type SpaceDocs } from './projection.ts'
@@ -480,7 +480,7 @@ export function importScenario(doc: Y.Doc, scenario: Pick<ExportedScenario, 'ent
  * its content is there. Returns the documents it changed, by kind
  * ('settings', 'buttons', 'scenarios', 'scenario/<id>').
  */
-export function applyImport(docs: SpaceDocs, value: SpaceExport, newDoc: () => Y.Doc): string[] {
+export function applyImport(docs: SpaceDocs, value: SpaceExport, newDoc: () => Y.Doc = () => new Y.Doc()): string[] {
   const changed: string[] = []
   const track = (name: string, doc: Y.Doc, write: () => void) => {
     let touched = false
