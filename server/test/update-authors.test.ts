@@ -55,4 +55,14 @@ describe('update authors', () => {
       benClient.destroy()
     }
   })
+
+  it('stores a server change made for an admin (a restore they asked for) as theirs', async () => {
+    const space = uniqueSpace()
+    const name = docName.scenario(space, 'restored')
+    const ana = await memberOf(server, space, 'owner')
+    await server.writer.change(name, (doc) => doc.getText('text').insert(0, 'seeded'))
+    await server.writer.change(name, (doc) => doc.getText('text').insert(0, 'restored '), { authorId: ana.userId })
+    const rows = await server.db.query<{ author_id: string | null }>('SELECT author_id::text FROM document_updates WHERE name = $1 ORDER BY id', [name])
+    expect(rows.map((row) => row.author_id)).toEqual([null, ana.userId])
+  })
 })
