@@ -65,4 +65,16 @@ describe('update authors', () => {
     const rows = await server.db.query<{ author_id: string | null }>('SELECT author_id::text FROM document_updates WHERE name = $1 ORDER BY id', [name])
     expect(rows.map((row) => row.author_id)).toEqual([null, ana.userId])
   })
+
+  it("purging a deleted space drops its documents' authorship too", async () => {
+    const space = uniqueSpace()
+    const name = docName.scenario(space, 'purged')
+    const ana = await memberOf(server, space, 'owner')
+    await server.writer.change(name, (doc) => doc.getText('text').insert(0, 'gone soon'), { authorId: ana.userId })
+    await server.store.compact(name)
+    expect(await server.store.authorsBetween(name, 0, Date.now() + 60_000)).toHaveLength(1)
+    await server.db.query(`UPDATE spaces SET deleting_at = now() - interval '1 second' WHERE id = $1`, [space])
+    expect(await server.spaces.purgeExpired()).toContain(space)
+    expect(await server.store.authorsBetween(name, 0, Date.now() + 60_000)).toEqual([])
+  })
 })
