@@ -1,4 +1,5 @@
 import type { Database } from './database.ts'
+import { foldAuthorship } from './authorship.ts'
 import { LogMerger } from './log-merger.ts'
 import { logPageBounds, packedIds, quarantineRow, readLogRange, readSnapshot, type QuarantinedRow } from './log-reader.ts'
 
@@ -154,7 +155,13 @@ async function compactStep(
       if (await quarantineRow(tx, name, id, problem)) quarantined.push({ id, document: name, problem })
     }
     await hooks.afterSnapshotWritten?.()
-    await tx.query(`DELETE FROM document_updates WHERE name = $1 AND id = ANY(string_to_array($2, ',')::bigint[])`, [name, ids.join(',')])
+    // Deletes exactly the folded rows and keeps who wrote them (document_authorship), in one statement.
+    await foldAuthorship(
+      tx,
+      name,
+      ids,
+      folded.rejected.map((row) => row.id),
+    )
     return { merged: ids.length, mergedBytes: page.bytes, snapshotBytes: folded.state.byteLength, quarantined: folded.rejected.length, steps: 1, where: folded.where }
   })
   // Reported once committed: a rolled-back step quarantined nothing.

@@ -1,3 +1,4 @@
+import { authorsBetween, type DocumentAuthor } from './authorship.ts'
 import type { Database } from './database.ts'
 import { GroupCommitter } from './group-commit.ts'
 import {
@@ -28,6 +29,11 @@ export interface DocumentLogStats extends LogStats {
   quarantined: number
   /** Duration of the last load (read + fold), milliseconds. */
   loadMs: number
+}
+
+export interface AppendOptions {
+  /** users.id of the admin whose connection sent the update; null or omitted: the server. */
+  authorId?: string | null
 }
 
 export interface Timing {
@@ -193,9 +199,13 @@ export class DocumentStore {
     return rows.length > 0
   }
 
-  /** Durably appends one update; resolves after COMMIT. May schedule a background compaction. */
-  async append(name: string, update: Uint8Array): Promise<void> {
-    await this.committer.append(name, update)
+  /**
+   * Durably appends one update; resolves after COMMIT. May schedule a
+   * background compaction. `authorId`: the admin (users.id) whose connection
+   * sent it; omitted or null for the server's own writes.
+   */
+  async append(name: string, update: Uint8Array, options: AppendOptions = {}): Promise<void> {
+    await this.committer.append(name, update, options.authorId ?? null)
     const stats = this.logStats.get(name)
     if (!stats) return
     stats.updates += 1
@@ -267,6 +277,14 @@ export class DocumentStore {
       .finally(() => this.compactions.delete(name))
     this.compactions.set(name, compaction)
     return compaction
+  }
+
+  /**
+   * Who wrote `name`'s updates with `sinceMs <= created_at < untilMs`, also
+   * after compaction (to the minute, see authorship.ts); earliest first.
+   */
+  authorsBetween(name: string, sinceMs: number, untilMs: number): Promise<DocumentAuthor[]> {
+    return authorsBetween(this.db, name, sinceMs, untilMs)
   }
 
   /** Waits for pending appends and running compactions (clean shutdown); deferred ones are dropped, the log is intact. */

@@ -3,6 +3,8 @@ import type { Queryable } from './database.ts'
 interface PendingAppend {
   name: string
   update: Uint8Array
+  /** users.id of the admin who sent it; null: the server. */
+  authorId: string | null
   resolve: () => void
   reject: (error: unknown) => void
 }
@@ -40,9 +42,9 @@ export class GroupCommitter {
   }
 
   /** Resolves once the update is committed (durable), rejects if the commit failed. */
-  append(name: string, update: Uint8Array): Promise<void> {
+  append(name: string, update: Uint8Array, authorId: string | null = null): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ name, update, resolve, reject })
+      this.queue.push({ name, update, authorId, resolve, reject })
       this.pump()
     })
   }
@@ -79,10 +81,11 @@ export class GroupCommitter {
   private async insert(batch: PendingAppend[]): Promise<void> {
     // One statement text for every batch size, so PostgreSQL parses and plans
     // it once per connection (a prepared statement) instead of once a commit.
+    // Each row carries its own author (a batch mixes every writer's updates).
     await this.db.query(
-      'INSERT INTO document_updates (name, update) SELECT * FROM unnest($1::text[], $2::bytea[])',
-      [batch.map((item) => item.name), batch.map((item) => item.update)],
-      { prepare: 'botsync_append_updates' },
+      'INSERT INTO document_updates (name, update, author_id) SELECT * FROM unnest($1::text[], $2::bytea[], $3::bigint[])',
+      [batch.map((item) => item.name), batch.map((item) => item.update), batch.map((item) => item.authorId)],
+      { prepare: 'botsync_append_authored_updates' },
     )
   }
 }

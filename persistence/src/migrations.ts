@@ -261,6 +261,29 @@ export const migrations: Migration[] = [
         FOR EACH STATEMENT EXECUTE FUNCTION botsync_notify_space_bots();
     `,
   },
+  {
+    version: 8,
+    name: 'update authors',
+    sql: `
+      -- Who sent each update (persistence/src/authorship.ts): the admin's
+      -- users.id, NULL for the server's own writes. No foreign key: a user may
+      -- be deleted and the log keeps its rows. Nullable without a default, so
+      -- adding it rewrites nothing, however long the log.
+      ALTER TABLE document_updates ADD COLUMN author_id bigint NULL;
+      -- What compaction folds keeps its attribution here: per author and
+      -- minute, the number of updates and their first and last times. No key
+      -- (author NULL is the server): compactions only add rows, readers sum.
+      CREATE TABLE document_authorship (
+        name      text NOT NULL,
+        author_id bigint NULL,
+        minute    timestamptz NOT NULL,
+        updates   integer NOT NULL,
+        first_at  timestamptz NOT NULL,
+        last_at   timestamptz NOT NULL
+      );
+      CREATE INDEX document_authorship_name_first ON document_authorship (name, first_at);
+    `,
+  },
 ]
 
 // Arbitrary constant: serialises migrators of several instances (and of

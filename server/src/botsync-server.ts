@@ -204,7 +204,7 @@ export class BotsyncServer {
       redis: this.redis,
       store: this.store,
       // this.writer is built below, once Hocuspocus exists.
-      writer: { read: (name) => this.writer.read(name), change: (name, change) => this.writer.change(name, change) },
+      writer: { read: (name) => this.writer.read(name), change: (name, change, options) => this.writer.change(name, change, options) },
       readers: this.readers,
       limits: this.limits,
       isStopping: () => this.stopping !== null,

@@ -20,10 +20,13 @@ export class ServerWriter {
     this.hocuspocus = hocuspocus
   }
 
-  /** Runs `change` against the current state; serialised per document. */
-  change(documentName: string, change: (doc: Y.Doc) => void): Promise<Uint8Array | null> {
+  /**
+   * Runs `change` against the current state; serialised per document.
+   * `authorId`: the admin it is made for (stored as the update's author); omitted: the server.
+   */
+  change(documentName: string, change: (doc: Y.Doc) => void, options: { authorId?: string | null } = {}): Promise<Uint8Array | null> {
     const previous = this.queues.get(documentName) ?? Promise.resolve()
-    const next = previous.catch(() => {}).then(() => this.apply(documentName, change))
+    const next = previous.catch(() => {}).then(() => this.apply(documentName, change, options.authorId ?? null))
     this.queues.set(documentName, next)
     void next
       .finally(() => {
@@ -48,15 +51,22 @@ export class ServerWriter {
     while (this.queues.size > 0) await Promise.allSettled([...this.queues.values()])
   }
 
-  private async apply(documentName: string, change: (doc: Y.Doc) => void): Promise<Uint8Array | null> {
+  private async apply(documentName: string, change: (doc: Y.Doc) => void, authorId: string | null): Promise<Uint8Array | null> {
     const base = await this.current(documentName)
-    return commitFirst(this.store, documentName, base, change, (update) => {
-      this.applyInMemory(documentName, update)
-      // A load that raced this append may have read the database before the
-      // commit; applying again once it finishes is idempotent.
-      const loading = this.hocuspocus().loadingDocuments.get(documentName)
-      if (loading) void loading.then(() => this.applyInMemory(documentName, update)).catch(() => {})
-    })
+    return commitFirst(
+      this.store,
+      documentName,
+      base,
+      change,
+      (update) => {
+        this.applyInMemory(documentName, update)
+        // A load that raced this append may have read the database before the
+        // commit; applying again once it finishes is idempotent.
+        const loading = this.hocuspocus().loadingDocuments.get(documentName)
+        if (loading) void loading.then(() => this.applyInMemory(documentName, update)).catch(() => {})
+      },
+      authorId,
+    )
   }
 
   private async current(documentName: string): Promise<Uint8Array | null> {

@@ -58,6 +58,12 @@ describe('export and import of a space', () => {
     const editor = await memberOf(server, target, 'editor')
     const first = await api(server, 'POST', `/api/spaces/${target}/import`, editor.token, exported.body)
     expect(first).toMatchObject({ status: 200, body: { changed: 5, warnings: [] } })
+    // History will say who imported: every stored row of the import names the editor.
+    await server.store.flush()
+    const authors = await server.db.query<{ author_id: string | null }>(`SELECT DISTINCT author_id::text FROM document_updates WHERE left(name, length($1) + 1) = $1 || '/'`, [
+      target,
+    ])
+    expect(authors.map((row) => row.author_id)).toEqual([editor.userId])
     const again = await api(server, 'GET', `/api/spaces/${target}/export`, editor.token)
     expect(withoutOrigin(again.body)).toEqual(withoutOrigin(exported.body))
 

@@ -95,6 +95,7 @@ export class Spaces {
         const prefix = "left(name, length($1) + 1) = $1 || '/'"
         await tx.query(`DELETE FROM document_updates WHERE ${prefix}`, [space])
         await tx.query(`DELETE FROM quarantined_updates WHERE ${prefix}`, [space])
+        await tx.query(`DELETE FROM document_authorship WHERE ${prefix}`, [space])
         await tx.query(`DELETE FROM documents WHERE ${prefix}`, [space])
         await tx.query('DELETE FROM spaces WHERE id = $1', [space])
         return space

@@ -159,7 +159,7 @@ export class DurablePersistence implements Extension {
 
     const started = performance.now()
     try {
-      await this.store.append(documentName, update)
+      await this.store.append(documentName, update, { authorId: authorOf(payload.context) })
     } catch (error) {
       this.settle(connection)
       this.log.error({ event: 'append-failed', document: documentName, err: error }, 'could not store an update; the client keeps it and will resend')
@@ -226,6 +226,12 @@ export class DurablePersistence implements Extension {
     this.sizes.untrack(documentName)
     this.store.release(documentName)
   }
+}
+
+/** Who an update is stored as written by: the admin user; nobody (null) for a bot or anything else. */
+export function authorOf(context: Partial<ConnectionContext> | undefined): string | null {
+  const principal = context?.principal
+  return principal?.kind === 'admin' ? principal.userId : null
 }
 
 /**

@@ -73,7 +73,7 @@ export function exportRoutes(deps: ExportRoutesDeps): Record<string, Handler> {
         sendJson(response, 422, refusal)
         return
       }
-      const changed = await writeImport(deps.writer, space, result.value)
+      const changed = await writeImport(deps.writer, space, result.value, principal.userId)
       deps.log.info({ event: 'space-imported', space, user: principal.userId, changed, scenarios: result.value.content.scenarios.length })
       const answer: SpaceImportResult = { changed, warnings: result.warnings }
       sendJson(response, 200, answer)
@@ -100,16 +100,17 @@ async function readSpace(writer: ExportRoutesDeps['writer'], space: string): Pro
   return { settings, buttons, scenarios, scenarioDocs: new Map(ids.map((id, i) => [id, contents[i]])) }
 }
 
-/** Writes a validated file into the space; the number of documents that changed. */
-async function writeImport(writer: ExportRoutesDeps['writer'], space: string, file: SpaceExport): Promise<number> {
+/** Writes a validated file into the space, stored as the importing admin's updates (history names them); the number of documents that changed. */
+async function writeImport(writer: ExportRoutesDeps['writer'], space: string, file: SpaceExport, authorId: string): Promise<number> {
   const { settings, buttons, scenarios } = file.content
-  const updates = await Promise.all(scenarios.map((scenario) => writer.change(docName.scenario(space, scenario.id), (doc) => importScenario(doc, scenario))))
+  const as = { authorId }
+  const updates = await Promise.all(scenarios.map((scenario) => writer.change(docName.scenario(space, scenario.id), (doc) => importScenario(doc, scenario), as)))
   updates.push(
     ...(await Promise.all([
-      writer.change(docName.buttons(space), (doc) => importButtons(doc, buttons)),
-      writer.change(docName.settings(space), (doc) => importSettings(doc, settings)),
+      writer.change(docName.buttons(space), (doc) => importButtons(doc, buttons), as),
+      writer.change(docName.settings(space), (doc) => importSettings(doc, settings), as),
     ])),
   )
-  updates.push(await writer.change(docName.scenarios(space), (doc) => importScenarioIndex(doc, scenarios)))
+  updates.push(await writer.change(docName.scenarios(space), (doc) => importScenarioIndex(doc, scenarios), as))
   return updates.filter((update) => update !== null).length
 }

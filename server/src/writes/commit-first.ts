@@ -9,7 +9,9 @@ import { isEmptyUpdate } from '../client-frame.ts'
  * is `applyCommitted` handed the update to apply to the live document(s),
  * with STORED_ORIGIN. So nobody ever sees a change that a crash could take
  * back. Resolves with the committed update, or null when `change` changed
- * nothing (then nothing is stored or applied).
+ * nothing (then nothing is stored or applied). `authorId`: the admin the
+ * change is made for (a restore they asked for), stored as its author; by
+ * default null, the server.
  *
  * Used by ServerWriter (seed, restore, activity) and by the public
  * projection, which writes `<space>/public`.
@@ -20,6 +22,7 @@ export async function commitFirst(
   base: Uint8Array | null,
   change: (doc: Y.Doc) => void,
   applyCommitted: (update: Uint8Array) => void,
+  authorId: string | null = null,
 ): Promise<Uint8Array | null> {
   const scratch = new Y.Doc()
   try {
@@ -32,7 +35,7 @@ export async function commitFirst(
     scratch.on('update', (made: Uint8Array) => (update = update ? Y.mergeUpdates([update, made]) : made))
     scratch.transact(() => change(scratch))
     if (update === null || isEmptyUpdate(update)) return null
-    await store.append(documentName, update)
+    await store.append(documentName, update, { authorId })
     applyCommitted(update)
     return update
   } finally {
