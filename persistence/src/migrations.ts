@@ -284,6 +284,17 @@ export const migrations: Migration[] = [
       CREATE INDEX document_authorship_name_first ON document_authorship (name, first_at);
     `,
   },
+  {
+    version: 9,
+    name: 'tokens valid after',
+    sql: `
+      -- Log out everywhere and a password reset (RefreshSessions.revokeAll) set
+      -- it: the user's access JWTs issued before it are refused at once
+      -- (Authenticator.identifyAdmin), not only when they expire. NULL: never
+      -- revoked. Nullable without a default: adding it rewrites nothing.
+      ALTER TABLE users ADD COLUMN tokens_valid_after timestamptz NULL;
+    `,
+  },
 ]
 
 // Arbitrary constant: serialises migrators of several instances (and of

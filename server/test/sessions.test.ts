@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
+import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BotsyncServer } from '../src/botsync-server.ts'
-import { addMember, connect, loginSession, refreshSession, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestSession } from '@botsync/testkit/server'
+import { addMember, connect, JWT_SECRET, loginSession, refreshSession, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestSession } from '@botsync/testkit/server'
 
 const PASSWORD = 'correct horse'
 const TTL_SECONDS = 7200
@@ -187,6 +188,64 @@ describe('sessions: the refresh cookie', () => {
     } finally {
       client.destroy()
     }
+  })
+
+  it("logs out everywhere: the access tokens already issued are refused at once, over HTTP and on /collab; a login right after and another user's tokens work", async () => {
+    const ana = await login()
+    const anaEmail = (await server.users.findById(ana.userId))!.email
+    const ben = await login()
+    const [{ id: anaSpace }] = await server.members.spacesOf(ana.userId)
+    const [{ id: benSpace }] = await server.members.spacesOf(ben.userId)
+    const me = async (token: string) => {
+      const response = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } })
+      return { status: response.status, body: (await response.json()) as any }
+    }
+    expect((await me(ana.token)).status).toBe(200)
+    expect((await post(base, '/api/logout-all', { authorization: `Bearer ${ana.token}` })).status).toBe(204)
+    // The same login's token, issued a moment ago (most likely in this same second): refused.
+    expect(await me(ana.token)).toMatchObject({ status: 401, body: { error: 'session-revoked' } })
+    expect(await post(base, '/api/logout-all', { authorization: `Bearer ${ana.token}` })).toMatchObject({ status: 401, body: { error: 'session-revoked' } })
+    const stolen = connect(wsUrlOf(server), `${anaSpace}/settings`, ana.token)
+    try {
+      expect(await stolen.authFailure).toBe('session-revoked')
+    } finally {
+      stolen.destroy()
+    }
+    // A login right after, in the same second as the revocation: works, over HTTP and on /collab.
+    const again = await loginSession(base, anaEmail, PASSWORD)
+    expect(await me(again.token)).toMatchObject({ status: 200, body: { principal: { userId: ana.userId } } })
+    const fresh = connect(wsUrlOf(server), `${anaSpace}/settings`, again.token)
+    const benClient = connect(wsUrlOf(server), `${benSpace}/settings`, ben.token)
+    try {
+      await synced(fresh)
+      // Another user's token is untouched.
+      await synced(benClient)
+      expect((await me(ben.token)).status).toBe(200)
+    } finally {
+      fresh.destroy()
+      benClient.destroy()
+    }
+  })
+
+  it('tells a token issued in the same second as the revocation apart by its milliseconds (iat_ms), and counts one without iat_ms from the start of its second', async () => {
+    const ana = await login()
+    const second = Math.floor(Date.now() / 1000)
+    const signed = (claims: Record<string, unknown>) =>
+      new SignJWT({ email: 'x@test.local', ...claims })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(ana.userId)
+        .setIssuedAt(second)
+        .setExpirationTime(second + 600)
+        .setIssuer('botsync')
+        .sign(new TextEncoder().encode(JWT_SECRET))
+    const status = async (token: string) => (await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } })).status
+    // Revoked at .500 of that second.
+    await server.db.query(`UPDATE users SET tokens_valid_after = to_timestamp($2::double precision / 1000) WHERE id = $1`, [ana.userId, second * 1000 + 500])
+    expect(await status(await signed({ iat_ms: second * 1000 + 499 }))).toBe(401)
+    expect(await status(await signed({ iat_ms: second * 1000 + 500 }))).toBe(200)
+    expect(await status(await signed({ iat_ms: second * 1000 + 501 }))).toBe(200)
+    // Without iat_ms the token may be from before .500: refused.
+    expect(await status(await signed({}))).toBe(401)
   })
 
   it("ends a removed user's sessions with the users row", async () => {

@@ -172,7 +172,14 @@ describe('spaces and members', () => {
     const token = tokenOf(reset.body.url)
     expect(await api(server, 'GET', `/api/invites/${token}`)).toMatchObject({ status: 200, body: { kind: 'reset', email: member.email, existingUser: true } })
     expect(await api(server, 'POST', `/api/invites/${token}/accept`, null, { password: 'short' })).toMatchObject({ status: 400 })
-    expect(await api(server, 'POST', `/api/invites/${token}/accept`, null, { password: 'a new password' })).toMatchObject({ status: 200, body: { user: { id: member.userId } } })
+    const accepted = await api(server, 'POST', `/api/invites/${token}/accept`, null, { password: 'a new password' })
+    expect(accepted).toMatchObject({ status: 200, body: { user: { id: member.userId } } })
+    // Whoever held the old password may hold its access token: refused at once, not at its expiry.
+    expect(await api(server, 'GET', '/api/me', member.token)).toMatchObject({ status: 401, body: { error: 'session-revoked' } })
+    // The reset page's own session, issued right after (the same second), works.
+    expect(await api(server, 'GET', '/api/me', accepted.body.token)).toMatchObject({ status: 200, body: { principal: { userId: member.userId } } })
+    // The owner's token is another user's: untouched.
+    expect((await api(server, 'GET', '/api/me', owner.token)).status).toBe(200)
     expect(await login(`http://127.0.0.1:${server.port}`, member.email, 'a new password')).toBeTruthy()
     await expect(login(`http://127.0.0.1:${server.port}`, member.email, member.password)).rejects.toThrow(/401/)
     expect((await api(server, 'POST', `/api/invites/${token}/accept`, null, { password: 'another password' })).status).toBe(410)

@@ -1,5 +1,5 @@
 import { timingSafeEqual, createHash } from 'node:crypto'
-import { isValidSpace, parseDocumentName, roleRank } from '@botsync/shared-docs'
+import { isValidSpace, parseDocumentName, roleRank, SESSION_ERRORS } from '@botsync/shared-docs'
 import { parseSpaceServiceToken, spaceServiceMac } from './bot-service-tokens.ts'
 import { AccessDenied, type AdminRole, type Principal } from './roles.ts'
 import type { SpaceMembers } from './space-members.ts'
@@ -80,14 +80,24 @@ export class Authenticator {
   }
 
   /**
-   * A valid JWT is not enough: the user must still exist. A token names
-   * who, never a role: roles are per space, read from space_members on
-   * every check, so a change counts from the next request on.
+   * A valid JWT is not enough: the user must still exist, and the token must
+   * not predate their last log out everywhere or password reset
+   * (users.tokens_valid_after, set by RefreshSessions.revokeAll):
+   * `session-revoked`, so a stolen access token stops working at once rather
+   * than at its `exp`. The comparison is in milliseconds (the token's
+   * `iat_ms`, TokenIssuer): a login in the same second right after the
+   * revocation (the reset page's own) still works, a token from earlier in
+   * that second does not. A token names who, never a role: roles are per
+   * space, read from space_members on every check, so a change counts from
+   * the next request on.
    */
   async identifyAdmin(token: string): Promise<AdminPrincipal> {
-    const claimed = await this.tokens.verify(token)
+    const { issuedAt, ...claimed } = await this.tokens.verify(token)
     const user = await this.users.findById(claimed.userId)
     if (!user) throw new AccessDenied('user-not-found', 'the user of this token no longer exists')
+    if (user.tokensValidAfter !== null && issuedAt < user.tokensValidAfter) {
+      throw new AccessDenied(SESSION_ERRORS.revoked, 'this token was issued before the user logged out everywhere (or reset the password): log in again')
+    }
     return { ...claimed, email: user.email, name: user.name }
   }
 

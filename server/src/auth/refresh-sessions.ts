@@ -56,9 +56,13 @@ export const ROTATION_GRACE_SECONDS = 10
  * **Expiry.** Each rotation gives the new token a full REFRESH_TTL_SECONDS
  * from now: a session lasts as long as it is used at least once per TTL.
  *
- * **Live connections.** Revoking sessions ends refreshes, not access tokens
- * already issued: those stay valid until their `exp` (JWT_TTL_SECONDS), and
- * LiveAccess turns a connection read-only at that moment. revokeAll also
+ * **Access tokens.** revoke (one logout) ends refreshes only: that login's
+ * access token stays valid until its `exp` (JWT_TTL_SECONDS), and LiveAccess
+ * turns a connection read-only at that moment. revokeAll also sets
+ * users.tokens_valid_after, so every access token of the user issued before
+ * it is refused at once (`session-revoked`, Authenticator.identifyAdmin).
+ *
+ * **Live connections.** revokeAll also
  * NOTIFYs USER_ACCESS_CHANNEL with `{id, sessions: 'revoked'}` so every
  * instance closes the user's sockets at once (4403 `session-revoked`); the admin then tries to
  * refresh, fails, and shows the login page.
@@ -129,6 +133,12 @@ export class RefreshSessions {
   async revokeAll(userId: string): Promise<number> {
     return this.db.transaction(async (tx) => {
       const rows = await tx.query<{ id: string }>('UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING id', [userId])
+      // Access tokens issued before this are refused from the commit on (Authenticator.identifyAdmin).
+      // Milliseconds, as the tokens' iat_ms: now() has microseconds, a Date reads back milliseconds.
+      // iat_ms is the issuing instance's clock, this the database's: were they apart, a login within
+      // that skew after this could be refused too, and the admin's refresh (its new cookie is valid)
+      // would fetch a token that is not.
+      await tx.query(`UPDATE users SET tokens_valid_after = date_trunc('milliseconds', now()) WHERE id = $1`, [userId])
       // Delivered at COMMIT, so no instance acts on a revocation that rolled back.
       await tx.query('SELECT pg_notify($1, $2)', [USER_ACCESS_CHANNEL, JSON.stringify({ id: userId, sessions: 'revoked' })])
       return rows.length

@@ -1,5 +1,8 @@
-import { errors, jwtVerify, SignJWT } from 'jose'
+import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import { AccessDenied, type Principal } from './roles.ts'
+
+/** The custom claim of the issue time in milliseconds. */
+const ISSUED_AT_MS = 'iat_ms'
 
 export interface TokenSubject {
   userId: string
@@ -18,18 +21,23 @@ export class TokenIssuer {
   }
 
   async issue(subject: TokenSubject): Promise<{ token: string; expiresAt: number }> {
-    const expiresAt = Math.floor(Date.now() / 1000) + this.ttlSeconds
-    const token = await new SignJWT({ email: subject.email, name: subject.name })
+    const now = Date.now()
+    const expiresAt = Math.floor(now / 1000) + this.ttlSeconds
+    // `iat_ms`: the issue time in milliseconds (`iat` is whole seconds), so a
+    // token issued just after a log-out-everywhere, in the same second, is
+    // told apart from the ones issued before it (see issuedAt in verify).
+    const token = await new SignJWT({ email: subject.email, name: subject.name, [ISSUED_AT_MS]: now })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(subject.userId)
-      .setIssuedAt()
+      .setIssuedAt(Math.floor(now / 1000))
       .setExpirationTime(expiresAt)
       .setIssuer('botsync')
       .sign(this.key)
     return { token, expiresAt: expiresAt * 1000 }
   }
 
-  async verify(token: string): Promise<Extract<Principal, { kind: 'admin' }>> {
+  /** The admin the token names, and `issuedAt`: when it was issued (ms), for Authenticator.identifyAdmin's revocation check. */
+  async verify(token: string): Promise<Extract<Principal, { kind: 'admin' }> & { issuedAt: number }> {
     let payload
     try {
       ;({ payload } = await jwtVerify(token, this.key, { issuer: 'botsync', algorithms: ['HS256'] }))
@@ -44,6 +52,19 @@ export class TokenIssuer {
       email: String(payload.email),
       name: String(payload.name ?? payload.email),
       expiresAt: Number(payload.exp) * 1000,
+      issuedAt: issuedAt(payload),
     }
   }
+}
+
+/**
+ * When a token was issued, in ms: its `iat_ms`; a token without one (issued
+ * before the claim existed) counts from the start of its `iat` second, the
+ * earliest it can have been issued, so a revocation in that second refuses it.
+ * No `iat` at all: 0, issued before any revocation.
+ */
+function issuedAt(payload: JWTPayload): number {
+  const ms = payload[ISSUED_AT_MS]
+  if (typeof ms === 'number' && Number.isFinite(ms)) return ms
+  return typeof payload.iat === 'number' ? payload.iat * 1000 : 0
 }

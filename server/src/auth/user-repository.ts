@@ -8,11 +8,17 @@ export interface User {
   name: string
 }
 
+/** A user as findById reads them: also `tokensValidAfter` (ms), the last log-out-everywhere or reset, null if none. */
+export interface StoredUser extends User {
+  tokensValidAfter: number | null
+}
+
 interface UserRow {
   id: number
   email: string
   name: string
   password_hash: string
+  tokens_valid_after?: Date | string | null
 }
 
 /** last_seen_at is written at most this often per user (it is shown in minutes, not per message). */
@@ -56,11 +62,14 @@ export class UserRepository {
     return rows[0] ? toUser(rows[0]) : null
   }
 
-  /** The user as the database has it now, or null once deleted. */
-  async findById(id: string): Promise<User | null> {
+  /** The user as the database has it now, or null once deleted; with tokens_valid_after (RefreshSessions.revokeAll). */
+  async findById(id: string): Promise<StoredUser | null> {
     if (!/^[0-9]{1,18}$/.test(id)) return null
-    const rows = await this.db.query<UserRow>('SELECT id, email, name FROM users WHERE id = $1', [id], { prepare: 'botsync-user-by-id' })
-    return rows[0] ? toUser(rows[0]) : null
+    // A new statement name with the new SQL: a name is bound to its SQL on each connection.
+    const rows = await this.db.query<UserRow>('SELECT id, email, name, tokens_valid_after FROM users WHERE id = $1', [id], { prepare: 'botsync-user-by-id-v9' })
+    const row = rows[0]
+    if (!row) return null
+    return { ...toUser(row), tokensValidAfter: row.tokens_valid_after == null ? null : new Date(row.tokens_valid_after).getTime() }
   }
 
   /** Marks the user as seen now (login, connect); a no-op within a minute of the last mark, so it costs little. */
