@@ -3,13 +3,8 @@ import type { Extension, onRequestPayload, onUpgradePayload } from '@hocuspocus/
 import type { Database, DocumentStore } from '@botsync/persistence'
 import { isValidSpace } from '@botsync/shared-docs'
 import { AccessDenied, Conflict } from '../auth/roles.ts'
-import type { Authenticator } from '../auth/authenticator.ts'
-import { InviteUnusable, type Invites } from '../auth/invites.ts'
-import type { InviteMailer } from '../auth/invite-mailer.ts'
-import type { SpaceMembers } from '../auth/space-members.ts'
-import type { Spaces } from '../auth/spaces.ts'
-import type { TokenIssuer } from '../auth/token-issuer.ts'
-import type { User, UserRepository } from '../auth/user-repository.ts'
+import { InviteUnusable } from '../auth/invites.ts'
+import type { User } from '../auth/user-repository.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import { activityEndpoint, type RecordActivity } from './activity-endpoint.ts'
@@ -18,7 +13,7 @@ import { HttpError, isClientAbort, requestToken, sendJson } from './respond.ts'
 import { TooManyAttempts, type SessionRoutes } from './session-routes.ts'
 import { setCommonHeaders, setPageHeaders } from './security-headers.ts'
 import { StaticFiles } from './static-files.ts'
-import { spaceRoutes } from './space-routes.ts'
+import { spaceRoutes, type SpaceApiDeps } from './space-routes.ts'
 import { memberRoutes } from './member-routes.ts'
 import { inviteRoutes } from './invite-routes.ts'
 import type { RedisConnection } from '../redis/redis-connection.ts'
@@ -36,24 +31,12 @@ export const COLLAB_PATH = '/collab'
 /** Loaded documents listed on /health (the longest logs); the rest are counted. */
 const HEALTH_DOCUMENTS = 50
 
-export interface HttpApiDeps {
+/** The spaces, members and invites routes' needs (space-routes.ts), except the session part, which HttpApi builds from sessionRoutes. */
+export interface HttpApiDeps extends Omit<SpaceApiDeps, 'session' | 'endSessions'> {
   db: Database
-  users: UserRepository
-  tokens: TokenIssuer
-  authenticator: Authenticator
-  spaces: Spaces
-  members: SpaceMembers
-  invites: Invites
-  /** Emails invite and reset links (SMTP_URL); null: links are only copied. */
-  mailer: InviteMailer | null
-  /** PUBLIC_URL: the origin of invite links; unset: the request's. */
-  publicUrl?: string
-  /** SPACE_DELETE_GRACE_SECONDS */
-  spaceDeleteGraceSeconds: number
   /** POST /api/login, /api/refresh, /api/logout, /api/logout-all, GET /api/me. */
   sessionRoutes: SessionRoutes
   metrics: Metrics
-  log: Logger
   instanceId: string
   /** The built admin (admin-svelte/dist), served at `/`; omitted: not served. */
   adminDir?: string
