@@ -2,19 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { demoSeed, getSettingsText, projectScenario } from '@botsync/shared-docs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
-import { connect, memberOf, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
-
-type Answer = { status: number; body: any; headers: Headers }
-
-async function api(server: BotsyncServer, method: string, path: string, token?: string | null, body?: unknown): Promise<Answer> {
-  const response = await fetch(`http://127.0.0.1:${server.port}${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  })
-  const text = await response.text()
-  return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers }
-}
+import { apiRequest as api, connect, memberOf, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
 
 /** The stored state vector of every content document of the space (what an import may change). */
 async function storedVectors(server: BotsyncServer, space: string, scenarioIds: string[]): Promise<Record<string, string>> {

@@ -2,7 +2,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { TokenIssuer } from '../src/auth/token-issuer.ts'
-import { connect, JWT_SECRET, loginSession, memberOf, refreshSession, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
+import {
+  apiRequest as api,
+  connect,
+  JWT_SECRET,
+  loginSession,
+  memberOf,
+  refreshSession,
+  startServer,
+  synced,
+  uniqueSpace,
+  waitFor,
+  wsUrlOf,
+  type TestClient,
+} from '@botsync/testkit/server'
 
 /** A new user who is `role` in `space` (a new space if omitted). */
 async function user(
@@ -13,16 +26,6 @@ async function user(
   const member = await memberOf(server, space, role)
   const { cookie } = await session(server, member.email, member.password)
   return { id: member.userId, email: member.email, password: member.password, token: member.token, cookie, space }
-}
-
-async function api(server: BotsyncServer, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`http://127.0.0.1:${server.port}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await response.text()
-  return { status: response.status, body: text ? JSON.parse(text) : null }
 }
 
 /** A user's access token and refresh cookie, from a login. */

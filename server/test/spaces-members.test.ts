@@ -3,19 +3,7 @@ import { SMTPServer } from 'smtp-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
-import { connect, login, memberOf, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
-
-type Answer = { status: number; body: any }
-
-async function api(server: BotsyncServer, method: string, path: string, token?: string | null, body?: unknown): Promise<Answer> {
-  const response = await fetch(`http://127.0.0.1:${server.port}${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await response.text()
-  return { status: response.status, body: text ? JSON.parse(text) : null }
-}
+import { apiRequest as api, connect, login, memberOf, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
 
 function refusal(client: TestClient, reason: string): boolean {
   return client.stateless.some((payload) => JSON.parse(payload).reason === reason)

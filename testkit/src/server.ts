@@ -69,6 +69,25 @@ export type { RefreshAnswer, TestSession } from './login.ts'
 
 export type TestRole = 'owner' | 'editor' | 'viewer'
 
+/** A JSON answer of the server's HTTP API, parsed (null for an empty body). */
+export interface ApiAnswer {
+  status: number
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever the route answers
+  body: any
+  headers: Headers
+}
+
+/** One request to the server's /api as an admin would send it: Bearer token (if any), a JSON body (a string is sent as it is). */
+export async function apiRequest(server: BotsyncServer, method: string, path: string, token?: string | null, body?: unknown): Promise<ApiAnswer> {
+  const response = await fetch(`http://127.0.0.1:${server.port}${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  })
+  const text = await response.text()
+  return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers }
+}
+
 /** The password of every user memberOf creates. */
 export const TEST_PASSWORD = 'correct horse'
 
