@@ -1,7 +1,7 @@
 // Document names and ids for a space. Every other package builds and parses
 // names only through this file, so the naming scheme lives in one place.
 
-export type DocumentKind = 'settings' | 'buttons' | 'scenarios' | 'scenario' | 'activity' | 'public'
+export type DocumentKind = 'settings' | 'buttons' | 'scenarios' | 'scenario' | 'activity' | 'public' | 'published'
 
 /** A parsed name; only kind 'scenario' has a scenarioId. */
 export type ParsedDocumentName = { space: string; kind: Exclude<DocumentKind, 'scenario'> } | { space: string; kind: 'scenario'; scenarioId: string }
@@ -42,9 +42,11 @@ export const docName = {
   activity: (space: string): string => `${checkSpace(space)}/activity`,
   /** What Mini App readers may read: written by the server only (see public-content.ts). */
   public: (space: string): string => `${checkSpace(space)}/public`,
+  /** The publish mode and the current release the bot answers from: written by the server only (see published.ts). */
+  published: (space: string): string => `${checkSpace(space)}/published`,
 }
 
-const SIMPLE_KINDS: ReadonlySet<string> = new Set(['settings', 'buttons', 'scenarios', 'activity', 'public'])
+const SIMPLE_KINDS: ReadonlySet<string> = new Set(['settings', 'buttons', 'scenarios', 'activity', 'public', 'published'])
 
 /** Parses `<space>/<kind>` or `<space>/scenario/<id>`; null for anything else. */
 export function parseDocumentName(name: string): ParsedDocumentName | null {

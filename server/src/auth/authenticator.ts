@@ -207,7 +207,7 @@ export function documentAccess(
 /** Whether an admin of this role only reads this document: the activity and public documents are written by the server only. */
 export function adminReadOnly(role: AdminRole, documentName: string): boolean {
   const kind = parseDocumentName(documentName)?.kind
-  return role === 'viewer' || kind === 'activity' || kind === 'public'
+  return role === 'viewer' || kind === 'activity' || kind === 'public' || kind === 'published'
 }
 
 function botsyncDocument(documentName: string): NonNullable<ReturnType<typeof parseDocumentName>> {

@@ -1,0 +1,93 @@
+// The `<space>/published` document: what the bot answers from. The server is
+// its only writer (publishing a release, setting the publish mode); the bot
+// replicates it like its other documents, admins may read it.
+//
+//   doc.getMap('published'):
+//     mode:     'live' | 'review'       absent: 'live'
+//     releases: Y.Map<string>           String(number) → JSON of a PublishedRelease
+//
+// A release is one map value, so it arrives in one update: the bot switches
+// from one whole release to the next and never answers from a mix. Two
+// instances publishing at once each set their own number's key; the current
+// release is the highest number present, so both orders of arrival agree.
+import * as Y from 'yjs'
+import type { SpaceJson } from './types.ts'
+import { asMap } from './ytypes.ts'
+
+export const PUBLISH_MODES = ['live', 'review'] as const
+export type PublishMode = (typeof PUBLISH_MODES)[number]
+
+export function isPublishMode(value: unknown): value is PublishMode {
+  return typeof value === 'string' && (PUBLISH_MODES as readonly string[]).includes(value)
+}
+
+/** One release as the bot reads it: the projection of the space's content documents at publish time. */
+export interface PublishedRelease {
+  number: number
+  /** versions.id of the release. */
+  versionId: string
+  /** ISO 8601. */
+  createdAt: string
+  content: SpaceJson
+}
+
+function root(doc: Y.Doc): Y.Map<unknown> {
+  return doc.getMap<unknown>('published')
+}
+
+function releasesMap(doc: Y.Doc): Y.Map<unknown> | null {
+  return asMap(root(doc).get('releases')) ?? null
+}
+
+export function getPublishMode(doc: Y.Doc): PublishMode {
+  const mode = root(doc).get('mode')
+  return isPublishMode(mode) ? mode : 'live'
+}
+
+/** Server only. */
+export function setPublishMode(doc: Y.Doc, mode: PublishMode): void {
+  if (root(doc).get('mode') !== mode) root(doc).set('mode', mode)
+}
+
+/** The highest release number present, or null when nothing was published. */
+export function currentReleaseNumber(doc: Y.Doc): number | null {
+  let best: number | null = null
+  for (const key of releasesMap(doc)?.keys() ?? []) {
+    const n = Number(key)
+    if (Number.isSafeInteger(n) && n > 0 && (best === null || n > best)) best = n
+  }
+  return best
+}
+
+/** The current release, or null when there is none or its value is unreadable. */
+export function getCurrentRelease(doc: Y.Doc): PublishedRelease | null {
+  const n = currentReleaseNumber(doc)
+  if (n === null) return null
+  const raw = releasesMap(doc)?.get(String(n))
+  if (typeof raw !== 'string') return null
+  try {
+    const value = JSON.parse(raw) as PublishedRelease
+    if (value?.number !== n || typeof value.content !== 'object' || value.content === null) return null
+    return value
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Server only: makes `release` the current release unless a higher one is
+ * already there, and drops the lower ones (the versions table keeps them).
+ */
+export function putRelease(doc: Y.Doc, release: PublishedRelease): void {
+  doc.transact(() => {
+    let releases = releasesMap(doc)
+    if (!releases) {
+      releases = new Y.Map<unknown>()
+      root(doc).set('releases', releases)
+    }
+    const current = currentReleaseNumber(doc)
+    if (current !== null && current >= release.number) return
+    for (const key of [...releases.keys()]) releases.delete(key)
+    releases.set(String(release.number), JSON.stringify(release))
+  })
+}
