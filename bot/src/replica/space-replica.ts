@@ -60,7 +60,8 @@ interface Replicated {
 
 /**
  * The bot's read-only live copy of one space: `<space>/settings`, `/buttons`,
- * `/scenarios` and every `<space>/scenario/<id>` the index lists, over one
+ * `/scenarios`, every `<space>/scenario/<id>` the index lists and
+ * `<space>/published` (the releases review mode answers from), over one
  * multiplexed socket. Scenario documents are opened and closed as the index
  * changes. The copy is saved to a file (debounced) and loaded before
  * connecting, so the bot answers while the server is down and the providers
@@ -127,9 +128,7 @@ export class SpaceReplica {
         this.log.warn({ event: 'replica-file-unreadable', file: this.file.path, err: error }, 'starting with an empty replica')
       }
     }
-    for (const name of [docName.settings(this.space), docName.buttons(this.space), docName.scenarios(this.space)]) {
-      this.open(name, restored.get(name))
-    }
+    for (const name of this.fixedDocuments()) this.open(name, restored.get(name))
     this.syncScenarioDocuments(restored)
     this.socket.connect().catch(() => {})
     if (restored.size > 0) this.log.info({ event: 'replica-restored', documents: restored.size, file: this.file?.path })
@@ -146,6 +145,11 @@ export class SpaceReplica {
 
   get scenarios(): Y.Doc {
     return this.required(docName.scenarios(this.space))
+  }
+
+  /** `<space>/published`: the publish mode and the current release (server-written; see shared-docs published.ts). */
+  get published(): Y.Doc {
+    return this.required(docName.published(this.space))
   }
 
   /** The documents in the shape shared-docs projects and validates. */
@@ -346,6 +350,14 @@ export class SpaceReplica {
 
   // ------------------------------------------------------------ documents
 
+  /**
+   * The documents open whatever the index says: the drafts' settings, buttons
+   * and index, and the published document the bot answers from in review mode.
+   */
+  private fixedDocuments(): string[] {
+    return [docName.settings(this.space), docName.buttons(this.space), docName.scenarios(this.space), docName.published(this.space)]
+  }
+
   private required(name: string): Y.Doc {
     const entry = this.documents.get(name)
     if (!entry) throw new Error(`SpaceReplica: ${name} is not open (call start() first)`)
@@ -520,7 +532,7 @@ export class SpaceReplica {
             if (this.dirty && !this.stopped) this.scheduleSave()
           })
       }
-      for (const name of [docName.settings(this.space), docName.buttons(this.space), docName.scenarios(this.space)]) this.open(name)
+      for (const name of this.fixedDocuments()) this.open(name)
       this.syncScenarioDocuments()
       this.changed()
     })

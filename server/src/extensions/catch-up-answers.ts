@@ -8,7 +8,8 @@ import type { ConnectionContext } from '../types.ts'
  * Answers the bot's read-your-writes request (shared-docs catch-up.ts): a
  * stateless `botsync:catch-up` on any of its documents gets back the state
  * vector of each content document of its space (settings, buttons, the
- * scenario index and every scenario it lists) as PostgreSQL holds them.
+ * scenario index and every scenario it lists, and `<space>/published`) as
+ * PostgreSQL holds them.
  *
  * Why the database and not this instance's loaded documents: with several
  * instances, an edit another instance acknowledged is committed there
@@ -56,7 +57,8 @@ export class CatchUpAnswers implements Extension {
   }
 
   private contentDocuments(space: string): string[] {
-    const names = [docName.settings(space), docName.buttons(space), docName.scenarios(space)]
+    // The published document too: an answer right after a publish carries the new release.
+    const names = [docName.settings(space), docName.buttons(space), docName.scenarios(space), docName.published(space)]
     const index = this.hocuspocus().documents.get(docName.scenarios(space))
     if (index) {
       scenariosRoot(index).forEach((_entry, id) => {
