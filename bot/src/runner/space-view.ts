@@ -1,4 +1,4 @@
-import { projectSpace, validateSpace, type Problem } from '@botsync/shared-docs'
+import { currentReleaseNumber, getCurrentRelease, getPublishMode, projectSpace, validateSpace, type Problem, type SpaceJson } from '@botsync/shared-docs'
 import type { Logger } from '../logger.ts'
 import type { SpaceReplica } from '../replica/space-replica.ts'
 import { SpaceContent } from './space-content.ts'
@@ -12,12 +12,28 @@ export interface SpaceViewOptions {
   miniAppUrl?: string
 }
 
+/** What the bot answers from: the drafts, or release n of `<space>/published`. */
+type Source = { kind: 'drafts'; review: boolean } | { kind: 'release'; number: number }
+
 /**
- * The replica as the runner reads it. `current()` projects and validates the
- * live documents again only when the replica has changed since the last
- * call, so every answer reflects the latest edit without re-reading an
- * unchanged space for each update. Each problem is logged once, when it
- * first appears (and again if it comes back after being fixed).
+ * The replica as the runner reads it. `current()` hands out one SpaceContent
+ * per consistent reading, and the runner composes each message from one of
+ * them, so an answer never mixes two readings.
+ *
+ * In `live` mode (the default) the content is the drafts: projected and
+ * validated again only when the replica has changed since the last call, so
+ * every answer reflects the latest edit without re-reading an unchanged
+ * space for each update.
+ *
+ * In `review` mode it is the current release of `<space>/published`: a
+ * release is one value of that document (shared-docs published.ts), so it
+ * arrives whole, and its SpaceContent is built once per release number; the
+ * switch to the next release is one reference swap. Drafts edited meanwhile
+ * are not read at all. A review-mode space without a (readable) release
+ * answers from the drafts and says so once.
+ *
+ * Each problem is logged once, when it first appears (and again if it comes
+ * back after being fixed), separately for the drafts and for the releases.
  */
 export class SpaceView {
   private readonly replica: SpaceReplica
@@ -25,7 +41,16 @@ export class SpaceView {
   private readonly miniApp: MiniAppBase
   private content: SpaceContent | undefined
   private version = -1
-  private logged = new Set<string>()
+  /** The cached content of the drafts (built when the replica version moved). */
+  private drafts: { version: number; content: SpaceContent } | undefined
+  /** The cached content of the current release. */
+  private release: { number: number; content: SpaceContent } | undefined
+  /** What the last answer came from, to log each switch once. */
+  private source: Source | undefined
+  private loggedDrafts = new Set<string>()
+  private loggedRelease = new Set<string>()
+  /** The release number whose value could not be read (logged once). */
+  private unreadable: number | null = null
 
   constructor(replica: SpaceReplica, log: Logger, options: SpaceViewOptions = {}) {
     this.replica = replica
@@ -36,24 +61,90 @@ export class SpaceView {
   current(): SpaceContent {
     if (this.content && this.version === this.replica.version) return this.content
     this.version = this.replica.version
+    const published = this.replica.published
+    let content: SpaceContent
+    let source: Source
+    const review = getPublishMode(published) === 'review'
+    const release = review ? this.currentRelease() : null
+    if (release) {
+      content = release.content
+      source = { kind: 'release', number: release.number }
+    } else {
+      content = this.currentDrafts()
+      source = { kind: 'drafts', review }
+    }
+    this.switched(source)
+    this.content = content
+    return content
+  }
+
+  /** The current release's content (built once per number), or null when there is none to read. */
+  private currentRelease(): { number: number; content: SpaceContent } | null {
+    const published = this.replica.published
+    const number = currentReleaseNumber(published)
+    if (number === null) return null
+    if (this.release?.number === number) return this.release
+    const release = getCurrentRelease(published)
+    if (!release) {
+      if (this.unreadable !== number) {
+        this.unreadable = number
+        this.log.error({ event: 'release-unreadable', space: this.replica.space, release: number }, 'the current release cannot be read')
+      }
+      // The last release read stays what the bot answers from; without one, the drafts.
+      return this.release ?? null
+    }
+    const space = release.content
+    const problems = this.validate(space)
+    this.report(problems, this.loggedRelease, { release: number }, (next) => (this.loggedRelease = next))
+    this.release = { number, content: new SpaceContent(space, problems, this.miniApp) }
+    return this.release
+  }
+
+  private currentDrafts(): SpaceContent {
+    if (this.drafts?.version === this.replica.version) return this.drafts.content
     const space = projectSpace(this.replica.docs())
+    const problems = this.validate(space)
+    this.report(problems, this.loggedDrafts, {}, (next) => (this.loggedDrafts = next))
+    this.drafts = { version: this.replica.version, content: new SpaceContent(space, problems, this.miniApp) }
+    return this.drafts.content
+  }
+
+  private validate(space: SpaceJson): Problem[] {
     const problems = validateSpace(space)
     // Valid content this deployment cannot send is skipped and logged the same way.
     problems.push(...webAppProblems(space, problems, this.miniApp))
-    this.report(problems)
-    this.content = new SpaceContent(space, problems, this.miniApp)
-    return this.content
+    return problems
   }
 
-  private report(problems: readonly Problem[]): void {
+  private switched(source: Source): void {
+    const previous = this.source
+    this.source = source
+    if (source.kind === 'release') {
+      if (previous?.kind !== 'release' || previous.number !== source.number) {
+        this.log.info({ event: 'release-switched', space: this.replica.space, release: source.number, from: previous?.kind === 'release' ? previous.number : 'drafts' })
+      }
+      return
+    }
+    if (previous?.kind === 'drafts' && previous.review === source.review) return
+    if (source.review) {
+      this.log.warn({ event: 'review-without-release', space: this.replica.space }, 'review mode without a release to answer from; answering from the drafts')
+    } else if (previous?.kind === 'release') {
+      this.log.info({ event: 'answering-from-drafts', space: this.replica.space, from: previous.number }, 'live mode: answering from the drafts')
+    }
+  }
+
+  private report(problems: readonly Problem[], logged: ReadonlySet<string>, extra: { release?: number }, keep: (now: Set<string>) => void): void {
     const now = new Set<string>()
     for (const problem of problems) {
       const key = `${problem.document}\u0000${problem.path.join('/')}\u0000${problem.code}`
       now.add(key)
-      if (this.logged.has(key)) continue
+      if (logged.has(key)) continue
       const level = TRANSIENT_CODES.has(problem.code) ? 'debug' : 'warn'
-      this.log[level]({ event: 'content-skipped', space: this.replica.space, document: problem.document, path: problem.path.join('/'), code: problem.code }, problem.message)
+      this.log[level](
+        { event: 'content-skipped', space: this.replica.space, ...extra, document: problem.document, path: problem.path.join('/'), code: problem.code },
+        problem.message,
+      )
     }
-    this.logged = now
+    keep(now)
   }
 }
