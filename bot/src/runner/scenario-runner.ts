@@ -208,9 +208,11 @@ export class ScenarioRunner {
       await this.show(
         ctx,
         (now) => {
-          // The step as it is at send time; if it was deleted meanwhile, what it was.
-          const current = now.step(here.scenarioId, here.stepId) ?? step
-          return { text: fillTemplate(current.message, state.vars), markup: renderKeyboard(now, current.keyboard.rows, current.keyboard.kind) }
+          // The step as it is at send time; if it was deleted meanwhile, what it
+          // was, keyboard included: one message, one content (one release).
+          const current = now.step(here.scenarioId, here.stepId)
+          const [from, shown] = current ? [now, current] : [content, step]
+          return { text: fillTemplate(shown.message, state.vars), markup: renderKeyboard(from, shown.keyboard.rows, shown.keyboard.kind) }
         },
         via,
       )
@@ -277,9 +279,13 @@ export class ScenarioRunner {
     await this.show(
       ctx,
       (now) => {
-        const current = position ? (now.step(position.scenarioId, position.stepId) ?? step) : null
-        const keyboard = current ? renderKeyboard(now, current.keyboard.rows, current.keyboard.kind) : undefined
-        return { text: now.text('fallback'), markup: useMainMenu ? renderKeyboard(now, now.mainMenu(), 'inline') : keyboard }
+        // The step's keyboard as it is at send time; if the step was deleted
+        // meanwhile, the whole message from the content it was found in.
+        const current = position ? now.step(position.scenarioId, position.stepId) : null
+        const from = position && !current ? content : now
+        const shown = current ?? step
+        const keyboard = shown ? renderKeyboard(from, shown.keyboard.rows, shown.keyboard.kind) : undefined
+        return { text: from.text('fallback'), markup: useMainMenu ? renderKeyboard(from, from.mainMenu(), 'inline') : keyboard }
       },
       target,
     )
