@@ -53,7 +53,10 @@ const LABEL_CHARS = 24
 
 /** The first few words of a text, with "…" when cut; '' for a blank text. */
 export function firstWords(text: string): string {
-  const words = text.trim().split(/\s+/).filter((w) => w !== '')
+  const words = text
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '')
   if (words.length === 0) return ''
   let label = words.slice(0, LABEL_WORDS).join(' ')
   let cut = words.length > LABEL_WORDS

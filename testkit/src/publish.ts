@@ -6,17 +6,7 @@
 // to the HTTP route once it is there.
 import * as Y from 'yjs'
 import type { BotsyncServer } from '@botsync/server'
-import {
-  currentReleaseNumber,
-  docName,
-  isValidId,
-  projectSpace,
-  putRelease,
-  scenariosRoot,
-  setPublishMode,
-  type PublishMode,
-  type SpaceJson,
-} from '@botsync/shared-docs'
+import { currentReleaseNumber, docName, isValidId, projectSpace, putRelease, scenariosRoot, setPublishMode, type PublishMode, type SpaceJson } from '@botsync/shared-docs'
 
 /** The space's drafts as the server holds them now, projected (a test's starting point for a release). */
 export async function draftsOf(server: BotsyncServer, space: string): Promise<SpaceJson> {
