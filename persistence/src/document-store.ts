@@ -171,6 +171,38 @@ export class DocumentStore {
     return { state, ...(pieces ? { pieces } : {}), stats: { updates: stats.updates, bytes: stats.bytes, snapshotBytes: stats.snapshotBytes } }
   }
 
+  /**
+   * Several documents' states as of ONE point in time: every snapshot and log
+   * is read inside one REPEATABLE READ transaction (PostgreSQL's snapshot
+   * isolation), so an update committed meanwhile is in all of them or in
+   * none, and a compaction running meanwhile cannot make a row count twice
+   * or not at all. Folded like load() but without its side effects: rows
+   * that would not integrate are skipped (load() quarantines them), and
+   * nothing is recorded in the log statistics. Null for a document never
+   * stored. A publish or a checkpoint reads a space's content this way.
+   */
+  async readConsistent(names: readonly string[]): Promise<Map<string, Uint8Array | null>> {
+    const read = await this.db.transaction(async (tx) => {
+      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ')
+      const documents: Array<Awaited<ReturnType<typeof readDocument>>> = []
+      for (const name of names) documents.push(await readDocument(tx, name, this.loadPageRows))
+      return documents
+    })
+    const states = new Map<string, Uint8Array | null>()
+    for (const [i, name] of names.entries()) {
+      const { snapshot, pages } = read[i]
+      const rows = pages.reduce((sum, page) => sum + page.rows, 0)
+      if (rows === 0) {
+        states.set(name, snapshot)
+        continue
+      }
+      const bytes = pages.reduce((sum, page) => sum + page.bytes, 0) + (snapshot?.byteLength ?? 0)
+      const folded = await this.merger.merge({ snapshot, pages: pages.map((page) => page.packed) }, { rows, bytes })
+      states.set(name, folded.state)
+    }
+    return states
+  }
+
   /** Storage figures of every document loaded now (largest log first). */
   loadedLogs(): Array<DocumentLogStats & { document: string }> {
     return [...this.logStats].map(([document, stats]) => ({ document, ...stats })).sort((a, b) => b.updates - a.updates)

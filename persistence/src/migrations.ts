@@ -295,6 +295,43 @@ export const migrations: Migration[] = [
       ALTER TABLE users ADD COLUMN tokens_valid_after timestamptz NULL;
     `,
   },
+  {
+    version: 10,
+    name: 'versions',
+    sql: `
+      -- Releases and checkpoints of a space's content (server/src/versions/).
+      -- number counts per space and kind; author_id like document_updates'
+      -- (no foreign key: a deleted user's versions stay).
+      CREATE TABLE versions (
+        id         bigserial PRIMARY KEY,
+        space      text NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+        kind       text NOT NULL CHECK (kind IN ('release', 'checkpoint')),
+        number     integer NOT NULL,
+        author_id  bigint NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        note       text NULL,
+        UNIQUE (space, kind, number)
+      );
+      -- Per version, each content document: 'settings', 'buttons', 'scenarios'
+      -- or 'scenario/<id>'; its state (version_states) and the sha256 of its
+      -- Y.snapshot (what a checkpoint compares to tell whether it changed).
+      CREATE TABLE version_documents (
+        version_id    bigint NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+        kind          text NOT NULL,
+        state_hash    bytea NOT NULL,
+        snapshot_hash bytea NOT NULL,
+        PRIMARY KEY (version_id, kind)
+      );
+      -- Encoded states, stored once per space however many versions hold them
+      -- (keyed by sha256 of the state).
+      CREATE TABLE version_states (
+        space text NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+        hash  bytea NOT NULL,
+        state bytea NOT NULL,
+        PRIMARY KEY (space, hash)
+      );
+    `,
+  },
 ]
 
 // Arbitrary constant: serialises migrators of several instances (and of
