@@ -1,3 +1,5 @@
+import { ReleasePublisher } from './versions/release-publisher.ts'
+import { VersionStore } from './versions/version-store.ts'
 import type { Server as HttpServer } from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { Server } from '@hocuspocus/server'
@@ -57,6 +59,10 @@ export class BotsyncServer {
   /** Refresh tokens (the session cookie): issue, rotate, revoke. */
   readonly sessions: RefreshSessions
   readonly writer: ServerWriter
+  /** Releases and checkpoints (migration 10). */
+  readonly versions: VersionStore
+  /** Publishing releases and the publish mode. */
+  readonly publisher: ReleasePublisher
   readonly metrics = new Metrics()
   readonly server: Server
   /** Set when REDIS_URL is: this instance shares documents with other instances. */
@@ -182,6 +188,14 @@ export class BotsyncServer {
         { redis: this.redis?.commands ?? null, prefix: config.redisPrefix },
       ),
     })
+    this.versions = new VersionStore(db)
+    this.publisher = new ReleasePublisher({
+      store: this.store,
+      versions: this.versions,
+      // this.writer is built below, once Hocuspocus exists.
+      writer: { read: (name) => this.writer.read(name), change: (name, change, options) => this.writer.change(name, change, options) },
+      log,
+    })
     const httpApi = new HttpApi({
       db,
       users: this.users,
@@ -205,6 +219,8 @@ export class BotsyncServer {
       store: this.store,
       // this.writer is built below, once Hocuspocus exists.
       writer: { read: (name) => this.writer.read(name), change: (name, change, options) => this.writer.change(name, change, options) },
+      versions: this.versions,
+      publisher: this.publisher,
       readers: this.readers,
       limits: this.limits,
       isStopping: () => this.stopping !== null,

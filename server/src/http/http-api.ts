@@ -23,6 +23,9 @@ import type { BotSupervisor } from '../bots/bot-supervisor.ts'
 import type { SpaceBots } from '../bots/space-bots.ts'
 import { BotRoutes } from './bot-routes.ts'
 import { exportRoutes } from './export-routes.ts'
+import { versionRoutes } from './version-routes.ts'
+import type { ReleasePublisher } from '../versions/release-publisher.ts'
+import type { VersionStore } from '../versions/version-store.ts'
 import type { ServerWriter } from '../server-writer.ts'
 
 export const COLLAB_PATH = '/collab'
@@ -58,6 +61,10 @@ export interface HttpApiDeps extends Omit<SpaceApiDeps, 'session' | 'endSessions
   telegramWebhookPath?: string
   /** The server's own document reads and writes (GET /api/spaces/:space/export, POST …/import). */
   writer: Pick<ServerWriter, 'read' | 'change'>
+  /** Releases and checkpoints of a space (GET …/versions). */
+  versions: VersionStore
+  /** Publishing and the publish mode (POST …/releases, PUT …/publish-mode, GET …/publish-status). */
+  publisher: ReleasePublisher
   /** The largest import body (bytes); shared-docs' SPACE_IMPORT_MAX_BYTES unless given. */
   maxImportBytes?: number
   /** GET /metrics on this port (METRICS_TOKEN without METRICS_PORT); omitted: /metrics is 404 here. */
@@ -141,6 +148,7 @@ export class HttpApi implements Extension {
       ...memberRoutes(spaceDeps),
       ...inviteRoutes(spaceDeps),
       ...exportRoutes({ authenticator: deps.authenticator, spaces: deps.spaces, writer: deps.writer, log: deps.log, maxImportBytes: deps.maxImportBytes }),
+      ...versionRoutes({ authenticator: deps.authenticator, versions: deps.versions, publisher: deps.publisher }),
       'GET /api/spaces/:space/bot': (request, response, { space }) => botRoutes.get(request, response, space),
       'PUT /api/spaces/:space/bot': (request, response, { space }) => botRoutes.put(request, response, space),
       'DELETE /api/spaces/:space/bot': (request, response, { space }) => botRoutes.delete(request, response, space),

@@ -1,0 +1,64 @@
+import type { IncomingMessage } from 'node:http'
+import { isPublishMode, RELEASE_NOTE_MAX, VERSION_ERRORS, type VersionsAnswer } from '@botsync/shared-docs'
+import type { Authenticator } from '../auth/authenticator.ts'
+import type { ReleasePublisher } from '../versions/release-publisher.ts'
+import type { VersionStore } from '../versions/version-store.ts'
+import type { Handler } from './http-api.ts'
+import { HttpError, readJson, requestToken, sendJson } from './respond.ts'
+
+export interface VersionRoutesDeps {
+  authenticator: Authenticator
+  versions: VersionStore
+  publisher: ReleasePublisher
+}
+
+/** Bodies of these routes are a note or a mode: small. */
+const MAX_BODY_BYTES = 16 * 1024
+
+/**
+ * Releases and the publish mode (shared-docs/src/versions.ts has the shapes):
+ * GET /api/spaces/:space/versions and …/publish-status (viewer and up),
+ * POST …/releases (editor and up; an optional note), PUT …/publish-mode
+ * (owner). Every check runs before anything is written.
+ */
+export function versionRoutes(deps: VersionRoutesDeps): Record<string, Handler> {
+  return {
+    'GET /api/spaces/:space/versions': async (request, response, { space }) => {
+      await deps.authenticator.requireSpaceRole(requestToken(request), space, 'viewer')
+      const [status, versions] = await Promise.all([deps.publisher.status(space), deps.versions.list(space)])
+      const answer: VersionsAnswer = { mode: status.mode, current: status.release?.number ?? null, versions }
+      sendJson(response, 200, answer)
+    },
+
+    'GET /api/spaces/:space/publish-status': async (request, response, { space }) => {
+      await deps.authenticator.requireSpaceRole(requestToken(request), space, 'viewer')
+      sendJson(response, 200, await deps.publisher.status(space))
+    },
+
+    'POST /api/spaces/:space/releases': async (request, response, { space }) => {
+      const { principal, deletingAt } = await deps.authenticator.requireSpaceRole(requestToken(request), space, 'editor')
+      if (deletingAt !== null) throw new HttpError(409, 'space-deleting', `space "${space}" is being deleted; restore it first`)
+      const body = hasBody(request) ? await readJson(request, MAX_BODY_BYTES) : {}
+      const note = (body as { note?: unknown } | null)?.note
+      if (note !== undefined && note !== null && (typeof note !== 'string' || [...note].length > RELEASE_NOTE_MAX)) {
+        throw new HttpError(400, VERSION_ERRORS.invalidNote, `note must be a string of at most ${RELEASE_NOTE_MAX} characters`)
+      }
+      const release = await deps.publisher.publish(space, principal.userId, typeof note === 'string' && note.trim() !== '' ? note.trim() : null)
+      sendJson(response, 201, release)
+    },
+
+    'PUT /api/spaces/:space/publish-mode': async (request, response, { space }) => {
+      const { principal, deletingAt } = await deps.authenticator.requireSpaceRole(requestToken(request), space, 'owner')
+      if (deletingAt !== null) throw new HttpError(409, 'space-deleting', `space "${space}" is being deleted; restore it first`)
+      const mode = ((await readJson(request, MAX_BODY_BYTES)) as { mode?: unknown } | null)?.mode
+      if (!isPublishMode(mode)) throw new HttpError(400, VERSION_ERRORS.invalidMode, 'mode must be "live" or "review"')
+      sendJson(response, 200, await deps.publisher.setMode(space, mode, principal.userId))
+    },
+  }
+}
+
+/** A POST without a body (or an empty one) publishes without a note. */
+function hasBody(request: IncomingMessage): boolean {
+  if (request.headers['transfer-encoding'] !== undefined) return true
+  return Number(request.headers['content-length'] ?? 0) > 0
+}

@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto'
+import type { DocumentStore } from '@botsync/persistence'
+import {
+  countChanges,
+  docName,
+  getPublishMode,
+  isValidId,
+  projectScenarios,
+  projectSpace,
+  putRelease,
+  setPublishMode,
+  type PublishMode,
+  type PublishStatus,
+  type SpaceDocs,
+  type VersionSummary,
+} from '@botsync/shared-docs'
+import * as Y from 'yjs'
+import type { Logger } from '../logger.ts'
+import type { ServerWriter } from '../server-writer.ts'
+import type { VersionDocument, VersionStore } from './version-store.ts'
+
+/** A space's content read at one point: its documents by kind and their Y.Docs. */
+interface SpaceAtOnePoint {
+  documents: VersionDocument[]
+  docs: SpaceDocs
+}
+
+/** How often a consistent read retries when the index named a scenario the read did not include (added meanwhile). */
+const READ_ATTEMPTS = 3
+
+/**
+ * Publishing a release, and the publish mode. A release is every content
+ * document of the space (settings, buttons, the index and every scenario the
+ * index lists) read from PostgreSQL at one point (DocumentStore.readConsistent:
+ * everything committed before it, nothing after), stored as version N
+ * (VersionStore.insert numbers it under the space's row lock), then written
+ * as one value into `<space>/published` through the ServerWriter, so the bot
+ * (and every instance) receives the whole release in one update.
+ */
+export class ReleasePublisher {
+  private readonly store: Pick<DocumentStore, 'readConsistent'>
+  private readonly versions: VersionStore
+  private readonly writer: Pick<ServerWriter, 'change' | 'read'>
+  private readonly log: Logger
+
+  constructor(deps: { store: Pick<DocumentStore, 'readConsistent'>; versions: VersionStore; writer: Pick<ServerWriter, 'change' | 'read'>; log: Logger }) {
+    this.store = deps.store
+    this.versions = deps.versions
+    this.writer = deps.writer
+    this.log = deps.log
+  }
+
+  async publish(space: string, authorId: string | null, note: string | null): Promise<VersionSummary> {
+    const { documents, docs } = await this.readSpace(space)
+    const release = await this.versions.insert(space, 'release', { authorId, note, documents })
+    const content = projectSpace(docs)
+    await this.writer.change(docName.published(space), (doc) => putRelease(doc, { number: release.number, versionId: release.id, createdAt: release.createdAt, content }))
+    this.log.info({ event: 'release-published', space, release: release.number, user: authorId, documents: documents.length })
+    return release
+  }
+
+  /** Review mode needs a release to answer from: the first switch to review publishes one. */
+  async setMode(space: string, mode: PublishMode, authorId: string | null): Promise<PublishStatus> {
+    if (mode === 'review' && !(await this.versions.latestRelease(space))) await this.publish(space, authorId, 'Review mode turned on')
+    await this.writer.change(docName.published(space), (doc) => setPublishMode(doc, mode))
+    this.log.info({ event: 'publish-mode-set', space, mode, user: authorId })
+    return this.status(space)
+  }
+
+  /** The mode, the current release and how many entity changes the drafts hold beyond it (all of them before the first release). */
+  async status(space: string): Promise<PublishStatus> {
+    const published = new Y.Doc()
+    const state = await this.writer.read(docName.published(space))
+    if (state) Y.applyUpdate(published, state)
+    const release = await this.versions.latestRelease(space)
+    const drafts = projectSpace((await this.readSpace(space)).docs)
+    const before = release ? projectSpace(docsOf(await this.versions.documents(release.id))) : projectSpace(emptyDocs())
+    return { mode: getPublishMode(published), release, unpublished: countChanges(before, drafts) }
+  }
+
+  /** The index first, then the whole space in one consistent read; again if the index named a scenario added in between. */
+  private async readSpace(space: string): Promise<SpaceAtOnePoint> {
+    let scenarioIds: string[] = []
+    for (let attempt = 1; ; attempt++) {
+      const kinds = ['settings', 'buttons', 'scenarios', ...scenarioIds.map((id) => `scenario/${id}`)]
+      const states = await this.store.readConsistent(kinds.map((kind) => `${space}/${kind}`))
+      const documents = kinds.map((kind) => versionDocument(kind, states.get(`${space}/${kind}`) ?? null))
+      const docs = docsOf(documents)
+      const listed = Object.keys(projectScenarios(docs.scenarios)).filter(isValidId)
+      const missing = listed.filter((id) => !scenarioIds.includes(id))
+      if (missing.length === 0 || attempt === READ_ATTEMPTS) {
+        if (missing.length > 0) this.log.warn({ event: 'release-read-incomplete', space, missing }, 'scenarios added while the release was read have no content in it')
+        return { documents, docs }
+      }
+      scenarioIds = listed
+    }
+  }
+}
+
+function versionDocument(kind: string, state: Uint8Array | null): VersionDocument {
+  const doc = new Y.Doc()
+  if (state) Y.applyUpdate(doc, state)
+  const encoded = Y.encodeStateAsUpdate(doc)
+  const snapshotHash = createHash('sha256')
+    .update(Y.encodeSnapshot(Y.snapshot(doc)))
+    .digest()
+  doc.destroy()
+  return { kind, state: encoded, snapshotHash }
+}
+
+function emptyDocs(): SpaceDocs {
+  return { settings: new Y.Doc(), buttons: new Y.Doc(), scenarios: new Y.Doc(), scenarioDocs: new Map() }
+}
+
+/** A version's documents (by kind) as the projections read them. */
+export function docsOf(documents: ReadonlyArray<{ kind: string; state: Uint8Array }>): SpaceDocs {
+  const docs = emptyDocs()
+  for (const { kind, state } of documents) {
+    const doc = kind === 'settings' ? docs.settings : kind === 'buttons' ? docs.buttons : kind === 'scenarios' ? docs.scenarios : new Y.Doc()
+    Y.applyUpdate(doc, state)
+    if (kind.startsWith('scenario/')) docs.scenarioDocs.set(kind.slice('scenario/'.length), doc)
+  }
+  return docs
+}

@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto'
+import type { Database, Queryable } from '@botsync/persistence'
+import type { VersionKind, VersionSummary } from '@botsync/shared-docs'
+
+/** One content document of a version: its kind within the space ('settings', 'scenario/<id>', …) and its encoded Yjs state. */
+export interface VersionDocument {
+  kind: string
+  state: Uint8Array
+  /** sha256 of Y.encodeSnapshot(Y.snapshot(doc)): equal when the document holds the same items and deletions. */
+  snapshotHash: Uint8Array
+}
+
+interface VersionRow {
+  id: string
+  kind: VersionKind
+  number: number
+  author_id: string | null
+  author_name: string | null
+  created_at: Date
+  note: string | null
+}
+
+const SELECT_VERSIONS = `
+  SELECT v.id::text AS id, v.kind, v.number, v.author_id::text AS author_id, u.name AS author_name, v.created_at, v.note
+    FROM versions v LEFT JOIN users u ON u.id = v.author_id`
+
+/**
+ * The versions tables (migration 10): a version row per release or
+ * checkpoint, a row per content document naming its state, and the states
+ * themselves stored once per space (keyed by sha256), so a release that
+ * changed one scenario stores one new state, not the whole space again.
+ */
+export class VersionStore {
+  private readonly db: Database
+
+  constructor(db: Database) {
+    this.db = db
+  }
+
+  /**
+   * Stores a new version of the space with the next number of its kind. The
+   * space's row is locked first, so two instances publishing at once take
+   * turns and get consecutive numbers (never the same one).
+   */
+  async insert(space: string, kind: VersionKind, options: { authorId: string | null; note: string | null; documents: readonly VersionDocument[] }): Promise<VersionSummary> {
+    const id = await this.db.transaction(async (tx) => {
+      await tx.query('SELECT id FROM spaces WHERE id = $1 FOR UPDATE', [space])
+      const [row] = await tx.query<{ id: string }>(
+        `INSERT INTO versions (space, kind, number, author_id, note)
+         VALUES ($1, $2, (SELECT coalesce(max(number), 0) + 1 FROM versions WHERE space = $1 AND kind = $2), $3, $4)
+         RETURNING id::text AS id`,
+        [space, kind, options.authorId, options.note],
+      )
+      for (const document of options.documents) await storeDocument(tx, space, row.id, document)
+      return row.id
+    })
+    const summary = await this.get(space, id)
+    if (!summary) throw new Error(`version ${id} vanished after it was stored`)
+    return summary
+  }
+
+  /** Newest first. */
+  async list(space: string): Promise<VersionSummary[]> {
+    const rows = await this.db.query<VersionRow>(`${SELECT_VERSIONS} WHERE v.space = $1 ORDER BY v.created_at DESC, v.id DESC`, [space])
+    return rows.map(summary)
+  }
+
+  /** A version of this space, or null (an id of another space is null too). */
+  async get(space: string, id: string): Promise<VersionSummary | null> {
+    if (!/^[1-9][0-9]{0,17}$/.test(id)) return null
+    const [row] = await this.db.query<VersionRow>(`${SELECT_VERSIONS} WHERE v.space = $1 AND v.id = $2`, [space, id])
+    return row ? summary(row) : null
+  }
+
+  async latestRelease(space: string): Promise<VersionSummary | null> {
+    const [row] = await this.db.query<VersionRow>(`${SELECT_VERSIONS} WHERE v.space = $1 AND v.kind = 'release' ORDER BY v.number DESC LIMIT 1`, [space])
+    return row ? summary(row) : null
+  }
+
+  /** The version's documents with their states. */
+  async documents(versionId: string): Promise<Array<{ kind: string; state: Uint8Array }>> {
+    const rows = await this.db.query<{ kind: string; state: Uint8Array }>(
+      `SELECT d.kind, s.state FROM version_documents d
+         JOIN versions v ON v.id = d.version_id
+         JOIN version_states s ON s.space = v.space AND s.hash = d.state_hash
+        WHERE d.version_id = $1`,
+      [versionId],
+    )
+    return rows.map((row) => ({ kind: row.kind, state: new Uint8Array(row.state) }))
+  }
+}
+
+async function storeDocument(tx: Queryable, space: string, versionId: string, document: VersionDocument): Promise<void> {
+  const hash = createHash('sha256').update(document.state).digest()
+  await tx.query('INSERT INTO version_states (space, hash, state) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [space, hash, document.state])
+  await tx.query('INSERT INTO version_documents (version_id, kind, state_hash, snapshot_hash) VALUES ($1, $2, $3, $4)', [versionId, document.kind, hash, document.snapshotHash])
+}
+
+function summary(row: VersionRow): VersionSummary {
+  return {
+    id: row.id,
+    kind: row.kind,
+    number: row.number,
+    author: row.author_id === null ? null : { id: row.author_id, name: row.author_name ?? 'A deleted user' },
+    createdAt: new Date(row.created_at).toISOString(),
+    note: row.note,
+  }
+}
