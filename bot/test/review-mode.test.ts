@@ -1,11 +1,13 @@
 // Review mode: the bot answers from `<space>/published`'s current release,
 // never from the drafts admins are editing and never from a mix of two
-// releases. Releases are written through the server's ServerWriter
-// (testkit/publish) until the HTTP publish route exists.
+// releases. The first test goes through the HTTP routes (PUT …/publish-mode,
+// POST …/releases); the others write releases of chosen content straight
+// through the server's ServerWriter (testkit/publish).
 import { docName, projectSpace, setButtonText, setSettingsText, setStepMessage, type SpaceJson } from '@botsync/shared-docs'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RecordedCall, SimUser } from '@botsync/testkit/fake-bot-api'
 import { draftsOf, publishReleaseForTest, setPublishModeForTest } from '@botsync/testkit/publish'
+import { apiRequest, memberOf } from '@botsync/testkit/server'
 import { Scene, buttonsOf, waitFor } from './helpers.ts'
 
 const alice: SimUser = { id: 2001, first_name: 'Alice' }
@@ -35,6 +37,21 @@ function withWelcome(content: SpaceJson, welcome: string): SpaceJson {
 }
 
 describe('review mode', () => {
+  it('through the HTTP routes: review turned on by an owner, drafts kept from the bot until POST …/releases', async () => {
+    scene = await Scene.start()
+    const { api, server, space } = scene
+    const owner = await memberOf(server, space, 'owner')
+    const mode = await apiRequest(server, 'PUT', `/api/spaces/${space}/publish-mode`, owner.token, { mode: 'review' })
+    expect(mode.body).toMatchObject({ mode: 'review', release: { number: 1 } })
+    const settings = await scene.admin('settings')
+    setSettingsText(settings.doc, 'welcome', 'Reviewed welcome')
+    await waitFor(() => projectSpace(scene.bot!.replica.docs()).settings.texts.welcome === 'Reviewed welcome', 'the draft edit to reach the bot')
+    expect((await scene.reply(alice, () => api.sendCommand(alice, 'start'))).message!.text).toBe(DEMO_WELCOME)
+    const release = await apiRequest(server, 'POST', `/api/spaces/${space}/releases`, owner.token, { note: 'New welcome' })
+    expect(release.body).toMatchObject({ kind: 'release', number: 2, author: { id: owner.userId } })
+    expect((await scene.reply(alice, () => api.sendCommand(alice, 'start'))).message!.text).toBe('Reviewed welcome')
+  })
+
   it('answers the released text while drafts are edited, the next release after a publish, the drafts again in live mode', async () => {
     scene = await Scene.start()
     const { api, server, space } = scene
@@ -150,7 +167,10 @@ describe('switching releases', () => {
       const releases = new Set([text, ...labels].flatMap((s) => [...s.matchAll(/R(\d+)/g)].map((m) => Number(m[1]))))
       // The text and a keyboard label both carry a release number, and it is the same one.
       expect(releases.size, `${text} | ${labels.join(', ')}`).toBe(1)
-      expect(labels.some((label) => /R\d+/.test(label)), `${text} | ${labels.join(', ')}`).toBe(true)
+      expect(
+        labels.some((label) => /R\d+/.test(label)),
+        `${text} | ${labels.join(', ')}`,
+      ).toBe(true)
       seen.add([...releases][0])
     }
     // The answers did move through the releases, so a mix had every chance to show.
