@@ -21,12 +21,24 @@ describe.each(engines)('DocumentStore.readConsistent on %s', (_engine, open) => 
     const b = uniqueName('b')
     const missing = uniqueName('missing')
     const docA = new Y.Doc()
-    await store.append(a, edit(docA, (d) => d.getMap('m').set('x', 1)))
-    await store.append(a, edit(docA, (d) => d.getMap('m').set('y', 2)))
+    await store.append(
+      a,
+      edit(docA, (d) => d.getMap('m').set('x', 1)),
+    )
+    await store.append(
+      a,
+      edit(docA, (d) => d.getMap('m').set('y', 2)),
+    )
     await store.compact(a)
-    await store.append(a, edit(docA, (d) => d.getMap('m').set('z', 3)))
+    await store.append(
+      a,
+      edit(docA, (d) => d.getMap('m').set('z', 3)),
+    )
     const docB = new Y.Doc()
-    await store.append(b, edit(docB, (d) => d.getText('t').insert(0, 'hi')))
+    await store.append(
+      b,
+      edit(docB, (d) => d.getText('t').insert(0, 'hi')),
+    )
     const states = await store.readConsistent([a, b, missing])
     expect(docFrom(states.get(a)!).getMap('m').toJSON()).toEqual({ x: 1, y: 2, z: 3 })
     expect(docFrom(states.get(b)!).getText('t').toString()).toBe('hi')
