@@ -1,5 +1,6 @@
 import { ReleasePublisher } from './versions/release-publisher.ts'
 import { VersionStore } from './versions/version-store.ts'
+import { VersionChanges } from './versions/version-changes.ts'
 import type { Server as HttpServer } from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { Server } from '@hocuspocus/server'
@@ -63,6 +64,8 @@ export class BotsyncServer {
   readonly versions: VersionStore
   /** Publishing releases and the publish mode. */
   readonly publisher: ReleasePublisher
+  /** The change list between versions. */
+  readonly versionChanges: VersionChanges
   readonly metrics = new Metrics()
   readonly server: Server
   /** Set when REDIS_URL is: this instance shares documents with other instances. */
@@ -196,6 +199,7 @@ export class BotsyncServer {
       writer: { read: (name) => this.writer.read(name), change: (name, change, options) => this.writer.change(name, change, options) },
       log,
     })
+    this.versionChanges = new VersionChanges({ db, store: this.store, versions: this.versions, drafts: (space) => this.publisher.readDrafts(space) })
     const httpApi = new HttpApi({
       db,
       users: this.users,
@@ -221,6 +225,7 @@ export class BotsyncServer {
       writer: { read: (name) => this.writer.read(name), change: (name, change, options) => this.writer.change(name, change, options) },
       versions: this.versions,
       publisher: this.publisher,
+      versionChanges: this.versionChanges,
       readers: this.readers,
       limits: this.limits,
       isStopping: () => this.stopping !== null,

@@ -70,7 +70,7 @@ describe('releases and the publish mode', () => {
     clients.push(client)
     await synced(client)
     setSettingsText(client.doc, 'welcome', 'Hello from the drafts')
-    await waitFor(async () => (await api(server, 'GET', `/api/spaces/${space}/publish-status`, viewer.token)).body.unpublished === 1)
+    await waitFor(async () => (await api(server, 'GET', `/api/spaces/${space}/publish-status`, viewer.token)).body.unpublished === 1, 'the draft edit to count as unpublished')
     // Still release 1 for the bot.
     expect((await published(server, space)).release?.content.settings.texts.welcome).not.toBe('Hello from the drafts')
 
@@ -95,6 +95,36 @@ describe('releases and the publish mode', () => {
     expect(Number(states.n)).toBe(5 + 1)
   })
 
+  it('lists who changed what between two releases and between a release and the drafts; exports a version', async () => {
+    const versions = (await api(server, 'GET', `/api/spaces/${space}/versions`, viewer.token)).body.versions as VersionSummary[]
+    const [second, first] = versions
+    const between = await api(server, 'GET', `/api/spaces/${space}/versions/${first.id}/changes?against=${second.id}`, viewer.token)
+    expect(between.status).toBe(200)
+    expect(between.body).toMatchObject({ from: { number: 1 }, to: { number: 2 } })
+    expect(between.body.changes).toEqual([
+      expect.objectContaining({ kind: 'settings-text-changed', key: 'welcome', document: 'settings', authors: [{ id: editor.userId, name: expect.any(String) }] }),
+    ])
+    expect(between.body.changes[0].diff).toContainEqual({ op: 'added', text: expect.stringContaining('drafts') })
+    // The drafts equal release 2: nothing between them.
+    expect((await api(server, 'GET', `/api/spaces/${space}/versions/${second.id}/changes`, viewer.token)).body.changes).toEqual([])
+    const bad = await api(server, 'GET', `/api/spaces/${space}/versions/${first.id}/changes?against=nope`, viewer.token)
+    expect([bad.status, bad.body.error]).toEqual([400, 'invalid-against'])
+    for (const id of ['999999999', 'abc', '0']) {
+      const missing = await api(server, 'GET', `/api/spaces/${space}/versions/${id}/changes`, viewer.token)
+      expect([missing.status, missing.body.error]).toEqual([404, 'unknown-version'])
+    }
+    const file = await api(server, 'GET', `/api/spaces/${space}/versions/${first.id}/export`, viewer.token)
+    expect(file.body).toMatchObject({
+      format: 'botsync-space',
+      version: 1,
+      content: { settings: { texts: { welcome: 'Welcome to the botsync demo bot! Pick an option below.' } } },
+    })
+    expect(file.body.content.scenarios.map((s: { id: string }) => s.id)).toEqual(['onboarding', 'support'])
+    // Another space's member cannot read them.
+    const stranger = await memberOf(server, uniqueSpace(), 'owner')
+    expect((await api(server, 'GET', `/api/spaces/${space}/versions/${first.id}/export`, stranger.token)).status).toBe(403)
+  })
+
   it('two admins publishing at the same moment on two instances get two releases, each the whole space', async () => {
     const [a, b] = await Promise.all([
       api(server, 'POST', `/api/spaces/${space}/releases`, owner.token, { note: 'from one' }),
@@ -103,7 +133,7 @@ describe('releases and the publish mode', () => {
     expect([a.status, b.status]).toEqual([201, 201])
     expect([a.body.number, b.body.number].sort()).toEqual([3, 4])
     for (const instance of [server, second]) {
-      await waitFor(async () => (await published(instance, space)).release?.number === 4)
+      await waitFor(async () => (await published(instance, space)).release?.number === 4, 'release 4 on both instances')
       const release = (await published(instance, space)).release!
       expect(release.content.settings.texts.welcome).toBe('Hello from the drafts')
       expect(Object.keys(release.content.scenarioDocs).sort()).toEqual(['onboarding', 'support'])

@@ -26,6 +26,7 @@ import { exportRoutes } from './export-routes.ts'
 import { versionRoutes } from './version-routes.ts'
 import type { ReleasePublisher } from '../versions/release-publisher.ts'
 import type { VersionStore } from '../versions/version-store.ts'
+import type { VersionChanges } from '../versions/version-changes.ts'
 import type { ServerWriter } from '../server-writer.ts'
 
 export const COLLAB_PATH = '/collab'
@@ -65,6 +66,8 @@ export interface HttpApiDeps extends Omit<SpaceApiDeps, 'session' | 'endSessions
   versions: VersionStore
   /** Publishing and the publish mode (POST …/releases, PUT …/publish-mode, GET …/publish-status). */
   publisher: ReleasePublisher
+  /** The change list between versions (GET …/versions/:id/changes). */
+  versionChanges: VersionChanges
   /** The largest import body (bytes); shared-docs' SPACE_IMPORT_MAX_BYTES unless given. */
   maxImportBytes?: number
   /** GET /metrics on this port (METRICS_TOKEN without METRICS_PORT); omitted: /metrics is 404 here. */
@@ -148,7 +151,7 @@ export class HttpApi implements Extension {
       ...memberRoutes(spaceDeps),
       ...inviteRoutes(spaceDeps),
       ...exportRoutes({ authenticator: deps.authenticator, spaces: deps.spaces, writer: deps.writer, log: deps.log, maxImportBytes: deps.maxImportBytes }),
-      ...versionRoutes({ authenticator: deps.authenticator, versions: deps.versions, publisher: deps.publisher }),
+      ...versionRoutes({ authenticator: deps.authenticator, versions: deps.versions, publisher: deps.publisher, changes: deps.versionChanges, spaces: deps.spaces }),
       'GET /api/spaces/:space/bot': (request, response, { space }) => botRoutes.get(request, response, space),
       'PUT /api/spaces/:space/bot': (request, response, { space }) => botRoutes.put(request, response, space),
       'DELETE /api/spaces/:space/bot': (request, response, { space }) => botRoutes.delete(request, response, space),

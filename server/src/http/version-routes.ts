@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http'
-import { isPublishMode, RELEASE_NOTE_MAX, VERSION_ERRORS, type VersionsAnswer } from '@botsync/shared-docs'
+import { DRAFT, exportSpace, isPublishMode, RELEASE_NOTE_MAX, VERSION_ERRORS, type ChangesAnswer, type VersionSummary, type VersionsAnswer } from '@botsync/shared-docs'
 import type { Authenticator } from '../auth/authenticator.ts'
-import type { ReleasePublisher } from '../versions/release-publisher.ts'
+import type { Spaces } from '../auth/spaces.ts'
+import { docsOf, type ReleasePublisher } from '../versions/release-publisher.ts'
+import type { VersionChanges } from '../versions/version-changes.ts'
 import type { VersionStore } from '../versions/version-store.ts'
 import type { Handler } from './http-api.ts'
 import { HttpError, readJson, requestToken, sendJson } from './respond.ts'
@@ -10,6 +12,8 @@ export interface VersionRoutesDeps {
   authenticator: Authenticator
   versions: VersionStore
   publisher: ReleasePublisher
+  changes: VersionChanges
+  spaces: Pick<Spaces, 'get'>
 }
 
 /** Bodies of these routes are a note or a mode: small. */
@@ -19,10 +23,38 @@ const MAX_BODY_BYTES = 16 * 1024
  * Releases and the publish mode (shared-docs/src/versions.ts has the shapes):
  * GET /api/spaces/:space/versions and …/publish-status (viewer and up),
  * POST …/releases (editor and up; an optional note), PUT …/publish-mode
- * (owner). Every check runs before anything is written.
+ * (owner), GET …/versions/:id/changes?against=<id>|draft (the change list
+ * from version :id to the other one or the drafts) and GET …/versions/:id/export
+ * (the version as an export file). Every check runs before anything is written.
  */
 export function versionRoutes(deps: VersionRoutesDeps): Record<string, Handler> {
+  const version = async (space: string, id: string): Promise<VersionSummary> => {
+    const found = await deps.versions.get(space, id)
+    if (!found) throw new HttpError(404, VERSION_ERRORS.unknownVersion, `space "${space}" has no version ${JSON.stringify(id)}`)
+    return found
+  }
   return {
+    'GET /api/spaces/:space/versions/:id/changes': async (request, response, { space, id }) => {
+      await deps.authenticator.requireSpaceRole(requestToken(request), space, 'viewer')
+      const from = await version(space, id)
+      const against = new URL(request.url ?? '/', 'http://localhost').searchParams.get('against') ?? DRAFT
+      let to: VersionSummary | null = null
+      if (against !== DRAFT) {
+        to = await deps.versions.get(space, against)
+        if (!to) throw new HttpError(400, VERSION_ERRORS.invalidAgainst, `against must be "draft" or a version id of "${space}"`)
+      }
+      const answer: ChangesAnswer = { from, to, changes: await deps.changes.between(space, from, to) }
+      sendJson(response, 200, answer)
+    },
+
+    'GET /api/spaces/:space/versions/:id/export': async (request, response, { space, id }) => {
+      await deps.authenticator.requireSpaceRole(requestToken(request), space, 'viewer')
+      const found = await version(space, id)
+      const row = await deps.spaces.get(space)
+      const file = exportSpace({ space: { id: space, name: row?.name ?? space }, docs: docsOf(await deps.versions.documents(found.id)), now: new Date(found.createdAt) })
+      sendJson(response, 200, file)
+    },
+
     'GET /api/spaces/:space/versions': async (request, response, { space }) => {
       await deps.authenticator.requireSpaceRole(requestToken(request), space, 'viewer')
       const [status, versions] = await Promise.all([deps.publisher.status(space), deps.versions.list(space)])

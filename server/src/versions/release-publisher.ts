@@ -78,6 +78,11 @@ export class ReleasePublisher {
     return { mode: getPublishMode(published), release, unpublished: countChanges(before, drafts) }
   }
 
+  /** The drafts as PostgreSQL holds them now, read at one point. */
+  async readDrafts(space: string): Promise<SpaceDocs> {
+    return (await this.readSpace(space)).docs
+  }
+
   /** The index first, then the whole space in one consistent read; again if the index named a scenario added in between. */
   private async readSpace(space: string): Promise<SpaceAtOnePoint> {
     let scenarioIds: string[] = []

@@ -1,0 +1,57 @@
+import type { Database, DocumentStore } from '@botsync/persistence'
+import { diffSpaces, projectSpace, type AttributedChange, type SpaceDocs, type VersionAuthor, type VersionSummary } from '@botsync/shared-docs'
+import { docsOf } from './release-publisher.ts'
+import type { VersionStore } from './version-store.ts'
+
+/**
+ * The change list between two versions, or a version and the drafts: the
+ * entity changes come from shared-docs' diffSpaces over the two
+ * projections; each names the people whose stored updates changed its
+ * document between the two versions' times (document_updates.author_id and,
+ * for compacted rows, document_authorship). Attribution is per document: a
+ * scenario's change names whoever edited that scenario in the window; the
+ * server's own writes (author NULL) name nobody.
+ */
+export class VersionChanges {
+  private readonly db: Database
+  private readonly store: Pick<DocumentStore, 'authorsBetween'>
+  private readonly versions: VersionStore
+  private readonly drafts: (space: string) => Promise<SpaceDocs>
+
+  constructor(deps: { db: Database; store: Pick<DocumentStore, 'authorsBetween'>; versions: VersionStore; drafts: (space: string) => Promise<SpaceDocs> }) {
+    this.db = deps.db
+    this.store = deps.store
+    this.versions = deps.versions
+    this.drafts = deps.drafts
+  }
+
+  async between(space: string, from: VersionSummary, to: VersionSummary | null): Promise<AttributedChange[]> {
+    const [before, after] = await Promise.all([this.docsOf(from), to ? this.docsOf(to) : this.drafts(space)])
+    const changes = diffSpaces(projectSpace(before), projectSpace(after))
+    const times = [Date.parse(from.createdAt), to ? Date.parse(to.createdAt) : Date.now() + 1]
+    const [since, until] = [Math.min(...times), Math.max(...times)]
+    const documents = [...new Set(changes.map((change) => change.document))]
+    const authorIds = new Map<string, string[]>()
+    await Promise.all(
+      documents.map(async (document) => {
+        const authors = await this.store.authorsBetween(`${space}/${document}`, since, until)
+        authorIds.set(
+          document,
+          authors.map((author) => author.authorId).filter((id): id is string => id !== null),
+        )
+      }),
+    )
+    const names = await this.names([...new Set([...authorIds.values()].flat())])
+    return changes.map((change) => ({ ...change, authors: (authorIds.get(change.document) ?? []).map((id) => names.get(id) ?? { id, name: 'A deleted user' }) }))
+  }
+
+  private async docsOf(version: VersionSummary): Promise<SpaceDocs> {
+    return docsOf(await this.versions.documents(version.id))
+  }
+
+  private async names(ids: string[]): Promise<Map<string, VersionAuthor>> {
+    if (ids.length === 0) return new Map()
+    const rows = await this.db.query<{ id: string; name: string }>('SELECT id::text AS id, name FROM users WHERE id = ANY($1::bigint[])', [ids])
+    return new Map(rows.map((row) => [row.id, { id: row.id, name: row.name }]))
+  }
+}
