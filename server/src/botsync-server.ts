@@ -1,6 +1,7 @@
 import { ReleasePublisher } from './versions/release-publisher.ts'
 import { VersionStore } from './versions/version-store.ts'
 import { VersionChanges } from './versions/version-changes.ts'
+import { VersionRestorer } from './versions/version-restorer.ts'
 import type { Server as HttpServer } from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { Server } from '@hocuspocus/server'
@@ -66,6 +67,8 @@ export class BotsyncServer {
   readonly publisher: ReleasePublisher
   /** The change list between versions. */
   readonly versionChanges: VersionChanges
+  /** Restoring versions into the drafts. */
+  readonly versionRestorer: VersionRestorer
   readonly metrics = new Metrics()
   readonly server: Server
   /** Set when REDIS_URL is: this instance shares documents with other instances. */
@@ -200,6 +203,11 @@ export class BotsyncServer {
       log,
     })
     this.versionChanges = new VersionChanges({ db, store: this.store, versions: this.versions, drafts: (space) => this.publisher.readDrafts(space) })
+    this.versionRestorer = new VersionRestorer({
+      versions: this.versions,
+      writer: { change: (name, change, options) => this.writer.change(name, change, options) },
+      log,
+    })
     const httpApi = new HttpApi({
       db,
       users: this.users,
@@ -226,6 +234,7 @@ export class BotsyncServer {
       versions: this.versions,
       publisher: this.publisher,
       versionChanges: this.versionChanges,
+      versionRestorer: this.versionRestorer,
       readers: this.readers,
       limits: this.limits,
       isStopping: () => this.stopping !== null,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { demoSeed, docName, getCurrentRelease, getPublishMode, setSettingsText, type VersionSummary } from '@botsync/shared-docs'
+import { demoSeed, docName, getCurrentRelease, getPublishMode, getSettingsText, projectScenario, setSettingsText, setStepMessage, type VersionSummary } from '@botsync/shared-docs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { apiRequest as api, connect, memberOf, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
 import { SHARED_REDIS_URL, uniquePrefix } from './redis-helpers.ts'
@@ -145,5 +145,37 @@ describe('releases and the publish mode', () => {
     expect(live.body).toMatchObject({ mode: 'live', release: { number: 4 } })
     expect(await published(server, space)).toMatchObject({ mode: 'live', release: { number: 4 } })
     expect(await versionRows(server, space)).toBe(4)
+  })
+
+  it('restores a version, or one scenario of it, into the drafts as a forward change', async () => {
+    const versions = (await api(server, 'GET', `/api/spaces/${space}/versions`, viewer.token)).body.versions as VersionSummary[]
+    const first = versions.find((v) => v.number === 1 && v.kind === 'release')!
+    const watcher = connect(wsUrlOf(server), docName.settings(space), viewer.token)
+    clients.push(watcher)
+    await synced(watcher)
+    const [before] = await server.db.query<{ n: string }>('SELECT count(*) AS n FROM document_updates WHERE name = $1', [docName.settings(space)])
+
+    expect((await api(server, 'POST', `/api/spaces/${space}/versions/${first.id}/restore`, viewer.token, {})).status).toBe(403)
+    const unknown = await api(server, 'POST', `/api/spaces/${space}/versions/${first.id}/restore`, editor.token, { scenarioId: 'nope' })
+    expect([unknown.status, unknown.body.error]).toEqual([404, 'unknown-scenario'])
+
+    const whole = await api(server, 'POST', `/api/spaces/${space}/versions/${first.id}/restore`, editor.token, {})
+    expect(whole.body).toEqual({ changed: ['settings'] })
+    await waitFor(() => getSettingsText(watcher.doc, 'welcome')?.toString() === 'Welcome to the botsync demo bot! Pick an option below.', 'the restore to reach a connected client')
+    // Forward: the rows before it are all still there, and one more.
+    const [after] = await server.db.query<{ n: string }>('SELECT count(*) AS n FROM document_updates WHERE name = $1', [docName.settings(space)])
+    expect(Number(after.n)).toBeGreaterThan(Number(before.n))
+    expect((await api(server, 'POST', `/api/spaces/${space}/versions/${first.id}/restore`, editor.token, {})).body).toEqual({ changed: [] })
+
+    const scenario = connect(wsUrlOf(server), docName.scenario(space, 'onboarding'), editor.token)
+    clients.push(scenario)
+    await synced(scenario)
+    setStepMessage(scenario.doc, 'welcome', 'A draft that should go')
+    setSettingsText(watcher.doc, 'welcome', 'ignored: the watcher is a viewer')
+    await waitFor(async () => (await api(server, 'GET', `/api/spaces/${space}/versions/${first.id}/changes`, viewer.token)).body.changes.length === 1, 'the step edit to be stored')
+    const one = await api(server, 'POST', `/api/spaces/${space}/versions/${first.id}/restore`, editor.token, { scenarioId: 'onboarding' })
+    expect(one.body).toEqual({ changed: ['scenario/onboarding'] })
+    await waitFor(() => projectScenario(scenario.doc).steps.welcome.message !== 'A draft that should go', 'the scenario restore to reach the editor')
+    expect((await api(server, 'GET', `/api/spaces/${space}/versions/${first.id}/changes`, viewer.token)).body.changes).toEqual([])
   })
 })

@@ -436,16 +436,20 @@ export function importScenarioIndex(doc: Y.Doc, scenarios: readonly ExportedScen
   doc.transact(() => {
     const wanted = new Set(scenarios.map((s) => s.id))
     for (const id of Object.keys(projectScenarios(doc))) if (!wanted.has(id)) removeScenario(doc, id)
-    const existing = projectScenarios(doc)
-    for (const s of scenarios) {
-      if (!Object.hasOwn(existing, s.id)) {
-        // A non-entry value under the id (not a map) would make addScenarioEntry throw.
-        if (scenariosRoot(doc).has(s.id)) scenariosRoot(doc).delete(s.id)
-        addScenarioEntry(doc, s.id, { title: s.title, enabled: s.enabled, trigger: s.trigger, order: s.order })
-      }
-      updateScenario(doc, s.id, { title: s.title, enabled: s.enabled, public: s.public, order: s.order })
-      setTrigger(doc, s.id, { command: s.trigger.command ?? null, text: s.trigger.text ?? null, deepLink: s.trigger.deepLink ?? null })
+    for (const s of scenarios) importScenarioEntry(doc, s)
+  })
+}
+
+/** Makes one index entry hold the scenario's title, trigger, switches and order, adding it if missing; other entries are untouched. */
+export function importScenarioEntry(doc: Y.Doc, s: Omit<ExportedScenario, 'entryStepId' | 'steps'>): void {
+  doc.transact(() => {
+    if (!Object.hasOwn(projectScenarios(doc), s.id)) {
+      // A non-entry value under the id (not a map) would make addScenarioEntry throw.
+      if (scenariosRoot(doc).has(s.id)) scenariosRoot(doc).delete(s.id)
+      addScenarioEntry(doc, s.id, { title: s.title, enabled: s.enabled, trigger: s.trigger, order: s.order })
     }
+    updateScenario(doc, s.id, { title: s.title, enabled: s.enabled, public: s.public, order: s.order })
+    setTrigger(doc, s.id, { command: s.trigger.command ?? null, text: s.trigger.text ?? null, deepLink: s.trigger.deepLink ?? null })
   })
 }
 

@@ -73,7 +73,7 @@ export function exportRoutes(deps: ExportRoutesDeps): Record<string, Handler> {
         sendJson(response, 422, refusal)
         return
       }
-      const changed = await writeImport(deps.writer, space, result.value, principal.userId)
+      const changed = (await writeSpaceContent(deps.writer, space, result.value.content, principal.userId)).length
       deps.log.info({ event: 'space-imported', space, user: principal.userId, changed, scenarios: result.value.content.scenarios.length })
       const answer: SpaceImportResult = { changed, warnings: result.warnings }
       sendJson(response, 200, answer)
@@ -100,17 +100,28 @@ async function readSpace(writer: ExportRoutesDeps['writer'], space: string): Pro
   return { settings, buttons, scenarios, scenarioDocs: new Map(ids.map((id, i) => [id, contents[i]])) }
 }
 
-/** Writes a validated file into the space, stored as the importing admin's updates (history names them); the number of documents that changed. */
-async function writeImport(writer: ExportRoutesDeps['writer'], space: string, file: SpaceExport, authorId: string): Promise<number> {
-  const { settings, buttons, scenarios } = file.content
+/**
+ * Writes a validated file's content into the space, stored as `authorId`'s
+ * updates (history names them): each scenario's content, the buttons, the
+ * settings, and the index last. Returns the kinds of the documents that
+ * changed ('settings', 'scenario/<id>', …). An import and a restore of a
+ * whole version both write this way.
+ */
+export async function writeSpaceContent(writer: Pick<ServerWriter, 'change'>, space: string, content: SpaceExport['content'], authorId: string): Promise<string[]> {
+  const { settings, buttons, scenarios } = content
   const as = { authorId }
-  const updates = await Promise.all(scenarios.map((scenario) => writer.change(docName.scenario(space, scenario.id), (doc) => importScenario(doc, scenario), as)))
-  updates.push(
-    ...(await Promise.all([
-      writer.change(docName.buttons(space), (doc) => importButtons(doc, buttons), as),
-      writer.change(docName.settings(space), (doc) => importSettings(doc, settings), as),
-    ])),
+  const written = async (kind: string, name: string, change: (doc: Y.Doc) => void) => ((await writer.change(name, change, as)) === null ? [] : [kind])
+  const changed = (
+    await Promise.all(scenarios.map((scenario) => written(`scenario/${scenario.id}`, docName.scenario(space, scenario.id), (doc) => importScenario(doc, scenario))))
+  ).flat()
+  changed.push(
+    ...(
+      await Promise.all([
+        written('buttons', docName.buttons(space), (doc) => importButtons(doc, buttons)),
+        written('settings', docName.settings(space), (doc) => importSettings(doc, settings)),
+      ])
+    ).flat(),
   )
-  updates.push(await writer.change(docName.scenarios(space), (doc) => importScenarioIndex(doc, scenarios), as))
-  return updates.filter((update) => update !== null).length
+  changed.push(...(await written('scenarios', docName.scenarios(space), (doc) => importScenarioIndex(doc, scenarios))))
+  return changed
 }

@@ -27,6 +27,7 @@ import { versionRoutes } from './version-routes.ts'
 import type { ReleasePublisher } from '../versions/release-publisher.ts'
 import type { VersionStore } from '../versions/version-store.ts'
 import type { VersionChanges } from '../versions/version-changes.ts'
+import type { VersionRestorer } from '../versions/version-restorer.ts'
 import type { ServerWriter } from '../server-writer.ts'
 
 export const COLLAB_PATH = '/collab'
@@ -68,6 +69,8 @@ export interface HttpApiDeps extends Omit<SpaceApiDeps, 'session' | 'endSessions
   publisher: ReleasePublisher
   /** The change list between versions (GET …/versions/:id/changes). */
   versionChanges: VersionChanges
+  /** Restoring a version into the drafts (POST …/versions/:id/restore) and a version's export. */
+  versionRestorer: VersionRestorer
   /** The largest import body (bytes); shared-docs' SPACE_IMPORT_MAX_BYTES unless given. */
   maxImportBytes?: number
   /** GET /metrics on this port (METRICS_TOKEN without METRICS_PORT); omitted: /metrics is 404 here. */
@@ -151,7 +154,14 @@ export class HttpApi implements Extension {
       ...memberRoutes(spaceDeps),
       ...inviteRoutes(spaceDeps),
       ...exportRoutes({ authenticator: deps.authenticator, spaces: deps.spaces, writer: deps.writer, log: deps.log, maxImportBytes: deps.maxImportBytes }),
-      ...versionRoutes({ authenticator: deps.authenticator, versions: deps.versions, publisher: deps.publisher, changes: deps.versionChanges, spaces: deps.spaces }),
+      ...versionRoutes({
+        authenticator: deps.authenticator,
+        versions: deps.versions,
+        publisher: deps.publisher,
+        changes: deps.versionChanges,
+        restorer: deps.versionRestorer,
+        spaces: deps.spaces,
+      }),
       'GET /api/spaces/:space/bot': (request, response, { space }) => botRoutes.get(request, response, space),
       'PUT /api/spaces/:space/bot': (request, response, { space }) => botRoutes.put(request, response, space),
       'DELETE /api/spaces/:space/bot': (request, response, { space }) => botRoutes.delete(request, response, space),

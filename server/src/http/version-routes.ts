@@ -1,9 +1,20 @@
 import type { IncomingMessage } from 'node:http'
-import { DRAFT, exportSpace, isPublishMode, RELEASE_NOTE_MAX, VERSION_ERRORS, type ChangesAnswer, type VersionSummary, type VersionsAnswer } from '@botsync/shared-docs'
+import {
+  DRAFT,
+  isPublishMode,
+  isValidId,
+  RELEASE_NOTE_MAX,
+  VERSION_ERRORS,
+  type ChangesAnswer,
+  type RestoreAnswer,
+  type VersionSummary,
+  type VersionsAnswer,
+} from '@botsync/shared-docs'
 import type { Authenticator } from '../auth/authenticator.ts'
 import type { Spaces } from '../auth/spaces.ts'
-import { docsOf, type ReleasePublisher } from '../versions/release-publisher.ts'
+import type { ReleasePublisher } from '../versions/release-publisher.ts'
 import type { VersionChanges } from '../versions/version-changes.ts'
+import { UnknownScenarioError, type VersionRestorer } from '../versions/version-restorer.ts'
 import type { VersionStore } from '../versions/version-store.ts'
 import type { Handler } from './http-api.ts'
 import { HttpError, readJson, requestToken, sendJson } from './respond.ts'
@@ -13,6 +24,7 @@ export interface VersionRoutesDeps {
   versions: VersionStore
   publisher: ReleasePublisher
   changes: VersionChanges
+  restorer: VersionRestorer
   spaces: Pick<Spaces, 'get'>
 }
 
@@ -25,7 +37,8 @@ const MAX_BODY_BYTES = 16 * 1024
  * POST …/releases (editor and up; an optional note), PUT …/publish-mode
  * (owner), GET …/versions/:id/changes?against=<id>|draft (the change list
  * from version :id to the other one or the drafts) and GET …/versions/:id/export
- * (the version as an export file). Every check runs before anything is written.
+ * (the version as an export file), POST …/versions/:id/restore {scenarioId?}
+ * (editor and up: the version, or one scenario of it, back into the drafts). Every check runs before anything is written.
  */
 export function versionRoutes(deps: VersionRoutesDeps): Record<string, Handler> {
   const version = async (space: string, id: string): Promise<VersionSummary> => {
@@ -51,8 +64,23 @@ export function versionRoutes(deps: VersionRoutesDeps): Record<string, Handler> 
       await deps.authenticator.requireSpaceRole(requestToken(request), space, 'viewer')
       const found = await version(space, id)
       const row = await deps.spaces.get(space)
-      const file = exportSpace({ space: { id: space, name: row?.name ?? space }, docs: docsOf(await deps.versions.documents(found.id)), now: new Date(found.createdAt) })
-      sendJson(response, 200, file)
+      sendJson(response, 200, await deps.restorer.exportOf(space, row?.name ?? space, found))
+    },
+
+    'POST /api/spaces/:space/versions/:id/restore': async (request, response, { space, id }) => {
+      const { principal, deletingAt } = await deps.authenticator.requireSpaceRole(requestToken(request), space, 'editor')
+      if (deletingAt !== null) throw new HttpError(409, 'space-deleting', `space "${space}" is being deleted; restore it first`)
+      const found = await version(space, id)
+      const body = hasBody(request) ? await readJson(request, MAX_BODY_BYTES) : {}
+      const scenarioId = (body as { scenarioId?: unknown } | null)?.scenarioId
+      if (scenarioId !== undefined && !isValidId(scenarioId)) throw new HttpError(404, VERSION_ERRORS.unknownScenario, 'scenarioId is not a scenario id')
+      try {
+        const answer: RestoreAnswer = { changed: await deps.restorer.restore(space, found, principal.userId, scenarioId) }
+        sendJson(response, 200, answer)
+      } catch (error) {
+        if (error instanceof UnknownScenarioError) throw new HttpError(404, VERSION_ERRORS.unknownScenario, error.message)
+        throw error
+      }
     },
 
     'GET /api/spaces/:space/versions': async (request, response, { space }) => {

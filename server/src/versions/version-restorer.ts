@@ -1,0 +1,52 @@
+import { docName, exportSpace, importScenario, importScenarioEntry, type SpaceExport, type VersionSummary } from '@botsync/shared-docs'
+import { writeSpaceContent } from '../http/export-routes.ts'
+import type { Logger } from '../logger.ts'
+import type { ServerWriter } from '../server-writer.ts'
+import { docsOf } from './release-publisher.ts'
+import type { VersionStore } from './version-store.ts'
+
+/** The version has no scenario of that id. */
+export class UnknownScenarioError extends Error {}
+
+/**
+ * A version (or one scenario of it) written back into the drafts as a new
+ * forward change: the log only grows, live clients receive it like any
+ * server write, and only what differs is written. Through the ServerWriter,
+ * stored as the restoring admin's updates, so history names them. (The
+ * admin's own restore runs in the browser instead, so Ctrl+Z can undo it;
+ * this is the API's.)
+ */
+export class VersionRestorer {
+  private readonly versions: VersionStore
+  private readonly writer: Pick<ServerWriter, 'change'>
+  private readonly log: Logger
+
+  constructor(deps: { versions: VersionStore; writer: Pick<ServerWriter, 'change'>; log: Logger }) {
+    this.versions = deps.versions
+    this.writer = deps.writer
+    this.log = deps.log
+  }
+
+  /** The version as an export file (GET …/versions/:id/export). */
+  async exportOf(space: string, spaceName: string, version: VersionSummary): Promise<SpaceExport> {
+    return exportSpace({ space: { id: space, name: spaceName }, docs: docsOf(await this.versions.documents(version.id)), now: new Date(version.createdAt) })
+  }
+
+  /** Returns the kinds of the documents that changed. */
+  async restore(space: string, version: VersionSummary, authorId: string, scenarioId?: string): Promise<string[]> {
+    const { content } = await this.exportOf(space, space, version)
+    let changed: string[]
+    if (scenarioId === undefined) {
+      changed = await writeSpaceContent(this.writer, space, content, authorId)
+    } else {
+      const scenario = content.scenarios.find((s) => s.id === scenarioId)
+      if (!scenario) throw new UnknownScenarioError(`version ${version.id} has no scenario ${JSON.stringify(scenarioId)}`)
+      const as = { authorId }
+      changed = []
+      if ((await this.writer.change(docName.scenario(space, scenario.id), (doc) => importScenario(doc, scenario), as)) !== null) changed.push(`scenario/${scenario.id}`)
+      if ((await this.writer.change(docName.scenarios(space), (doc) => importScenarioEntry(doc, scenario), as)) !== null) changed.push('scenarios')
+    }
+    this.log.info({ event: 'version-restored', space, version: version.id, kind: version.kind, number: version.number, scenario: scenarioId ?? null, user: authorId, changed })
+    return changed
+  }
+}
