@@ -29,16 +29,15 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import { docName, getSettingsText, setSettingsText } from '@botsync/shared-docs'
 import pino from 'pino'
-import * as Y from 'yjs'
 import { InboxWorker, PgPoolClient, UpdateInbox, startBot, type BotHandle } from '@botsync/bot'
 import { FakeBotApi } from '@botsync/testkit/fake-bot-api'
 import { storeDemoSpace } from '@botsync/testkit/server'
 import { ServerProcess } from '@botsync/testkit/server-process'
 import { login } from '@botsync/testkit/login'
 import { botsyncEnv } from '../lib/botsync-env.ts'
+import { connectEditor } from '../lib/editor.ts'
 
 const EDITS = 200
 const WARMUP = 20
@@ -270,35 +269,4 @@ function summary(values: number[]): { p50: number; p90: number; p99: number; max
   const sorted = [...values].sort((a, b) => a - b)
   const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : NaN)
   return { p50: round(at(0.5)), p90: round(at(0.9)), p99: round(at(0.99)), max: round(sorted.at(-1) ?? NaN), count: sorted.length }
-}
-
-async function connectEditor(url: string, name: string, token: string): Promise<{ doc: Y.Doc; saved(): Promise<void>; destroy(): void }> {
-  const doc = new Y.Doc()
-  const socket = new HocuspocusProviderWebsocket({ url })
-  const provider = new HocuspocusProvider({ websocketProvider: socket, name, document: doc, token })
-  provider.attach()
-  const deadline = Date.now() + 10_000
-  while (!provider.isSynced) {
-    if (Date.now() > deadline) throw new Error('the editor did not sync')
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  return {
-    doc,
-    /** Resolves when the server has acknowledged (committed) every change: the admin's "saved". */
-    saved() {
-      if (provider.unsyncedChanges === 0) return Promise.resolve()
-      return new Promise<void>((resolve) => {
-        const onChange = ({ number }: { number: number }) => {
-          if (number !== 0) return
-          provider.off('unsyncedChanges', onChange)
-          resolve()
-        }
-        provider.on('unsyncedChanges', onChange)
-      })
-    },
-    destroy() {
-      provider.destroy()
-      socket.destroy()
-    },
-  }
 }

@@ -10,4 +10,5 @@ export const suites: Record<string, () => Promise<{ default: () => Promise<Recor
   integrity: () => import('./integrity.ts'),
   longlog: () => import('./longlog.ts'),
   pending: () => import('./pending.ts'),
+  history: () => import('./history.ts'),
 }
