@@ -16,6 +16,9 @@ import * as Y from 'yjs'
 import type { Logger } from '../logger.ts'
 import { ReplicaFile } from './replica-file.ts'
 
+/** Scenario documents opened at once while the replica fills (see openWaiting). */
+const OPENING_AT_ONCE = 50
+
 /** Origin of updates read from the replica file. */
 const FROM_FILE = Symbol('botsync:replica-file')
 
@@ -80,6 +83,8 @@ export class SpaceReplica {
   private readonly socket: HocuspocusProviderWebsocket
   private readonly file: ReplicaFile | undefined
   private readonly documents = new Map<string, Replicated>()
+  /** Scenario documents the index lists that are not open yet (with their saved state), opened a few at a time. */
+  private readonly waiting = new Map<string, Uint8Array | undefined>()
   private readonly listeners = new Set<() => void>()
   /** Last state written to (or read from) the file per document; a tainted copy restarts from here. */
   private readonly saved = new Map<string, Uint8Array>()
@@ -393,7 +398,10 @@ export class SpaceReplica {
       // Without awareness nothing crosses an idle socket, and both ends drop
       // a silent connection after 30 s; one periodic sync round-trip keeps it.
       forceSyncInterval: name === docName.settings(this.space) ? (this.options.heartbeatMs ?? 10_000) : false,
-      onSynced: () => this.notify(),
+      onSynced: () => {
+        this.notify()
+        this.openWaiting()
+      },
       onUnsyncedChanges: () => this.notify(),
       onAuthenticationFailed: ({ reason }) => this.log.error({ event: 'replica-refused', document: name, reason }, 'the server refused the bot token'),
       onStateless: ({ payload }) => this.onStateless(name, entry, payload),
@@ -422,7 +430,27 @@ export class SpaceReplica {
       if (this.scenarioIdOf(name) !== null && !wanted.has(name)) this.close(name)
     }
     for (const name of wanted) {
-      if (!this.documents.has(name)) this.open(name, restored?.get(name))
+      if (!this.documents.has(name) && !this.waiting.has(name)) this.waiting.set(name, restored?.get(name))
+    }
+    for (const name of [...this.waiting.keys()]) if (!wanted.has(name)) this.waiting.delete(name)
+    this.openWaiting()
+  }
+
+  /**
+   * Opens waiting scenario documents while fewer than OPENING_AT_ONCE are
+   * still syncing. Hocuspocus closes a socket that has more than
+   * maxPendingDocuments (100) documents waiting for authentication, so a
+   * space of hundreds of scenarios opened all at once would never connect.
+   */
+  private openWaiting(): void {
+    let syncing = 0
+    for (const entry of this.documents.values()) if (!entry.provider.isSynced) syncing++
+    for (const [name, state] of this.waiting) {
+      if (syncing >= OPENING_AT_ONCE) return
+      this.waiting.delete(name)
+      if (this.documents.has(name)) continue
+      this.open(name, state)
+      syncing++
     }
   }
 
