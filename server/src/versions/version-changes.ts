@@ -1,7 +1,10 @@
 import type { Database, DocumentStore } from '@botsync/persistence'
-import { diffSpaces, projectSpace, type AttributedChange, type SpaceDocs, type VersionAuthor, type VersionSummary } from '@botsync/shared-docs'
+import { diffSpaces, projectSpace, type AttributedChange, type SpaceDocs, type SpaceJson, type VersionAuthor, type VersionSummary } from '@botsync/shared-docs'
 import { docsOf } from './release-publisher.ts'
 import type { VersionStore } from './version-store.ts'
+
+/** Version projections kept in memory (a 200 × 10 space projects to about 1 MB). */
+const CACHED_PROJECTIONS = 16
 
 /**
  * The change list between two versions, or a version and the drafts: the
@@ -17,6 +20,8 @@ export class VersionChanges {
   private readonly store: Pick<DocumentStore, 'authorsBetween'>
   private readonly versions: VersionStore
   private readonly drafts: (space: string) => Promise<SpaceDocs>
+  /** Projections of versions by id: a version never changes, so reading and projecting it once is enough (the History page asks for the same few again and again). */
+  private readonly projections = new Map<string, SpaceJson>()
 
   constructor(deps: { db: Database; store: Pick<DocumentStore, 'authorsBetween'>; versions: VersionStore; drafts: (space: string) => Promise<SpaceDocs> }) {
     this.db = deps.db
@@ -26,8 +31,8 @@ export class VersionChanges {
   }
 
   async between(space: string, from: VersionSummary, to: VersionSummary | null): Promise<AttributedChange[]> {
-    const [before, after] = await Promise.all([this.docsOf(from), to ? this.docsOf(to) : this.drafts(space)])
-    const changes = diffSpaces(projectSpace(before), projectSpace(after))
+    const [before, after] = await Promise.all([this.projectionOf(from), to ? this.projectionOf(to) : this.drafts(space).then(projectSpace)])
+    const changes = diffSpaces(before, after)
     const times = [Date.parse(from.createdAt), to ? Date.parse(to.createdAt) : Date.now() + 1]
     const [since, until] = [Math.min(...times), Math.max(...times)]
     const documents = [...new Set(changes.map((change) => change.document))]
@@ -45,8 +50,18 @@ export class VersionChanges {
     return changes.map((change) => ({ ...change, authors: (authorIds.get(change.document) ?? []).map((id) => names.get(id) ?? { id, name: 'A deleted user' }) }))
   }
 
-  private async docsOf(version: VersionSummary): Promise<SpaceDocs> {
-    return docsOf(await this.versions.documents(version.id))
+  private async projectionOf(version: VersionSummary): Promise<SpaceJson> {
+    const cached = this.projections.get(version.id)
+    if (cached) {
+      // Most recently used last, so the oldest is dropped first.
+      this.projections.delete(version.id)
+      this.projections.set(version.id, cached)
+      return cached
+    }
+    const projection = projectSpace(docsOf(await this.versions.documents(version.id)))
+    this.projections.set(version.id, projection)
+    if (this.projections.size > CACHED_PROJECTIONS) this.projections.delete(this.projections.keys().next().value!)
+    return projection
   }
 
   private async names(ids: string[]): Promise<Map<string, VersionAuthor>> {
