@@ -1,6 +1,7 @@
 import { ReleasePublisher } from './versions/release-publisher.ts'
 import { VersionStore } from './versions/version-store.ts'
 import { VersionChanges } from './versions/version-changes.ts'
+import { Checkpointer } from './versions/checkpointer.ts'
 import { VersionRestorer } from './versions/version-restorer.ts'
 import type { Server as HttpServer } from 'node:http'
 import { randomBytes } from 'node:crypto'
@@ -264,6 +265,7 @@ export class BotsyncServer {
         publicContent: new PublicContent(this.store, log),
         redisFanout: this.fanout,
         liveAccess: this.liveAccess,
+        checkpoints: new Checkpointer({ publisher: this.publisher, intervalMs: config.checkpointIntervalSeconds * 1000, log }),
         httpApi,
         connectionLimits: this.limits,
       }),

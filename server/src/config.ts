@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { DEFAULT_CHECKPOINT_INTERVAL_SECONDS } from '@botsync/shared-docs'
 import proxyaddr from 'proxy-addr'
 import { secretsKey } from './auth/secret-box.ts'
 // The config module alone: @botsync/bot itself would load telegraf.
@@ -100,6 +101,8 @@ export interface ServerConfig {
   smtpFrom?: string
   /** How long a deleted space can still be restored before the sweeper purges it. */
   spaceDeleteGraceSeconds: number
+  /** CHECKPOINT_INTERVAL: at most one automatic checkpoint of a space's drafts per this many seconds of editing; 0 turns them off. */
+  checkpointIntervalSeconds: number
   /** How often the sweeper looks for spaces to purge (a minute; not an environment variable). */
   spaceSweepMs: number
 }
@@ -178,6 +181,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     smtpUrl: env.SMTP_URL || undefined,
     smtpFrom: env.SMTP_FROM || undefined,
     spaceDeleteGraceSeconds: integer(env.SPACE_DELETE_GRACE_SECONDS, 7 * 24 * 3600, 'SPACE_DELETE_GRACE_SECONDS'),
+    checkpointIntervalSeconds: integer(env.CHECKPOINT_INTERVAL, DEFAULT_CHECKPOINT_INTERVAL_SECONDS, 'CHECKPOINT_INTERVAL'),
     spaceSweepMs: 60_000,
   }
 }

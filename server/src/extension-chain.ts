@@ -7,6 +7,7 @@ import type { RedisFanout } from './extensions/redis-fanout.ts'
 import type { ConnectionLimits } from './http/connection-limits.ts'
 import type { HttpApi } from './http/http-api.ts'
 import type { PublicContent } from './readers/public-content.ts'
+import type { Checkpointer } from './versions/checkpointer.ts'
 
 /** The extensions of one instance, by what they do; extensionChain puts them in order. */
 export interface ChainLinks {
@@ -17,6 +18,7 @@ export interface ChainLinks {
   /** Null without REDIS_URL (a single instance). */
   redisFanout: RedisFanout | null
   liveAccess: LiveAccess
+  checkpoints: Checkpointer
   httpApi: HttpApi
   connectionLimits: ConnectionLimits
 }
@@ -56,6 +58,8 @@ export function extensionChain(links: ChainLinks): Extension[] {
     ...(links.redisFanout ? [links.redisFanout] : []),
     // keeps open admin connections' access current (token expiry, role changes, deleted users).
     links.liveAccess,
+    // history: a content change starts its space's checkpoint timer (CHECKPOINT_INTERVAL).
+    links.checkpoints,
     // the HTTP side of the port: /collab and /readers upgrades, /api, /health, the admin's files.
     links.httpApi,
     // last: its onAuthenticate means every other one has passed; lifts the pre-authentication limits.

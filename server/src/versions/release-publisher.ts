@@ -53,10 +53,26 @@ export class ReleasePublisher {
   async publish(space: string, authorId: string | null, note: string | null): Promise<VersionSummary> {
     const { documents, docs } = await this.readSpace(space)
     const release = await this.versions.insert(space, 'release', { authorId, note, documents })
+    if (!release) throw new Error('a release is never skipped')
     const content = projectSpace(docs)
     await this.writer.change(docName.published(space), (doc) => putRelease(doc, { number: release.number, versionId: release.id, createdAt: release.createdAt, content }))
     this.log.info({ event: 'release-published', space, release: release.number, user: authorId, documents: documents.length })
     return release
+  }
+
+  /**
+   * A checkpoint of the drafts, unless every content document equals the
+   * latest version's (same Y.snapshot: the same items and deletions) or a
+   * checkpoint of the space is younger than `withinMs`. Null when none was taken.
+   */
+  async checkpoint(space: string, withinMs: number): Promise<VersionSummary | null> {
+    const { documents } = await this.readSpace(space)
+    const latest = await this.versions.latestSnapshotHashes(space)
+    const unchanged = latest !== null && latest.size === documents.length && documents.every((d) => latest.get(d.kind) === Buffer.from(d.snapshotHash).toString('hex'))
+    if (unchanged) return null
+    const checkpoint = await this.versions.insert(space, 'checkpoint', { authorId: null, note: null, documents, unlessCheckpointWithinMs: withinMs })
+    if (checkpoint) this.log.info({ event: 'checkpoint-taken', space, checkpoint: checkpoint.number, documents: documents.length })
+    return checkpoint
   }
 
   /** Review mode needs a release to answer from: the first switch to review publishes one. */

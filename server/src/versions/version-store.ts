@@ -42,9 +42,20 @@ export class VersionStore {
    * space's row is locked first, so two instances publishing at once take
    * turns and get consecutive numbers (never the same one).
    */
-  async insert(space: string, kind: VersionKind, options: { authorId: string | null; note: string | null; documents: readonly VersionDocument[] }): Promise<VersionSummary> {
+  async insert(
+    space: string,
+    kind: VersionKind,
+    options: { authorId: string | null; note: string | null; documents: readonly VersionDocument[]; unlessCheckpointWithinMs?: number },
+  ): Promise<VersionSummary | null> {
     const id = await this.db.transaction(async (tx) => {
       await tx.query('SELECT id FROM spaces WHERE id = $1 FOR UPDATE', [space])
+      if (options.unlessCheckpointWithinMs !== undefined) {
+        const recent = await tx.query(`SELECT 1 FROM versions WHERE space = $1 AND kind = 'checkpoint' AND created_at > now() - make_interval(secs => $2::float8 / 1000) LIMIT 1`, [
+          space,
+          options.unlessCheckpointWithinMs,
+        ])
+        if (recent.length > 0) return null
+      }
       const [row] = await tx.query<{ id: string }>(
         `INSERT INTO versions (space, kind, number, author_id, note)
          VALUES ($1, $2, (SELECT coalesce(max(number), 0) + 1 FROM versions WHERE space = $1 AND kind = $2), $3, $4)
@@ -54,6 +65,7 @@ export class VersionStore {
       for (const document of options.documents) await storeDocument(tx, space, row.id, document)
       return row.id
     })
+    if (id === null) return null
     const summary = await this.get(space, id)
     if (!summary) throw new Error(`version ${id} vanished after it was stored`)
     return summary
@@ -75,6 +87,16 @@ export class VersionStore {
   async latestRelease(space: string): Promise<VersionSummary | null> {
     const [row] = await this.db.query<VersionRow>(`${SELECT_VERSIONS} WHERE v.space = $1 AND v.kind = 'release' ORDER BY v.number DESC LIMIT 1`, [space])
     return row ? summary(row) : null
+  }
+
+  /** The latest version's Y.snapshot hash (hex) per document kind, or null when the space has no version. */
+  async latestSnapshotHashes(space: string): Promise<Map<string, string> | null> {
+    const rows = await this.db.query<{ kind: string; hash: string }>(
+      `SELECT d.kind, encode(d.snapshot_hash, 'hex') AS hash FROM version_documents d
+        WHERE d.version_id = (SELECT id FROM versions WHERE space = $1 ORDER BY created_at DESC, id DESC LIMIT 1)`,
+      [space],
+    )
+    return rows.length === 0 ? null : new Map(rows.map((row) => [row.kind, row.hash]))
   }
 
   /** The version's documents with their states. */
