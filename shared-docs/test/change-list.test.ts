@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import * as Y from 'yjs'
-import { countChanges, demoSeed, diffSpaces, projectSpace, wordDiff, type SpaceJson } from '../src/index.ts'
+import { countChanges, diffSpaces, projectSpace, wordDiff, type SpaceJson } from '../src/index.ts'
+import { demoDocs } from './helpers.ts'
 
 function demoSpace(): SpaceJson {
-  const seed = demoSeed('demo')
-  const load = (name: string) => {
-    const doc = new Y.Doc()
-    Y.applyUpdate(doc, seed.get(name)!)
-    return doc
-  }
-  return projectSpace({
-    settings: load('demo/settings'),
-    buttons: load('demo/buttons'),
-    scenarios: load('demo/scenarios'),
-    scenarioDocs: new Map([
-      ['onboarding', load('demo/scenario/onboarding')],
-      ['support', load('demo/scenario/support')],
-    ]),
-  })
+  return projectSpace(demoDocs())
 }
 
 const copy = (space: SpaceJson): SpaceJson => structuredClone(space)

@@ -1,4 +1,24 @@
-import type { ButtonJson, ScenarioJson, SpaceJson, StepJson } from '../src/index.ts'
+import * as Y from 'yjs'
+import { demoSeed, type ButtonJson, type ScenarioJson, type SpaceDocs, type SpaceJson, type StepJson } from '../src/index.ts'
+
+/** The demo space's documents, loaded from the deterministic seed. */
+export function demoDocs(): SpaceDocs {
+  const seed = demoSeed('demo')
+  const load = (name: string) => {
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, seed.get(name)!)
+    return doc
+  }
+  return {
+    settings: load('demo/settings'),
+    buttons: load('demo/buttons'),
+    scenarios: load('demo/scenarios'),
+    scenarioDocs: new Map([
+      ['onboarding', load('demo/scenario/onboarding')],
+      ['support', load('demo/scenario/support')],
+    ]),
+  }
+}
 
 export function step(id: string, patch: Partial<StepJson> = {}): StepJson {
   return { id, message: `Message of ${id}`, keyboard: { kind: 'inline', rows: [] }, input: null, next: null, ...patch }

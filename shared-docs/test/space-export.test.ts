@@ -1,28 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { applyImport, demoSeed, exportSpace, validateSpaceExport, type SpaceDocs, type SpaceExport } from '../src/index.ts'
+import { applyImport, exportSpace, validateSpaceExport, type SpaceDocs, type SpaceExport } from '../src/index.ts'
+import { demoDocs } from './helpers.ts'
 
 const space = { id: 'demo', name: 'Demo' }
 const now = new Date('2026-01-01T00:00:00.000Z')
-
-function demoDocs(): SpaceDocs {
-  const seed = demoSeed('demo')
-  const load = (name: string) => {
-    const doc = new Y.Doc()
-    Y.applyUpdate(doc, seed.get(name)!)
-    return doc
-  }
-  return {
-    settings: load('demo/settings'),
-    buttons: load('demo/buttons'),
-    scenarios: load('demo/scenarios'),
-    scenarioDocs: new Map([
-      ['onboarding', load('demo/scenario/onboarding')],
-      ['support', load('demo/scenario/support')],
-    ]),
-  }
-}
 
 const emptyDocs = (): SpaceDocs => ({ settings: new Y.Doc(), buttons: new Y.Doc(), scenarios: new Y.Doc(), scenarioDocs: new Map() })
 const states = (docs: SpaceDocs) => [docs.settings, docs.buttons, docs.scenarios, ...docs.scenarioDocs.values()].map((d) => Buffer.from(Y.encodeStateVector(d)).toString('hex'))
