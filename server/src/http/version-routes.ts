@@ -85,8 +85,9 @@ export function versionRoutes(deps: VersionRoutesDeps): Record<string, Handler> 
 
     'GET /api/spaces/:space/versions': async (request, response, { space }) => {
       await deps.authenticator.requireSpaceRole(requestToken(request), space, 'viewer')
-      const [status, versions] = await Promise.all([deps.publisher.status(space), deps.versions.list(space)])
-      const answer: VersionsAnswer = { mode: status.mode, current: status.release?.number ?? null, versions }
+      const [mode, versions] = await Promise.all([deps.publisher.mode(space), deps.versions.list(space)])
+      const current = versions.find((version) => version.kind === 'release')?.number ?? null
+      const answer: VersionsAnswer = { mode, current, versions }
       sendJson(response, 200, answer)
     },
 

@@ -85,13 +85,18 @@ export class ReleasePublisher {
 
   /** The mode, the current release and how many entity changes the drafts hold beyond it (all of them before the first release). */
   async status(space: string): Promise<PublishStatus> {
-    const published = new Y.Doc()
-    const state = await this.writer.read(docName.published(space))
-    if (state) Y.applyUpdate(published, state)
     const release = await this.versions.latestRelease(space)
     const drafts = projectSpace((await this.readSpace(space)).docs)
     const before = release ? projectSpace(docsOf(await this.versions.documents(release.id))) : projectSpace(emptyDocs())
-    return { mode: getPublishMode(published), release, unpublished: countChanges(before, drafts) }
+    return { mode: await this.mode(space), release, unpublished: countChanges(before, drafts) }
+  }
+
+  /** The publish mode, from `<space>/published` (no read of the drafts). */
+  async mode(space: string): Promise<PublishMode> {
+    const published = new Y.Doc()
+    const state = await this.writer.read(docName.published(space))
+    if (state) Y.applyUpdate(published, state)
+    return getPublishMode(published)
   }
 
   /** The drafts as PostgreSQL holds them now, read at one point. */
