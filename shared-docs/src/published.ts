@@ -31,9 +31,12 @@ export interface PublishedRelease {
   content: SpaceJson
 }
 
-function root(doc: Y.Doc): Y.Map<unknown> {
+/** The document's root map (what a reader observes to follow releases and the mode). */
+export function publishedRoot(doc: Y.Doc): Y.Map<unknown> {
   return doc.getMap<unknown>('published')
 }
+
+const root = publishedRoot
 
 function releasesMap(doc: Y.Doc): Y.Map<unknown> | null {
   return asMap(root(doc).get('releases')) ?? null
