@@ -1,0 +1,142 @@
+// The space's publish mode and "N unpublished changes", for the header's
+// Publish button and Settings' mode switch (GET …/publish-status, POST
+// …/releases, PUT …/publish-mode). The count is the server's: it compares
+// the current release with the drafts. It is re-read when a release or a
+// mode change arrives in `<space>/published` (live, whoever published), when
+// this admin's edits are saved (`refreshSoon`, called by the shell), and
+// every POLL_MS while the page is visible, which covers other admins' edits.
+import { docName, publishedRoot, type PublishMode, type PublishStatus, type VersionSummary } from '@botsync/shared-docs'
+import { ApiClient, segment, type ApiOptions } from '../api/api-client.ts'
+import type { DocumentSource, OpenDocument } from '../connection/open-document.ts'
+
+export const PUBLISH_POLL_MS = 10_000
+/** Saves come in bursts while someone types: one re-read after the burst. */
+const REFRESH_DEBOUNCE_MS = 700
+
+export type PublishResult = { ok: true; release: VersionSummary } | { ok: false; message: string }
+export type ModeResult = { ok: true } | { ok: false; message: string }
+
+function parseStatus(body: unknown): PublishStatus | null {
+  const value = body as Partial<PublishStatus> | null
+  if (!value || (value.mode !== 'live' && value.mode !== 'review') || typeof value.unpublished !== 'number') return null
+  return { mode: value.mode, release: value.release ?? null, unpublished: value.unpublished }
+}
+
+export class PublishState {
+  readonly space: string
+  readonly #api: ApiClient
+  readonly #source: DocumentSource
+  readonly #published: OpenDocument
+  readonly #unobserve: () => void
+  #status = $state<PublishStatus | null>(null)
+  #error = $state<string | null>(null)
+  #busy = $state(false)
+  #timer: ReturnType<typeof setInterval> | null = null
+  #soon: ReturnType<typeof setTimeout> | null = null
+  #destroyed = false
+
+  constructor(source: DocumentSource, space: string, options: ApiOptions) {
+    this.space = space
+    this.#api = new ApiClient(options)
+    this.#source = source
+    // Written by the server only (releases, the mode): a change there is a publish or a mode switch by anyone.
+    this.#published = source.open(docName.published(space))
+    const root = publishedRoot(this.#published.doc)
+    const onChange = (): void => this.refreshSoon()
+    root.observeDeep(onChange)
+    this.#unobserve = () => root.unobserveDeep(onChange)
+  }
+
+  /** What the server last said; null before the first answer. */
+  get status(): PublishStatus | null {
+    return this.#status
+  }
+
+  get mode(): PublishMode | null {
+    return this.status?.mode ?? null
+  }
+
+  /** Changes between the current release and the drafts. */
+  get unpublished(): number {
+    return this.status?.unpublished ?? 0
+  }
+
+  get error(): string | null {
+    return this.#error
+  }
+
+  /** A publish or a mode change is under way. */
+  get busy(): boolean {
+    return this.#busy
+  }
+
+  #base(): string {
+    return `/api/spaces/${segment(this.space)}`
+  }
+
+  async refresh(): Promise<boolean> {
+    const result = await this.#api.get(`${this.#base()}/publish-status`)
+    if (this.#destroyed) return false
+    const status = result.ok ? parseStatus(result.body) : null
+    if (!status) {
+      this.#error = result.ok ? 'The server sent an unexpected publish status.' : result.message
+      return false
+    }
+    this.#status = status
+    this.#error = null
+    return true
+  }
+
+  /** Re-reads the status once a burst of changes has settled. */
+  refreshSoon(): void {
+    if (this.#destroyed) return
+    if (this.#soon) clearTimeout(this.#soon)
+    this.#soon = setTimeout(() => {
+      this.#soon = null
+      void this.refresh()
+    }, REFRESH_DEBOUNCE_MS)
+  }
+
+  /** Freezes the drafts as the next release (owner or editor). */
+  async publish(note: string): Promise<PublishResult> {
+    this.#busy = true
+    try {
+      const text = note.trim()
+      const result = await this.#api.request<VersionSummary>('POST', `${this.#base()}/releases`, text === '' ? {} : { note: text })
+      if (!result.ok) return { ok: false, message: result.message }
+      await this.refresh()
+      return { ok: true, release: result.body }
+    } finally {
+      this.#busy = false
+    }
+  }
+
+  /** Switches between live and review (owners). The first switch to review publishes release 1. */
+  async setMode(mode: PublishMode): Promise<ModeResult> {
+    this.#busy = true
+    try {
+      const result = await this.#api.request('PUT', `${this.#base()}/publish-mode`, { mode })
+      if (!result.ok) return { ok: false, message: result.message }
+      await this.refresh()
+      return { ok: true }
+    } finally {
+      this.#busy = false
+    }
+  }
+
+  startPolling(intervalMs = PUBLISH_POLL_MS): void {
+    if (this.#timer || this.#destroyed) return
+    void this.refresh()
+    this.#timer = setInterval(() => {
+      if (typeof document === 'undefined' || document.visibilityState === 'visible') void this.refresh()
+    }, intervalMs)
+  }
+
+  destroy(): void {
+    this.#destroyed = true
+    if (this.#timer) clearInterval(this.#timer)
+    if (this.#soon) clearTimeout(this.#soon)
+    this.#unobserve()
+    this.#source.release(this.#published)
+  }
+}
