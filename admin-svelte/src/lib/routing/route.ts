@@ -1,5 +1,5 @@
 // Hash routes: #/<space>/scenarios, #/<space>/scenario/<id>, #/<space>/buttons,
-// #/<space>/settings, #/<space>/activity, #/<space>/members; and two outside
+// #/<space>/settings, #/<space>/history, #/<space>/activity, #/<space>/members; and two outside
 // any space: #/spaces (the list, creating one) and #/invite/<token> (an
 // invite or reset link, opened logged out too). Hash routing needs nothing
 // from the server beyond index.html and works the same on the Vite dev server.
@@ -10,16 +10,16 @@ import { isValidId, isValidSpace } from '@botsync/shared-docs'
 
 export const DEFAULT_SPACE = 'demo'
 
-export type SpacePage = 'scenarios' | 'scenario' | 'buttons' | 'settings' | 'activity' | 'members'
+export type SpacePage = 'scenarios' | 'scenario' | 'buttons' | 'settings' | 'history' | 'activity' | 'members'
 
 export type SpaceRoute =
-  | { space: string; page: 'scenarios' | 'buttons' | 'settings' | 'activity' | 'members' }
+  | { space: string; page: 'scenarios' | 'buttons' | 'settings' | 'history' | 'activity' | 'members' }
   | { space: string; page: 'scenario'; scenarioId: string }
   | { space: string; page: 'not-found'; path: string }
 
 export type Route = SpaceRoute | { page: 'spaces' } | { page: 'invite'; token: string }
 
-const SIMPLE_PAGES = new Set(['scenarios', 'buttons', 'settings', 'activity', 'members'])
+const SIMPLE_PAGES = new Set(['scenarios', 'buttons', 'settings', 'history', 'activity', 'members'])
 /** Invite and reset tokens: url-safe, as the server issues them. */
 const TOKEN_PATTERN = /^[A-Za-z0-9_.~-]{8,512}$/
 
