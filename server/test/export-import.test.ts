@@ -39,7 +39,7 @@ describe('export and import of a space', () => {
     const exported = await api(server, 'GET', `/api/spaces/${source}/export`, owner.token)
     expect(exported.status).toBe(200)
     expect(exported.headers.get('content-disposition')).toBe(`attachment; filename="${source}-botsync.json"`)
-    expect(exported.body).toMatchObject({ format: 'botsync-space', version: 1, space: { id: source, name: source } })
+    expect(exported.body).toMatchObject({ format: 'botsync-space', version: 1, space: { id: source, name: source }, publishMode: 'live' })
     expect(exported.body.content.scenarios.map((s: { id: string }) => s.id)).toEqual(['onboarding', 'support'])
 
     const target = uniqueSpace()

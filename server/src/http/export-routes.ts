@@ -2,12 +2,14 @@ import {
   SPACE_IMPORT_MAX_BYTES,
   docName,
   exportSpace,
+  getPublishMode,
   importButtons,
   importScenario,
   importScenarioIndex,
   importSettings,
   projectScenarios,
   validateSpaceExport,
+  type PublishMode,
   type SpaceDocs,
   type SpaceExport,
   type SpaceImportRefusal,
@@ -47,7 +49,8 @@ export function exportRoutes(deps: ExportRoutesDeps): Record<string, Handler> {
     'GET /api/spaces/:space/export': async (request, response, { space }) => {
       await deps.authenticator.requireSpaceRole(requestToken(request), space, 'viewer')
       const row = await deps.spaces.get(space)
-      const file = exportSpace({ space: { id: space, name: row?.name ?? space }, docs: await readSpace(deps.writer, space) })
+      const [docs, publishMode] = await Promise.all([readSpace(deps.writer, space), readPublishMode(deps.writer, space)])
+      const file = exportSpace({ space: { id: space, name: row?.name ?? space }, docs, publishMode })
       const text = `${JSON.stringify(file, null, 2)}\n`
       response.writeHead(200, {
         'content-type': 'application/json; charset=utf-8',
@@ -79,6 +82,14 @@ export function exportRoutes(deps: ExportRoutesDeps): Record<string, Handler> {
       sendJson(response, 200, answer)
     },
   }
+}
+
+/** The space's publish mode, from `<space>/published`. */
+async function readPublishMode(writer: ExportRoutesDeps['writer'], space: string): Promise<PublishMode> {
+  const published = await readDoc(writer, docName.published(space))
+  const mode = getPublishMode(published)
+  published.destroy()
+  return mode
 }
 
 async function readDoc(writer: ExportRoutesDeps['writer'], name: string): Promise<Y.Doc> {
