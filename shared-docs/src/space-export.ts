@@ -101,10 +101,10 @@ export interface ExportProblem {
 
 export type SpaceExportValidation = { ok: true; value: SpaceExportFile; warnings: ExportProblem[] } | { ok: false; problems: ExportProblem[] }
 
-/** POST /api/spaces/:space/import: how many documents the import changed (0: the space already held the file). */
+/** POST /api/spaces/:space/import: how many documents the import changed (0: the space already held the file); an owner's import that changed the publish mode counts `<space>/published` too. */
 export interface SpaceImportResult {
   changed: number
-  /** Problems the file may have and the drafts may hold too (an empty message, a missing button): imported, reported. */
+  /** Problems the file may have and the drafts may hold too (an empty message, a missing button): imported, reported; and `publish-mode-not-applied` when an editor's file has another publish mode. */
   warnings: ExportProblem[]
 }
 
