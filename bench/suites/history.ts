@@ -29,7 +29,7 @@ import {
   SPACE_EXPORT_FORMAT,
   SPACE_EXPORT_VERSION,
   type ExportedScenario,
-  type SpaceExport,
+  type SpaceExportFile,
   type VersionSummary,
 } from '@botsync/shared-docs'
 import { openDatabase } from '@botsync/persistence'
@@ -220,8 +220,8 @@ export default async function run(): Promise<Record<string, unknown>> {
 const scenarioId = (i: number) => `sc${String(i).padStart(4, '0')}`
 const stepId = (i: number, j: number) => `st${String(i).padStart(4, '0')}x${j}`
 
-/** 200 scenarios × 10 steps of a few sentences each, as an export file: the import builds the documents. */
-function generatedSpace(space: string): SpaceExport {
+/** 200 scenarios × 10 steps of a few sentences each, as an export file: the import builds the documents. No publishMode: the space stays live until the suite switches it. */
+function generatedSpace(space: string): SpaceExportFile {
   const scenarios: ExportedScenario[] = Array.from({ length: SCENARIOS }, (_, i) => ({
     id: scenarioId(i),
     title: `Scenario ${i}`,

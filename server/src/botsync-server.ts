@@ -207,6 +207,7 @@ export class BotsyncServer {
     this.versionRestorer = new VersionRestorer({
       versions: this.versions,
       writer: { change: (name, change, options) => this.writer.change(name, change, options) },
+      publisher: this.publisher,
       log,
     })
     const httpApi = new HttpApi({

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { demoSeed, getSettingsText, projectScenario } from '@botsync/shared-docs'
+import { demoSeed, docName, getCurrentRelease, getPublishMode, getSettingsText, projectScenario, type VersionSummary } from '@botsync/shared-docs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { apiRequest as api, connect, memberOf, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
 
@@ -15,6 +15,14 @@ async function storedVectors(server: BotsyncServer, space: string, scenarioIds: 
     result[name] = Buffer.from(Y.encodeStateVector(doc)).toString('hex')
   }
   return result
+}
+
+/** The publish mode and current release number `<space>/published` holds now. */
+async function published(server: BotsyncServer, space: string): Promise<{ mode: string; release: number | null }> {
+  const doc = new Y.Doc()
+  const state = await server.writer.read(docName.published(space))
+  if (state) Y.applyUpdate(doc, state)
+  return { mode: getPublishMode(doc), release: getCurrentRelease(doc)?.number ?? null }
 }
 
 const withoutOrigin = (file: any) => ({ ...file, space: undefined, exportedAt: undefined })
@@ -39,7 +47,7 @@ describe('export and import of a space', () => {
     const exported = await api(server, 'GET', `/api/spaces/${source}/export`, owner.token)
     expect(exported.status).toBe(200)
     expect(exported.headers.get('content-disposition')).toBe(`attachment; filename="${source}-botsync.json"`)
-    expect(exported.body).toMatchObject({ format: 'botsync-space', version: 1, space: { id: source, name: source } })
+    expect(exported.body).toMatchObject({ format: 'botsync-space', version: 1, space: { id: source, name: source }, publishMode: 'live' })
     expect(exported.body.content.scenarios.map((s: { id: string }) => s.id)).toEqual(['onboarding', 'support'])
 
     const target = uniqueSpace()
@@ -59,6 +67,75 @@ describe('export and import of a space', () => {
     const second = await api(server, 'POST', `/api/spaces/${target}/import`, editor.token, again.body)
     expect(second).toMatchObject({ status: 200, body: { changed: 0 } })
     expect(await storedVectors(server, target, ['onboarding', 'support'])).toEqual(before)
+  })
+
+  it('a space in review mode: the export says so; an owner importing it into a fresh space switches it to review, which releases the imported content', async () => {
+    const reviewed = uniqueSpace()
+    const reviewedOwner = await memberOf(server, reviewed, 'owner')
+    for (const [name, update] of demoSeed(reviewed)) await server.store.append(name, update)
+    expect((await api(server, 'PUT', `/api/spaces/${reviewed}/publish-mode`, reviewedOwner.token, { mode: 'review' })).status).toBe(200)
+    const exported = await api(server, 'GET', `/api/spaces/${reviewed}/export`, reviewedOwner.token)
+    expect(exported.body.publishMode).toBe('review')
+    exported.body.content.settings.texts.welcome = 'Welcome, imported'
+
+    const target = uniqueSpace()
+    const targetOwner = await memberOf(server, target, 'owner')
+    expect(await published(server, target)).toEqual({ mode: 'live', release: null })
+    const first = await api(server, 'POST', `/api/spaces/${target}/import`, targetOwner.token, exported.body)
+    // The five content documents and `<space>/published`.
+    expect(first).toMatchObject({ status: 200, body: { changed: 6, warnings: [] } })
+    expect(await published(server, target)).toEqual({ mode: 'review', release: 1 })
+    const versions = await api(server, 'GET', `/api/spaces/${target}/versions`, targetOwner.token)
+    expect(versions.body).toMatchObject({ mode: 'review', current: 1 })
+    const [release] = versions.body.versions as VersionSummary[]
+    expect(release).toMatchObject({ kind: 'release', number: 1, note: 'Review mode turned on', author: { id: targetOwner.userId } })
+    // Release 1 is the imported content, not the empty space before it.
+    const released = await api(server, 'GET', `/api/spaces/${target}/versions/${release.id}/export`, targetOwner.token)
+    expect(released.body.content.settings.texts.welcome).toBe('Welcome, imported')
+
+    const again = await api(server, 'GET', `/api/spaces/${target}/export`, targetOwner.token)
+    expect(again.body.publishMode).toBe('review')
+    expect(withoutOrigin(again.body)).toEqual(withoutOrigin(exported.body))
+    expect(await api(server, 'POST', `/api/spaces/${target}/import`, targetOwner.token, again.body)).toMatchObject({ status: 200, body: { changed: 0, warnings: [] } })
+    // A file without publishMode (exported before it existed) leaves the mode alone.
+    const older = { ...again.body, publishMode: undefined }
+    expect(await api(server, 'POST', `/api/spaces/${target}/import`, targetOwner.token, older)).toMatchObject({ status: 200, body: { changed: 0, warnings: [] } })
+    expect(await published(server, target)).toEqual({ mode: 'review', release: 1 })
+    // Back to live, the same way; the release stays.
+    expect(await api(server, 'POST', `/api/spaces/${target}/import`, targetOwner.token, { ...again.body, publishMode: 'live' })).toMatchObject({
+      status: 200,
+      body: { changed: 1, warnings: [] },
+    })
+    expect(await published(server, target)).toEqual({ mode: 'live', release: 1 })
+  })
+
+  it("an editor's import writes the content but keeps the publish mode, and says so in a warning", async () => {
+    const file = (await api(server, 'GET', `/api/spaces/${source}/export`, owner.token)).body
+    const target = uniqueSpace()
+    const editor = await memberOf(server, target, 'editor')
+    const imported = await api(server, 'POST', `/api/spaces/${target}/import`, editor.token, { ...file, publishMode: 'review' })
+    expect(imported).toMatchObject({ status: 200, body: { changed: 5 } })
+    expect(imported.body.warnings).toEqual([{ path: 'publishMode', code: 'publish-mode-not-applied', message: 'only an owner changes the publish mode; the space stays "live"' }])
+    expect(await published(server, target)).toEqual({ mode: 'live', release: null })
+    const [versions] = await server.db.query<{ n: string }>('SELECT count(*) AS n FROM versions WHERE space = $1', [target])
+    expect(Number(versions.n)).toBe(0)
+    const again = await api(server, 'GET', `/api/spaces/${target}/export`, editor.token)
+    expect(withoutOrigin(again.body)).toEqual(withoutOrigin(file))
+  })
+
+  it('refuses a publishMode other than "live" or "review", at its path, and changes nothing', async () => {
+    const file = (await api(server, 'GET', `/api/spaces/${source}/export`, owner.token)).body
+    file.content.settings.texts.welcome = 'Not imported'
+    const before = await storedVectors(server, source, ['onboarding', 'support'])
+    const modeBefore = await published(server, source)
+    for (const publishMode of ['draft', null, 1]) {
+      const refused = await api(server, 'POST', `/api/spaces/${source}/import`, owner.token, { ...file, publishMode })
+      expect(refused.status).toBe(422)
+      expect(refused.body).toMatchObject({ error: 'invalid-export', message: 'the file has 1 problem; nothing was imported' })
+      expect(refused.body.problems).toEqual([{ path: 'publishMode', code: 'publish-mode-invalid', message: expect.stringContaining('"live" or "review"') }])
+    }
+    expect(await storedVectors(server, source, ['onboarding', 'support'])).toEqual(before)
+    expect(await published(server, source)).toEqual(modeBefore)
   })
 
   it('refuses an invalid file with its problems and their paths, and leaves the drafts as they were', async () => {

@@ -117,6 +117,8 @@ describe('releases and the publish mode', () => {
     expect(file.body).toMatchObject({
       format: 'botsync-space',
       version: 1,
+      // The space's mode now: a version does not store one.
+      publishMode: 'review',
       content: { settings: { texts: { welcome: 'Welcome to the botsync demo bot! Pick an option below.' } } },
     })
     expect(file.body.content.scenarios.map((s: { id: string }) => s.id)).toEqual(['onboarding', 'support'])

@@ -5,13 +5,16 @@
 // which leaves an unchanged value alone, so importing what a space already
 // holds produces no Yjs update at all.
 //
-// Version 1 has no publish mode and no languages (they do not exist yet);
-// the names `publishMode` and `languages` are reserved at the top level and
-// refused until a version defines them, so a newer file is never imported
+// Beside the content, a file carries the space's publish mode
+// (`publishMode`, published.ts): an export always writes it, an import may
+// leave it out (an older export), and then the space keeps its mode. There
+// are no languages yet: the name `languages` is reserved at the top level
+// and refused until a version defines it, so a newer file is never imported
 // with part of it silently dropped.
 import * as Y from 'yjs'
 import { BUTTON_ACTION_TYPES, parseButtonAction, removeButton, setButton } from './buttons.ts'
 import { isValidId } from './names.ts'
+import { isPublishMode, PUBLISH_MODES, type PublishMode } from './published.ts'
 import { projectButtons, projectScenario, projectScenarios, projectSettings, sortScenarios, type SpaceDocs } from './projection.ts'
 import { addStep, getStepOrder, getSteps, initScenarioDoc, moveStep, removeStep, setEntryStep, setKeyboard, setStepInput, setStepMessage, setStepNext } from './scenario.ts'
 import { addScenarioEntry, removeScenario, scenariosRoot, setTrigger, updateScenario } from './scenarios.ts'
@@ -36,7 +39,7 @@ export const SPACE_EXPORT_VERSION = 1
 /** The largest import body the server reads (POST /api/spaces/:space/import). */
 export const SPACE_IMPORT_MAX_BYTES = 5 * 1024 * 1024
 /** Top-level names a later version will define; refused in version 1. */
-export const SPACE_EXPORT_RESERVED = ['publishMode', 'languages'] as const
+export const SPACE_EXPORT_RESERVED = ['languages'] as const
 
 export interface ExportedStep {
   id: string
@@ -81,8 +84,13 @@ export interface SpaceExport {
   space: { id: string; name: string }
   /** ISO 8601. */
   exportedAt: string
+  /** The space's publish mode when it was exported; an import applies it only when an owner imports. */
+  publishMode: PublishMode
   content: SpaceExportContent
 }
+
+/** A file as an import reads it: `publishMode` may be left out (a file exported before it existed); the space then keeps its mode. */
+export type SpaceExportFile = Omit<SpaceExport, 'publishMode'> & { publishMode?: PublishMode }
 
 /** A problem of a file, at a path into it such as `content.scenarios[2].steps[0].message`. */
 export interface ExportProblem {
@@ -91,12 +99,12 @@ export interface ExportProblem {
   message: string
 }
 
-export type SpaceExportValidation = { ok: true; value: SpaceExport; warnings: ExportProblem[] } | { ok: false; problems: ExportProblem[] }
+export type SpaceExportValidation = { ok: true; value: SpaceExportFile; warnings: ExportProblem[] } | { ok: false; problems: ExportProblem[] }
 
-/** POST /api/spaces/:space/import: how many documents the import changed (0: the space already held the file). */
+/** POST /api/spaces/:space/import: how many documents the import changed (0: the space already held the file); an owner's import that changed the publish mode counts `<space>/published` too. */
 export interface SpaceImportResult {
   changed: number
-  /** Problems the file may have and the drafts may hold too (an empty message, a missing button): imported, reported. */
+  /** Problems the file may have and the drafts may hold too (an empty message, a missing button): imported, reported; and `publish-mode-not-applied` when an editor's file has another publish mode. */
   warnings: ExportProblem[]
 }
 
@@ -110,11 +118,13 @@ export interface SpaceImportRefusal {
 export interface ExportSource {
   space: { id: string; name: string }
   docs: SpaceDocs
+  /** The space's publish mode (getPublishMode of `<space>/published`); 'live' unless given. */
+  publishMode?: PublishMode
   now?: Date
 }
 
 /** The space's content as an export, from the projections. Scenarios whose content document is not in `docs` export with no steps. */
-export function exportSpace({ space, docs, now = new Date() }: ExportSource): SpaceExport {
+export function exportSpace({ space, docs, publishMode = 'live', now = new Date() }: ExportSource): SpaceExport {
   const buttons = Object.values(projectButtons(docs.buttons))
     .filter((b): b is ButtonJson & { action: ExportedButton['action'] } => b.action !== null)
     .map(({ id, text, action }) => ({ id, text, action }))
@@ -137,6 +147,7 @@ export function exportSpace({ space, docs, now = new Date() }: ExportSource): Sp
     version: SPACE_EXPORT_VERSION,
     space: { id: space.id, name: space.name },
     exportedAt: now.toISOString(),
+    publishMode,
     content: { settings: projectSettings(docs.settings), buttons, scenarios },
   }
 }
@@ -359,7 +370,7 @@ function problemPath(problem: Problem, content: SpaceExportContent): string {
  */
 export function validateSpaceExport(json: unknown): SpaceExportValidation {
   const c = new Checker()
-  if (!c.object(json, '', ['format', 'version', 'space', 'exportedAt', 'content'])) return { ok: false, problems: c.problems }
+  if (!c.object(json, '', ['format', 'version', 'space', 'exportedAt', 'content'], ['publishMode'])) return { ok: false, problems: c.problems }
   if (json.format !== SPACE_EXPORT_FORMAT) c.add('format', 'format-unknown', `Must be "${SPACE_EXPORT_FORMAT}".`)
   if (json.version !== SPACE_EXPORT_VERSION) {
     c.add('version', 'version-unsupported', `Version ${JSON.stringify(json.version)} is not supported; this server reads version ${SPACE_EXPORT_VERSION}.`)
@@ -370,6 +381,10 @@ export function validateSpaceExport(json: unknown): SpaceExportValidation {
     c.string(json.space.name, 'space.name')
   }
   if (c.string(json.exportedAt, 'exportedAt') && Number.isNaN(Date.parse(json.exportedAt))) c.add('exportedAt', 'date-invalid', 'Must be an ISO 8601 date.')
+  // Absent: the space keeps its mode.
+  if (Object.hasOwn(json, 'publishMode') && !isPublishMode(json.publishMode)) {
+    c.add('publishMode', 'publish-mode-invalid', `Must be ${PUBLISH_MODES.map((m) => `"${m}"`).join(' or ')}, or left out to keep the space's mode.`)
+  }
   const content = json.content
   if (c.object(content, 'content', ['settings', 'buttons', 'scenarios'])) {
     checkSettings(c, content.settings, 'content.settings')
@@ -384,7 +399,7 @@ export function validateSpaceExport(json: unknown): SpaceExportValidation {
   }
   if (c.problems.length > 0) return { ok: false, problems: c.problems }
 
-  const value = json as unknown as SpaceExport
+  const value = json as unknown as SpaceExportFile
   value.content.scenarios.forEach((s, i) => {
     if (s.steps.length === 0 ? s.entryStepId !== '' : !s.steps.some((step) => step.id === s.entryStepId)) {
       c.add(
@@ -482,9 +497,11 @@ export function importScenario(doc: Y.Doc, scenario: Pick<ExportedScenario, 'ent
  * content (documents missing from `docs.scenarioDocs` are created there),
  * then buttons and settings, then the index, so a scenario appears only once
  * its content is there. Returns the documents it changed, by kind
- * ('settings', 'buttons', 'scenarios', 'scenario/<id>').
+ * ('settings', 'buttons', 'scenarios', 'scenario/<id>'). Only the content:
+ * the file's publish mode is the server's to apply (an owner's import sets
+ * it through the ReleasePublisher).
  */
-export function applyImport(docs: SpaceDocs, value: SpaceExport, newDoc: () => Y.Doc = () => new Y.Doc()): string[] {
+export function applyImport(docs: SpaceDocs, value: Pick<SpaceExportFile, 'content'>, newDoc: () => Y.Doc = () => new Y.Doc()): string[] {
   const changed: string[] = []
   const track = (name: string, doc: Y.Doc, write: () => void) => {
     let touched = false

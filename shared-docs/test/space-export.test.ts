@@ -13,7 +13,8 @@ const states = (docs: SpaceDocs) => [docs.settings, docs.buttons, docs.scenarios
 describe('space export', () => {
   it('is the projections in the versioned format', () => {
     const file = exportSpace({ space, docs: demoDocs(), now })
-    expect(file).toMatchObject({ format: 'botsync-space', version: 1, space, exportedAt: now.toISOString() })
+    expect(file).toMatchObject({ format: 'botsync-space', version: 1, space, exportedAt: now.toISOString(), publishMode: 'live' })
+    expect(exportSpace({ space, docs: demoDocs(), publishMode: 'review', now }).publishMode).toBe('review')
     expect(file.content.scenarios.map((s) => [s.id, s.entryStepId, s.steps.map((st) => st.id)])).toEqual([
       ['onboarding', 'welcome', ['welcome', 'ask_name', 'finish']],
       ['support', 'topic', ['topic', 'contact']],
@@ -77,17 +78,34 @@ describe('space export', () => {
     const file = JSON.parse(JSON.stringify(exportSpace({ space, docs: demoDocs(), now })))
     expect(validateSpaceExport({ ...file, version: 2 })).toMatchObject({ ok: false, problems: [{ path: 'version', code: 'version-unsupported' }] })
     expect(validateSpaceExport('nope')).toMatchObject({ ok: false, problems: [{ path: '', code: 'not-an-object' }] })
-    file.publishMode = 'review'
+    file.languages = ['en']
+    file.publishMode = 'draft'
     file.content.settings.flags.botEnabled = 'yes'
     file.content.scenarios[0].steps[0].colour = 'red'
     file.content.scenarios[1].steps[0].keyboard.rows = [['a', 1]]
     const result = validateSpaceExport(file)
     expect(!result.ok && result.problems.map((p) => [p.path, p.code])).toEqual([
-      ['publishMode', 'reserved-field'],
+      ['languages', 'reserved-field'],
+      ['publishMode', 'publish-mode-invalid'],
       ['content.settings.flags.botEnabled', 'not-a-boolean'],
       ['content.scenarios[0].steps[0].colour', 'unknown-field'],
       ['content.scenarios[1].steps[0].keyboard.rows[0][1]', 'not-a-string'],
     ])
+  })
+
+  it('publishMode: "live" or "review", or left out (an older file; the space keeps its mode)', () => {
+    const file = JSON.parse(JSON.stringify(exportSpace({ space, docs: demoDocs(), publishMode: 'review', now })))
+    expect(validateSpaceExport(file)).toMatchObject({ ok: true, value: { publishMode: 'review' }, warnings: [] })
+    delete file.publishMode
+    const older = validateSpaceExport(file)
+    expect(older).toMatchObject({ ok: true, warnings: [] })
+    expect(older.ok && Object.hasOwn(older.value, 'publishMode')).toBe(false)
+    for (const wrong of ['Review', '', null, 1, ['live']]) {
+      expect(validateSpaceExport({ ...file, publishMode: wrong })).toEqual({
+        ok: false,
+        problems: [{ path: 'publishMode', code: 'publish-mode-invalid', message: 'Must be "live" or "review", or left out to keep the space\'s mode.' }],
+      })
+    }
   })
 
   it('imports the draft states every space has (an empty step, a removed button) and reports them as warnings', () => {
@@ -109,6 +127,8 @@ describe('space export', () => {
     expect(result).toMatchObject({ ok: true, warnings: [] })
     const docs = emptyDocs()
     if (result.ok) applyImport(docs, result.value, () => new Y.Doc())
-    expect(result.ok && exportSpace({ space: result.value.space, docs, now: new Date(result.value.exportedAt) })).toEqual(result.ok && result.value)
+    expect(result.ok && exportSpace({ space: result.value.space, docs, publishMode: result.value.publishMode, now: new Date(result.value.exportedAt) })).toEqual(
+      result.ok && result.value,
+    )
   })
 })

@@ -2,12 +2,15 @@ import {
   SPACE_IMPORT_MAX_BYTES,
   docName,
   exportSpace,
+  getPublishMode,
   importButtons,
   importScenario,
   importScenarioIndex,
   importSettings,
   projectScenarios,
   validateSpaceExport,
+  type ExportProblem,
+  type PublishMode,
   type SpaceDocs,
   type SpaceExport,
   type SpaceImportRefusal,
@@ -18,6 +21,7 @@ import type { Authenticator } from '../auth/authenticator.ts'
 import type { Spaces } from '../auth/spaces.ts'
 import type { Logger } from '../logger.ts'
 import type { ServerWriter } from '../server-writer.ts'
+import type { ReleasePublisher } from '../versions/release-publisher.ts'
 import type { Handler } from './http-api.ts'
 import { HttpError, readJson, requestToken, sendJson } from './respond.ts'
 
@@ -26,6 +30,8 @@ export interface ExportRoutesDeps {
   spaces: Pick<Spaces, 'get'>
   /** The server's own reads and writes of documents (ServerWriter): an import is committed before it is applied, and live clients receive it. */
   writer: Pick<ServerWriter, 'read' | 'change'>
+  /** Sets the publish mode an owner's import carries, as PUT …/publish-mode does (the first switch to review publishes release 1). */
+  publisher: Pick<ReleasePublisher, 'setMode'>
   log: Logger
   /** The largest import body; SPACE_IMPORT_MAX_BYTES unless given. */
   maxImportBytes?: number
@@ -40,6 +46,12 @@ export interface ExportRoutesDeps {
  * scenario's content, the buttons, the settings, and the index last, so a
  * scenario appears only once its content is stored. Unchanged documents get
  * no update, so importing the same file again answers `changed: 0`.
+ *
+ * The file's `publishMode`, when it differs from the space's, is applied
+ * after the content and only for an owner (whom PUT …/publish-mode allows),
+ * so a switch to review releases the imported content; an editor's import
+ * leaves the mode and says so in a warning. A file without it leaves the
+ * mode alone.
  */
 export function exportRoutes(deps: ExportRoutesDeps): Record<string, Handler> {
   const maxBytes = deps.maxImportBytes ?? SPACE_IMPORT_MAX_BYTES
@@ -47,7 +59,8 @@ export function exportRoutes(deps: ExportRoutesDeps): Record<string, Handler> {
     'GET /api/spaces/:space/export': async (request, response, { space }) => {
       await deps.authenticator.requireSpaceRole(requestToken(request), space, 'viewer')
       const row = await deps.spaces.get(space)
-      const file = exportSpace({ space: { id: space, name: row?.name ?? space }, docs: await readSpace(deps.writer, space) })
+      const [docs, publishMode] = await Promise.all([readSpace(deps.writer, space), readPublishMode(deps.writer, space)])
+      const file = exportSpace({ space: { id: space, name: row?.name ?? space }, docs, publishMode })
       const text = `${JSON.stringify(file, null, 2)}\n`
       response.writeHead(200, {
         'content-type': 'application/json; charset=utf-8',
@@ -60,7 +73,7 @@ export function exportRoutes(deps: ExportRoutesDeps): Record<string, Handler> {
     },
 
     'POST /api/spaces/:space/import': async (request, response, { space }) => {
-      const { principal, deletingAt } = await deps.authenticator.requireSpaceRole(requestToken(request), space, 'editor')
+      const { principal, role, deletingAt } = await deps.authenticator.requireSpaceRole(requestToken(request), space, 'editor')
       if (deletingAt !== null) throw new HttpError(409, 'space-deleting', `space "${space}" is being deleted; restore it first`)
       if (Number(request.headers['content-length']) > maxBytes) throw new HttpError(413, 'body-too-large', `the body exceeds ${maxBytes} bytes`)
       const result = validateSpaceExport(await readJson(request, maxBytes))
@@ -73,12 +86,36 @@ export function exportRoutes(deps: ExportRoutesDeps): Record<string, Handler> {
         sendJson(response, 422, refusal)
         return
       }
-      const changed = (await writeSpaceContent(deps.writer, space, result.value.content, principal.userId)).length
-      deps.log.info({ event: 'space-imported', space, user: principal.userId, changed, scenarios: result.value.content.scenarios.length })
-      const answer: SpaceImportResult = { changed, warnings: result.warnings }
+      const changed = await writeSpaceContent(deps.writer, space, result.value.content, principal.userId)
+      const warnings = [...result.warnings]
+      // Left out of the file: the space keeps its mode.
+      const wanted = result.value.publishMode
+      const current = wanted === undefined ? null : await readPublishMode(deps.writer, space)
+      if (wanted !== undefined && current !== null && wanted !== current) {
+        if (role === 'owner') {
+          // After the content: the first switch to review publishes what was just imported.
+          await deps.publisher.setMode(space, wanted, principal.userId)
+          changed.push('published')
+        } else warnings.push(publishModeNotApplied(current))
+      }
+      deps.log.info({ event: 'space-imported', space, user: principal.userId, changed: changed.length, scenarios: result.value.content.scenarios.length })
+      const answer: SpaceImportResult = { changed: changed.length, warnings }
       sendJson(response, 200, answer)
     },
   }
+}
+
+/** An editor's import of a file whose publish mode differs from the space's: imported, the mode left as it is. */
+function publishModeNotApplied(mode: PublishMode): ExportProblem {
+  return { path: 'publishMode', code: 'publish-mode-not-applied', message: `only an owner changes the publish mode; the space stays "${mode}"` }
+}
+
+/** The space's publish mode, from `<space>/published`. */
+async function readPublishMode(writer: ExportRoutesDeps['writer'], space: string): Promise<PublishMode> {
+  const published = await readDoc(writer, docName.published(space))
+  const mode = getPublishMode(published)
+  published.destroy()
+  return mode
 }
 
 async function readDoc(writer: ExportRoutesDeps['writer'], name: string): Promise<Y.Doc> {

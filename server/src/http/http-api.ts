@@ -153,7 +153,14 @@ export class HttpApi implements Extension {
       ...spaceRoutes(spaceDeps),
       ...memberRoutes(spaceDeps),
       ...inviteRoutes(spaceDeps),
-      ...exportRoutes({ authenticator: deps.authenticator, spaces: deps.spaces, writer: deps.writer, log: deps.log, maxImportBytes: deps.maxImportBytes }),
+      ...exportRoutes({
+        authenticator: deps.authenticator,
+        spaces: deps.spaces,
+        writer: deps.writer,
+        publisher: deps.publisher,
+        log: deps.log,
+        maxImportBytes: deps.maxImportBytes,
+      }),
       ...versionRoutes({
         authenticator: deps.authenticator,
         versions: deps.versions,

@@ -2,7 +2,7 @@ import { docName, exportSpace, importScenario, importScenarioEntry, type SpaceEx
 import { writeSpaceContent } from '../http/export-routes.ts'
 import type { Logger } from '../logger.ts'
 import type { ServerWriter } from '../server-writer.ts'
-import { docsOf } from './release-publisher.ts'
+import { docsOf, type ReleasePublisher } from './release-publisher.ts'
 import type { VersionStore } from './version-store.ts'
 
 /** The version has no scenario of that id. */
@@ -19,22 +19,29 @@ export class UnknownScenarioError extends Error {}
 export class VersionRestorer {
   private readonly versions: VersionStore
   private readonly writer: Pick<ServerWriter, 'change'>
+  private readonly publisher: Pick<ReleasePublisher, 'mode'>
   private readonly log: Logger
 
-  constructor(deps: { versions: VersionStore; writer: Pick<ServerWriter, 'change'>; log: Logger }) {
+  constructor(deps: { versions: VersionStore; writer: Pick<ServerWriter, 'change'>; publisher: Pick<ReleasePublisher, 'mode'>; log: Logger }) {
     this.versions = deps.versions
     this.writer = deps.writer
+    this.publisher = deps.publisher
     this.log = deps.log
   }
 
-  /** The version as an export file (GET …/versions/:id/export). */
+  /**
+   * The version as an export file (GET …/versions/:id/export). Its
+   * `publishMode` is the space's current mode: a version stores the content
+   * documents only, not the mode they were published under.
+   */
   async exportOf(space: string, spaceName: string, version: VersionSummary): Promise<SpaceExport> {
-    return exportSpace({ space: { id: space, name: spaceName }, docs: docsOf(await this.versions.documents(version.id)), now: new Date(version.createdAt) })
+    const [documents, publishMode] = await Promise.all([this.versions.documents(version.id), this.publisher.mode(space)])
+    return exportSpace({ space: { id: space, name: spaceName }, docs: docsOf(documents), publishMode, now: new Date(version.createdAt) })
   }
 
-  /** Returns the kinds of the documents that changed. */
+  /** Returns the kinds of the documents that changed. A restore writes content only; the publish mode stays as it is. */
   async restore(space: string, version: VersionSummary, authorId: string, scenarioId?: string): Promise<string[]> {
-    const { content } = await this.exportOf(space, space, version)
+    const { content } = exportSpace({ space: { id: space, name: space }, docs: docsOf(await this.versions.documents(version.id)) })
     let changed: string[]
     if (scenarioId === undefined) {
       changed = await writeSpaceContent(this.writer, space, content, authorId)
