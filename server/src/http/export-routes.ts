@@ -3,16 +3,12 @@ import {
   docName,
   exportSpace,
   getPublishMode,
-  importButtons,
-  importScenario,
-  importScenarioIndex,
-  importSettings,
   projectScenarios,
+  spaceContentPlan,
   validateSpaceExport,
   type ExportProblem,
   type PublishMode,
   type SpaceDocs,
-  type SpaceExport,
   type SpaceImportRefusal,
   type SpaceImportResult,
 } from '@botsync/shared-docs'
@@ -21,6 +17,7 @@ import type { Authenticator } from '../auth/authenticator.ts'
 import type { Spaces } from '../auth/spaces.ts'
 import type { Logger } from '../logger.ts'
 import type { ServerWriter } from '../server-writer.ts'
+import { runWritePlan } from '../write-plan-runner.ts'
 import type { ReleasePublisher } from '../versions/release-publisher.ts'
 import type { Handler } from './http-api.ts'
 import { HttpError, readJson, requestToken, sendJson } from './respond.ts'
@@ -86,7 +83,7 @@ export function exportRoutes(deps: ExportRoutesDeps): Record<string, Handler> {
         sendJson(response, 422, refusal)
         return
       }
-      const changed = await writeSpaceContent(deps.writer, space, result.value.content, principal.userId)
+      const changed = await runWritePlan(deps.writer, spaceContentPlan(space, result.value.content), principal.userId)
       const warnings = [...result.warnings]
       // Left out of the file: the space keeps its mode.
       const wanted = result.value.publishMode
@@ -135,30 +132,4 @@ async function readSpace(writer: ExportRoutesDeps['writer'], space: string): Pro
   const ids = Object.keys(projectScenarios(scenarios))
   const contents = await Promise.all(ids.map((id) => readDoc(writer, docName.scenario(space, id))))
   return { settings, buttons, scenarios, scenarioDocs: new Map(ids.map((id, i) => [id, contents[i]])) }
-}
-
-/**
- * Writes a validated file's content into the space, stored as `authorId`'s
- * updates (history names them): each scenario's content, the buttons, the
- * settings, and the index last. Returns the kinds of the documents that
- * changed ('settings', 'scenario/<id>', …). An import and a restore of a
- * whole version both write this way.
- */
-export async function writeSpaceContent(writer: Pick<ServerWriter, 'change'>, space: string, content: SpaceExport['content'], authorId: string): Promise<string[]> {
-  const { settings, buttons, scenarios } = content
-  const as = { authorId }
-  const written = async (kind: string, name: string, change: (doc: Y.Doc) => void) => ((await writer.change(name, change, as)) === null ? [] : [kind])
-  const changed = (
-    await Promise.all(scenarios.map((scenario) => written(`scenario/${scenario.id}`, docName.scenario(space, scenario.id), (doc) => importScenario(doc, scenario))))
-  ).flat()
-  changed.push(
-    ...(
-      await Promise.all([
-        written('buttons', docName.buttons(space), (doc) => importButtons(doc, buttons)),
-        written('settings', docName.settings(space), (doc) => importSettings(doc, settings)),
-      ])
-    ).flat(),
-  )
-  changed.push(...(await written('scenarios', docName.scenarios(space), (doc) => importScenarioIndex(doc, scenarios))))
-  return changed
 }

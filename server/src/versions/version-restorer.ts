@@ -1,5 +1,5 @@
-import { docName, exportSpace, importScenario, importScenarioEntry, type SpaceExport, type VersionSummary } from '@botsync/shared-docs'
-import { writeSpaceContent } from '../http/export-routes.ts'
+import { exportSpace, scenarioPlan, spaceContentPlan, type SpaceExport, type VersionSummary, type WritePlan } from '@botsync/shared-docs'
+import { runWritePlan } from '../write-plan-runner.ts'
 import type { Logger } from '../logger.ts'
 import type { ServerWriter } from '../server-writer.ts'
 import { docsOf, type ReleasePublisher } from './release-publisher.ts'
@@ -42,17 +42,14 @@ export class VersionRestorer {
   /** Returns the kinds of the documents that changed. A restore writes content only; the publish mode stays as it is. */
   async restore(space: string, version: VersionSummary, authorId: string, scenarioId?: string): Promise<string[]> {
     const { content } = exportSpace({ space: { id: space, name: space }, docs: docsOf(await this.versions.documents(version.id)) })
-    let changed: string[]
-    if (scenarioId === undefined) {
-      changed = await writeSpaceContent(this.writer, space, content, authorId)
-    } else {
+    let plan: WritePlan
+    if (scenarioId === undefined) plan = spaceContentPlan(space, content)
+    else {
       const scenario = content.scenarios.find((s) => s.id === scenarioId)
       if (!scenario) throw new UnknownScenarioError(`version ${version.id} has no scenario ${JSON.stringify(scenarioId)}`)
-      const as = { authorId }
-      changed = []
-      if ((await this.writer.change(docName.scenario(space, scenario.id), (doc) => importScenario(doc, scenario), as)) !== null) changed.push(`scenario/${scenario.id}`)
-      if ((await this.writer.change(docName.scenarios(space), (doc) => importScenarioEntry(doc, scenario), as)) !== null) changed.push('scenarios')
+      plan = scenarioPlan(space, scenario)
     }
+    const changed = await runWritePlan(this.writer, plan, authorId)
     this.log.info({ event: 'version-restored', space, version: version.id, kind: version.kind, number: version.number, scenario: scenarioId ?? null, user: authorId, changed })
     return changed
   }
