@@ -1,9 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { createScenario, docName, initSettingsDoc, projectPublicContent, setButton, setMainMenu, setSettingsText, setTextPublic, updateScenario } from '@botsync/shared-docs'
+import {
+  createScenario,
+  docName,
+  initSettingsDoc,
+  projectPublicContent,
+  projectSettings,
+  setButton,
+  setMainMenu,
+  setSettingsText,
+  setTextPublic,
+  updateScenario,
+} from '@botsync/shared-docs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { TelegramInitData } from '../src/auth/telegram-init-data.ts'
-import { connect, readersUrlOf, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
+import { apiRequest, connect, memberOf, readersUrlOf, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
 import { signInitData } from '@botsync/testkit/init-data'
 
 const TELEGRAM_TOKEN = `123456:test-${uniqueSpace()}`
@@ -207,5 +218,37 @@ describe('Mini App readers', () => {
     await waitFor(() => [...adminA.provider.awareness!.getStates().values()].some((s) => s.cursor === 1), 'a later admin update')
     expect(names()).not.toContain('Reader Rita')
     expect(names()).not.toContain('Reader Rita again')
+  })
+
+  it('in review mode shows readers the current release, never the drafts, and the next release once published', async () => {
+    const owner = await memberOf(server, space, 'owner')
+    const reader = openReader(docName.public(space), signInitData(TELEGRAM_TOKEN))
+    await synced(reader)
+    const welcome = () => projectPublicContent(reader.doc).texts.welcome
+    const before = welcome()
+    expect(before).toBeDefined()
+    expect((await apiRequest(server, 'PUT', `/api/spaces/${space}/publish-mode`, owner.token, { mode: 'review' })).status).toBe(200)
+
+    const admin = open(docName.settings(space), editor)
+    await synced(admin)
+    setSettingsText(admin.doc, 'welcome', 'A half-typed draft welc')
+    // The draft is stored (the bot's replica would have it) and the reader still sees the release.
+    const stored = async (): Promise<string | undefined> => {
+      const doc = new Y.Doc()
+      Y.applyUpdate(doc, (await server.writer.read(docName.settings(space)))!)
+      return projectSettings(doc).texts.welcome
+    }
+    await waitFor(async () => (await stored()) === 'A half-typed draft welc', 'the draft to be stored')
+    // Time for a projection of the drafts to reach the reader, were there one.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(welcome()).toBe(before)
+
+    expect((await apiRequest(server, 'POST', `/api/spaces/${space}/releases`, owner.token, {})).status).toBe(201)
+    await waitFor(() => welcome() === 'A half-typed draft welc', 'the reader to see the new release')
+
+    // Live again: the drafts, as before.
+    await apiRequest(server, 'PUT', `/api/spaces/${space}/publish-mode`, owner.token, { mode: 'live' })
+    setSettingsText(admin.doc, 'welcome', 'Welcome, live reader')
+    await waitFor(() => welcome() === 'Welcome, live reader', 'the reader to follow the drafts in live mode')
   })
 })

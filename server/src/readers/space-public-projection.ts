@@ -3,6 +3,8 @@ import type { DocumentStore } from '@botsync/persistence'
 import {
   buildPublicContent,
   docName,
+  getCurrentRelease,
+  getPublishMode,
   projectButtons,
   projectScenario,
   projectScenarios,
@@ -28,6 +30,9 @@ type DirectConnection = Awaited<ReturnType<Hocuspocus['openDirectConnection']>>
  * document's only writer, so it writes to the document it was given at load
  * time and serialises its own commits (a ServerWriter would look the document
  * up in Hocuspocus, where it is not yet during onLoadDocument).
+ *
+ * In review mode Mini App readers see what the bot's users see: the current
+ * release (from `<space>/published`), never the drafts admins are editing.
  */
 export class SpacePublicProjection {
   readonly space: string
@@ -39,6 +44,7 @@ export class SpacePublicProjection {
   private settings: DirectConnection | null = null
   private index: DirectConnection | null = null
   private buttons: DirectConnection | null = null
+  private published: DirectConnection | null = null
   private readonly scenarios = new Map<string, DirectConnection>()
   private readonly onSourceUpdate = (): void => this.schedule()
   private running: Promise<void> | null = null
@@ -59,6 +65,7 @@ export class SpacePublicProjection {
     this.settings = await this.open(docName.settings(this.space))
     this.index = await this.open(docName.scenarios(this.space))
     this.buttons = await this.open(docName.buttons(this.space))
+    this.published = await this.open(docName.published(this.space))
     await this.recompute()
   }
 
@@ -86,16 +93,29 @@ export class SpacePublicProjection {
   async stop(): Promise<void> {
     this.stopped = true
     await this.running?.catch(() => {})
-    const connections = [this.settings, this.index, this.buttons, ...this.scenarios.values()].filter((c): c is DirectConnection => c !== null)
+    const connections = [this.settings, this.index, this.buttons, this.published, ...this.scenarios.values()].filter((c): c is DirectConnection => c !== null)
     this.settings = null
     this.index = null
     this.buttons = null
+    this.published = null
     this.scenarios.clear()
     await Promise.all(connections.map((connection) => this.close(connection)))
   }
 
   private async recompute(): Promise<void> {
     if (this.stopped || !this.settings?.document || !this.index?.document || !this.buttons?.document) return
+    const published = this.published?.document
+    const release = published && getPublishMode(published) === 'review' ? getCurrentRelease(published) : null
+    if (release) {
+      // The release holds every scenario's content: no source documents to follow.
+      for (const [id, connection] of this.scenarios) {
+        this.scenarios.delete(id)
+        await this.close(connection)
+      }
+      const { settings, scenarios, scenarioDocs, buttons } = release.content
+      await this.commit((doc) => writePublicContent(doc, buildPublicContent(settings, scenarios, new Map(Object.entries(scenarioDocs)), buttons)))
+      return
+    }
     const index = projectScenarios(this.index.document)
     const wanted = new Set(publicScenarioIds(index))
     // Follow publishing: open the content of newly public scenarios, let go of unpublished ones.
