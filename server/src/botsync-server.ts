@@ -1,6 +1,7 @@
 import { ReleasePublisher } from './versions/release-publisher.ts'
 import { VersionStore } from './versions/version-store.ts'
 import { VersionChanges } from './versions/version-changes.ts'
+import { DraftProjections } from './versions/draft-projections.ts'
 import { Checkpointer } from './versions/checkpointer.ts'
 import { VersionRestorer } from './versions/version-restorer.ts'
 import type { Server as HttpServer } from 'node:http'
@@ -66,6 +67,8 @@ export class BotsyncServer {
   readonly versions: VersionStore
   /** Publishing releases and the publish mode. */
   readonly publisher: ReleasePublisher
+  /** The drafts of each space, projected, re-read per document only where the store moved. */
+  readonly draftProjections: DraftProjections
   /** The change list between versions. */
   readonly versionChanges: VersionChanges
   /** Restoring versions into the drafts. */
@@ -196,14 +199,17 @@ export class BotsyncServer {
       ),
     })
     this.versions = new VersionStore(db)
+    this.draftProjections = new DraftProjections({ db, store: this.store })
+    this.versionChanges = new VersionChanges({ db, store: this.store, versions: this.versions, drafts: (space) => this.draftProjections.of(space) })
     this.publisher = new ReleasePublisher({
       store: this.store,
       versions: this.versions,
       // this.writer is built below, once Hocuspocus exists.
       writer: { read: (name) => this.writer.read(name), change: (name, change, options) => this.writer.change(name, change, options) },
       log,
+      projections: this.versionChanges,
+      drafts: (space) => this.draftProjections.of(space),
     })
-    this.versionChanges = new VersionChanges({ db, store: this.store, versions: this.versions, drafts: (space) => this.publisher.readDrafts(space) })
     this.versionRestorer = new VersionRestorer({
       versions: this.versions,
       writer: { change: (name, change, options) => this.writer.change(name, change, options) },

@@ -12,12 +12,19 @@ import {
   type PublishMode,
   type PublishStatus,
   type SpaceDocs,
+  type SpaceJson,
   type VersionSummary,
 } from '@botsync/shared-docs'
 import * as Y from 'yjs'
 import type { Logger } from '../logger.ts'
 import type { ServerWriter } from '../server-writer.ts'
 import type { VersionDocument, VersionStore } from './version-store.ts'
+
+/** What the publisher needs of VersionChanges' cache of version projections. */
+export interface VersionProjectionCache {
+  remember(versionId: string, projection: SpaceJson): void
+  projectionOf(version: Pick<VersionSummary, 'id'>): Promise<SpaceJson>
+}
 
 /** A space's content read at one point: its documents by kind and their Y.Docs. */
 interface SpaceAtOnePoint {
@@ -42,12 +49,25 @@ export class ReleasePublisher {
   private readonly versions: VersionStore
   private readonly writer: Pick<ServerWriter, 'change' | 'read'>
   private readonly log: Logger
+  private readonly projections: VersionProjectionCache
+  private readonly drafts: (space: string) => Promise<SpaceJson>
 
-  constructor(deps: { store: Pick<DocumentStore, 'readConsistent'>; versions: VersionStore; writer: Pick<ServerWriter, 'change' | 'read'>; log: Logger }) {
+  constructor(deps: {
+    store: Pick<DocumentStore, 'readConsistent'>
+    versions: VersionStore
+    writer: Pick<ServerWriter, 'change' | 'read'>
+    log: Logger
+    /** Versions' projections (VersionChanges): a new version's goes in, the status reads the release's. */
+    projections: VersionProjectionCache
+    /** The drafts, projected (DraftProjections). */
+    drafts: (space: string) => Promise<SpaceJson>
+  }) {
     this.store = deps.store
     this.versions = deps.versions
     this.writer = deps.writer
     this.log = deps.log
+    this.projections = deps.projections
+    this.drafts = deps.drafts
   }
 
   async publish(space: string, authorId: string | null, note: string | null): Promise<VersionSummary> {
@@ -55,6 +75,7 @@ export class ReleasePublisher {
     const release = await this.versions.insert(space, 'release', { authorId, note, documents })
     if (!release) throw new Error('a release is never skipped')
     const content = projectSpace(docs)
+    this.projections.remember(release.id, content)
     await this.writer.change(docName.published(space), (doc) => putRelease(doc, { number: release.number, versionId: release.id, createdAt: release.createdAt, content }))
     this.log.info({ event: 'release-published', space, release: release.number, user: authorId, documents: documents.length })
     return release
@@ -66,11 +87,12 @@ export class ReleasePublisher {
    * checkpoint of the space is younger than `withinMs`. Null when none was taken.
    */
   async checkpoint(space: string, withinMs: number): Promise<VersionSummary | null> {
-    const { documents } = await this.readSpace(space)
+    const { documents, docs } = await this.readSpace(space)
     const latest = await this.versions.latestSnapshotHashes(space)
     const unchanged = latest !== null && latest.size === documents.length && documents.every((d) => latest.get(d.kind) === Buffer.from(d.snapshotHash).toString('hex'))
     if (unchanged) return null
     const checkpoint = await this.versions.insert(space, 'checkpoint', { authorId: null, note: null, documents, unlessCheckpointWithinMs: withinMs })
+    if (checkpoint) this.projections.remember(checkpoint.id, projectSpace(docs))
     if (checkpoint) this.log.info({ event: 'checkpoint-taken', space, checkpoint: checkpoint.number, documents: documents.length })
     return checkpoint
   }
@@ -86,8 +108,7 @@ export class ReleasePublisher {
   /** The mode, the current release and how many entity changes the drafts hold beyond it (all of them before the first release). */
   async status(space: string): Promise<PublishStatus> {
     const release = await this.versions.latestRelease(space)
-    const drafts = projectSpace((await this.readSpace(space)).docs)
-    const before = release ? projectSpace(docsOf(await this.versions.documents(release.id))) : projectSpace(emptyDocs())
+    const [drafts, before] = await Promise.all([this.drafts(space), release ? this.projections.projectionOf(release) : projectSpace(emptyDocs())])
     return { mode: await this.mode(space), release, unpublished: countChanges(before, drafts) }
   }
 
@@ -97,11 +118,6 @@ export class ReleasePublisher {
     const state = await this.writer.read(docName.published(space))
     if (state) Y.applyUpdate(published, state)
     return getPublishMode(published)
-  }
-
-  /** The drafts as PostgreSQL holds them now, read at one point. */
-  async readDrafts(space: string): Promise<SpaceDocs> {
-    return (await this.readSpace(space)).docs
   }
 
   /** The index first, then the whole space in one consistent read; again if the index named a scenario added in between. */

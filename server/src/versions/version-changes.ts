@@ -1,5 +1,5 @@
 import type { Database, DocumentStore } from '@botsync/persistence'
-import { diffSpaces, projectSpace, type AttributedChange, type SpaceDocs, type SpaceJson, type VersionAuthor, type VersionSummary } from '@botsync/shared-docs'
+import { diffSpaces, projectSpace, type AttributedChange, type SpaceJson, type VersionAuthor, type VersionSummary } from '@botsync/shared-docs'
 import { docsOf } from './release-publisher.ts'
 import type { VersionStore } from './version-store.ts'
 
@@ -19,11 +19,11 @@ export class VersionChanges {
   private readonly db: Database
   private readonly store: Pick<DocumentStore, 'authorsBetween'>
   private readonly versions: VersionStore
-  private readonly drafts: (space: string) => Promise<SpaceDocs>
+  private readonly drafts: (space: string) => Promise<SpaceJson>
   /** Projections of versions by id: a version never changes, so reading and projecting it once is enough (the History page asks for the same few again and again). */
   private readonly projections = new Map<string, SpaceJson>()
 
-  constructor(deps: { db: Database; store: Pick<DocumentStore, 'authorsBetween'>; versions: VersionStore; drafts: (space: string) => Promise<SpaceDocs> }) {
+  constructor(deps: { db: Database; store: Pick<DocumentStore, 'authorsBetween'>; versions: VersionStore; drafts: (space: string) => Promise<SpaceJson> }) {
     this.db = deps.db
     this.store = deps.store
     this.versions = deps.versions
@@ -31,7 +31,7 @@ export class VersionChanges {
   }
 
   async between(space: string, from: VersionSummary, to: VersionSummary | null): Promise<AttributedChange[]> {
-    const [before, after] = await Promise.all([this.projectionOf(from), to ? this.projectionOf(to) : this.drafts(space).then(projectSpace)])
+    const [before, after] = await Promise.all([this.projectionOf(from), to ? this.projectionOf(to) : this.drafts(space)])
     const changes = diffSpaces(before, after)
     const times = [Date.parse(from.createdAt), to ? Date.parse(to.createdAt) : Date.now() + 1]
     const [since, until] = [Math.min(...times), Math.max(...times)]
@@ -50,7 +50,13 @@ export class VersionChanges {
     return changes.map((change) => ({ ...change, authors: (authorIds.get(change.document) ?? []).map((id) => names.get(id) ?? { id, name: 'A deleted user' }) }))
   }
 
-  private async projectionOf(version: VersionSummary): Promise<SpaceJson> {
+  /** A version's content is projected where it is made (a publish, a checkpoint): the History page's first compare needs no read. */
+  remember(versionId: string, projection: SpaceJson): void {
+    this.projections.set(versionId, projection)
+    if (this.projections.size > CACHED_PROJECTIONS) this.projections.delete(this.projections.keys().next().value!)
+  }
+
+  async projectionOf(version: Pick<VersionSummary, 'id'>): Promise<SpaceJson> {
     const cached = this.projections.get(version.id)
     if (cached) {
       // Most recently used last, so the oldest is dropped first.
@@ -59,8 +65,7 @@ export class VersionChanges {
       return cached
     }
     const projection = projectSpace(docsOf(await this.versions.documents(version.id)))
-    this.projections.set(version.id, projection)
-    if (this.projections.size > CACHED_PROJECTIONS) this.projections.delete(this.projections.keys().next().value!)
+    this.remember(version.id, projection)
     return projection
   }
 
