@@ -4,12 +4,14 @@
 //
 //   doc.getMap('published'):
 //     mode:     'live' | 'review'       absent: 'live'
-//     releases: Y.Map<string>           String(number) → JSON of a PublishedRelease
+//     releases: Y.Map<Uint8Array>       String(number) → deflated JSON of a PublishedRelease
+//                                       (a JSON string in documents written before)
 //
 // A release is one map value, so it arrives in one update: the bot switches
 // from one whole release to the next and never answers from a mix. Two
 // instances publishing at once each set their own number's key; the current
 // release is the highest number present, so both orders of arrival agree.
+import { deflateSync, inflateSync, strFromU8, strToU8 } from 'fflate'
 import * as Y from 'yjs'
 import type { SpaceJson } from './types.ts'
 import { asMap } from './ytypes.ts'
@@ -67,9 +69,11 @@ export function getCurrentRelease(doc: Y.Doc): PublishedRelease | null {
   const n = currentReleaseNumber(doc)
   if (n === null) return null
   const raw = releasesMap(doc)?.get(String(n))
-  if (typeof raw !== 'string') return null
   try {
-    const value = JSON.parse(raw) as PublishedRelease
+    // Deflated JSON since releases are written compressed; plain JSON in documents written before.
+    const text = raw instanceof Uint8Array ? strFromU8(inflateSync(raw)) : raw
+    if (typeof text !== 'string') return null
+    const value = JSON.parse(text) as PublishedRelease
     if (value?.number !== n || typeof value.content !== 'object' || value.content === null) return null
     return value
   } catch {
@@ -91,6 +95,9 @@ export function putRelease(doc: Y.Doc, release: PublishedRelease): void {
     const current = currentReleaseNumber(doc)
     if (current !== null && current >= release.number) return
     for (const key of [...releases.keys()]) releases.delete(key)
-    releases.set(String(release.number), JSON.stringify(release))
+    // Compressed: a release is the whole space, and every release adds one
+    // to the document's log; its JSON deflates to a fraction (fflate, sync
+    // and dependency-free, so the bot swaps releases without awaiting).
+    releases.set(String(release.number), deflateSync(strToU8(JSON.stringify(release))))
   })
 }

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { currentReleaseNumber, getCurrentRelease, getPublishMode, projectSpace, publishedRoot, putRelease, setPublishMode, type PublishedRelease } from '../src/index.ts'
+import { demoDocs } from './helpers.ts'
+
+function release(number: number): PublishedRelease {
+  return { number, versionId: `v${number}`, createdAt: '2026-12-01T10:00:00.000Z', content: projectSpace(demoDocs('demo')) }
+}
+
+describe('<space>/published', () => {
+  it('keeps the highest release only, whichever order two publishes arrive in', () => {
+    const a = new Y.Doc()
+    const b = new Y.Doc()
+    putRelease(a, release(2))
+    putRelease(b, release(3))
+    Y.applyUpdate(a, Y.encodeStateAsUpdate(b))
+    Y.applyUpdate(b, Y.encodeStateAsUpdate(a))
+    for (const doc of [a, b]) {
+      expect(currentReleaseNumber(doc)).toBe(3)
+      expect(getCurrentRelease(doc)).toEqual(release(3))
+    }
+    // An older release arriving late changes nothing.
+    putRelease(a, release(1))
+    expect(getCurrentRelease(a)?.number).toBe(3)
+    expect(getPublishMode(a)).toBe('live')
+    setPublishMode(a, 'review')
+    expect(getPublishMode(a)).toBe('review')
+  })
+
+  it('stores a release deflated, a fraction of its JSON, and still reads releases written as JSON text', () => {
+    const doc = new Y.Doc()
+    putRelease(doc, release(1))
+    const json = JSON.stringify(release(1))
+    const update = Y.encodeStateAsUpdate(doc)
+    expect(update.byteLength).toBeLessThan(json.length / 2)
+
+    const older = new Y.Doc()
+    const releases = new Y.Map<unknown>()
+    publishedRoot(older).set('releases', releases)
+    releases.set('4', JSON.stringify(release(4)))
+    expect(getCurrentRelease(older)).toEqual(release(4))
+    // Unreadable values are no release, not an exception.
+    releases.set('5', new Uint8Array([1, 2, 3]))
+    expect(getCurrentRelease(older)).toBeNull()
+  })
+})
