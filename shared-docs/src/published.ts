@@ -4,8 +4,8 @@
 //
 //   doc.getMap('published'):
 //     mode:     'live' | 'review'       absent: 'live'
-//     releases: Y.Map<Uint8Array>       String(number) → deflated JSON of a PublishedRelease
-//                                       (a JSON string in documents written before)
+//   doc.getMap('releases'):             String(number) → deflated JSON of a PublishedRelease
+//   (documents written before: a Y.Map under published.releases, JSON strings)
 //
 // A release is one map value, so it arrives in one update: the bot switches
 // from one whole release to the next and never answers from a mix. Two
@@ -33,15 +33,37 @@ export interface PublishedRelease {
   content: SpaceJson
 }
 
-/** The document's root map (what a reader observes to follow releases and the mode). */
-export function publishedRoot(doc: Y.Doc): Y.Map<unknown> {
+function root(doc: Y.Doc): Y.Map<unknown> {
   return doc.getMap<unknown>('published')
 }
 
-const root = publishedRoot
+/**
+ * The releases, a root map of their own: two instances publishing the first
+ * releases at once each set their key in the same map. (A map nested under
+ * 'published', as documents written before have, is created by whoever
+ * writes first; two created at once conflict and one of them is lost.)
+ */
+function releasesRoot(doc: Y.Doc): Y.Map<unknown> {
+  return doc.getMap<unknown>('releases')
+}
 
-function releasesMap(doc: Y.Doc): Y.Map<unknown> | null {
+/** Where documents written before keep their releases. */
+function legacyReleases(doc: Y.Doc): Y.Map<unknown> | null {
   return asMap(root(doc).get('releases')) ?? null
+}
+
+function releaseMaps(doc: Y.Doc): Y.Map<unknown>[] {
+  const legacy = legacyReleases(doc)
+  return legacy ? [releasesRoot(doc), legacy] : [releasesRoot(doc)]
+}
+
+/** Calls `onChange` after every change of the mode or the releases (for readers that follow them); returns the unsubscribe. */
+export function observePublished(doc: Y.Doc, onChange: () => void): () => void {
+  const roots = [root(doc), releasesRoot(doc)]
+  for (const type of roots) type.observeDeep(onChange)
+  return () => {
+    for (const type of roots) type.unobserveDeep(onChange)
+  }
 }
 
 export function getPublishMode(doc: Y.Doc): PublishMode {
@@ -57,7 +79,7 @@ export function setPublishMode(doc: Y.Doc, mode: PublishMode): void {
 /** The highest release number present, or null when nothing was published. */
 export function currentReleaseNumber(doc: Y.Doc): number | null {
   let best: number | null = null
-  for (const key of releasesMap(doc)?.keys() ?? []) {
+  for (const key of releaseMaps(doc).flatMap((map) => [...map.keys()])) {
     const n = Number(key)
     if (Number.isSafeInteger(n) && n > 0 && (best === null || n > best)) best = n
   }
@@ -68,7 +90,9 @@ export function currentReleaseNumber(doc: Y.Doc): number | null {
 export function getCurrentRelease(doc: Y.Doc): PublishedRelease | null {
   const n = currentReleaseNumber(doc)
   if (n === null) return null
-  const raw = releasesMap(doc)?.get(String(n))
+  const raw = releaseMaps(doc)
+    .map((map) => map.get(String(n)))
+    .find((value) => value !== undefined)
   try {
     // Deflated JSON since releases are written compressed; plain JSON in documents written before.
     const text = raw instanceof Uint8Array ? strFromU8(inflateSync(raw)) : raw
@@ -87,14 +111,11 @@ export function getCurrentRelease(doc: Y.Doc): PublishedRelease | null {
  */
 export function putRelease(doc: Y.Doc, release: PublishedRelease): void {
   doc.transact(() => {
-    let releases = releasesMap(doc)
-    if (!releases) {
-      releases = new Y.Map<unknown>()
-      root(doc).set('releases', releases)
-    }
     const current = currentReleaseNumber(doc)
     if (current !== null && current >= release.number) return
+    const releases = releasesRoot(doc)
     for (const key of [...releases.keys()]) releases.delete(key)
+    if (legacyReleases(doc)) root(doc).delete('releases')
     // Compressed: a release is the whole space, and every release adds one
     // to the document's log; its JSON deflates to a fraction (fflate, sync
     // and dependency-free, so the bot swaps releases without awaiting).

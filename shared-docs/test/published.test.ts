@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { currentReleaseNumber, getCurrentRelease, getPublishMode, projectSpace, publishedRoot, putRelease, setPublishMode, type PublishedRelease } from '../src/index.ts'
+import { currentReleaseNumber, getCurrentRelease, getPublishMode, observePublished, projectSpace, putRelease, setPublishMode, type PublishedRelease } from '../src/index.ts'
 import { demoDocs } from './helpers.ts'
 
 function release(number: number): PublishedRelease {
-  return { number, versionId: `v${number}`, createdAt: '2026-12-01T10:00:00.000Z', content: projectSpace(demoDocs('demo')) }
+  return { number, versionId: `v${number}`, createdAt: '2026-12-01T10:00:00.000Z', content: projectSpace(demoDocs()) }
 }
 
 describe('<space>/published', () => {
@@ -15,6 +15,8 @@ describe('<space>/published', () => {
     putRelease(b, release(3))
     Y.applyUpdate(a, Y.encodeStateAsUpdate(b))
     Y.applyUpdate(b, Y.encodeStateAsUpdate(a))
+    let changes = 0
+    const stop = observePublished(a, () => changes++)
     for (const doc of [a, b]) {
       expect(currentReleaseNumber(doc)).toBe(3)
       expect(getCurrentRelease(doc)).toEqual(release(3))
@@ -25,6 +27,9 @@ describe('<space>/published', () => {
     expect(getPublishMode(a)).toBe('live')
     setPublishMode(a, 'review')
     expect(getPublishMode(a)).toBe('review')
+    putRelease(a, release(4))
+    expect(changes).toBe(2)
+    stop()
   })
 
   it('stores a release deflated, a fraction of its JSON, and still reads releases written as JSON text', () => {
@@ -34,13 +39,18 @@ describe('<space>/published', () => {
     const update = Y.encodeStateAsUpdate(doc)
     expect(update.byteLength).toBeLessThan(json.length / 2)
 
+    // A document written before: releases as JSON text in a map under 'published'.
     const older = new Y.Doc()
     const releases = new Y.Map<unknown>()
-    publishedRoot(older).set('releases', releases)
+    older.getMap('published').set('releases', releases)
     releases.set('4', JSON.stringify(release(4)))
     expect(getCurrentRelease(older)).toEqual(release(4))
     // Unreadable values are no release, not an exception.
     releases.set('5', new Uint8Array([1, 2, 3]))
     expect(getCurrentRelease(older)).toBeNull()
+    // The next release moves it to the new place.
+    putRelease(older, release(6))
+    expect(getCurrentRelease(older)).toEqual(release(6))
+    expect(older.getMap('published').has('releases')).toBe(false)
   })
 })

@@ -5,7 +5,7 @@
 // mode change arrives in `<space>/published` (live, whoever published), when
 // this admin's edits are saved (`refreshSoon`, called by the shell), and
 // every POLL_MS while the page is visible, which covers other admins' edits.
-import { docName, publishedRoot, type PublishMode, type PublishStatus, type VersionSummary } from '@botsync/shared-docs'
+import { docName, observePublished, type PublishMode, type PublishStatus, type VersionSummary } from '@botsync/shared-docs'
 import { ApiClient, segment, type ApiOptions } from '../api/api-client.ts'
 import type { DocumentSource, OpenDocument } from '../connection/open-document.ts'
 
@@ -41,10 +41,7 @@ export class PublishState {
     this.#source = source
     // Written by the server only (releases, the mode): a change there is a publish or a mode switch by anyone.
     this.#published = source.open(docName.published(space))
-    const root = publishedRoot(this.#published.doc)
-    const onChange = (): void => this.refreshSoon()
-    root.observeDeep(onChange)
-    this.#unobserve = () => root.unobserveDeep(onChange)
+    this.#unobserve = observePublished(this.#published.doc, () => this.refreshSoon())
   }
 
   /** What the server last said; null before the first answer. */
