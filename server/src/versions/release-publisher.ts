@@ -23,7 +23,7 @@ import type { VersionDocument, VersionStore } from './version-store.ts'
 /** What the publisher needs of VersionChanges' cache of version projections. */
 export interface VersionProjectionCache {
   remember(versionId: string, projection: SpaceJson): void
-  projectionOf(version: Pick<VersionSummary, 'id'>): Promise<SpaceJson>
+  projectionOf(space: string, version: Pick<VersionSummary, 'id'>): Promise<SpaceJson>
 }
 
 /** A space's content read at one point: its documents by kind and their Y.Docs. */
@@ -108,7 +108,7 @@ export class ReleasePublisher {
   /** The mode, the current release and how many entity changes the drafts hold beyond it (all of them before the first release). */
   async status(space: string): Promise<PublishStatus> {
     const release = await this.versions.latestRelease(space)
-    const [drafts, before] = await Promise.all([this.drafts(space), release ? this.projections.projectionOf(release) : projectSpace(emptyDocs())])
+    const [drafts, before] = await Promise.all([this.drafts(space), release ? this.projections.projectionOf(space, release) : projectSpace(emptyDocs())])
     return { mode: await this.mode(space), release, unpublished: countChanges(before, drafts) }
   }
 

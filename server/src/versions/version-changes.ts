@@ -1,10 +1,36 @@
 import type { Database, DocumentStore } from '@botsync/persistence'
-import { diffSpaces, projectSpace, type AttributedChange, type SpaceJson, type VersionAuthor, type VersionSummary } from '@botsync/shared-docs'
-import { docsOf } from './release-publisher.ts'
+import * as Y from 'yjs'
+import {
+  diffSpaces,
+  isValidId,
+  projectButtons,
+  projectScenario,
+  projectScenarios,
+  projectSettings,
+  type AttributedChange,
+  type ScenarioJson,
+  type SpaceJson,
+  type VersionAuthor,
+  type VersionSummary,
+} from '@botsync/shared-docs'
 import type { VersionStore } from './version-store.ts'
 
 /** Version projections kept in memory (a 200 × 10 space projects to about 1 MB). */
 const CACHED_PROJECTIONS = 16
+/** Projected document states kept by hash (a version of a 200-scenario space has 203; versions share most of them). */
+const CACHED_PIECES = 20_000
+
+function pieceKey(document: { kind: string; hash: string }): string {
+  // The projection depends on the kind too: an empty settings state and an empty scenario state are the same bytes.
+  return `${document.kind.startsWith('scenario/') ? 'scenario' : document.kind}:${document.hash}`
+}
+
+function projectPiece(kind: string, doc: Y.Doc): unknown {
+  if (kind === 'settings') return projectSettings(doc)
+  if (kind === 'buttons') return projectButtons(doc)
+  if (kind === 'scenarios') return projectScenarios(doc)
+  return projectScenario(doc)
+}
 
 /**
  * The change list between two versions, or a version and the drafts: the
@@ -22,6 +48,8 @@ export class VersionChanges {
   private readonly drafts: (space: string) => Promise<SpaceJson>
   /** Projections of versions by id: a version never changes, so reading and projecting it once is enough (the History page asks for the same few again and again). */
   private readonly projections = new Map<string, SpaceJson>()
+  /** Projections of single document states, by kind and hash (see assemble). */
+  private readonly pieces = new Map<string, unknown>()
 
   constructor(deps: { db: Database; store: Pick<DocumentStore, 'authorsBetween'>; versions: VersionStore; drafts: (space: string) => Promise<SpaceJson> }) {
     this.db = deps.db
@@ -31,7 +59,7 @@ export class VersionChanges {
   }
 
   async between(space: string, from: VersionSummary, to: VersionSummary | null): Promise<AttributedChange[]> {
-    const [before, after] = await Promise.all([this.projectionOf(from), to ? this.projectionOf(to) : this.drafts(space)])
+    const [before, after] = await Promise.all([this.projectionOf(space, from), to ? this.projectionOf(space, to) : this.drafts(space)])
     const changes = diffSpaces(before, after)
     const times = [Date.parse(from.createdAt), to ? Date.parse(to.createdAt) : Date.now() + 1]
     const [since, until] = [Math.min(...times), Math.max(...times)]
@@ -56,7 +84,7 @@ export class VersionChanges {
     if (this.projections.size > CACHED_PROJECTIONS) this.projections.delete(this.projections.keys().next().value!)
   }
 
-  async projectionOf(version: Pick<VersionSummary, 'id'>): Promise<SpaceJson> {
+  async projectionOf(space: string, version: Pick<VersionSummary, 'id'>): Promise<SpaceJson> {
     const cached = this.projections.get(version.id)
     if (cached) {
       // Most recently used last, so the oldest is dropped first.
@@ -64,9 +92,49 @@ export class VersionChanges {
       this.projections.set(version.id, cached)
       return cached
     }
-    const projection = projectSpace(docsOf(await this.versions.documents(version.id)))
+    const projection = await this.assemble(space, version.id)
     this.remember(version.id, projection)
     return projection
+  }
+
+  /**
+   * A version not in memory, from its documents' state hashes: versions
+   * share most states (a release that changed one scenario shares the other
+   * 199 with the one before), so each state is read and projected once and
+   * kept by hash; only states no cached version had are read.
+   */
+  private async assemble(space: string, versionId: string): Promise<SpaceJson> {
+    const documents = await this.versions.documentHashes(versionId)
+    const missing = [...new Set(documents.filter((d) => !this.pieces.has(pieceKey(d))).map((d) => d.hash))]
+    const states = await this.versions.states(space, missing)
+    const pieceOf = (document: { kind: string; hash: string }): unknown => {
+      const key = pieceKey(document)
+      let piece = this.pieces.get(key)
+      if (piece === undefined) {
+        const doc = new Y.Doc()
+        const state = states.get(document.hash)
+        if (state) Y.applyUpdate(doc, state)
+        piece = projectPiece(document.kind, doc)
+        doc.destroy()
+      } else this.pieces.delete(key)
+      // Most recently used last.
+      this.pieces.set(key, piece)
+      return piece
+    }
+    const byKind = new Map(documents.map((document) => [document.kind, pieceOf(document)]))
+    while (this.pieces.size > CACHED_PIECES) this.pieces.delete(this.pieces.keys().next().value!)
+    const empty = (kind: string): unknown => projectPiece(kind, new Y.Doc())
+    const scenarioDocs: SpaceJson['scenarioDocs'] = {}
+    for (const [kind, piece] of byKind) {
+      const id = kind.startsWith('scenario/') ? kind.slice('scenario/'.length) : null
+      if (id !== null && isValidId(id)) scenarioDocs[id] = piece as ScenarioJson
+    }
+    return {
+      settings: (byKind.get('settings') ?? empty('settings')) as SpaceJson['settings'],
+      buttons: (byKind.get('buttons') ?? empty('buttons')) as SpaceJson['buttons'],
+      scenarios: (byKind.get('scenarios') ?? empty('scenarios')) as SpaceJson['scenarios'],
+      scenarioDocs,
+    }
   }
 
   private async names(ids: string[]): Promise<Map<string, VersionAuthor>> {

@@ -139,10 +139,10 @@ async function storeDocuments(tx: Queryable, space: string, versionId: string, d
   const hashes = documents.map((document) => createHash('sha256').update(document.state).digest('hex'))
   const known = new Set(
     (
-      await tx.query<{ hash: string }>(`SELECT encode(hash, 'hex') AS hash FROM version_states WHERE space = $1 AND hash IN (SELECT decode(h, 'hex') FROM unnest($2::text[]) AS h)`, [
-        space,
-        hashes,
-      ])
+      await tx.query<{ hash: string }>(
+        `SELECT encode(hash, 'hex') AS hash FROM version_states WHERE space = $1 AND hash IN (SELECT decode(h, 'hex') FROM unnest($2::text[]) AS h)`,
+        [space, hashes],
+      )
     ).map((row) => row.hash),
   )
   const fresh = new Map<string, Uint8Array>()
@@ -150,11 +150,10 @@ async function storeDocuments(tx: Queryable, space: string, versionId: string, d
     if (!known.has(hashes[i])) fresh.set(hashes[i], document.state)
   })
   if (fresh.size > 0) {
-    await tx.query(`INSERT INTO version_states (space, hash, state) SELECT $1, decode(h, 'hex'), decode(s, 'hex') FROM unnest($2::text[], $3::text[]) AS t(h, s) ON CONFLICT DO NOTHING`, [
-      space,
-      [...fresh.keys()],
-      [...fresh.values()].map((state) => Buffer.from(state).toString('hex')),
-    ])
+    await tx.query(
+      `INSERT INTO version_states (space, hash, state) SELECT $1, decode(h, 'hex'), decode(s, 'hex') FROM unnest($2::text[], $3::text[]) AS t(h, s) ON CONFLICT DO NOTHING`,
+      [space, [...fresh.keys()], [...fresh.values()].map((state) => Buffer.from(state).toString('hex'))],
+    )
   }
   await tx.query(
     `INSERT INTO version_documents (version_id, kind, state_hash, snapshot_hash)
