@@ -13,7 +13,10 @@ import {
 } from './compaction.ts'
 import { PIECES_MIN_STATE_BYTES } from './log-fold.ts'
 import { LogMerger } from './log-merger.ts'
-import { quarantineRow, readDocument, type QuarantinedRow } from './log-reader.ts'
+import { quarantineRow, readDocument, readDocuments, type QuarantinedRow } from './log-reader.ts'
+
+/** Documents a consistent read asks for in one statement. */
+const CONSISTENT_READ_CHUNK = 250
 
 export interface LoadedDocument {
   /** Snapshot and log merged into one update, or null for a document never stored. */
@@ -184,8 +187,13 @@ export class DocumentStore {
   async readConsistent(names: readonly string[]): Promise<Map<string, Uint8Array | null>> {
     const read = await this.db.transaction(async (tx) => {
       await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ')
+      // One statement per chunk of names, not per document (a whole space is hundreds).
       const documents: Array<Awaited<ReturnType<typeof readDocument>>> = []
-      for (const name of names) documents.push(await readDocument(tx, name, this.loadPageRows))
+      for (let i = 0; i < names.length; i += CONSISTENT_READ_CHUNK) {
+        const chunk = names.slice(i, i + CONSISTENT_READ_CHUNK)
+        const read = await readDocuments(tx, chunk, this.loadPageRows)
+        for (const name of chunk) documents.push(read.get(name)!)
+      }
       return documents
     })
     const states = new Map<string, Uint8Array | null>()

@@ -38,6 +38,33 @@ export async function readDocument(q: Queryable, name: string, pageRows: number)
 }
 
 /**
+ * readDocument for many documents in one statement: the same snapshot and
+ * packed pages, per name. A read of a whole space (a release: 200 scenarios)
+ * made one round trip per document, most of its time; this is one. Names
+ * with nothing stored come back with no snapshot and no pages.
+ */
+export async function readDocuments(q: Queryable, names: readonly string[], pageRows: number): Promise<Map<string, { snapshot: Uint8Array | null; pages: LogPage[] }>> {
+  const read = new Map<string, { snapshot: Uint8Array | null; pages: LogPage[] }>(names.map((name) => [name, { snapshot: null, pages: [] }]))
+  if (names.length === 0) return read
+  const rows = await q.query<{ name: string; page: number; rows: number; bytes: number; packed: unknown }>(
+    `SELECT name, -1 AS page, 0 AS rows, 0::float8 AS bytes, snapshot AS packed FROM documents WHERE name = ANY($1::text[]) AND snapshot IS NOT NULL
+     UNION ALL
+     SELECT name, page, count(*)::int, sum(octet_length(update))::float8, string_agg(${PACKED_ROW}, ''::bytea ORDER BY id)
+       FROM (SELECT name, id, update, (row_number() OVER (PARTITION BY name ORDER BY id) - 1) / $2 AS page FROM document_updates WHERE name = ANY($1::text[])) numbered
+      GROUP BY name, page
+     ORDER BY name, page`,
+    [[...names], pageRows],
+  )
+  for (const row of rows) {
+    const entry = read.get(row.name)
+    if (!entry) continue
+    if (row.page === -1) entry.snapshot = toBytes(row.packed)
+    else entry.pages.push({ rows: row.rows, bytes: row.bytes, packed: toBytes(row.packed) })
+  }
+  return read
+}
+
+/**
  * The last id of each run of `pageRows` log rows (text: bigint), in one scan:
  * compaction folds one run per transaction, reading it by id range, which
  * stays linear whatever plan PostgreSQL picks (see readDocument).

@@ -122,32 +122,48 @@ export class ReleasePublisher {
 
   /** The index first, then the whole space in one consistent read; again if the index named a scenario added in between. */
   private async readSpace(space: string): Promise<SpaceAtOnePoint> {
-    let scenarioIds: string[] = []
+    // Start from the index as this instance holds it: usually the consistent read then needs one pass.
+    let scenarioIds = await this.knownScenarioIds(space)
     for (let attempt = 1; ; attempt++) {
       const kinds = ['settings', 'buttons', 'scenarios', ...scenarioIds.map((id) => `scenario/${id}`)]
       const states = await this.store.readConsistent(kinds.map((kind) => `${space}/${kind}`))
-      const documents = kinds.map((kind) => versionDocument(kind, states.get(`${space}/${kind}`) ?? null))
-      const docs = docsOf(documents)
+      const read = kinds.map((kind) => versionDocument(kind, states.get(`${space}/${kind}`) ?? null))
+      const docs = emptyDocs()
+      for (const { document, doc } of read) {
+        if (document.kind === 'settings') docs.settings = doc
+        else if (document.kind === 'buttons') docs.buttons = doc
+        else if (document.kind === 'scenarios') docs.scenarios = doc
+        else docs.scenarioDocs.set(document.kind.slice('scenario/'.length), doc)
+      }
       const listed = Object.keys(projectScenarios(docs.scenarios)).filter(isValidId)
       const missing = listed.filter((id) => !scenarioIds.includes(id))
       if (missing.length === 0 || attempt === READ_ATTEMPTS) {
         if (missing.length > 0) this.log.warn({ event: 'release-read-incomplete', space, missing }, 'scenarios added while the release was read have no content in it')
-        return { documents, docs }
+        // Scenarios the index no longer lists are not part of the space.
+        for (const id of [...docs.scenarioDocs.keys()]) if (!listed.includes(id)) docs.scenarioDocs.delete(id)
+        return { documents: read.map((r) => r.document).filter((d) => !d.kind.startsWith('scenario/') || listed.includes(d.kind.slice('scenario/'.length))), docs }
       }
       scenarioIds = listed
     }
   }
+
+  private async knownScenarioIds(space: string): Promise<string[]> {
+    const index = new Y.Doc()
+    const state = await this.writer.read(docName.scenarios(space))
+    if (state) Y.applyUpdate(index, state)
+    return Object.keys(projectScenarios(index)).filter(isValidId)
+  }
 }
 
-function versionDocument(kind: string, state: Uint8Array | null): VersionDocument {
+/** A document as a version stores it, and the Y.Doc it was read into (the projections read that one). */
+function versionDocument(kind: string, state: Uint8Array | null): { document: VersionDocument; doc: Y.Doc } {
   const doc = new Y.Doc()
   if (state) Y.applyUpdate(doc, state)
   const encoded = Y.encodeStateAsUpdate(doc)
   const snapshotHash = createHash('sha256')
     .update(Y.encodeSnapshot(Y.snapshot(doc)))
     .digest()
-  doc.destroy()
-  return { kind, state: encoded, snapshotHash }
+  return { document: { kind, state: encoded, snapshotHash }, doc }
 }
 
 function emptyDocs(): SpaceDocs {
