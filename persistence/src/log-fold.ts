@@ -75,7 +75,8 @@ export function foldLog(snapshot: Uint8Array | null, rows: LogRow[], check: Inte
   const dropPendingBefore = new Set<number>()
   let perTransaction = ROWS_PER_TRANSACTION
   for (let attempt = 0; ; attempt++) {
-    const doc = new Y.Doc({ gc: true })
+    // A fixed guid: the default is a uuidv4 made of 31 crypto calls, and a fold's doc is never shared.
+    const doc = new Y.Doc({ gc: true, guid: 'botsync-fold' })
     let applying = -1
     let pendingBefore = false
     try {

@@ -13,7 +13,7 @@ export { projectActivity, projectButtons, projectScenario, projectScenarios, pro
 export * from './validation.ts'
 export * from './web-app-url.ts'
 export * from './seed.ts'
-export { readRows, readText, replaceText, writeRows, type AnyYType } from './ytypes.ts'
+export { readRows, readText, replaceText, scratchDoc, writeRows, type AnyYType } from './ytypes.ts'
 export * from './public-content.ts'
 export * from './refusal.ts'
 export * from './catch-up.ts'

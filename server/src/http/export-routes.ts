@@ -11,6 +11,7 @@ import {
   type SpaceDocs,
   type SpaceImportRefusal,
   type SpaceImportResult,
+  scratchDoc,
 } from '@botsync/shared-docs'
 import * as Y from 'yjs'
 import type { Authenticator } from '../auth/authenticator.ts'
@@ -116,7 +117,7 @@ async function readPublishMode(writer: ExportRoutesDeps['writer'], space: string
 }
 
 async function readDoc(writer: ExportRoutesDeps['writer'], name: string): Promise<Y.Doc> {
-  const doc = new Y.Doc()
+  const doc = scratchDoc()
   const state = await writer.read(name)
   if (state) Y.applyUpdate(doc, state)
   return doc

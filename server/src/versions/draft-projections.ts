@@ -1,5 +1,5 @@
 import type { Database, DocumentStore } from '@botsync/persistence'
-import { isValidId, projectButtons, projectScenario, projectScenarios, projectSettings, type SpaceJson } from '@botsync/shared-docs'
+import { isValidId, projectButtons, projectScenario, projectScenarios, projectSettings, type SpaceJson, scratchDoc } from '@botsync/shared-docs'
 import * as Y from 'yjs'
 
 /** A document's place in the store: its last log row and its last compaction. Content can only change when one of them does. */
@@ -71,7 +71,7 @@ export class DraftProjections {
     if (stale.length === 0) return
     const states = await this.store.readConsistent(stale.map((kind) => `${space}/${kind}`))
     for (const kind of stale) {
-      const doc = new Y.Doc()
+      const doc = scratchDoc()
       const state = states.get(`${space}/${kind}`)
       if (state) Y.applyUpdate(doc, state)
       parts.set(kind, { stamp: stamps[kinds.indexOf(kind)], value: project(kind, doc) })

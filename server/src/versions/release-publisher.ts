@@ -14,6 +14,7 @@ import {
   type SpaceDocs,
   type SpaceJson,
   type VersionSummary,
+  scratchDoc,
 } from '@botsync/shared-docs'
 import * as Y from 'yjs'
 import type { Logger } from '../logger.ts'
@@ -114,7 +115,7 @@ export class ReleasePublisher {
 
   /** The publish mode, from `<space>/published` (no read of the drafts). */
   async mode(space: string): Promise<PublishMode> {
-    const published = new Y.Doc()
+    const published = scratchDoc()
     const state = await this.writer.read(docName.published(space))
     if (state) Y.applyUpdate(published, state)
     return getPublishMode(published)
@@ -148,7 +149,7 @@ export class ReleasePublisher {
   }
 
   private async knownScenarioIds(space: string): Promise<string[]> {
-    const index = new Y.Doc()
+    const index = scratchDoc()
     const state = await this.writer.read(docName.scenarios(space))
     if (state) Y.applyUpdate(index, state)
     return Object.keys(projectScenarios(index)).filter(isValidId)
@@ -157,7 +158,7 @@ export class ReleasePublisher {
 
 /** A document as a version stores it, and the Y.Doc it was read into (the projections read that one). */
 function versionDocument(kind: string, state: Uint8Array | null): { document: VersionDocument; doc: Y.Doc } {
-  const doc = new Y.Doc()
+  const doc = scratchDoc()
   if (state) Y.applyUpdate(doc, state)
   const encoded = Y.encodeStateAsUpdate(doc)
   const snapshotHash = createHash('sha256')
@@ -167,14 +168,14 @@ function versionDocument(kind: string, state: Uint8Array | null): { document: Ve
 }
 
 function emptyDocs(): SpaceDocs {
-  return { settings: new Y.Doc(), buttons: new Y.Doc(), scenarios: new Y.Doc(), scenarioDocs: new Map() }
+  return { settings: scratchDoc(), buttons: scratchDoc(), scenarios: scratchDoc(), scenarioDocs: new Map() }
 }
 
 /** A version's documents (by kind) as the projections read them. */
 export function docsOf(documents: ReadonlyArray<{ kind: string; state: Uint8Array }>): SpaceDocs {
   const docs = emptyDocs()
   for (const { kind, state } of documents) {
-    const doc = kind === 'settings' ? docs.settings : kind === 'buttons' ? docs.buttons : kind === 'scenarios' ? docs.scenarios : new Y.Doc()
+    const doc = kind === 'settings' ? docs.settings : kind === 'buttons' ? docs.buttons : kind === 'scenarios' ? docs.scenarios : scratchDoc()
     Y.applyUpdate(doc, state)
     if (kind.startsWith('scenario/')) docs.scenarioDocs.set(kind.slice('scenario/'.length), doc)
   }

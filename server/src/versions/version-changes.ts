@@ -12,6 +12,7 @@ import {
   type SpaceJson,
   type VersionAuthor,
   type VersionSummary,
+  scratchDoc,
 } from '@botsync/shared-docs'
 import type { VersionStore } from './version-store.ts'
 
@@ -111,7 +112,7 @@ export class VersionChanges {
       const key = pieceKey(document)
       let piece = this.pieces.get(key)
       if (piece === undefined) {
-        const doc = new Y.Doc()
+        const doc = scratchDoc()
         const state = states.get(document.hash)
         if (state) Y.applyUpdate(doc, state)
         piece = projectPiece(document.kind, doc)
@@ -123,7 +124,7 @@ export class VersionChanges {
     }
     const byKind = new Map(documents.map((document) => [document.kind, pieceOf(document)]))
     while (this.pieces.size > CACHED_PIECES) this.pieces.delete(this.pieces.keys().next().value!)
-    const empty = (kind: string): unknown => projectPiece(kind, new Y.Doc())
+    const empty = (kind: string): unknown => projectPiece(kind, scratchDoc())
     const scenarioDocs: SpaceJson['scenarioDocs'] = {}
     for (const [kind, piece] of byKind) {
       const id = kind.startsWith('scenario/') ? kind.slice('scenario/'.length) : null

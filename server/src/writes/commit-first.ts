@@ -1,3 +1,4 @@
+import { scratchDoc } from '@botsync/shared-docs'
 import type { DocumentStore } from '@botsync/persistence'
 import * as Y from 'yjs'
 import { isEmptyUpdate } from '../client-frame.ts'
@@ -24,7 +25,7 @@ export async function commitFirst(
   applyCommitted: (update: Uint8Array) => void,
   authorId: string | null = null,
 ): Promise<Uint8Array | null> {
-  const scratch = new Y.Doc()
+  const scratch = scratchDoc()
   try {
     if (base) Y.applyUpdate(scratch, base)
     // The transaction's own update, not encodeStateAsUpdate(scratch, before):
