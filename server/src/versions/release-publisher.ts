@@ -160,7 +160,8 @@ export class ReleasePublisher {
 function versionDocument(kind: string, state: Uint8Array | null): { document: VersionDocument; doc: Y.Doc } {
   const doc = scratchDoc()
   if (state) Y.applyUpdate(doc, state)
-  const encoded = Y.encodeStateAsUpdate(doc)
+  // The store's states are already encoded docs (a fold's output or a compacted snapshot): stored as read.
+  const encoded = state ?? Y.encodeStateAsUpdate(doc)
   const snapshotHash = createHash('sha256')
     .update(Y.encodeSnapshot(Y.snapshot(doc)))
     .digest()
