@@ -5,6 +5,7 @@
 // shown again) or remove it (DELETE).
 import { ApiClient, segment, type ApiOptions } from '../api/api-client.ts'
 import { parseBot, type BotInfo } from '../api/wire.ts'
+import { everyWhileVisible } from '../ui/visible-interval.ts'
 
 /** How often the header re-reads the bot's status while the page is visible. */
 export const BOT_POLL_MS = 10_000
@@ -17,7 +18,7 @@ export class BotState {
   #error = $state<string | null>(null)
   #saving = $state(false)
   readonly #api: ApiClient
-  #timer: ReturnType<typeof setInterval> | null = null
+  #stopPolling: (() => void) | null = null
   #destroyed = false
 
   constructor(space: string, options: ApiOptions) {
@@ -97,22 +98,13 @@ export class BotState {
    * visible; a page coming back into view reads it at once.
    */
   startPolling(intervalMs = BOT_POLL_MS): void {
-    if (this.#timer || this.#destroyed) return
-    void this.refresh()
-    this.#timer = setInterval(() => {
-      if (typeof document === 'undefined' || document.visibilityState === 'visible') void this.refresh()
-    }, intervalMs)
-    if (typeof document !== 'undefined') document.addEventListener('visibilitychange', this.#onVisibility)
-  }
-
-  #onVisibility = (): void => {
-    if (document.visibilityState === 'visible') void this.refresh()
+    if (this.#stopPolling || this.#destroyed) return
+    this.#stopPolling = everyWhileVisible(() => void this.refresh(), intervalMs)
   }
 
   destroy(): void {
     this.#destroyed = true
-    if (this.#timer) clearInterval(this.#timer)
-    this.#timer = null
-    if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this.#onVisibility)
+    this.#stopPolling?.()
+    this.#stopPolling = null
   }
 }

@@ -8,6 +8,7 @@
 import { docName, observePublished, type PublishMode, type PublishStatus, type VersionSummary } from '@botsync/shared-docs'
 import { ApiClient, segment, type ApiOptions } from '../api/api-client.ts'
 import type { DocumentSource, OpenDocument } from '../connection/open-document.ts'
+import { everyWhileVisible } from '../ui/visible-interval.ts'
 
 export const PUBLISH_POLL_MS = 10_000
 /** Saves come in bursts while someone types: one re-read after the burst. */
@@ -31,7 +32,7 @@ export class PublishState {
   #status = $state<PublishStatus | null>(null)
   #error = $state<string | null>(null)
   #busy = $state(false)
-  #timer: ReturnType<typeof setInterval> | null = null
+  #stopPolling: (() => void) | null = null
   #soon: ReturnType<typeof setTimeout> | null = null
   #destroyed = false
 
@@ -122,16 +123,13 @@ export class PublishState {
   }
 
   startPolling(intervalMs = PUBLISH_POLL_MS): void {
-    if (this.#timer || this.#destroyed) return
-    void this.refresh()
-    this.#timer = setInterval(() => {
-      if (typeof document === 'undefined' || document.visibilityState === 'visible') void this.refresh()
-    }, intervalMs)
+    if (this.#stopPolling || this.#destroyed) return
+    this.#stopPolling = everyWhileVisible(() => void this.refresh(), intervalMs)
   }
 
   destroy(): void {
     this.#destroyed = true
-    if (this.#timer) clearInterval(this.#timer)
+    this.#stopPolling?.()
     if (this.#soon) clearTimeout(this.#soon)
     this.#unobserve()
     this.#source.release(this.#published)
