@@ -2,6 +2,7 @@ import { ReleasePublisher } from './versions/release-publisher.ts'
 import { VersionStore } from './versions/version-store.ts'
 import { VersionChanges } from './versions/version-changes.ts'
 import { DraftProjections } from './versions/draft-projections.ts'
+import { StateProjections } from './versions/state-projections.ts'
 import { Checkpointer } from './versions/checkpointer.ts'
 import { VersionRestorer } from './versions/version-restorer.ts'
 import type { Server as HttpServer } from 'node:http'
@@ -200,7 +201,8 @@ export class BotsyncServer {
     })
     this.versions = new VersionStore(db)
     this.draftProjections = new DraftProjections({ db, store: this.store })
-    this.versionChanges = new VersionChanges({ db, store: this.store, versions: this.versions, drafts: (space) => this.draftProjections.of(space) })
+    const states = new StateProjections()
+    this.versionChanges = new VersionChanges({ db, store: this.store, versions: this.versions, drafts: (space) => this.draftProjections.of(space), states })
     this.publisher = new ReleasePublisher({
       store: this.store,
       versions: this.versions,
@@ -209,6 +211,7 @@ export class BotsyncServer {
       log,
       projections: this.versionChanges,
       drafts: (space) => this.draftProjections.of(space),
+      states,
     })
     this.versionRestorer = new VersionRestorer({
       versions: this.versions,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { deflateRawSync } from 'node:zlib'
 import type { DocumentStore } from '@botsync/persistence'
 import {
   countChanges,
@@ -8,6 +8,7 @@ import {
   projectScenarios,
   projectSpace,
   putRelease,
+  encodeRelease,
   setPublishMode,
   type PublishMode,
   type PublishStatus,
@@ -19,6 +20,7 @@ import {
 import * as Y from 'yjs'
 import type { Logger } from '../logger.ts'
 import type { ServerWriter } from '../server-writer.ts'
+import { stateHash, type StateProjections } from './state-projections.ts'
 import type { VersionDocument, VersionStore } from './version-store.ts'
 
 /** What the publisher needs of VersionChanges' cache of version projections. */
@@ -30,7 +32,8 @@ export interface VersionProjectionCache {
 /** A space's content read at one point: its documents by kind and their Y.Docs. */
 interface SpaceAtOnePoint {
   documents: VersionDocument[]
-  docs: SpaceDocs
+  /** Their projection (projectSpace's shape). */
+  content: SpaceJson
 }
 
 /** How often a consistent read retries when the index named a scenario the read did not include (added meanwhile). */
@@ -52,6 +55,7 @@ export class ReleasePublisher {
   private readonly log: Logger
   private readonly projections: VersionProjectionCache
   private readonly drafts: (space: string) => Promise<SpaceJson>
+  private readonly states: StateProjections
 
   constructor(deps: {
     store: Pick<DocumentStore, 'readConsistent'>
@@ -62,7 +66,10 @@ export class ReleasePublisher {
     projections: VersionProjectionCache
     /** The drafts, projected (DraftProjections). */
     drafts: (space: string) => Promise<SpaceJson>
+    /** Decoded states by hash, shared with VersionChanges. */
+    states: StateProjections
   }) {
+    this.states = deps.states
     this.store = deps.store
     this.versions = deps.versions
     this.writer = deps.writer
@@ -72,12 +79,13 @@ export class ReleasePublisher {
   }
 
   async publish(space: string, authorId: string | null, note: string | null): Promise<VersionSummary> {
-    const { documents, docs } = await this.readSpace(space)
+    const { documents, content } = await this.readSpace(space)
     const release = await this.versions.insert(space, 'release', { authorId, note, documents })
     if (!release) throw new Error('a release is never skipped')
-    const content = projectSpace(docs)
     this.projections.remember(release.id, content)
-    await this.writer.change(docName.published(space), (doc) => putRelease(doc, { number: release.number, versionId: release.id, createdAt: release.createdAt, content }))
+    const published = { number: release.number, versionId: release.id, createdAt: release.createdAt, content }
+    const encoded = encodeRelease(published, (bytes) => deflateRawSync(bytes))
+    await this.writer.change(docName.published(space), (doc) => putRelease(doc, published, encoded))
     this.log.info({ event: 'release-published', space, release: release.number, user: authorId, documents: documents.length })
     return release
   }
@@ -88,12 +96,12 @@ export class ReleasePublisher {
    * checkpoint of the space is younger than `withinMs`. Null when none was taken.
    */
   async checkpoint(space: string, withinMs: number): Promise<VersionSummary | null> {
-    const { documents, docs } = await this.readSpace(space)
+    const { documents, content } = await this.readSpace(space)
     const latest = await this.versions.latestSnapshotHashes(space)
     const unchanged = latest !== null && latest.size === documents.length && documents.every((d) => latest.get(d.kind) === Buffer.from(d.snapshotHash).toString('hex'))
     if (unchanged) return null
     const checkpoint = await this.versions.insert(space, 'checkpoint', { authorId: null, note: null, documents, unlessCheckpointWithinMs: withinMs })
-    if (checkpoint) this.projections.remember(checkpoint.id, projectSpace(docs))
+    if (checkpoint) this.projections.remember(checkpoint.id, content)
     if (checkpoint) this.log.info({ event: 'checkpoint-taken', space, checkpoint: checkpoint.number, documents: documents.length })
     return checkpoint
   }
@@ -128,21 +136,25 @@ export class ReleasePublisher {
     for (let attempt = 1; ; attempt++) {
       const kinds = ['settings', 'buttons', 'scenarios', ...scenarioIds.map((id) => `scenario/${id}`)]
       const states = await this.store.readConsistent(kinds.map((kind) => `${space}/${kind}`))
-      const read = kinds.map((kind) => versionDocument(kind, states.get(`${space}/${kind}`) ?? null))
-      const docs = emptyDocs()
-      for (const { document, doc } of read) {
-        if (document.kind === 'settings') docs.settings = doc
-        else if (document.kind === 'buttons') docs.buttons = doc
-        else if (document.kind === 'scenarios') docs.scenarios = doc
-        else docs.scenarioDocs.set(document.kind.slice('scenario/'.length), doc)
-      }
-      const listed = Object.keys(projectScenarios(docs.scenarios)).filter(isValidId)
+      // Each state is decoded once ever (StateProjections): a publish decodes only the documents that changed.
+      const read = kinds.map((kind) => {
+        const state = states.get(`${space}/${kind}`) ?? EMPTY_STATE
+        const hashed = { kind, hash: stateHash(state) }
+        return { hashed, document: { kind, state, snapshotHash: this.states.snapshotHash(hashed, state) } }
+      })
+      const byHash = new Map(read.map((r) => [r.hashed.hash, r.document.state]))
+      const all = this.states.assemble(
+        read.map((r) => r.hashed),
+        (hash) => byHash.get(hash),
+      )
+      const listed = Object.keys(all.scenarios).filter(isValidId)
       const missing = listed.filter((id) => !scenarioIds.includes(id))
       if (missing.length === 0 || attempt === READ_ATTEMPTS) {
         if (missing.length > 0) this.log.warn({ event: 'release-read-incomplete', space, missing }, 'scenarios added while the release was read have no content in it')
         // Scenarios the index no longer lists are not part of the space.
-        for (const id of [...docs.scenarioDocs.keys()]) if (!listed.includes(id)) docs.scenarioDocs.delete(id)
-        return { documents: read.map((r) => r.document).filter((d) => !d.kind.startsWith('scenario/') || listed.includes(d.kind.slice('scenario/'.length))), docs }
+        const inSpace = (kind: string): boolean => !kind.startsWith('scenario/') || listed.includes(kind.slice('scenario/'.length))
+        const content: SpaceJson = { ...all, scenarioDocs: Object.fromEntries(Object.entries(all.scenarioDocs).filter(([id]) => listed.includes(id))) }
+        return { documents: read.map((r) => r.document).filter((d) => inSpace(d.kind)), content }
       }
       scenarioIds = listed
     }
@@ -156,17 +168,8 @@ export class ReleasePublisher {
   }
 }
 
-/** A document as a version stores it, and the Y.Doc it was read into (the projections read that one). */
-function versionDocument(kind: string, state: Uint8Array | null): { document: VersionDocument; doc: Y.Doc } {
-  const doc = scratchDoc()
-  if (state) Y.applyUpdate(doc, state)
-  // The store's states are already encoded docs (a fold's output or a compacted snapshot): stored as read.
-  const encoded = state ?? Y.encodeStateAsUpdate(doc)
-  const snapshotHash = createHash('sha256')
-    .update(Y.encodeSnapshot(Y.snapshot(doc)))
-    .digest()
-  return { document: { kind, state: encoded, snapshotHash }, doc }
-}
+/** What a document never written reads as. */
+const EMPTY_STATE = Y.encodeStateAsUpdate(scratchDoc())
 
 function emptyDocs(): SpaceDocs {
   return { settings: scratchDoc(), buttons: scratchDoc(), scenarios: scratchDoc(), scenarioDocs: new Map() }

@@ -1,38 +1,10 @@
 import type { Database, DocumentStore } from '@botsync/persistence'
-import * as Y from 'yjs'
-import {
-  diffSpaces,
-  isValidId,
-  projectButtons,
-  projectScenario,
-  projectScenarios,
-  projectSettings,
-  type AttributedChange,
-  type ScenarioJson,
-  type SpaceJson,
-  type VersionAuthor,
-  type VersionSummary,
-  scratchDoc,
-} from '@botsync/shared-docs'
+import { diffSpaces, type AttributedChange, type SpaceJson, type VersionAuthor, type VersionSummary } from '@botsync/shared-docs'
+import { StateProjections } from './state-projections.ts'
 import type { VersionStore } from './version-store.ts'
 
 /** Version projections kept in memory (a 200 × 10 space projects to about 1 MB). */
 const CACHED_PROJECTIONS = 16
-/** Projected document states kept by hash (a version of a 200-scenario space has 203; versions share most of them). */
-const CACHED_PIECES = 20_000
-
-function pieceKey(document: { kind: string; hash: string }): string {
-  // The projection depends on the kind too: an empty settings state and an empty scenario state are the same bytes.
-  return `${document.kind.startsWith('scenario/') ? 'scenario' : document.kind}:${document.hash}`
-}
-
-function projectPiece(kind: string, doc: Y.Doc): unknown {
-  if (kind === 'settings') return projectSettings(doc)
-  if (kind === 'buttons') return projectButtons(doc)
-  if (kind === 'scenarios') return projectScenarios(doc)
-  return projectScenario(doc)
-}
-
 /**
  * The change list between two versions, or a version and the drafts: the
  * entity changes come from shared-docs' diffSpaces over the two
@@ -49,10 +21,17 @@ export class VersionChanges {
   private readonly drafts: (space: string) => Promise<SpaceJson>
   /** Projections of versions by id: a version never changes, so reading and projecting it once is enough (the History page asks for the same few again and again). */
   private readonly projections = new Map<string, SpaceJson>()
-  /** Projections of single document states, by kind and hash (see assemble). */
-  private readonly pieces = new Map<string, unknown>()
+  private readonly states: StateProjections
 
-  constructor(deps: { db: Database; store: Pick<DocumentStore, 'authorsBetween'>; versions: VersionStore; drafts: (space: string) => Promise<SpaceJson> }) {
+  constructor(deps: {
+    db: Database
+    store: Pick<DocumentStore, 'authorsBetween'>
+    versions: VersionStore
+    drafts: (space: string) => Promise<SpaceJson>
+    /** Shared with the publisher, which projects the states it reads the same way. */
+    states?: StateProjections
+  }) {
+    this.states = deps.states ?? new StateProjections()
     this.db = deps.db
     this.store = deps.store
     this.versions = deps.versions
@@ -98,44 +77,11 @@ export class VersionChanges {
     return projection
   }
 
-  /**
-   * A version not in memory, from its documents' state hashes: versions
-   * share most states (a release that changed one scenario shares the other
-   * 199 with the one before), so each state is read and projected once and
-   * kept by hash; only states no cached version had are read.
-   */
+  /** A version not in memory: its documents' state hashes, and only the states no cached version had. */
   private async assemble(space: string, versionId: string): Promise<SpaceJson> {
     const documents = await this.versions.documentHashes(versionId)
-    const missing = [...new Set(documents.filter((d) => !this.pieces.has(pieceKey(d))).map((d) => d.hash))]
-    const states = await this.versions.states(space, missing)
-    const pieceOf = (document: { kind: string; hash: string }): unknown => {
-      const key = pieceKey(document)
-      let piece = this.pieces.get(key)
-      if (piece === undefined) {
-        const doc = scratchDoc()
-        const state = states.get(document.hash)
-        if (state) Y.applyUpdate(doc, state)
-        piece = projectPiece(document.kind, doc)
-        doc.destroy()
-      } else this.pieces.delete(key)
-      // Most recently used last.
-      this.pieces.set(key, piece)
-      return piece
-    }
-    const byKind = new Map(documents.map((document) => [document.kind, pieceOf(document)]))
-    while (this.pieces.size > CACHED_PIECES) this.pieces.delete(this.pieces.keys().next().value!)
-    const empty = (kind: string): unknown => projectPiece(kind, scratchDoc())
-    const scenarioDocs: SpaceJson['scenarioDocs'] = {}
-    for (const [kind, piece] of byKind) {
-      const id = kind.startsWith('scenario/') ? kind.slice('scenario/'.length) : null
-      if (id !== null && isValidId(id)) scenarioDocs[id] = piece as ScenarioJson
-    }
-    return {
-      settings: (byKind.get('settings') ?? empty('settings')) as SpaceJson['settings'],
-      buttons: (byKind.get('buttons') ?? empty('buttons')) as SpaceJson['buttons'],
-      scenarios: (byKind.get('scenarios') ?? empty('scenarios')) as SpaceJson['scenarios'],
-      scenarioDocs,
-    }
+    const states = await this.versions.states(space, this.states.missing(documents))
+    return this.states.assemble(documents, (hash) => states.get(hash))
   }
 
   private async names(ids: string[]): Promise<Map<string, VersionAuthor>> {
