@@ -106,19 +106,30 @@ export function getCurrentRelease(doc: Y.Doc): PublishedRelease | null {
 }
 
 /**
+ * A release as the document stores it: its JSON, deflated (raw DEFLATE). A
+ * release is the whole space, and every release adds one to the document's
+ * log; its JSON deflates to a fraction. `deflate` defaults to fflate's
+ * (synchronous and dependency-free, so it runs anywhere shared-docs does);
+ * the server passes Node's native zlib, which is several times faster.
+ */
+export function encodeRelease(release: PublishedRelease, deflate: (bytes: Uint8Array) => Uint8Array = (bytes) => deflateSync(bytes)): Uint8Array {
+  const bytes = deflate(strToU8(JSON.stringify(release)))
+  // Yjs stores binary content only as a plain Uint8Array (a Node Buffer is refused): a view, not a copy.
+  return bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
+/**
  * Server only: makes `release` the current release unless a higher one is
  * already there, and drops the lower ones (the versions table keeps them).
+ * `encoded`: encodeRelease(release), when the caller made it already.
  */
-export function putRelease(doc: Y.Doc, release: PublishedRelease): void {
+export function putRelease(doc: Y.Doc, release: PublishedRelease, encoded?: Uint8Array): void {
   doc.transact(() => {
     const current = currentReleaseNumber(doc)
     if (current !== null && current >= release.number) return
     const releases = releasesRoot(doc)
     for (const key of [...releases.keys()]) releases.delete(key)
     if (legacyReleases(doc)) root(doc).delete('releases')
-    // Compressed: a release is the whole space, and every release adds one
-    // to the document's log; its JSON deflates to a fraction (fflate, sync
-    // and dependency-free, so the bot swaps releases without awaiting).
-    releases.set(String(release.number), deflateSync(strToU8(JSON.stringify(release))))
+    releases.set(String(release.number), encoded ?? encodeRelease(release))
   })
 }

@@ -1,6 +1,17 @@
+import { deflateRawSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { currentReleaseNumber, getCurrentRelease, getPublishMode, observePublished, projectSpace, putRelease, setPublishMode, type PublishedRelease } from '../src/index.ts'
+import {
+  currentReleaseNumber,
+  encodeRelease,
+  getCurrentRelease,
+  getPublishMode,
+  observePublished,
+  projectSpace,
+  putRelease,
+  setPublishMode,
+  type PublishedRelease,
+} from '../src/index.ts'
 import { demoDocs } from './helpers.ts'
 
 function release(number: number): PublishedRelease {
@@ -52,5 +63,17 @@ describe('<space>/published', () => {
     putRelease(older, release(6))
     expect(getCurrentRelease(older)).toEqual(release(6))
     expect(older.getMap('published').has('releases')).toBe(false)
+  })
+
+  it('reads a release the server deflated with Node’s zlib (a Buffer, stored as a plain Uint8Array)', () => {
+    const doc = new Y.Doc()
+    putRelease(
+      doc,
+      release(7),
+      encodeRelease(release(7), (bytes) => deflateRawSync(bytes)),
+    )
+    const copy = new Y.Doc()
+    Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc))
+    expect(getCurrentRelease(copy)).toEqual(release(7))
   })
 })
