@@ -3,8 +3,12 @@ import { diffSpaces, type AttributedChange, type SpaceJson, type VersionAuthor, 
 import { StateProjections } from './state-projections.ts'
 import type { VersionStore } from './version-store.ts'
 
-/** Version projections kept in memory (a 200 × 10 space projects to about 1 MB). */
-const CACHED_PROJECTIONS = 16
+/**
+ * Version projections kept in memory. Each is assembled from StateProjections'
+ * shared pieces, so one costs its own references (a few KB), not a copy of
+ * the space (about 1 MB for 200 × 10).
+ */
+const CACHED_PROJECTIONS = 256
 /**
  * The change list between two versions, or a version and the drafts: the
  * entity changes come from shared-docs' diffSpaces over the two
