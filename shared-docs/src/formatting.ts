@@ -85,28 +85,44 @@ export function compareEntities(a: MessageEntity, b: MessageEntity): number {
  * italic "bc") stay as they are: Telegram splits such entities itself.
  */
 export function entitiesOfDelta(delta: readonly DeltaOp[]): FormattedText {
-  let text = ''
+  const count = FORMAT_ATTRIBUTES.length
+  // Per attribute (by TYPE_ORDER index): the open run's value and start, and
+  // the current op's value. Only the op's own attribute keys are read: the
+  // delta's attribute objects come in many shapes, and probing each for all
+  // ten names was most of the cost.
+  const openValue: (string | true | undefined)[] = new Array<undefined>(count).fill(undefined)
+  const openStart: number[] = new Array<number>(count).fill(0)
+  const opValue: (string | true | undefined)[] = new Array<undefined>(count).fill(undefined)
   const entities: MessageEntity[] = []
-  const open = new Map<FormatAttribute, { start: number; value: string | true }>()
-  const close = (type: FormatAttribute, at: number) => {
-    const run = open.get(type)
-    if (!run) return
-    open.delete(type)
-    if (at > run.start) entities.push(makeEntity(type, run.start, at - run.start, run.value))
+  let text = ''
+  const close = (i: number, at: number) => {
+    const value = openValue[i]
+    openValue[i] = undefined
+    if (value !== undefined && at > openStart[i]) entities.push(makeEntity(FORMAT_ATTRIBUTES[i], openStart[i], at - openStart[i], value))
   }
   for (const op of delta) {
     if (typeof op.insert !== 'string' || op.insert === '') continue
     const attributes = op.attributes
-    for (const type of FORMAT_ATTRIBUTES) {
-      const value = attributes === undefined ? undefined : runValue(type, attributes[type])
-      const run = open.get(type)
-      if (run !== undefined && run.value === value) continue
-      close(type, text.length)
-      if (value !== undefined) open.set(type, { start: text.length, value })
+    if (attributes !== undefined) {
+      for (const name in attributes) {
+        const i = TYPE_ORDER.get(name)
+        if (i !== undefined) opValue[i] = runValue(FORMAT_ATTRIBUTES[i], attributes[name])
+      }
+    }
+    for (let i = 0; i < count; i++) {
+      const value = opValue[i]
+      if (openValue[i] !== value) {
+        close(i, text.length)
+        if (value !== undefined) {
+          openValue[i] = value
+          openStart[i] = text.length
+        }
+      }
+      opValue[i] = undefined
     }
     text += op.insert
   }
-  for (const type of [...open.keys()]) close(type, text.length)
+  for (let i = 0; i < count; i++) close(i, text.length)
   return { text, entities: entities.sort(compareEntities) }
 }
 
@@ -195,6 +211,16 @@ function valuesByType(entities: readonly MessageEntity[], length: number): Map<F
   return result
 }
 
+function sameEntities(a: readonly MessageEntity[], b: readonly MessageEntity[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((x, i) => {
+      const y = b[i]
+      return x.type === y.type && x.offset === y.offset && x.length === y.length && x.url === y.url && x.language === y.language
+    })
+  )
+}
+
 /**
  * Makes a Y.Text hold exactly `text` with exactly `entities` (an import, a
  * restore), changing as little as possible: the text through replaceText,
@@ -203,6 +229,9 @@ function valuesByType(entities: readonly MessageEntity[], length: number): Map<F
  * are ignored (validation reports them).
  */
 export function setFormattedText(ytext: Y.Text, text: string, entities: readonly MessageEntity[] = []): void {
+  // The usual case of an import or a restore: the message is as it was.
+  const before = entitiesOf(ytext)
+  if (before.text === text && sameEntities(before.entities, [...entities].sort(compareEntities))) return
   transactOn(ytext, () => {
     replaceText(ytext, text)
     const length = ytext.length
