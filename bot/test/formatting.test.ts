@@ -67,15 +67,22 @@ describe('formatted messages', () => {
     onboarding.doc.transact(() => {
       finish.format(0, 4, { text_link: 'javascript:alert(1)' })
       finish.format(5, 2, { underline: true })
+      getStepMessage(onboarding.doc, 'welcome')!.format(0, 3, { strikethrough: true })
     })
     await waitFor(() => {
       const space = projectSpace(scene.bot!.replica.docs())
-      return space.settings.textEntities?.welcome !== undefined && space.scenarioDocs.onboarding.steps.finish.entities?.length === 2
+      const steps = space.scenarioDocs.onboarding.steps
+      return space.settings.textEntities?.welcome !== undefined && steps.finish.entities?.length === 2 && steps.welcome.entities !== undefined
     }, 'the formatting to reach the bot')
 
     const welcome = await scene.reply(alice, () => api.sendCommand(alice, 'start'))
     expect(welcome.params.entities).toEqual([{ type: 'bold', offset: 0, length: 6 }])
     expect(covered(welcome.message!.text!, welcome.message!.entities![0] as MessageEntity)).toBe('Привет')
+    // A button of that message edits it: editMessageText carries the step's entities.
+    const intro = await scene.reply(alice, () => api.clickButton(alice, welcome, 'b:start'))
+    expect(intro.method).toBe('editMessageText')
+    expect(intro.params.entities).toEqual([{ type: 'strikethrough', offset: 0, length: 3 }])
+    expect(intro.message!.entities).toEqual([{ type: 'strikethrough', offset: 0, length: 3 }])
 
     const sent = await finishOnboarding('Al')
     expect(sent.message!.text).toBe('Nice to meet you, Al! You are all set.')
