@@ -11,4 +11,5 @@ export const suites: Record<string, () => Promise<{ default: () => Promise<Recor
   longlog: () => import('./longlog.ts'),
   pending: () => import('./pending.ts'),
   history: () => import('./history.ts'),
+  formatting: () => import('./formatting.ts'),
 }

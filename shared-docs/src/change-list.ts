@@ -148,7 +148,12 @@ function settingsChanges(before: SettingsJson, after: SettingsJson): SpaceChange
   for (const key of textKeys) {
     const a = before.texts[key]
     const b = after.texts[key]
-    if (a === b) continue
+    if (a === b) {
+      if (a !== undefined && !jsonEqual(before.textEntities?.[key] ?? [], after.textEntities?.[key] ?? [])) {
+        changes.push({ ...formattingChange({ document, key }, `Formatting of ${textName(key).replace(/^./, (c) => c.toLowerCase())} changed`, a), kind: 'settings-text-changed' })
+      }
+      continue
+    }
     const verb = a === undefined ? 'added' : b === undefined ? 'removed' : 'changed'
     changes.push({ kind: 'settings-text-changed', document, key, summary: `${textName(key)} ${verb}`, before: a, after: b, diff: wordDiff(a ?? '', b ?? '') })
   }
@@ -167,6 +172,15 @@ function settingsChanges(before: SettingsJson, after: SettingsJson): SpaceChange
     if (!jsonEqual(before[key], after[key])) changes.push({ kind: 'settings-changed', document, key, summary, before: before[key], after: after[key] })
   }
   return changes
+}
+
+/**
+ * A text whose words stayed and whose formatting changed: the kind a text
+ * change has, with the text as before and after (so readers of the change
+ * list see the shapes they know) and a diff of one `same` part.
+ */
+function formattingChange(base: Omit<SpaceChange, 'kind' | 'summary'>, summary: string, text: string): SpaceChange {
+  return { kind: 'message-changed', ...base, key: base.key ?? 'entities', summary, before: text, after: text, diff: wordDiff(text, text) }
 }
 
 // ---- buttons ---------------------------------------------------------------
@@ -244,7 +258,11 @@ function stepChanges(scenarioId: string, title: string, before: ScenarioJson, af
     const stepBase = { ...base, stepId: id }
     if (!a) changes.push({ kind: 'step-added', ...stepBase, summary: `Step ${stepName(b, id)} added to ${title}`, after: b })
     else if (!b) changes.push({ kind: 'step-removed', ...stepBase, summary: `Step ${stepName(a, id)} removed from ${title}`, before: a })
-    else changes.push(...fieldChanges(STEP_RULES, a, b, stepBase, (kind) => `${STEP_NOUNS[kind] ?? 'Something'} of step ${stepName(b, id)} in ${title} changed`))
+    else {
+      changes.push(...fieldChanges(STEP_RULES, a, b, stepBase, (kind) => `${STEP_NOUNS[kind] ?? 'Something'} of step ${stepName(b, id)} in ${title} changed`))
+      if (a.message === b.message && !jsonEqual(a.entities ?? [], b.entities ?? []))
+        changes.push(formattingChange(stepBase, `Formatting of step ${stepName(b, id)} in ${title} changed`, a.message))
+    }
   }
   return changes
 }

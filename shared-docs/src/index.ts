@@ -2,7 +2,8 @@
 // Yjs, JSON projection, validation against Telegram's limits, and seeds.
 export * from './names.ts'
 export type * from './types.ts'
-export { INPUT_KINDS } from './types.ts'
+export { INPUT_KINDS, MESSAGE_ENTITY_TYPES } from './types.ts'
+export * from './formatting.ts'
 export * from './limits.ts'
 export * from './settings.ts'
 export * from './buttons.ts'

@@ -4,12 +4,25 @@
 import * as Y from 'yjs'
 import { parseActivityEvent, readCounters } from './activity.ts'
 import { parseButtonAction } from './buttons.ts'
+import { entitiesOf } from './formatting.ts'
 import { isValidId } from './names.ts'
 import { isKeyboardKind, parseStepInput } from './scenario.ts'
 import { SETTINGS_FLAG_DEFAULTS, SETTINGS_TEXT_KEYS } from './settings.ts'
 import { TRIGGER_KEYS } from './scenarios.ts'
-import type { ActivityEvent, ActivityJson, ButtonJson, KeyboardJson, ScenarioIndexEntry, ScenarioJson, SettingsJson, SpaceJson, StepJson, TriggerJson } from './types.ts'
-import { asArray, asMap, readRows, readStrings, readText } from './ytypes.ts'
+import type {
+  ActivityEvent,
+  ActivityJson,
+  ButtonJson,
+  KeyboardJson,
+  MessageEntity,
+  ScenarioIndexEntry,
+  ScenarioJson,
+  SettingsJson,
+  SpaceJson,
+  StepJson,
+  TriggerJson,
+} from './types.ts'
+import { asArray, asMap, readRows, readStrings } from './ytypes.ts'
 
 export type * from './types.ts'
 
@@ -32,8 +45,12 @@ function entities(map: Y.Map<unknown> | undefined): [string, Y.Map<unknown>][] {
 export function projectSettings(doc: Y.Doc): SettingsJson {
   const root = doc.getMap<unknown>('settings')
   const texts: SettingsJson['texts'] = { welcome: '', fallback: '', maintenance: '', inputInvalid: '' }
+  const textEntities: Record<string, MessageEntity[]> = {}
   asMap(root.get('texts'))?.forEach((value, key) => {
-    if (isValidId(key)) texts[key] = readText(value)
+    if (!isValidId(key)) return
+    const formatted = entitiesOf(value)
+    texts[key] = formatted.text
+    if (formatted.entities.length > 0) textEntities[key] = formatted.entities
   })
   for (const key of SETTINGS_TEXT_KEYS) texts[key] ??= ''
   const flags: SettingsJson['flags'] = { botEnabled: SETTINGS_FLAG_DEFAULTS.botEnabled ?? true }
@@ -46,7 +63,17 @@ export function projectSettings(doc: Y.Doc): SettingsJson {
     if (isValidId(key) && value === true) publicTexts.push(key)
   })
   publicTexts.sort()
-  return { texts, flags, mainMenu: readRows(root.get('mainMenu')), publicTexts }
+  const settings: SettingsJson = { texts, flags, mainMenu: readRows(root.get('mainMenu')), publicTexts }
+  // Only when some text is formatted, so plain settings project as they always did.
+  if (Object.keys(textEntities).length > 0) settings.textEntities = sortedKeys(textEntities)
+  return settings
+}
+
+/** The same record with its keys sorted, so every replica serialises it alike. */
+function sortedKeys<T>(record: Record<string, T>): Record<string, T> {
+  const result: Record<string, T> = {}
+  for (const key of Object.keys(record).sort()) result[key] = record[key]
+  return result
 }
 
 export function projectButtons(doc: Y.Doc): Record<string, ButtonJson> {
@@ -98,9 +125,12 @@ function projectKeyboard(value: unknown): KeyboardJson {
 
 function projectStep(id: string, map: Y.Map<unknown>): StepJson {
   const next = map.get('next')
+  const { text, entities } = entitiesOf(map.get('message'))
   return {
     id,
-    message: readText(map.get('message')),
+    message: text,
+    // Left out when plain: exports and releases of unformatted steps stay as they were.
+    ...(entities.length > 0 ? { entities } : {}),
     keyboard: projectKeyboard(map.get('keyboard')),
     input: parseStepInput(map.get('input')),
     next: typeof next === 'string' && next !== '' ? next : null,

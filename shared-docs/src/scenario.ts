@@ -1,14 +1,15 @@
 // One scenario document: `doc.getMap('scenario')` holds
 //   entryStepId: string
 //   steps: Y.Map<stepId, Y.Map {
-//     message: Y.Text,
+//     message: Y.Text   (formatting as text attributes, see formatting.ts),
 //     keyboard: Y.Map { kind: 'inline'|'reply', rows: Y.Array<Y.Array<buttonId>> },
 //     input: null | { var, kind }   (one plain JSON value)
 //     next: string | null }>
 //   stepOrder: Y.Array<stepId>
 import * as Y from 'yjs'
+import { setFormattedText } from './formatting.ts'
 import { isValidId, newId } from './names.ts'
-import { INPUT_KINDS, type InputKind, type KeyboardJson, type KeyboardKind, type StepInput } from './types.ts'
+import { INPUT_KINDS, type InputKind, type KeyboardJson, type KeyboardKind, type MessageEntity, type StepInput } from './types.ts'
 import { asArray, asMap, asText, newRow, newRows, readRows, readStrings, replaceText, writeRows } from './ytypes.ts'
 
 export function scenarioRoot(doc: Y.Doc): Y.Map<unknown> {
@@ -105,6 +106,8 @@ export function initScenarioDoc(doc: Y.Doc): void {
 
 export interface StepInit {
   message?: string
+  /** The message's formatting, offsets into `message`. */
+  entities?: readonly MessageEntity[]
   keyboard?: Partial<KeyboardJson>
   input?: StepInput | null
   next?: string | null
@@ -130,7 +133,7 @@ export function addStep(doc: Y.Doc, init: StepInit & { id?: string; index?: numb
     steps.set(id, step)
     const message = new Y.Text()
     step.set('message', message)
-    if (init.message) message.insert(0, init.message)
+    if (init.message) setFormattedText(message, init.message, init.entities)
     const keyboard = new Y.Map<unknown>()
     step.set('keyboard', keyboard)
     keyboard.set('kind', kind)
@@ -192,7 +195,13 @@ export function setEntryStep(doc: Y.Doc, stepId: string): boolean {
   return true
 }
 
-export function setStepMessage(doc: Y.Doc, stepId: string, text: string): boolean {
+/**
+ * Sets a step's message, editing the Y.Text minimally. Without `entities`
+ * only the text is set: the parts kept keep their formatting and inserted
+ * text takes the formatting where it lands, as typing does. With `entities`
+ * (an import, a restore) the formatting becomes exactly those.
+ */
+export function setStepMessage(doc: Y.Doc, stepId: string, text: string, entities?: readonly MessageEntity[]): boolean {
   const step = getStep(doc, stepId)
   if (!step) return false
   doc.transact(() => {
@@ -201,7 +210,8 @@ export function setStepMessage(doc: Y.Doc, stepId: string, text: string): boolea
       message = new Y.Text()
       step.set('message', message)
     }
-    replaceText(message, text)
+    if (entities === undefined) replaceText(message, text)
+    else setFormattedText(message, text, entities)
   })
   return true
 }

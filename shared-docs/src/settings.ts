@@ -1,10 +1,13 @@
 // The settings document: `doc.getMap('settings')` holds
 //   texts:    Y.Map<Y.Text>   welcome, fallback, maintenance, inputInvalid, …
+//             (formatting as text attributes, see formatting.ts)
 //   flags:    Y.Map<boolean>  botEnabled, …
 //   mainMenu: Y.Array<Y.Array<string>>  rows of button ids
 //   publicTexts: Y.Map<boolean>  text keys Mini App readers may read (absent = private)
 import * as Y from 'yjs'
+import { setFormattedText } from './formatting.ts'
 import { isValidId } from './names.ts'
+import type { MessageEntity } from './types.ts'
 import { asArray, asMap, asText, replaceText, writeRows } from './ytypes.ts'
 
 export const SETTINGS_TEXT_KEYS = ['welcome', 'fallback', 'maintenance', 'inputInvalid'] as const
@@ -69,8 +72,12 @@ function checkKey(key: string): void {
   if (!isValidId(key)) throw new TypeError(`Invalid settings key: ${JSON.stringify(key)}`)
 }
 
-/** Sets a settings text, editing the existing Y.Text minimally. */
-export function setSettingsText(doc: Y.Doc, key: string, value: string): void {
+/**
+ * Sets a settings text, editing the existing Y.Text minimally. Without
+ * `entities` the formatting of the parts kept stays (as in setStepMessage);
+ * with them it becomes exactly those.
+ */
+export function setSettingsText(doc: Y.Doc, key: string, value: string, entities?: readonly MessageEntity[]): void {
   checkKey(key)
   doc.transact(() => {
     let texts = getSettingsTexts(doc)
@@ -84,7 +91,8 @@ export function setSettingsText(doc: Y.Doc, key: string, value: string): void {
       text = new Y.Text()
       texts.set(key, text)
     }
-    replaceText(text, value)
+    if (entities === undefined) replaceText(text, value)
+    else setFormattedText(text, value, entities)
   })
 }
 

@@ -31,7 +31,18 @@ import {
   setTextPublic,
 } from './settings.ts'
 import { isSpaceId } from './spaces.ts'
-import { INPUT_KINDS, type ButtonJson, type KeyboardJson, type ScenarioJson, type SettingsJson, type SpaceJson, type StepInput, type TriggerJson } from './types.ts'
+import {
+  INPUT_KINDS,
+  MESSAGE_ENTITY_TYPES,
+  type ButtonJson,
+  type KeyboardJson,
+  type MessageEntity,
+  type ScenarioJson,
+  type SettingsJson,
+  type SpaceJson,
+  type StepInput,
+  type TriggerJson,
+} from './types.ts'
 import { validateSpace, type Problem } from './validation.ts'
 
 export const SPACE_EXPORT_FORMAT = 'botsync-space'
@@ -44,6 +55,8 @@ export const SPACE_EXPORT_RESERVED = ['languages'] as const
 export interface ExportedStep {
   id: string
   message: string
+  /** The message's formatting (offsets in UTF-16 code units of `message`); absent when plain. */
+  entities?: MessageEntity[]
   keyboard: KeyboardJson
   input: StepInput | null
   /** Id of a step of the same scenario, or null. */
@@ -247,6 +260,30 @@ class Checker {
     return ok
   }
 
+  integer(value: Json, path: string, min: number): value is number {
+    if (typeof value === 'number' && Number.isInteger(value) && value >= min) return true
+    this.add(path, 'not-an-integer', `Must be a whole number of at least ${min}.`)
+    return false
+  }
+
+  /** A list of formatting entities; that each fits its text and each link's URL is checked later, by validation.ts. */
+  entities(value: Json, path: string): void {
+    if (!this.array(value, path)) return
+    value.forEach((entity, i) => {
+      const at = `${path}[${i}]`
+      if (!isObject(entity)) return this.add(at, 'not-an-object', 'Must be an object.')
+      if (!(MESSAGE_ENTITY_TYPES as readonly Json[]).includes(entity.type)) {
+        return this.add(`${at}.type`, 'entity-type-unknown', `Must be one of ${MESSAGE_ENTITY_TYPES.join(', ')}.`)
+      }
+      const required = ['type', 'offset', 'length', ...(entity.type === 'text_link' ? ['url'] : [])]
+      if (!this.object(entity, at, required, entity.type === 'pre' ? ['language'] : [])) return
+      this.integer(entity.offset, `${at}.offset`, 0)
+      this.integer(entity.length, `${at}.length`, 1)
+      if (Object.hasOwn(entity, 'url')) this.string(entity.url, `${at}.url`)
+      if (Object.hasOwn(entity, 'language')) this.string(entity.language, `${at}.language`)
+    })
+  }
+
   /** Ids unique within a list; returns false if any repeats. */
   unique(items: Json[], path: string): boolean {
     const seen = new Set<string>()
@@ -269,7 +306,7 @@ function join(path: string, key: string): string {
 }
 
 function checkSettings(c: Checker, value: Json, path: string): void {
-  if (!c.object(value, path, ['texts', 'flags', 'mainMenu', 'publicTexts'])) return
+  if (!c.object(value, path, ['texts', 'flags', 'mainMenu', 'publicTexts'], ['textEntities'])) return
   if (c.object(value.texts, `${path}.texts`, SETTINGS_TEXT_KEYS, Object.keys(isObject(value.texts) ? value.texts : {}))) {
     for (const [key, text] of Object.entries(value.texts)) {
       if (c.id(key, `${path}.texts.${key}`)) c.string(text, `${path}.texts.${key}`)
@@ -278,6 +315,14 @@ function checkSettings(c: Checker, value: Json, path: string): void {
   if (c.object(value.flags, `${path}.flags`, ['botEnabled'], Object.keys(isObject(value.flags) ? value.flags : {}))) {
     for (const [key, flag] of Object.entries(value.flags)) {
       if (c.id(key, `${path}.flags.${key}`)) c.boolean(flag, `${path}.flags.${key}`)
+    }
+  }
+  if (Object.hasOwn(value, 'textEntities') && c.object(value.textEntities, `${path}.textEntities`, [], Object.keys(isObject(value.textEntities) ? value.textEntities : {}))) {
+    const texts = isObject(value.texts) ? value.texts : {}
+    for (const [key, entities] of Object.entries(value.textEntities)) {
+      if (!c.id(key, `${path}.textEntities.${key}`)) continue
+      if (!Object.hasOwn(texts, key)) c.add(`${path}.textEntities.${key}`, 'text-missing', `Text "${key}" does not exist.`)
+      else c.entities(entities, `${path}.textEntities.${key}`)
     }
   }
   c.rows(value.mainMenu, `${path}.mainMenu`)
@@ -313,9 +358,10 @@ function checkButton(c: Checker, value: Json, path: string): void {
 }
 
 function checkStep(c: Checker, value: Json, path: string): void {
-  if (!c.object(value, path, ['id', 'message', 'keyboard', 'input', 'next'])) return
+  if (!c.object(value, path, ['id', 'message', 'keyboard', 'input', 'next'], ['entities'])) return
   c.id(value.id, `${path}.id`)
   c.string(value.message, `${path}.message`)
+  if (Object.hasOwn(value, 'entities')) c.entities(value.entities, `${path}.entities`)
   if (c.object(value.keyboard, `${path}.keyboard`, ['kind', 'rows'])) {
     if (value.keyboard.kind !== 'inline' && value.keyboard.kind !== 'reply') c.add(`${path}.keyboard.kind`, 'keyboard-kind-invalid', 'Must be "inline" or "reply".')
     c.rows(value.keyboard.rows, `${path}.keyboard.rows`)
@@ -427,7 +473,8 @@ export function validateSpaceExport(json: unknown): SpaceExportValidation {
 export function importSettings(doc: Y.Doc, settings: SettingsJson): void {
   doc.transact(() => {
     for (const key of [...(getSettingsTexts(doc)?.keys() ?? [])]) if (!Object.hasOwn(settings.texts, key)) removeSettingsText(doc, key)
-    for (const [key, text] of Object.entries(settings.texts)) setSettingsText(doc, key, text)
+    // A text the file has no formatting for becomes plain: the document holds exactly the file.
+    for (const [key, text] of Object.entries(settings.texts)) setSettingsText(doc, key, text, settings.textEntities?.[key] ?? [])
     for (const key of [...(getSettingsFlags(doc)?.keys() ?? [])]) if (!Object.hasOwn(settings.flags, key)) removeFlag(doc, key)
     for (const [key, flag] of Object.entries(settings.flags)) setFlag(doc, key, flag)
     setMainMenu(doc, settings.mainMenu)
@@ -476,10 +523,10 @@ export function importScenario(doc: Y.Doc, scenario: Pick<ExportedScenario, 'ent
     for (const id of [...(getSteps(doc)?.keys() ?? [])]) if (!wanted.has(id)) removeStep(doc, id)
     for (const step of scenario.steps) {
       if (!getSteps(doc)?.has(step.id)) {
-        addStep(doc, { id: step.id, message: step.message, keyboard: step.keyboard, input: step.input, next: step.next })
+        addStep(doc, { id: step.id, message: step.message, entities: step.entities, keyboard: step.keyboard, input: step.input, next: step.next })
         continue
       }
-      setStepMessage(doc, step.id, step.message)
+      setStepMessage(doc, step.id, step.message, step.entities ?? [])
       setKeyboard(doc, step.id, step.keyboard)
       setStepInput(doc, step.id, step.input)
       setStepNext(doc, step.id, step.next)

@@ -54,9 +54,29 @@ export interface StepInput {
   kind: InputKind
 }
 
+/**
+ * Telegram's formatting entity kinds the documents can hold, one per Y.Text
+ * formatting attribute of the same name (formatting.ts).
+ */
+export const MESSAGE_ENTITY_TYPES = ['bold', 'italic', 'underline', 'strikethrough', 'spoiler', 'code', 'pre', 'text_link', 'blockquote', 'expandable_blockquote'] as const
+export type MessageEntityType = (typeof MESSAGE_ENTITY_TYPES)[number]
+
+/** A Bot API MessageEntity: `offset` and `length` in UTF-16 code units of the plain text. */
+export interface MessageEntity {
+  type: MessageEntityType
+  offset: number
+  length: number
+  /** text_link only. */
+  url?: string
+  /** pre only, when a language is set. */
+  language?: string
+}
+
 export interface StepJson {
   id: string
   message: string
+  /** The message's formatting (formatting.ts' entitiesOf); absent when the message is plain. */
+  entities?: MessageEntity[]
   keyboard: KeyboardJson
   input: StepInput | null
   next: string | null
@@ -77,6 +97,14 @@ export interface SettingsJson {
   mainMenu: string[][]
   /** Keys of the texts Mini App readers may read, sorted. */
   publicTexts: string[]
+  /**
+   * The formatting of the texts that have any, by text key; absent when no
+   * text is formatted. Beside `texts` rather than inside it: `texts` stays a
+   * map of strings, which the Mini App's public projection, the change list,
+   * the admin and every export file already read, so a space without
+   * formatting projects (and exports) exactly as before.
+   */
+  textEntities?: Record<string, MessageEntity[]>
 }
 
 export interface SpaceJson {

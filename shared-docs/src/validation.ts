@@ -4,8 +4,8 @@
 // to skip just the broken entity instead of failing the whole space.
 import { COMMAND_PATTERN, DEEP_LINK_PATTERN, INPUT_VAR_PATTERN, LIMITS, callbackDataFor, textLength, utf8Length } from './limits.ts'
 import { sortScenarios } from './projection.ts'
-import type { ButtonAction, ButtonJson, KeyboardKind, ScenarioIndexEntry, ScenarioJson, SettingsJson, SpaceJson, StepJson } from './types.ts'
-import { INPUT_KINDS } from './types.ts'
+import type { ButtonAction, ButtonJson, KeyboardKind, MessageEntity, ScenarioIndexEntry, ScenarioJson, SettingsJson, SpaceJson, StepJson } from './types.ts'
+import { INPUT_KINDS, MESSAGE_ENTITY_TYPES } from './types.ts'
 import { isMiniAppReference } from './web-app-url.ts'
 
 export interface Problem {
@@ -29,6 +29,7 @@ export const entityPath = {
   scenarioEntry: (scenarioId: string): string[] => ['scenarios', scenarioId],
   step: (stepId: string): string[] => ['scenario', 'steps', stepId],
   settingsText: (key: string): string[] => ['settings', 'texts', key],
+  settingsTextEntities: (key: string): string[] => ['settings', 'textEntities', key],
   mainMenu: (): string[] => ['settings', 'mainMenu'],
 }
 
@@ -45,7 +46,11 @@ function problem(document: string, path: string[], code: string, message: string
   return { document, path, code, message }
 }
 
-/** Message texts: non-blank (Telegram refuses whitespace-only text) and ≤ 4096. */
+/**
+ * Message texts: non-blank (Telegram refuses whitespace-only text) and ≤ 4096,
+ * counted on the plain text: formatting travels as entities, not markup, so
+ * the plain text is what Telegram counts.
+ */
 export function validateMessageText(text: string, document: string, path: string[]): Problem[] {
   if (text.trim() === '') return [problem(document, path, 'message-empty', 'Message text is empty.')]
   const length = textLength(text)
@@ -53,6 +58,45 @@ export function validateMessageText(text: string, document: string, path: string
     return [problem(document, path, 'message-too-long', `Message text is ${length} characters; Telegram allows at most ${LIMITS.messageText}.`)]
   }
   return []
+}
+
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0
+
+/**
+ * One formatting entity of `text`: a known kind, a non-empty range inside
+ * the text (UTF-16 code units, as Telegram counts offsets), and for a
+ * text_link a URL Telegram opens (http, https or tg). `path` is the
+ * entity's own, e.g. [..., 'entities', '3'].
+ */
+export function validateEntity(text: string, entity: MessageEntity, document: string, path: string[]): Problem[] {
+  if (!(MESSAGE_ENTITY_TYPES as readonly unknown[]).includes(entity.type)) {
+    return [problem(document, [...path, 'type'], 'entity-type-unknown', `Unknown formatting "${String(entity.type)}".`)]
+  }
+  if (!isCount(entity.offset) || !isCount(entity.length) || entity.length === 0) {
+    return [problem(document, path, 'entity-range-invalid', 'Formatting must cover at least one character, from a whole-number offset.')]
+  }
+  if (entity.offset + entity.length > textLength(text)) {
+    return [problem(document, path, 'entity-out-of-range', `Formatting ends at ${entity.offset + entity.length}, beyond the end of the text (${textLength(text)} characters).`)]
+  }
+  if (entity.type === 'text_link') {
+    if (typeof entity.url !== 'string') return [problem(document, [...path, 'url'], 'text-link-url-not-allowed', 'A link needs a URL.')]
+    return checkUrl(entity.url, ['http', 'https', 'tg'], document, [...path, 'url'], 'text-link-url-not-allowed')
+  }
+  return []
+}
+
+/** A message's entities; `path` is the list's, e.g. ['scenario', 'steps', id, 'entities']. */
+export function validateEntities(text: string, entities: readonly MessageEntity[], document: string, path: string[]): Problem[] {
+  return entities.flatMap((entity, i) => validateEntity(text, entity, document, [...path, String(i)]))
+}
+
+/**
+ * The entities Telegram will accept for `text`: those validateEntity finds
+ * nothing wrong with. The bot sends the message with the rest, so a broken
+ * link loses its link, not the whole message.
+ */
+export function usableEntities(text: string, entities: readonly MessageEntity[]): MessageEntity[] {
+  return entities.filter((entity) => validateEntity(text, entity, '', []).length === 0)
 }
 
 /** Checks a URL's syntax and scheme; `schemes` without the colon. */
@@ -234,6 +278,10 @@ export function validateSettings(settings: SettingsJson, space?: SpaceJson): Pro
   for (const [key, text] of Object.entries(settings.texts)) {
     problems.push(...validateMessageText(text, 'settings', entityPath.settingsText(key)))
   }
+  for (const [key, entities] of Object.entries(settings.textEntities ?? {})) {
+    const text = Object.hasOwn(settings.texts, key) ? settings.texts[key] : ''
+    problems.push(...validateEntities(text, entities, 'settings', entityPath.settingsTextEntities(key)))
+  }
   problems.push(...validateKeyboard(settings.mainMenu, 'inline', 'settings', entityPath.mainMenu(), space?.buttons))
   return problems
 }
@@ -257,6 +305,7 @@ export function validateStep(scenarioId: string, step: StepJson, scenario: Scena
   const doc = scenarioDocument(scenarioId)
   const base = entityPath.step(step.id)
   const problems = validateMessageText(step.message, doc, [...base, 'message'])
+  if (step.entities) problems.push(...validateEntities(step.message, step.entities, doc, [...base, 'entities']))
   problems.push(...validateKeyboard(step.keyboard.rows, step.keyboard.kind, doc, [...base, 'keyboard', 'rows'], space?.buttons))
   if (step.input) {
     if (!INPUT_VAR_PATTERN.test(step.input.var)) {

@@ -236,6 +236,49 @@ describe('FakeBotApi — messages', () => {
     ])
   })
 
+  it('explicit entities are checked as Telegram checks them: UTF-16 ranges within the text, text_link URLs', async () => {
+    api.addUser(alice)
+    const bad = (description: string) => ({ status: 400, body: { ok: false, error_code: 400, description } })
+    const text = ' 👍🏽 Привет, Zoë ' // sent with the spaces; Telegram trims them after checking
+    const u16 = (s: string) => Buffer.from(s, 'utf16le').length / 2
+    const entities = [
+      { type: 'bold', offset: u16(' 👍🏽 '), length: u16('Привет') },
+      { type: 'text_link', offset: u16(' 👍🏽 Привет, '), length: u16('Zoë '), url: 'tg://resolve?domain=zoe' },
+    ]
+    const m = await ok<Message>('sendMessage', { chat_id: alice.id, text, entities, parse_mode: 'HTML' })
+    expect(m.text).toBe('👍🏽 Привет, Zoë')
+    expect(m.entities).toEqual([
+      { type: 'bold', offset: u16('👍🏽 '), length: u16('Привет') },
+      { type: 'text_link', offset: u16('👍🏽 Привет, '), length: u16('Zoë'), url: 'tg://resolve?domain=zoe' },
+    ])
+    // As a JSON string too (a form body).
+    expect((await call('sendMessage', { chat_id: alice.id, text: 'ab', entities: JSON.stringify([{ type: 'italic', offset: 0, length: 2 }]) })).status).toBe(200)
+    for (const url of ['https://example.com/a?b#c', 'http://x.org', 'example.com/path', 'tg://user?id=1']) {
+      expect((await call('sendMessage', { chat_id: alice.id, text: 'link', entities: [{ type: 'text_link', offset: 0, length: 4, url }] })).status).toBe(200)
+    }
+
+    // 👍🏽 is 4 code units: an entity counting it as 1 or 2 ends beyond the text.
+    expect(await call('sendMessage', { chat_id: alice.id, text: 'ok 👍🏽', entities: [{ type: 'bold', offset: 3, length: 5 }] })).toEqual(
+      bad("Bad Request: can't parse entities: Entity 0 (bold) ends at UTF-16 offset 8, beyond the end of the text (7)"),
+    )
+    expect((await call('sendMessage', { chat_id: alice.id, text: 'ok 👍🏽', entities: [{ type: 'bold', offset: 3, length: 4 }] })).status).toBe(200)
+    for (const url of ['javascript:alert(1)', 'ftp://x.org', 'https://', 'not a url', '']) {
+      expect(await call('sendMessage', { chat_id: alice.id, text: 'link', entities: [{ type: 'text_link', offset: 0, length: 4, url }] })).toEqual(
+        bad(`Bad Request: can't parse entities: Wrong URL ${JSON.stringify(url)} of text_link entity 0`),
+      )
+    }
+    expect(await call('sendMessage', { chat_id: alice.id, text: 'x', entities: [{ type: 'blink', offset: 0, length: 1 }] })).toEqual(
+      bad("Bad Request: can't parse entities: Unsupported entity type in entity 0"),
+    )
+    expect(await call('sendMessage', { chat_id: alice.id, text: 'x', entities: [{ type: 'bold', offset: -1, length: 1 }] })).toEqual(
+      bad("Bad Request: can't parse entities: Wrong offset or length of entity 0"),
+    )
+    // editMessageText checks them alike.
+    expect(await call('editMessageText', { chat_id: alice.id, message_id: m.message_id, text: 'ab', entities: [{ type: 'code', offset: 1, length: 2 }] })).toEqual(
+      bad("Bad Request: can't parse entities: Entity 0 (code) ends at UTF-16 offset 3, beyond the end of the text (2)"),
+    )
+  })
+
   it('editMessageText: edits, "not modified", unknown id, keyboard dropped when omitted', async () => {
     api.addUser(alice)
     const m = await ok<Message>('sendMessage', { chat_id: alice.id, text: 'v1', reply_markup: keyboard('a') })

@@ -1,6 +1,4 @@
-import { LIMITS } from '@botsync/shared-docs'
-
-const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]{0,31})\}/g
+import { fillFormattedTemplate, usableEntities, type FormattedText, type MessageEntity } from '@botsync/shared-docs'
 
 /**
  * Fills `{name}` placeholders from the user's answers. A placeholder without
@@ -8,6 +6,16 @@ const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]{0,31})\}/g
  * silently missing word. The result is cut to Telegram's message limit.
  */
 export function fillTemplate(text: string, vars: Readonly<Record<string, string>>): string {
-  const filled = text.replace(PLACEHOLDER, (match, name: string) => (Object.hasOwn(vars, name) ? vars[name] : match))
-  return filled.length > LIMITS.messageText ? `${filled.slice(0, LIMITS.messageText - 1)}…` : filled
+  return fillFormattedTemplate(text, [], vars).text
+}
+
+/**
+ * A formatted message as sent: the placeholders filled with the entities
+ * moved along (shared-docs' fillFormattedTemplate), then only the entities
+ * Telegram accepts (a link with a URL it would refuse is left out, so the
+ * message still goes, without that link).
+ */
+export function fillMessage(text: string, entities: readonly MessageEntity[] | undefined, vars: Readonly<Record<string, string>>): FormattedText {
+  const filled = fillFormattedTemplate(text, entities ?? [], vars)
+  return { text: filled.text, entities: usableEntities(filled.text, filled.entities) }
 }

@@ -1,10 +1,10 @@
-import { parseCallbackData, type ActivityEvent, type ButtonJson } from '@botsync/shared-docs'
+import { parseCallbackData, type ActivityEvent, type ButtonJson, type MessageEntity } from '@botsync/shared-docs'
 import { TelegramError, type Context, type MiddlewareFn } from 'telegraf'
 import type { Logger } from '../logger.ts'
 import { isNotModified, ThrottledTelegram } from '../telegram/throttled-telegram.ts'
 import { validateAnswer } from './answer-validation.ts'
 import { isInline, renderKeyboard, replyButtonByLabel, type Markup } from './keyboards.ts'
-import { fillTemplate } from './message-template.ts'
+import { fillMessage } from './message-template.ts'
 import type { SpaceContent } from './space-content.ts'
 import type { SpaceView } from './space-view.ts'
 import { HISTORY_LIMIT, normaliseUserState, type Position, type UserState } from './user-state.ts'
@@ -31,9 +31,10 @@ interface Target {
   editMessageId?: number
 }
 
-/** One message's text and keyboard. */
+/** One message's text, its formatting (sent as entities, never parse_mode) and keyboard. */
 interface Shown {
   text: string
+  entities?: MessageEntity[]
   markup: Markup | undefined
 }
 
@@ -212,7 +213,7 @@ export class ScenarioRunner {
           // was, keyboard included: one message, one content (one release).
           const current = now.step(here.scenarioId, here.stepId)
           const [from, shown] = current ? [now, current] : [content, step]
-          return { text: fillTemplate(shown.message, state.vars), markup: renderKeyboard(from, shown.keyboard.rows, shown.keyboard.kind) }
+          return { ...fillMessage(shown.message, shown.entities, state.vars), markup: renderKeyboard(from, shown.keyboard.rows, shown.keyboard.kind) }
         },
         via,
       )
@@ -248,7 +249,7 @@ export class ScenarioRunner {
 
   private async rejectAnswer(ctx: BotContext, state: UserState): Promise<void> {
     this.activity.record({ type: 'input_rejected', scenarioId: state.scenarioId!, stepId: state.stepId! })
-    await this.show(ctx, (now) => ({ text: now.text('inputInvalid'), markup: undefined }), {})
+    await this.show(ctx, (now) => ({ ...now.formattedText('inputInvalid'), markup: undefined }), {})
   }
 
   /** The welcome text and the main menu; the user is outside any scenario. */
@@ -256,7 +257,7 @@ export class ScenarioRunner {
     state.scenarioId = null
     state.stepId = null
     state.history = []
-    await this.show(ctx, (now) => ({ text: now.text('welcome'), markup: renderKeyboard(now, now.mainMenu(), 'inline') }), target)
+    await this.show(ctx, (now) => ({ ...now.formattedText('welcome'), markup: renderKeyboard(now, now.mainMenu(), 'inline') }), target)
   }
 
   /**
@@ -285,14 +286,14 @@ export class ScenarioRunner {
         const from = position && !current ? content : now
         const shown = current ?? step
         const keyboard = shown ? renderKeyboard(from, shown.keyboard.rows, shown.keyboard.kind) : undefined
-        return { text: from.text('fallback'), markup: useMainMenu ? renderKeyboard(from, from.mainMenu(), 'inline') : keyboard }
+        return { ...from.formattedText('fallback'), markup: useMainMenu ? renderKeyboard(from, from.mainMenu(), 'inline') : keyboard }
       },
       target,
     )
   }
 
   private async maintenance(ctx: BotContext): Promise<void> {
-    await this.show(ctx, (now) => ({ text: now.text('maintenance'), markup: undefined }), {})
+    await this.show(ctx, (now) => ({ ...now.formattedText('maintenance'), markup: undefined }), {})
   }
 
   private currentStep(content: SpaceContent, state: UserState) {
@@ -316,8 +317,8 @@ export class ScenarioRunner {
       const messageId = target.editMessageId
       try {
         await this.call(ctx, 'editMessageText', chatId, () => {
-          const { text, markup } = now()
-          return { chat_id: chatId, message_id: messageId, text, ...(markup && isInline(markup) ? { reply_markup: markup } : {}) }
+          const { text, entities, markup } = now()
+          return { chat_id: chatId, message_id: messageId, text, ...withEntities(entities), ...(markup && isInline(markup) ? { reply_markup: markup } : {}) }
         })
         return
       } catch (error) {
@@ -327,8 +328,8 @@ export class ScenarioRunner {
       }
     }
     await this.call(ctx, 'sendMessage', chatId, () => {
-      const { text, markup } = now()
-      return { chat_id: chatId, text, ...(markup ? { reply_markup: markup } : {}) }
+      const { text, entities, markup } = now()
+      return { chat_id: chatId, text, ...withEntities(entities), ...(markup ? { reply_markup: markup } : {}) }
     })
   }
 
@@ -338,4 +339,9 @@ export class ScenarioRunner {
     if (telegram instanceof ThrottledTelegram) return telegram.callComposed(method, chatId, compose as never)
     return telegram.callApi(method, compose() as never)
   }
+}
+
+/** `entities` when there are any: a plain message goes exactly as before. */
+function withEntities(entities: MessageEntity[] | undefined): { entities?: MessageEntity[] } {
+  return entities && entities.length > 0 ? { entities } : {}
 }

@@ -4,7 +4,9 @@ import {
   problemsFor,
   scenarioDocument,
   sortScenarios,
+  usableEntities,
   type ButtonJson,
+  type FormattedText,
   type Problem,
   type ScenarioIndexEntry,
   type SpaceJson,
@@ -47,6 +49,14 @@ export class SpaceContent {
     const text = Object.hasOwn(this.space.settings.texts, key) ? this.space.settings.texts[key] : undefined
     if (text === undefined || !isEntityValid(this.problems, 'settings', entityPath.settingsText(key))) return DEFAULT_TEXTS[key] ?? ''
     return text
+  }
+
+  /** A settings text with its formatting (the entities Telegram accepts); a default text is plain. */
+  formattedText(key: string): FormattedText {
+    const text = this.text(key)
+    const own = Object.hasOwn(this.space.settings.texts, key) && isEntityValid(this.problems, 'settings', entityPath.settingsText(key))
+    const entities = (own && this.space.settings.textEntities?.[key]) || []
+    return { text, entities: entities.length > 0 ? usableEntities(text, entities) : [] }
   }
 
   flag(key: string): boolean {

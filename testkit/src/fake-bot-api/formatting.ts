@@ -13,7 +13,7 @@ export interface FormattedText {
 export function formatText(input: string, parseMode: string | undefined, explicitEntities: unknown): FormattedText {
   let result: FormattedText
   if (Array.isArray(explicitEntities)) {
-    result = { text: input, entities: explicitEntities as MessageEntity[] }
+    result = { text: input, entities: checkExplicitEntities(input, explicitEntities) }
   } else {
     const mode = (parseMode ?? '').toLowerCase()
     if (mode === '') result = { text: input, entities: [] }
@@ -27,6 +27,76 @@ export function formatText(input: string, parseMode: string | undefined, explici
 
 function entityError(detail: string): ApiFailure {
   return ApiFailure.badRequest(`can't parse entities: ${detail}`)
+}
+
+// ---------------------------------------------------------------- explicit entities
+
+/** The Bot API's MessageEntity types. */
+const ENTITY_TYPES = new Set([
+  'mention',
+  'hashtag',
+  'cashtag',
+  'bot_command',
+  'url',
+  'email',
+  'phone_number',
+  'bold',
+  'italic',
+  'underline',
+  'strikethrough',
+  'spoiler',
+  'blockquote',
+  'expandable_blockquote',
+  'code',
+  'pre',
+  'text_link',
+  'text_mention',
+  'custom_emoji',
+  'date_time',
+])
+
+/**
+ * A text_link URL Telegram accepts: http(s) with a host, tg:// (and ton://),
+ * or a bare host, which Telegram reads as http://. javascript:, ftp: and
+ * the like are refused.
+ */
+function isTextLinkUrl(url: string): boolean {
+  if (url !== url.trim() || url === '' || /\s/.test(url)) return false
+  // "example.com:8080/x" is a bare host with a port, not a scheme.
+  const scheme = /^([A-Za-z][A-Za-z0-9+-]*):/.exec(url)?.[1]?.toLowerCase()
+  if (scheme === undefined) return /^[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+(?::\d+)?(?:[/?#]|$)/u.test(url)
+  try {
+    const parsed = new URL(url)
+    if (scheme === 'http' || scheme === 'https') return parsed.hostname !== ''
+    return (scheme === 'tg' || scheme === 'ton') && url.startsWith(`${scheme}://`)
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Entities given as `entities` (parse_mode is then ignored), checked as
+ * Telegram does before it trims the text: offsets and lengths are UTF-16
+ * code units of the text as sent, and an entity may not end beyond it; a
+ * text_link must have a URL Telegram can open.
+ */
+function checkExplicitEntities(text: string, entities: unknown[]): MessageEntity[] {
+  return entities.map((value, i) => {
+    if (typeof value !== 'object' || value === null) throw ApiFailure.badRequest(`can't parse entities JSON object`)
+    const e = value as Record<string, unknown>
+    if (typeof e['type'] !== 'string' || !ENTITY_TYPES.has(e['type'])) throw entityError(`Unsupported entity type in entity ${i}`)
+    const { offset, length } = e
+    if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0 || typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
+      throw entityError(`Wrong offset or length of entity ${i}`)
+    }
+    if (offset + length > text.length) {
+      throw entityError(`Entity ${i} (${e['type']}) ends at UTF-16 offset ${offset + length}, beyond the end of the text (${text.length})`)
+    }
+    if (e['type'] === 'text_link' && (typeof e['url'] !== 'string' || !isTextLinkUrl(e['url']))) {
+      throw entityError(`Wrong URL ${JSON.stringify(e['url'] ?? '')} of text_link entity ${i}`)
+    }
+    return structuredClone(e) as unknown as MessageEntity
+  })
 }
 
 function byteOffset(s: string, index: number): number {
