@@ -200,8 +200,8 @@ export class BotsyncServer {
       ),
     })
     this.versions = new VersionStore(db)
-    this.draftProjections = new DraftProjections({ db, store: this.store })
     const states = new StateProjections()
+    this.draftProjections = new DraftProjections({ db, store: this.store, states })
     this.versionChanges = new VersionChanges({ db, store: this.store, versions: this.versions, drafts: (space) => this.draftProjections.of(space), states })
     this.publisher = new ReleasePublisher({
       store: this.store,

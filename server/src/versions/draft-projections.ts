@@ -1,6 +1,7 @@
 import type { Database, DocumentStore } from '@botsync/persistence'
-import { isValidId, projectButtons, projectScenario, projectScenarios, projectSettings, type SpaceJson, scratchDoc } from '@botsync/shared-docs'
+import { isValidId, scratchDoc, type SpaceJson } from '@botsync/shared-docs'
 import * as Y from 'yjs'
+import { stateHash, StateProjections } from './state-projections.ts'
 
 /** A document's place in the store: its last log row and its last compaction. Content can only change when one of them does. */
 type Stamp = string
@@ -32,9 +33,13 @@ export class DraftProjections {
   private readonly store: Pick<DocumentStore, 'readConsistent'>
   private readonly spaces = new Map<string, Map<string, CachedPart>>()
 
-  constructor(deps: { db: Database; store: Pick<DocumentStore, 'readConsistent'> }) {
+  private readonly states: StateProjections
+
+  constructor(deps: { db: Database; store: Pick<DocumentStore, 'readConsistent'>; states?: StateProjections }) {
     this.db = deps.db
     this.store = deps.store
+    // Shared with the versions: right after a publish the drafts are the release's states, already decoded.
+    this.states = deps.states ?? new StateProjections()
   }
 
   async of(space: string): Promise<SpaceJson> {
@@ -71,11 +76,8 @@ export class DraftProjections {
     if (stale.length === 0) return
     const states = await this.store.readConsistent(stale.map((kind) => `${space}/${kind}`))
     for (const kind of stale) {
-      const doc = scratchDoc()
-      const state = states.get(`${space}/${kind}`)
-      if (state) Y.applyUpdate(doc, state)
-      parts.set(kind, { stamp: stamps[kinds.indexOf(kind)], value: project(kind, doc) })
-      doc.destroy()
+      const state = states.get(`${space}/${kind}`) ?? EMPTY_STATE
+      parts.set(kind, { stamp: stamps[kinds.indexOf(kind)], value: this.states.projectionOf({ kind, hash: stateHash(state) }, state) })
     }
   }
 
@@ -93,9 +95,5 @@ export class DraftProjections {
   }
 }
 
-function project(kind: string, doc: Y.Doc): unknown {
-  if (kind === 'settings') return projectSettings(doc)
-  if (kind === 'buttons') return projectButtons(doc)
-  if (kind === 'scenarios') return projectScenarios(doc)
-  return projectScenario(doc)
-}
+/** What a document never written reads as. */
+const EMPTY_STATE = Y.encodeStateAsUpdate(scratchDoc())

@@ -54,6 +54,13 @@ export class StateProjections {
     }
   }
 
+  /** One document's projection, decoded only if no version or draft had this state before. */
+  projectionOf(document: HashedDocument, state: Uint8Array): unknown {
+    const projection = this.piece(document, () => state).projection
+    this.trim()
+    return projection
+  }
+
   /** The Y.snapshot hash of one state, computed once per state. */
   snapshotHash(document: HashedDocument, state: Uint8Array): Uint8Array {
     const hash = this.piece(document, () => state).snapshotHash
