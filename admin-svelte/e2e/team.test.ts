@@ -113,7 +113,8 @@ describe('a team: invites, roles, removal', () => {
     const field = stepMessage(ben.page, 'welcome')
     await ben.page.goto(`${app.baseUrl}/#/${space}/scenario/onboarding`)
     const original = "Hi! Let's get you set up. It takes less than a minute."
-    await expect.poll(() => field.inputValue()).toBe(original)
+    // Over the slow uplink every document's sync waits 250 ms per message, the header's too (bot, publish status): more than poll's default second.
+    await expect.poll(() => field.inputValue(), { timeout: 10_000 }).toBe(original)
     await field.click()
     await field.press('End')
 
