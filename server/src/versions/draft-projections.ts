@@ -1,7 +1,6 @@
 import type { Database, DocumentStore } from '@botsync/persistence'
-import { isValidId, scratchDoc, type SpaceJson } from '@botsync/shared-docs'
-import * as Y from 'yjs'
-import { stateHash, StateProjections } from './state-projections.ts'
+import { isValidId, type SpaceJson } from '@botsync/shared-docs'
+import { EMPTY_STATE, stateHash, StateProjections } from './state-projections.ts'
 
 /** A document's place in the store: its last log row and its last compaction. Content can only change when one of them does. */
 type Stamp = string
@@ -94,6 +93,3 @@ export class DraftProjections {
     return names.map((name) => byName.get(name) ?? '-/-')
   }
 }
-
-/** What a document never written reads as. */
-const EMPTY_STATE = Y.encodeStateAsUpdate(scratchDoc())

@@ -20,7 +20,7 @@ import {
 import * as Y from 'yjs'
 import type { Logger } from '../logger.ts'
 import type { ServerWriter } from '../server-writer.ts'
-import { stateHash, type StateProjections } from './state-projections.ts'
+import { EMPTY_STATE, stateHash, type StateProjections } from './state-projections.ts'
 import type { VersionDocument, VersionStore } from './version-store.ts'
 
 /** What the publisher needs of VersionChanges' cache of version projections. */
@@ -101,8 +101,10 @@ export class ReleasePublisher {
     const unchanged = latest !== null && latest.size === documents.length && documents.every((d) => latest.get(d.kind) === Buffer.from(d.snapshotHash).toString('hex'))
     if (unchanged) return null
     const checkpoint = await this.versions.insert(space, 'checkpoint', { authorId: null, note: null, documents, unlessCheckpointWithinMs: withinMs })
-    if (checkpoint) this.projections.remember(checkpoint.id, content)
-    if (checkpoint) this.log.info({ event: 'checkpoint-taken', space, checkpoint: checkpoint.number, documents: documents.length })
+    if (checkpoint) {
+      this.projections.remember(checkpoint.id, content)
+      this.log.info({ event: 'checkpoint-taken', space, checkpoint: checkpoint.number, documents: documents.length })
+    }
     return checkpoint
   }
 
@@ -140,7 +142,7 @@ export class ReleasePublisher {
       const read = kinds.map((kind) => {
         const state = states.get(`${space}/${kind}`) ?? EMPTY_STATE
         const hashed = { kind, hash: stateHash(state) }
-        return { hashed, document: { kind, state, snapshotHash: this.states.snapshotHash(hashed, state) } }
+        return { hashed, document: { kind, state, stateHash: hashed.hash, snapshotHash: this.states.snapshotHash(hashed, state) } }
       })
       const byHash = new Map(read.map((r) => [r.hashed.hash, r.document.state]))
       const all = this.states.assemble(
@@ -167,9 +169,6 @@ export class ReleasePublisher {
     return Object.keys(projectScenarios(index)).filter(isValidId)
   }
 }
-
-/** What a document never written reads as. */
-const EMPTY_STATE = Y.encodeStateAsUpdate(scratchDoc())
 
 function emptyDocs(): SpaceDocs {
   return { settings: scratchDoc(), buttons: scratchDoc(), scenarios: scratchDoc(), scenarioDocs: new Map() }

@@ -17,6 +17,9 @@ interface Piece {
   snapshotHash: Uint8Array
 }
 
+/** What a document never written reads as. */
+export const EMPTY_STATE = Y.encodeStateAsUpdate(scratchDoc())
+
 export function stateHash(state: Uint8Array): string {
   return createHash('sha256').update(state).digest('hex')
 }

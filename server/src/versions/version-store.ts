@@ -1,11 +1,13 @@
-import { createHash } from 'node:crypto'
 import type { Database, Queryable } from '@botsync/persistence'
 import type { VersionKind, VersionSummary } from '@botsync/shared-docs'
+import { stateHash } from './state-projections.ts'
 
 /** One content document of a version: its kind within the space ('settings', 'scenario/<id>', …) and its encoded Yjs state. */
 export interface VersionDocument {
   kind: string
   state: Uint8Array
+  /** sha256 (hex) of `state`, when the reader computed it already. */
+  stateHash?: string
   /** sha256 of Y.encodeSnapshot(Y.snapshot(doc)): equal when the document holds the same items and deletions. */
   snapshotHash: Uint8Array
 }
@@ -136,7 +138,7 @@ export class VersionStore {
  */
 async function storeDocuments(tx: Queryable, space: string, versionId: string, documents: readonly VersionDocument[]): Promise<void> {
   if (documents.length === 0) return
-  const hashes = documents.map((document) => createHash('sha256').update(document.state).digest('hex'))
+  const hashes = documents.map((document) => document.stateHash ?? stateHash(document.state))
   const known = new Set(
     (
       await tx.query<{ hash: string }>(
