@@ -97,26 +97,25 @@ export class PublishState {
 
   /** Freezes the drafts as the next release (owner or editor). */
   async publish(note: string): Promise<PublishResult> {
-    this.#busy = true
-    try {
-      const text = note.trim()
-      const result = await this.#api.request<VersionSummary>('POST', `${this.#base()}/releases`, text === '' ? {} : { note: text })
-      if (!result.ok) return { ok: false, message: result.message }
-      await this.refresh()
-      return { ok: true, release: result.body }
-    } finally {
-      this.#busy = false
-    }
+    const text = note.trim()
+    const result = await this.#change<VersionSummary>('POST', 'releases', text === '' ? {} : { note: text })
+    return result.ok ? { ok: true, release: result.body } : result
   }
 
   /** Switches between live and review (owners). The first switch to review publishes release 1. */
   async setMode(mode: PublishMode): Promise<ModeResult> {
+    const result = await this.#change('PUT', 'publish-mode', { mode })
+    return result.ok ? { ok: true } : result
+  }
+
+  /** A write, busy meanwhile; the status is re-read after it went through. */
+  async #change<T>(method: 'POST' | 'PUT', path: string, body: unknown): Promise<{ ok: true; body: T } | { ok: false; message: string }> {
     this.#busy = true
     try {
-      const result = await this.#api.request('PUT', `${this.#base()}/publish-mode`, { mode })
+      const result = await this.#api.request<T>(method, `${this.#base()}/${path}`, body)
       if (!result.ok) return { ok: false, message: result.message }
       await this.refresh()
-      return { ok: true }
+      return { ok: true, body: result.body }
     } finally {
       this.#busy = false
     }
