@@ -2,7 +2,7 @@
 // Yjs, JSON projection, validation against Telegram's limits, and seeds.
 export * from './names.ts'
 export type * from './types.ts'
-export { INPUT_KINDS, MESSAGE_ENTITY_TYPES } from './types.ts'
+export { ALBUM_KINDS, INPUT_KINDS, MEDIA_KINDS, MESSAGE_ENTITY_TYPES } from './types.ts'
 export * from './formatting.ts'
 export * from './limits.ts'
 export * from './settings.ts'

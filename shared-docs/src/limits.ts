@@ -6,6 +6,14 @@ export const LIMITS = Object.freeze({
   callbackDataBytes: 64,
   /** Message text: 1–4096 characters. */
   messageText: 4096,
+  /** A media message's caption: 0–1024 characters. */
+  caption: 1024,
+  /** sendMediaGroup: 2–10 items. */
+  albumMin: 2,
+  albumMax: 10,
+  /** Upload through the Bot API (multipart): a photo ≤ 10 MB, any other file ≤ 50 MB. */
+  photoBytes: 10 * 1024 * 1024,
+  fileBytes: 50 * 1024 * 1024,
   /** Button label: non-empty, at most 64 characters. */
   buttonText: 64,
   inlineButtonsPerRow: 8,

@@ -6,7 +6,7 @@ import { parseActivityEvent, readCounters } from './activity.ts'
 import { parseButtonAction } from './buttons.ts'
 import { entitiesOf } from './formatting.ts'
 import { isValidId } from './names.ts'
-import { isKeyboardKind, parseStepInput } from './scenario.ts'
+import { isKeyboardKind, parseStepInput, parseStepMedia } from './scenario.ts'
 import { SETTINGS_FLAG_DEFAULTS, SETTINGS_TEXT_KEYS } from './settings.ts'
 import { TRIGGER_KEYS } from './scenarios.ts'
 import type {
@@ -126,11 +126,13 @@ function projectKeyboard(value: unknown): KeyboardJson {
 function projectStep(id: string, map: Y.Map<unknown>): StepJson {
   const next = map.get('next')
   const { text, entities } = entitiesOf(map.get('message'))
+  const media = parseStepMedia(map.get('media'))
   return {
     id,
     message: text,
     // Left out when plain: exports and releases of unformatted steps stay as they were.
     ...(entities.length > 0 ? { entities } : {}),
+    ...(media ? { media } : {}),
     keyboard: projectKeyboard(map.get('keyboard')),
     input: parseStepInput(map.get('input')),
     next: typeof next === 'string' && next !== '' ? next : null,

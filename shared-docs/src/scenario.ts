@@ -4,12 +4,13 @@
 //     message: Y.Text   (formatting as text attributes, see formatting.ts),
 //     keyboard: Y.Map { kind: 'inline'|'reply', rows: Y.Array<Y.Array<buttonId>> },
 //     input: null | { var, kind }   (one plain JSON value)
+//     media?: null | { items: [{ id, kind }] }   (one plain JSON value; the message is then the caption)
 //     next: string | null }>
 //   stepOrder: Y.Array<stepId>
 import * as Y from 'yjs'
 import { setFormattedText } from './formatting.ts'
 import { isValidId, newId } from './names.ts'
-import { INPUT_KINDS, type InputKind, type KeyboardJson, type KeyboardKind, type MessageEntity, type StepInput } from './types.ts'
+import { INPUT_KINDS, MEDIA_KINDS, type InputKind, type MediaKind, type StepMedia, type KeyboardJson, type KeyboardKind, type MessageEntity, type StepInput } from './types.ts'
 import { asArray, asMap, asText, newRow, newRows, readRows, readStrings, replaceText, writeRows } from './ytypes.ts'
 
 export function scenarioRoot(doc: Y.Doc): Y.Map<unknown> {
@@ -60,6 +61,48 @@ export function parseStepInput(value: unknown): StepInput | null {
   // working instead of silently dropping its question.
   const kind: InputKind = (INPUT_KINDS as readonly unknown[]).includes(v.kind) ? (v.kind as InputKind) : 'text'
   return { var: v.var, kind }
+}
+
+/** A media id: the file's SHA-256, lowercase hex. */
+export const MEDIA_ID_PATTERN = /^[0-9a-f]{64}$/
+
+export function isMediaKind(value: unknown): value is MediaKind {
+  return (MEDIA_KINDS as readonly unknown[]).includes(value)
+}
+
+/**
+ * A stored media value, or null when absent or empty. Items that are not
+ * `{id, kind}` with a known kind are dropped here; whether the rest exist,
+ * fit an album and so on is validation's to say (validation.ts).
+ */
+export function parseStepMedia(value: unknown): StepMedia | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
+  const items = (value as { items?: unknown }).items
+  if (!Array.isArray(items)) return null
+  const refs = items.flatMap((item: unknown) => {
+    if (typeof item !== 'object' || item === null) return []
+    const { id, kind } = item as Record<string, unknown>
+    return typeof id === 'string' && isMediaKind(kind) ? [{ id, kind }] : []
+  })
+  return refs.length > 0 ? { items: refs } : null
+}
+
+/**
+ * Sets (or with null or no items, removes) a step's media: one plain JSON
+ * value, so two admins choosing media at once end with one of the choices,
+ * never a mix of both.
+ */
+export function setStepMedia(doc: Y.Doc, stepId: string, media: StepMedia | null): boolean {
+  const step = getStep(doc, stepId)
+  if (!step) return false
+  const value = media && media.items.length > 0 ? { items: media.items.map(({ id, kind }) => ({ id, kind })) } : null
+  for (const item of value?.items ?? []) {
+    if (!MEDIA_ID_PATTERN.test(item.id) || !isMediaKind(item.kind)) throw new TypeError(`Malformed media item: ${JSON.stringify(item)}`)
+  }
+  if (JSON.stringify(step.get('media') ?? null) === JSON.stringify(value)) return true
+  if (value === null) step.delete('media')
+  else step.set('media', value)
+  return true
 }
 
 function checkStepInput(input: StepInput | null): StepInput | null {

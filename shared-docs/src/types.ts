@@ -72,11 +72,35 @@ export interface MessageEntity {
   language?: string
 }
 
+/** What one media item of a step is sent as: sendPhoto, sendVideo, … */
+export const MEDIA_KINDS = ['photo', 'video', 'animation', 'audio', 'voice', 'document'] as const
+export type MediaKind = (typeof MEDIA_KINDS)[number]
+/** The kinds an album (sendMediaGroup) may mix. */
+export const ALBUM_KINDS: readonly MediaKind[] = ['photo', 'video']
+
+/** A stored file, by its id: the SHA-256 of its bytes, 64 lowercase hex digits. */
+export interface MediaRef {
+  id: string
+  kind: MediaKind
+}
+
+/**
+ * A step's media: one item (a photo, a video, …) or an album of 2–10 photos
+ * and videos. The step's message is then its caption (on the album's first
+ * item, where Telegram shows an album's caption).
+ */
+export interface StepMedia {
+  items: MediaRef[]
+}
+
 export interface StepJson {
   id: string
+  /** The text, or the caption when the step has media. */
   message: string
   /** The message's formatting (formatting.ts' entitiesOf); absent when the message is plain. */
   entities?: MessageEntity[]
+  /** Absent when the step is a text message. */
+  media?: StepMedia
   keyboard: KeyboardJson
   input: StepInput | null
   next: string | null

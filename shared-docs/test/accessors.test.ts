@@ -29,6 +29,7 @@ import {
   setMainMenu,
   setSettingsText,
   setStepInput,
+  setStepMedia,
   setStepMessage,
   setStepNext,
   setTrigger,
@@ -188,6 +189,25 @@ describe('scenario accessors', () => {
     expect(getStepMessage(doc, id)).toBeInstanceOf(Y.Text)
     expect(getKeyboardRows(doc, id)).toEqual([['a', 'b'], ['c']])
     expect(projectScenario(doc).entryStepId).toBe(id) // the first step becomes the entry
+  })
+
+  it("sets, replaces and removes a step's media as one value", () => {
+    const doc = new Y.Doc()
+    const id = addStep(doc, { message: 'A caption' })
+    const photo = { id: 'a'.repeat(64), kind: 'photo' as const }
+    const video = { id: 'b'.repeat(64), kind: 'video' as const }
+    expect(projectScenario(doc).steps[id].media).toBeUndefined()
+    setStepMedia(doc, id, { items: [photo, video] })
+    expect(projectScenario(doc).steps[id].media).toEqual({ items: [photo, video] })
+    const updates = countUpdates(doc)
+    setStepMedia(doc, id, { items: [photo, video] })
+    expect(updates()).toBe(0) // an equal value is not written again
+    expect(() => setStepMedia(doc, id, { items: [{ id: 'x.jpg', kind: 'photo' }] })).toThrow(/Malformed media item/)
+    setStepMedia(doc, id, null)
+    expect(projectScenario(doc).steps[id].media).toBeUndefined()
+    // A stored value with a foreign item keeps the readable ones.
+    ;(doc.getMap('scenario').get('steps') as Y.Map<Y.Map<unknown>>).get(id)!.set('media', { items: [photo, { id: 1, kind: 'sticker' }] })
+    expect(projectScenario(doc).steps[id].media).toEqual({ items: [photo] })
   })
 
   it('edits, moves and removes steps; projection follows', () => {
