@@ -91,7 +91,12 @@ describe('FakeBotApi — HTTP surface', () => {
     const b2 = (await r2.json()) as ApiResponse<Message>
     expect(b2.ok && b2.result.text).toBe('multi')
     expect(b2.ok && b2.result.reply_markup).toEqual(keyboard('b'))
-    expect(api.callsOf('sendMessage')[1]!.params['document']).toEqual({ filename: 'hello.txt', contentType: 'application/octet-stream', size: 5 })
+    expect(api.callsOf('sendMessage')[1]!.params['document']).toEqual({
+      filename: 'hello.txt',
+      contentType: 'application/octet-stream',
+      size: 5,
+      bytes: new TextEncoder().encode('hello'),
+    })
   })
 })
 

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ApiFailure } from './api-failure.ts'
+import { FakeFileStore, type ResolvedFile } from './fake-files.ts'
 import { formatText } from './formatting.ts'
 import { sameMarkup, validateReplyMarkup } from './reply-markup.ts'
 import { boolParam, intParam, parseParams, readBody, stringParam } from './request-params.ts'
@@ -18,12 +19,14 @@ import type {
   Chat,
   ClickOptions,
   FakeBotApiOptions,
+  FileKind,
   InlineKeyboardMarkup,
   MenuButton,
   Message,
   MessageEntity,
   MessageWaitOptions,
   RecordedCall,
+  RecordedFile,
   SimUser,
   Update,
   User,
@@ -34,6 +37,8 @@ import type {
 
 const DEFAULT_TIMEOUT_MS = 5000
 const MAX_TEXT_LENGTH = 4096
+const MAX_CAPTION_LENGTH = 1024
+const MAX_ALBUM_ITEMS = 10
 const NOT_MODIFIED = 'message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message'
 const QUERY_INVALID = 'query is too old and response timeout expired or query ID is invalid'
 const CHAT_ACTIONS = new Set([
@@ -51,7 +56,20 @@ const CHAT_ACTIONS = new Set([
 ])
 /** Update types Telegram delivers when allowed_updates is empty / never given. */
 const DEFAULT_EXCLUDED_UPDATES = new Set(['chat_member', 'message_reaction', 'message_reaction_count'])
-const MESSAGE_METHODS = new Set(['sendMessage', 'editMessageText', 'editMessageReplyMarkup'])
+/** The methods that send one file, and the kind of file each sends (its parameter has the kind's name). */
+const MEDIA_METHODS: Record<string, FileKind> = {
+  sendPhoto: 'photo',
+  sendVideo: 'video',
+  sendAnimation: 'animation',
+  sendAudio: 'audio',
+  sendVoice: 'voice',
+  sendDocument: 'document',
+}
+/** InputMedia types sendMediaGroup takes. */
+const ALBUM_TYPES = new Set<FileKind>(['photo', 'video', 'audio', 'document'])
+const MESSAGE_METHODS = new Set(['sendMessage', 'editMessageText', 'editMessageReplyMarkup', 'sendMediaGroup', ...Object.keys(MEDIA_METHODS)])
+/** What nextMessageTo waits for: whatever puts a message of the bot into a chat or changes its text. */
+const CHAT_MESSAGE_METHODS = new Set(['sendMessage', 'editMessageText', 'sendMediaGroup', ...Object.keys(MEDIA_METHODS)])
 
 interface ChatState {
   chat: Chat
@@ -79,6 +97,8 @@ interface CallWaiter {
 
 interface CallContext {
   res: ServerResponse
+  /** The files the call carried, recorded with it. */
+  files: RecordedFile[]
 }
 
 type Handler = (params: Record<string, unknown>, ctx: CallContext) => unknown
@@ -96,6 +116,8 @@ export class FakeBotApi {
   private readonly handlers: Record<string, Handler>
   private readonly methodNames = new Map<string, string>()
   private readonly chats = new Map<number, ChatState>()
+  private readonly files: FakeFileStore
+  private nextMediaGroupId = 13_000_000_000_000_001n
   private readonly failures = new Map<string, ApiErrorBody[]>()
   private readonly waiters = new Set<CallWaiter>()
   private readonly polls = new Set<PendingPoll>()
@@ -141,11 +163,14 @@ export class FakeBotApi {
       can_connect_to_business: false,
       has_main_web_app: false,
     }
+    this.files = new FakeFileStore(this.botUser.id)
     this.handlers = {
       getMe: () => ({ ...this.botUser }),
       getUpdates: (p, ctx) => this.getUpdates(p, ctx),
       sendMessage: (p) => this.sendMessage(p),
       editMessageText: (p) => this.editMessageText(p),
+      ...Object.fromEntries(Object.entries(MEDIA_METHODS).map(([name, kind]): [string, Handler] => [name, (p, ctx) => this.sendMedia(kind, p, ctx)])),
+      sendMediaGroup: (p, ctx) => this.sendMediaGroup(p, ctx),
       editMessageReplyMarkup: (p) => this.editMessageReplyMarkup(p),
       deleteMessage: (p) => this.deleteMessage(p),
       answerCallbackQuery: (p) => this.answerCallbackQuery(p),
@@ -299,18 +324,15 @@ export class FakeBotApi {
   }
 
   /**
-   * The next successful sendMessage/editMessageText call to `chatId` (its `message` field is the
-   * resulting Message). With `since`, calls already recorded from that index count too.
+   * The next successful sendMessage/editMessageText call to `chatId`, or a media send (sendPhoto …,
+   * sendMediaGroup) — its `message` field is the resulting Message (an album's first). With `since`,
+   * calls already recorded from that index count too.
    */
   nextMessageTo(chatId: number | string, options: MessageWaitOptions & { since?: number } = {}): Promise<RecordedCall> {
     const { predicate, includeFailed = false } = options
     const target = String(chatId)
     return this.wait(
-      (c) =>
-        (c.method === 'sendMessage' || c.method === 'editMessageText') &&
-        String(c.params['chat_id']) === target &&
-        (includeFailed || c.response.ok) &&
-        (!predicate || predicate(c)),
+      (c) => CHAT_MESSAGE_METHODS.has(c.method) && String(c.params['chat_id']) === target && (includeFailed || c.response.ok) && (!predicate || predicate(c)),
       options.since ?? this.calls.length,
       options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       `a ${includeFailed ? '' : 'successful '}sendMessage/editMessageText call to chat ${target}${predicate ? ' matching the predicate' : ''}`,
@@ -641,13 +663,19 @@ export class FakeBotApi {
       if (!(error instanceof ApiFailure)) throw error
       failure = error
     }
+    const ctx: CallContext = { res, files: [] }
     const finish = (status: number, response: ApiResponse): void => {
       const text = JSON.stringify(response)
       this.writeJson(res, status, text)
       const call: RecordedCall = { method: method ?? requested, params, at, status, response: JSON.parse(text) as ApiResponse }
-      if (response.ok && method && MESSAGE_METHODS.has(method) && isMessage(response.result)) {
-        call.message = structuredClone(response.result)
+      if (response.ok && method && MESSAGE_METHODS.has(method)) {
+        if (isMessage(response.result)) call.message = structuredClone(response.result)
+        else if (Array.isArray(response.result) && response.result.every(isMessage)) {
+          call.messages = structuredClone(response.result)
+          if (call.messages.length > 0) call.message = structuredClone(call.messages[0])
+        }
       }
+      if (ctx.files.length > 0) call.files = ctx.files
       this.record(call)
     }
     if (decodeURIComponent(match[1]!) !== this.token || this.revoked) {
@@ -668,7 +696,7 @@ export class FakeBotApi {
       return
     }
     try {
-      const result = await this.handlers[method]!(params, { res })
+      const result = await this.handlers[method]!(params, ctx)
       if (result === ABORTED) return
       finish(200, { ok: true, result })
     } catch (error) {
@@ -833,6 +861,86 @@ export class FakeBotApi {
     return structuredClone(message)
   }
 
+  /** A caption as Telegram takes it: formatted like a text (parse_mode or caption_entities), at most 1024 characters, may be empty. */
+  private formatCaption(params: Record<string, unknown>): { caption?: string; caption_entities?: MessageEntity[] } {
+    const raw = stringParam(params['caption'])
+    if (raw === undefined || raw === '') return {}
+    const { text, entities } = formatText(raw, stringParam(params['parse_mode']), params['caption_entities'])
+    if (text.length > MAX_CAPTION_LENGTH) throw ApiFailure.badRequest('message caption is too long')
+    if (text === '') return {}
+    return { caption: text, ...(entities.length > 0 ? { caption_entities: entities } : {}) }
+  }
+
+  /** sendPhoto, sendVideo, …: one file (uploaded or a file_id), a caption and a keyboard. */
+  private sendMedia(kind: FileKind, params: Record<string, unknown>, ctx: CallContext): Message {
+    const state = this.requireChat(params['chat_id'], true)
+    const caption = this.formatCaption(params)
+    const { inline } = validateReplyMarkup(params['reply_markup'], false)
+    const resolved = this.files.resolve(params[kind], kind, kind)
+    ctx.files.push(resolved.record)
+    const message = this.mediaMessage(state, resolved, params, caption)
+    if (inline) message.reply_markup = inline
+    this.files.keep([resolved])
+    state.messages.set(message.message_id, message)
+    return structuredClone(message)
+  }
+
+  /**
+   * sendMediaGroup: up to 10 photos and videos (or only audio, or only
+   * documents), each uploaded (attach://<part>) or a file_id, each with its
+   * own caption; the messages share a media_group_id. Telegram sends a
+   * one-item "album" as a single message, and has no reply_markup here.
+   * A refused album sends and keeps nothing.
+   */
+  private sendMediaGroup(params: Record<string, unknown>, ctx: CallContext): Message[] {
+    const state = this.requireChat(params['chat_id'], true)
+    const media = params['media']
+    if (media === undefined || media === null) throw ApiFailure.badRequest('parameter "media" is required')
+    if (!Array.isArray(media)) throw ApiFailure.badRequest("can't parse media JSON object")
+    if (media.length === 0) throw ApiFailure.badRequest('there are no messages to send')
+    if (media.length > MAX_ALBUM_ITEMS) throw ApiFailure.badRequest('too many messages to send as an album')
+    const items = media.map((raw: unknown) => {
+      const item = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>
+      const type = item['type']
+      if (typeof type !== 'string' || type === '') throw ApiFailure.badRequest("can't parse InputMedia: media type is not specified")
+      if (type === 'animation') throw ApiFailure.badRequest(`can't parse InputMedia: type "animation" can't be used in sendMediaGroup`)
+      if (!ALBUM_TYPES.has(type as FileKind)) throw ApiFailure.badRequest(`can't parse InputMedia: type "${type}" is unsupported`)
+      return { item, kind: type as FileKind }
+    })
+    // Every caption is read before any file, as Telegram's server parses the request.
+    const captions = items.map(({ item }) => this.formatCaption(item))
+    const resolved = items.map(({ item, kind }, i) => {
+      const file = this.files.resolve(item['media'], kind, `media[${i}]`, params)
+      ctx.files.push(file.record)
+      return file
+    })
+    for (const lone of ['document', 'audio'] as const) {
+      if (items.some((i) => i.kind === lone) && items.some((i) => i.kind !== lone)) throw ApiFailure.badRequest(`${lone} can't be mixed with other media types`)
+    }
+    const groupId = items.length > 1 ? String(this.nextMediaGroupId++) : undefined
+    const messages = resolved.map((file, i) => {
+      const message = this.mediaMessage(state, file, items[i]!.item, captions[i]!)
+      if (groupId) message.media_group_id = groupId
+      return message
+    })
+    this.files.keep(resolved)
+    for (const message of messages) state.messages.set(message.message_id, message)
+    return structuredClone(messages)
+  }
+
+  private mediaMessage(state: ChatState, resolved: ResolvedFile, params: Record<string, unknown>, caption: { caption?: string; caption_entities?: MessageEntity[] }): Message {
+    const message: Message = { message_id: state.nextMessageId++, from: this.botAsUser(), chat: { ...state.chat }, date: nowSeconds() }
+    const described = this.files.describe(resolved.file, params)
+    if (Array.isArray(described)) message.photo = described
+    else {
+      message[resolved.file.kind as Exclude<FileKind, 'photo'>] = described
+      // Telegram shows an animation also as the document it is.
+      if (resolved.file.kind === 'animation') message.document = { ...described }
+    }
+    Object.assign(message, caption)
+    return message
+  }
+
   private deleteMessage(params: Record<string, unknown>): true {
     const state = this.requireChat(params['chat_id'], false)
     const id = intParam(params['message_id'])
@@ -980,6 +1088,8 @@ function summarizeCall(call: RecordedCall): string {
   if (p['message_id'] !== undefined) parts.push(`message_id=${String(p['message_id'])}`)
   if (typeof p['text'] === 'string') parts.push(`text=${JSON.stringify(truncate(p['text'], 60))}`)
   if (p['callback_query_id'] !== undefined) parts.push(`callback_query_id=${String(p['callback_query_id'])}`)
+  if (typeof p['caption'] === 'string') parts.push(`caption=${JSON.stringify(truncate(p['caption'], 60))}`)
+  if (call.files) parts.push(`files=${call.files.map((f) => `${f.kind}:${f.source}`).join(',')}`)
   const markup = p['reply_markup'] as InlineKeyboardMarkup | undefined
   if (markup?.inline_keyboard) parts.push(`buttons=${markup.inline_keyboard.flat().length}`)
   const r = call.response

@@ -104,7 +104,8 @@ function parseMultipart(contentType: string, body: Buffer): Record<string, unkno
       const partType = /^content-type:\s*(.*)$/im.exec(headers)?.[1]?.trim()
       if (name !== undefined) {
         if (filename !== undefined) {
-          const file: UploadedFile = { filename, contentType: partType ?? 'application/octet-stream', size: content.length }
+          // A copy of the part's bytes (not a view into the whole body), so tests can compare exactly what was uploaded.
+          const file: UploadedFile = { filename, contentType: partType ?? 'application/octet-stream', size: content.length, bytes: new Uint8Array(content) }
           out[name] = file
         } else {
           out[name] = content.toString('utf8')

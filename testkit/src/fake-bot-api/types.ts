@@ -58,6 +58,29 @@ export interface InlineKeyboardMarkup {
   inline_keyboard: InlineKeyboardButton[][]
 }
 
+/** One size of a photo; Telegram sends a photo as an array of these, smallest first. */
+export interface PhotoSize {
+  file_id: string
+  file_unique_id: string
+  width: number
+  height: number
+  file_size: number
+}
+
+/** A video, animation, audio, voice or document as Telegram describes it in a Message. */
+export interface MediaFile {
+  file_id: string
+  file_unique_id: string
+  file_size: number
+  mime_type?: string
+  file_name?: string
+  width?: number
+  height?: number
+  duration?: number
+  performer?: string
+  title?: string
+}
+
 export interface Message {
   message_id: number
   from: User
@@ -66,6 +89,15 @@ export interface Message {
   edit_date?: number
   text?: string
   entities?: MessageEntity[]
+  photo?: PhotoSize[]
+  video?: MediaFile
+  animation?: MediaFile
+  audio?: MediaFile
+  voice?: MediaFile
+  document?: MediaFile
+  caption?: string
+  caption_entities?: MessageEntity[]
+  media_group_id?: string
   reply_markup?: InlineKeyboardMarkup
   reply_to_message?: Message
 }
@@ -111,6 +143,27 @@ export interface UploadedFile {
   filename: string
   contentType: string
   size: number
+  /** Exactly the part's bytes. */
+  bytes: Uint8Array
+}
+
+/** The kinds of file a message can carry, as the send methods name them (sendPhoto → photo). */
+export type FileKind = 'photo' | 'video' | 'animation' | 'audio' | 'voice' | 'document'
+
+/** One file a send call carried, and how it came. */
+export interface RecordedFile {
+  /** The parameter: `photo`, `document`, …; in sendMediaGroup `media[<index>]`. */
+  field: string
+  kind: FileKind
+  /** `upload`: its bytes came in this request (multipart); `file_id`: a file_id the fake issued before. */
+  source: 'upload' | 'file_id'
+  /** The file_id the message got (for a photo: its largest size's). */
+  fileId: string
+  size: number
+  /** The uploaded bytes (uploads only). */
+  bytes?: Uint8Array
+  /** The multipart filename (uploads only). */
+  filename?: string
 }
 
 export interface RecordedCall {
@@ -124,8 +177,12 @@ export interface RecordedCall {
   status: number
   /** Exactly the JSON body sent back. */
   response: ApiResponse
-  /** For send/edit methods that succeeded with a Message: that message. */
+  /** For send/edit methods that succeeded with a Message: that message (sendMediaGroup: the first, which carries the caption). */
   message?: Message
+  /** sendMediaGroup: every message of the album. */
+  messages?: Message[]
+  /** The files a send call carried (sendPhoto, sendMediaGroup, …), in order; set even when the call failed after reading them. */
+  files?: RecordedFile[]
 }
 
 /** One webhook delivery attempt of the fake (FakeBotApi.webhookDeliveries). */
