@@ -6,6 +6,10 @@ import { Context, Telegraf, session, type Telegram } from 'telegraf'
 import { ActivityReporter } from './activity/activity-reporter.ts'
 import { httpBaseOf, type BotConfig } from './config.ts'
 import { createLogger, type Logger } from './logger.ts'
+import type { MediaFiles } from './media/media-files.ts'
+import { MediaSender } from './media/media-sender.ts'
+import { PgFileIdStore } from './media/pg-file-id-store.ts'
+import { ServerMediaFiles } from './media/server-media-files.ts'
 import { describeTelegramError, type BotObserver, type BotStatus } from './observer.ts'
 import { SpaceReplica } from './replica/space-replica.ts'
 import { ScenarioRunner, type BotContext } from './runner/scenario-runner.ts'
@@ -24,8 +28,10 @@ import { WebhookReceiver } from './inbox/webhook-receiver.ts'
 export type BotRole = 'poller' | 'standby' | 'webhook'
 
 export interface StartBotOptions {
-  /** Where sessions are stored; without it a pool on `config.databaseUrl` is opened. */
+  /** Where sessions are stored (and Telegram's file_ids of uploaded media); without it a pool on `config.databaseUrl` is opened. */
   sessions?: SqlClient
+  /** Where steps' media files are read; default the server's `GET /api/spaces/:space/media/:id` with the service token. */
+  media?: MediaFiles
   log?: Logger
   rateLimits?: RateLimits
   /** How long a first start (no saved replica) waits for the server's content. Default 10 s. */
@@ -138,7 +144,10 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
   })
   bot.use(session({ store, defaultSession: () => newUserState() }))
   const view = new SpaceView(replica, log, { miniAppUrl: config.miniAppUrl })
-  bot.use(new ScenarioRunner({ view, activity, log }).middleware())
+  const fileIds = new PgFileIdStore(sessions)
+  const mediaFiles = options.media ?? new ServerMediaFiles({ serverUrl: httpBaseOf(config.serverUrl), token: config.serviceToken, space: config.space })
+  const media = new MediaSender({ files: mediaFiles, fileIds, log })
+  bot.use(new ScenarioRunner({ view, activity, log, media }).middleware())
 
   // Read-your-writes: one round trip per batch, so every answer carries at least what the server had acknowledged.
   const beforeBatch =
@@ -194,6 +203,7 @@ export async function startBot(config: BotConfig, options: StartBotOptions = {})
 
   try {
     await store.init()
+    await fileIds.init()
     bot.botInfo = await telegram.getMe()
     report({ state: 'connected' })
     inbox = new UpdateInbox({ db: sessions, botId: bot.botInfo.id, space: config.space, owner, leaseSeconds: config.claimLeaseSeconds ?? 30 })

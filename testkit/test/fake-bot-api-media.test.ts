@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FakeBotApi } from '../src/fake-bot-api/fake-bot-api.ts'
 import { FakeTelegram } from '../src/fake-bot-api/fake-telegram.ts'
 import type { ApiResponse, Message, SimUser } from '../src/fake-bot-api/types.ts'
-import { pngFile } from '../src/media.ts'
+import { pngBytes } from '../src/media.ts'
 
 const TOKEN = '123456:TEST-token_abc'
 const alice: SimUser = { id: 1001, first_name: 'Alice' }
@@ -51,7 +51,7 @@ const refusal = (status: number, description: string) => ({ status, body: { ok: 
 
 describe('FakeBotApi — single media', () => {
   it('sendPhoto takes an upload once, then its file_id; the message has photo sizes, caption, caption_entities and the keyboard', async () => {
-    const bytes = pngFile(1000, 500, 1)
+    const bytes = pngBytes(1000, 500, 1)
     const first = result(
       await upload('sendPhoto', {
         chat_id: alice.id,
@@ -101,7 +101,7 @@ describe('FakeBotApi — single media', () => {
       const two = telegram.bot({ token: '222:two' })
       one.addUser(alice)
       two.addUser(alice)
-      const photo = result(await upload('sendPhoto', { chat_id: alice.id, photo: { bytes: pngFile(10, 10), filename: 'a.png' } }, one, '111:one'))
+      const photo = result(await upload('sendPhoto', { chat_id: alice.id, photo: { bytes: pngBytes(10, 10), filename: 'a.png' } }, one, '111:one'))
       const id = photo.photo!.at(-1)!.file_id
       expect((await upload('sendPhoto', { chat_id: alice.id, photo: id }, one, '111:one')).status).toBe(200)
       expect(await upload('sendPhoto', { chat_id: alice.id, photo: id }, two, '222:two')).toEqual(refusal(400, 'Bad Request: wrong file identifier/HTTP URL specified'))
@@ -111,14 +111,15 @@ describe('FakeBotApi — single media', () => {
   })
 
   it('refuses a caption over 1024 characters, entities outside it, a photo over 10 MB, an empty file and bytes that are no image', async () => {
-    const photo = { bytes: pngFile(20, 20), filename: 'p.png' }
+    const photo = { bytes: pngBytes(20, 20), filename: 'p.png' }
     expect(await upload('sendPhoto', { chat_id: alice.id, photo, caption: 'x'.repeat(1025) })).toEqual(refusal(400, 'Bad Request: message caption is too long'))
     expect((await upload('sendPhoto', { chat_id: alice.id, photo, caption: 'x'.repeat(1024) })).status).toBe(200)
     const beyond = await upload('sendPhoto', { chat_id: alice.id, photo, caption: 'short', caption_entities: [{ type: 'bold', offset: 2, length: 9 }] })
     expect(beyond.status).toBe(400)
     expect(beyond.body.ok === false && beyond.body.description).toMatch(/^Bad Request: can't parse entities: /)
 
-    const big = pngFile(20, 20, 2, 10 * 1024 * 1024)
+    // A real PNG with 10 MB after its end: image readers stop at IEND, the size counts it all.
+    const big = new Uint8Array(Buffer.concat([pngBytes(20, 20, 2), Buffer.alloc(10 * 1024 * 1024)]))
     expect(await upload('sendPhoto', { chat_id: alice.id, photo: { bytes: big, filename: 'big.png' } })).toEqual(
       refusal(400, `Bad Request: file of size ${big.length} bytes is too big for a photo; the maximum size is 10485760 bytes`),
     )
@@ -146,7 +147,7 @@ describe('FakeBotApi — single media', () => {
   })
 
   it('editMessageText on a media message is refused as Telegram does', async () => {
-    const photo = result(await upload('sendPhoto', { chat_id: alice.id, photo: { bytes: pngFile(8, 8), filename: 'p.png' }, reply_markup: keyboard }))
+    const photo = result(await upload('sendPhoto', { chat_id: alice.id, photo: { bytes: pngBytes(8, 8), filename: 'p.png' }, reply_markup: keyboard }))
     expect(await json('editMessageText', { chat_id: alice.id, message_id: photo.message_id, text: 'new' })).toEqual(
       refusal(400, 'Bad Request: there is no text in the message to edit'),
     )
@@ -155,9 +156,9 @@ describe('FakeBotApi — single media', () => {
 
 describe('FakeBotApi — sendMediaGroup', () => {
   it('sends an album of uploads (attach://) and file_ids sharing one media_group_id, the caption on its item', async () => {
-    const known = result(await upload('sendPhoto', { chat_id: alice.id, photo: { bytes: pngFile(30, 30, 7), filename: 'k.png' } })).photo!.at(-1)!.file_id
-    const one = pngFile(40, 30, 8)
-    const two = pngFile(30, 40, 9)
+    const known = result(await upload('sendPhoto', { chat_id: alice.id, photo: { bytes: pngBytes(30, 30, 7), filename: 'k.png' } })).photo!.at(-1)!.file_id
+    const one = pngBytes(40, 30, 8)
+    const two = pngBytes(30, 40, 9)
     const album = result<Message[]>(
       await upload('sendMediaGroup', {
         chat_id: alice.id,
@@ -189,7 +190,7 @@ describe('FakeBotApi — sendMediaGroup', () => {
   })
 
   it("refuses albums Telegram refuses, with Telegram's wording, and keeps none of their uploads", async () => {
-    const part = { bytes: pngFile(10, 10, 3), filename: 'p.png' }
+    const part = { bytes: pngBytes(10, 10, 3), filename: 'p.png' }
     const photo = { type: 'photo', media: 'attach://p' }
     const cases: [unknown, string][] = [
       [[], 'Bad Request: there are no messages to send'],
@@ -213,7 +214,7 @@ describe('FakeBotApi — sendMediaGroup', () => {
 describe('FakeBotApi — media through telegraf', () => {
   it("telegraf's Buffer uploads arrive as multipart with the exact bytes; an album goes as attach:// parts", async () => {
     const bot = new Telegraf(TOKEN, { telegram: { apiRoot: api.apiRoot } })
-    const bytes = pngFile(64, 48, 5)
+    const bytes = pngBytes(64, 48, 5)
     const sent = await bot.telegram.sendPhoto(
       alice.id,
       { source: Buffer.from(bytes), filename: 'x.png' },
@@ -224,7 +225,7 @@ describe('FakeBotApi — media through telegraf', () => {
     const fileId = sent.photo.at(-1)!.file_id
     const album = await bot.telegram.sendMediaGroup(alice.id, [
       { type: 'photo', media: fileId, caption: 'Two' },
-      { type: 'photo', media: { source: Buffer.from(pngFile(8, 8, 6)), filename: 'y.png' } },
+      { type: 'photo', media: { source: Buffer.from(pngBytes(8, 8, 6)), filename: 'y.png' } },
     ])
     expect(album.map((m) => m.media_group_id)).toEqual([album[0]!.media_group_id, album[0]!.media_group_id])
     const call = api.callsOf('sendMediaGroup')[0]!

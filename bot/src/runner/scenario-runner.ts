@@ -1,6 +1,7 @@
-import { parseCallbackData, type ActivityEvent, type ButtonJson, type MessageEntity } from '@botsync/shared-docs'
+import { LIMITS, parseCallbackData, type ActivityEvent, type ButtonJson, type MessageEntity } from '@botsync/shared-docs'
 import { TelegramError, type Context, type MiddlewareFn } from 'telegraf'
 import type { Logger } from '../logger.ts'
+import type { MediaSender, PreparedMedia } from '../media/media-sender.ts'
 import { isNotModified, ThrottledTelegram } from '../telegram/throttled-telegram.ts'
 import { validateAnswer } from './answer-validation.ts'
 import { isInline, renderKeyboard, replyButtonByLabel, type Markup } from './keyboards.ts'
@@ -17,6 +18,8 @@ export interface ScenarioRunnerOptions {
   view: SpaceView
   activity: { record(event: NewEvent): void }
   log: Logger
+  /** Sends steps' media (photos, albums …); without it a step with media is skipped like a broken one. */
+  media?: MediaSender
   /** Called for a button whose action is `callback`, with its data. */
   onCallbackAction?: (data: string, ctx: BotContext) => void | Promise<void>
 }
@@ -26,7 +29,7 @@ const MAX_CHAINED_STEPS = 10
 
 const COMMAND = /^\/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,32}))?(?:\s+([\s\S]*))?$/
 
-/** How an answer reaches the chat: a new message, or an edit of the message whose button was pressed. */
+/** How an answer reaches the chat: a new message, or an edit of the (text) message whose button was pressed. */
 interface Target {
   editMessageId?: number
 }
@@ -59,8 +62,10 @@ export class ScenarioRunner {
   private readonly activity: ScenarioRunnerOptions['activity']
   private readonly log: Logger
   private readonly onCallbackAction: ScenarioRunnerOptions['onCallbackAction']
+  private readonly media: MediaSender | undefined
 
   constructor(options: ScenarioRunnerOptions) {
+    this.media = options.media
     this.view = options.view
     this.activity = options.activity
     this.log = options.log
@@ -130,7 +135,10 @@ export class ScenarioRunner {
     await ctx.answerCbQuery().catch((error: unknown) => this.log.debug({ event: 'callback-answer-failed', err: error }))
     const content = this.view.current()
     if (!content.flag('botEnabled')) return this.maintenance(ctx)
-    const target: Target = { editMessageId: query.message?.message_id }
+    // Only a text message can become another text (editMessageText refuses a
+    // photo's caption); under a photo, an album's keyboard … the answer is a new message.
+    const pressed = query.message
+    const target: Target = { editMessageId: pressed && 'text' in pressed ? pressed.message_id : undefined }
     const buttonId = 'data' in query ? parseCallbackData(query.data) : null
     const button = buttonId === null ? null : content.button(buttonId)
     if (!button) {
@@ -196,6 +204,17 @@ export class ScenarioRunner {
       const content = this.view.current()
       const step = content.step(at.scenarioId, at.stepId)
       if (!step) return this.fallback(ctx, state, via)
+      // Media is made ready (file_ids, or bytes from the server) before the
+      // user moves: a step whose media cannot be sent is skipped like a broken one.
+      let media: PreparedMedia | undefined
+      if (step.media) {
+        const prepared = this.media ? await this.media.prepare(ctx.botInfo.id, at, step.media) : null
+        if (!prepared) {
+          if (!this.media) this.log.warn({ event: 'step-media-unsupported', ...at }, 'this runner has no media sender; the step is skipped')
+          return this.fallback(ctx, state, via)
+        }
+        media = prepared
+      }
       const moved = state.scenarioId !== at.scenarioId || state.stepId !== at.stepId
       if (keepHistory && moved && state.scenarioId !== null && state.stepId !== null) {
         state.history.push({ scenarioId: state.scenarioId, stepId: state.stepId })
@@ -213,9 +232,11 @@ export class ScenarioRunner {
           // was, keyboard included: one message, one content (one release).
           const current = now.step(here.scenarioId, here.stepId)
           const [from, shown] = current ? [now, current] : [content, step]
-          return { ...fillMessage(shown.message, shown.entities, state.vars), markup: renderKeyboard(from, shown.keyboard.rows, shown.keyboard.kind) }
+          const limit = media ? LIMITS.caption : LIMITS.messageText
+          return { ...fillMessage(shown.message, shown.entities, state.vars, limit), markup: renderKeyboard(from, shown.keyboard.rows, shown.keyboard.kind) }
         },
         via,
+        media,
       )
       if (step.input || markup || step.next === null) return
       if (hop + 1 >= MAX_CHAINED_STEPS) {
@@ -310,9 +331,19 @@ export class ScenarioRunner {
    * becomes a new message. The message is composed when its send slot
    * comes (see Compose); the first composition only decides edit or send.
    */
-  private async show(ctx: BotContext, compose: Compose, target: Target): Promise<void> {
+  private async show(ctx: BotContext, compose: Compose, target: Target, media?: PreparedMedia): Promise<void> {
     const chatId = ctx.chat!.id
     const now = (): Shown => compose(this.view.current())
+    if (media && this.media) {
+      // Always a new message: a text cannot be edited into a photo. The caption and keyboard are composed at the send slot.
+      const sent = await this.media.send(ctx, media, () => {
+        const { text, entities, markup } = now()
+        return { caption: text, entities: entities ?? [], markup }
+      })
+      if (sent) return
+      // Telegram refused the media itself (logged once): the user still gets an answer.
+      return this.show(ctx, (content) => ({ ...content.formattedText('fallback'), markup: compose(content).markup }), {})
+    }
     if (target.editMessageId !== undefined && isInline(now().markup)) {
       const messageId = target.editMessageId
       try {

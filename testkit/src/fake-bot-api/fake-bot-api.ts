@@ -876,8 +876,7 @@ export class FakeBotApi {
     const state = this.requireChat(params['chat_id'], true)
     const caption = this.formatCaption(params)
     const { inline } = validateReplyMarkup(params['reply_markup'], false)
-    const resolved = this.files.resolve(params[kind], kind, kind)
-    ctx.files.push(resolved.record)
+    const resolved = this.files.resolve(params[kind], kind, kind, ctx.files)
     const message = this.mediaMessage(state, resolved, params, caption)
     if (inline) message.reply_markup = inline
     this.files.keep([resolved])
@@ -910,9 +909,7 @@ export class FakeBotApi {
     // Every caption is read before any file, as Telegram's server parses the request.
     const captions = items.map(({ item }) => this.formatCaption(item))
     const resolved = items.map(({ item, kind }, i) => {
-      const file = this.files.resolve(item['media'], kind, `media[${i}]`, params)
-      ctx.files.push(file.record)
-      return file
+      return this.files.resolve(item['media'], kind, `media[${i}]`, ctx.files, params)
     })
     for (const lone of ['document', 'audio'] as const) {
       if (items.some((i) => i.kind === lone) && items.some((i) => i.kind !== lone)) throw ApiFailure.badRequest(`${lone} can't be mixed with other media types`)

@@ -87,20 +87,23 @@ export class FakeFileStore {
    * Telegram refuses one it cannot download: this fake has no web to fetch
    * from, and the bot never sends URLs.
    */
-  resolve(value: unknown, kind: FileKind, field: string, parts?: Record<string, unknown>): ResolvedFile {
+  resolve(value: unknown, kind: FileKind, field: string, seen: RecordedFile[], parts?: Record<string, unknown>): ResolvedFile {
     let upload: UploadedFile | undefined
     if (typeof value === 'string' && value.startsWith('attach://') && parts) {
       const part = parts[value.slice('attach://'.length)]
       if (!isUpload(part)) throw ApiFailure.badRequest("can't parse InputMedia: media not found")
       upload = part
     } else if (isUpload(value)) upload = value
-    if (upload) return this.fromUpload(upload, kind, field)
+    if (upload) return this.fromUpload(upload, kind, field, seen)
     if (typeof value !== 'string' || value.trim() === '') throw ApiFailure.badRequest(`there is no ${kind} in the request`)
     if (/^https?:\/\//i.test(value)) throw ApiFailure.badRequest('failed to get HTTP URL content')
     const file = this.byId.get(value.trim())
+    // Recorded before it is checked: a test sees which file_id a refused call tried.
+    const record: RecordedFile = { field, kind, source: 'file_id', fileId: file?.fileId ?? value, ...(file ? { size: file.size } : {}) }
+    seen.push(record)
     if (!file) throw ApiFailure.badRequest('wrong file identifier/HTTP URL specified')
     if (file.kind !== kind) throw ApiFailure.badRequest(`can't use file of type ${TYPE_NAMES[file.kind]} as ${TYPE_NAMES[kind]}`)
-    return { file, isNew: false, record: { field, kind, source: 'file_id', fileId: file.fileId, size: file.size } }
+    return { file, isNew: false, record }
   }
 
   /** Keeps what a request that succeeded uploaded, so its file_ids work from now on. */
@@ -128,7 +131,9 @@ export class FakeFileStore {
     return media
   }
 
-  private fromUpload(upload: UploadedFile, kind: FileKind, field: string): ResolvedFile {
+  private fromUpload(upload: UploadedFile, kind: FileKind, field: string, seen: RecordedFile[]): ResolvedFile {
+    const record: RecordedFile = { field, kind, source: 'upload', fileId: '', size: upload.size, bytes: upload.bytes, filename: upload.filename }
+    seen.push(record)
     if (upload.size === 0) throw ApiFailure.badRequest('file must be non-empty')
     if (upload.size > MAX_FILE_BYTES) throw new ApiFailure(413, 'Request Entity Too Large')
     const n = this.next++
@@ -149,7 +154,7 @@ export class FakeFileStore {
       file.photoSizes = this.photoSizes(upload, n)
       file.fileId = file.photoSizes.at(-1)!.file_id
     }
-    const record: RecordedFile = { field, kind, source: 'upload', fileId: file.fileId, size: upload.size, bytes: upload.bytes, filename: upload.filename }
+    record.fileId = file.fileId
     return { file, isNew: true, record }
   }
 

@@ -157,9 +157,10 @@ export interface RecordedFile {
   kind: FileKind
   /** `upload`: its bytes came in this request (multipart); `file_id`: a file_id the fake issued before. */
   source: 'upload' | 'file_id'
-  /** The file_id the message got (for a photo: its largest size's). */
+  /** The file_id the message got (for a photo: its largest size's); for a refused file_id, the one sent; '' for a refused upload. */
   fileId: string
-  size: number
+  /** Bytes, when the file is known (an upload, or a file_id the fake issued). */
+  size?: number
   /** The uploaded bytes (uploads only). */
   bytes?: Uint8Array
   /** The multipart filename (uploads only). */
