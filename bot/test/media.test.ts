@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { projectSpace, setStepMedia, setStepMessage, type MessageEntity, type StepMedia } from '@botsync/shared-docs'
 import { FakeBotApi, type RecordedCall, type SimUser } from '@botsync/testkit/fake-bot-api'
-import { pngBytes, uploadMedia } from '@botsync/testkit/media'
+import { pdfBytes, pngBytes, uploadMedia } from '@botsync/testkit/media'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startBot, type BotHandle } from '../src/start-bot.ts'
 import { BOT_TOKEN, Scene, TELEGRAM_TOKEN, userToken, waitFor } from './helpers.ts'
@@ -34,9 +34,9 @@ afterEach(async () => {
 })
 
 /** Stores a file through the server's media API as an editor does; its id. */
-async function upload(bytes: Uint8Array, name: string): Promise<string> {
+async function upload(bytes: Uint8Array, name: string, type = 'image/png'): Promise<string> {
   const token = await userToken(scene.server, 'editor', scene.space)
-  const answer = await uploadMedia(`http://127.0.0.1:${scene.port}`, scene.space, token, { bytes, name, type: 'image/png' })
+  const answer = await uploadMedia(`http://127.0.0.1:${scene.port}`, scene.space, token, { bytes, name, type })
   expect([200, 201], JSON.stringify(answer.body)).toContain(answer.status)
   expect(answer.body.id).toBe(sha256(bytes))
   return answer.body.id as string
@@ -228,5 +228,63 @@ describe('media steps', () => {
     await setMedia('onboarding', 'welcome', { items: [{ id: other, kind: 'photo' }] })
     for (const user of [alice, bob]) await scene.reply(user, () => api.sendCommand(user, 'start', 'onboarding'))
     expect(scene.logged('step-media-unusable').map((line) => line.mediaId)).toEqual([missing, other])
+  })
+
+  it("a document goes with the name the media library gives it, and Telegram's file_id afterwards", async () => {
+    scene = await Scene.start()
+    const { api } = scene
+    // Unique bytes per run (a comment after %%EOF), for the same reason as freshPng.
+    const bytes = new Uint8Array(Buffer.concat([Buffer.from(pdfBytes()), Buffer.from(`% ${randomInt(1 << 30)}\n`)]))
+    const id = await upload(bytes, 'Menu-winter.pdf', 'application/pdf')
+    await waitFor(() => projectSpace(scene.bot!.replica.docs()).media?.[id] !== undefined, 'the library entry to reach the bot')
+    await setMedia('onboarding', 'welcome', { items: [{ id, kind: 'document' }] })
+    const sent = await next(api, alice, 'sendDocument', () => api.sendCommand(alice, 'start', 'onboarding'))
+    expect(sent.files).toEqual([expect.objectContaining({ source: 'upload', filename: 'Menu-winter.pdf', bytes })])
+    expect(sent.message!.document).toMatchObject({ file_name: 'Menu-winter.pdf', file_size: bytes.length })
+    const again = await next(api, bob, 'sendDocument', () => api.sendCommand(bob, 'start', 'onboarding'))
+    expect(again.params['document']).toBe(sent.message!.document!.file_id)
+  })
+
+  it('an album step with a keyboard: the album without caption, then the message with the keyboard (sendMediaGroup takes none)', async () => {
+    scene = await Scene.start()
+    const { api } = scene
+    const ids = [await upload(freshPng(50, 40), 'a.png'), await upload(freshPng(40, 50), 'b.png')]
+    await setMedia('onboarding', 'welcome', { items: ids.map((id) => ({ id, kind: 'photo' as const })) })
+    const since = api.mark()
+    const text = await scene.reply(
+      alice,
+      () => api.sendCommand(alice, 'start', 'onboarding'),
+      (c) => c.method === 'sendMessage',
+    )
+    const [album] = api.calls.slice(since).filter((c) => c.method === 'sendMediaGroup')
+    expect(album!.status).toBe(200)
+    expect(api.calls.indexOf(album!)).toBeLessThan(api.calls.indexOf(text))
+    expect((album!.params['media'] as object[]).every((m) => !('caption' in m))).toBe(true)
+    expect(text.message!.text).toBe("Hi! Let's get you set up. It takes less than a minute.")
+    // Its buttons work: Let's go asks for the name, editing that text message.
+    const asked = await scene.reply(alice, () => api.clickButton(alice, text, 'b:ob_continue'))
+    expect(asked.method).toBe('editMessageText')
+    expect(asked.message!.text).toBe('What should I call you?')
+  })
+
+  it('media Telegram refuses is skipped with the fallback and logged once; the user can go on', async () => {
+    scene = await Scene.start()
+    const { api } = scene
+    const id = await upload(freshPng(60, 60), 'refused.png')
+    await setMedia('onboarding', 'welcome', { items: [{ id, kind: 'photo' }] })
+    api.failNext('sendPhoto', { error_code: 400, description: 'Bad Request: IMAGE_PROCESS_FAILED' }, 2)
+    const fallback = "Sorry, I didn't get that. Send /start to see the menu."
+    for (const user of [alice, bob]) {
+      const answer = await scene.reply(
+        user,
+        () => api.sendCommand(user, 'start', 'onboarding'),
+        (c) => c.method === 'sendMessage',
+      )
+      expect(answer.message!.text).toBe(fallback)
+    }
+    expect(scene.logged('step-media-unusable')).toEqual([expect.objectContaining({ stepId: 'welcome', reason: 'Telegram refused it: Bad Request: IMAGE_PROCESS_FAILED' })])
+    // Once Telegram takes it, the photo goes.
+    const photo = await next(api, alice, 'sendPhoto', () => api.sendCommand(alice, 'start', 'onboarding'))
+    expect(photo.files![0]!.source).toBe('upload')
   })
 })

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { ALBUM_KINDS, LIMITS, MEDIA_ID_PATTERN, type MediaKind, type MediaRef, type MessageEntity, type StepMedia } from '@botsync/shared-docs'
+import { ALBUM_KINDS, LIMITS, MEDIA_ID_PATTERN, type MediaInfo, type MediaKind, type MediaRef, type MessageEntity, type StepMedia } from '@botsync/shared-docs'
 import { TelegramError, type Context } from 'telegraf'
 import type { Logger } from '../logger.ts'
 import { ThrottledTelegram } from '../telegram/throttled-telegram.ts'
@@ -38,18 +38,23 @@ export interface MediaPlace {
   stepId: string
 }
 
-/** A media item ready to go: Telegram's file_id for it, or its bytes to upload. */
+/** A media item ready to go: Telegram's file_id for it, or its bytes to upload; and what the library says of it. */
 interface ReadyItem {
   ref: MediaRef
   fileId?: string
   upload?: StoredMedia
+  info?: MediaInfo
 }
+
+/** The media library's entry of a file (name, type, dimensions), when the space's content has one. */
+export type MediaLibrary = (id: string) => MediaInfo | null
 
 /** A step's media, every item either remembered by Telegram or read from the server. */
 export interface PreparedMedia {
   place: MediaPlace
   media: StepMedia
   items: ReadyItem[]
+  library: MediaLibrary
 }
 
 /** What goes with the media, composed when the send slot comes. */
@@ -90,22 +95,22 @@ export class MediaSender {
   }
 
   /** Each item's file_id for this bot, or its bytes; null (logged once) when the media cannot be sent. */
-  async prepare(botId: number, place: MediaPlace, media: StepMedia): Promise<PreparedMedia | null> {
+  async prepare(botId: number, place: MediaPlace, media: StepMedia, library: MediaLibrary = () => null): Promise<PreparedMedia | null> {
     const problem = shapeProblem(media)
     if (problem) return this.unusable(place, media, problem)
     const items: ReadyItem[] = []
     for (const ref of media.items) {
+      const info = library(ref.id) ?? undefined
       const fileId = await this.fileIds.get(botId, ref.id, ref.kind)
       if (fileId !== null) {
-        items.push({ ref, fileId })
+        items.push({ ref, fileId, ...(info ? { info } : {}) })
         continue
       }
       const read = await this.read(ref)
       if (typeof read === 'string') return this.unusable(place, media, read, ref)
-      items.push({ ref, upload: read })
+      items.push({ ref, upload: read, ...(info ? { info } : {}) })
     }
-    this.reported.delete(keyOf(place))
-    return { place, media, items }
+    return { place, media, items, library }
   }
 
   /**
@@ -119,6 +124,8 @@ export class MediaSender {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.sendOnce(ctx, ready, compose)
+        // Sent: should it break again, that is worth a line again.
+        this.reported.delete(keyOf(prepared.place))
         return true
       } catch (error) {
         if (!(error instanceof TelegramError) || error.code !== 400) throw error
@@ -126,7 +133,7 @@ export class MediaSender {
         if (attempt === 1 && remembered.length > 0 && error.description.includes(WRONG_FILE_ID)) {
           // Telegram lost the file (or the bot's token changed hands): upload it again, once.
           for (const item of remembered) await this.fileIds.forget(botId, item.ref.id, item.ref.kind, item.fileId!)
-          const again = await this.prepare(botId, prepared.place, prepared.media)
+          const again = await this.prepare(botId, prepared.place, prepared.media, prepared.library)
           if (!again) return false
           ready = again
           continue
@@ -146,7 +153,7 @@ export class MediaSender {
       const kind = item!.ref.kind
       const message = (await call(ctx, METHOD[kind], chatId, () => {
         const { caption, entities, markup } = compose()
-        return { chat_id: chatId, [kind]: inputFile(item!), ...captionOf(caption, entities), ...(markup ? { reply_markup: markup } : {}) }
+        return { chat_id: chatId, [kind]: inputFile(item!), ...attributesOf(item!), ...captionOf(caption, entities), ...(markup ? { reply_markup: markup } : {}) }
       })) as Record<string, unknown>
       await this.remember(botId, [item!], [message])
       return
@@ -158,7 +165,12 @@ export class MediaSender {
     const messages = (await call(ctx, 'sendMediaGroup', chatId, () => {
       const { caption, entities, markup } = compose()
       withKeyboard = markup !== undefined
-      const media = items.map((item, i) => ({ type: item.ref.kind, media: inputFile(item), ...(i === 0 && !withKeyboard ? captionOf(caption, entities) : {}) }))
+      const media = items.map((item, i) => ({
+        type: item.ref.kind,
+        media: inputFile(item),
+        ...attributesOf(item),
+        ...(i === 0 && !withKeyboard ? captionOf(caption, entities) : {}),
+      }))
       return { chat_id: chatId, media }
     })) as Record<string, unknown>[]
     await this.remember(botId, items, messages)
@@ -246,14 +258,29 @@ function captionOf(caption: string, entities: MessageEntity[]): { caption?: stri
   return { caption, ...(entities.length > 0 ? { caption_entities: entities } : {}) }
 }
 
-/** A file_id, or the bytes as telegraf uploads them (a Buffer view on them: telegraf takes only Buffers). */
+/**
+ * A file_id, or the bytes as telegraf uploads them (a Buffer view on them:
+ * telegraf takes only Buffers), named as the library names the file (a
+ * document shows its name), else as the server does, else by its id.
+ */
 function inputFile(item: ReadyItem): string | { source: Buffer; filename: string } {
   if (item.fileId !== undefined) return item.fileId
   const upload = item.upload!
   const source = Buffer.from(upload.bytes.buffer, upload.bytes.byteOffset, upload.bytes.byteLength)
-  const type = upload.contentType?.split(';')[0]?.trim().toLowerCase()
-  const filename = upload.filename ?? `${item.ref.id.slice(0, 16)}${(type && EXTENSION[type]) ?? KIND_EXTENSION[item.ref.kind]}`
+  const type = (item.info?.mime ?? upload.contentType)?.split(';')[0]?.trim().toLowerCase()
+  const filename = item.info?.name || upload.filename || `${item.ref.id.slice(0, 16)}${(type && EXTENSION[type]) ?? KIND_EXTENSION[item.ref.kind]}`
   return { source, filename }
+}
+
+/** What the library knows of a video's or audio's dimensions and length, as the send methods take it (Telegram shows it before the file loads). */
+function attributesOf(item: ReadyItem): { width?: number; height?: number; duration?: number } {
+  const { info } = item
+  if (!info) return {}
+  const kind = item.ref.kind
+  const out: { width?: number; height?: number; duration?: number } = {}
+  if ((kind === 'video' || kind === 'animation') && info.width && info.height) Object.assign(out, { width: info.width, height: info.height })
+  if ((kind === 'video' || kind === 'animation' || kind === 'audio' || kind === 'voice') && info.duration !== undefined) out.duration = Math.round(info.duration)
+  return out
 }
 
 function fileIdIn(message: Record<string, unknown> | undefined, kind: MediaKind): string | undefined {

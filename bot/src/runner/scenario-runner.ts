@@ -208,7 +208,7 @@ export class ScenarioRunner {
       // user moves: a step whose media cannot be sent is skipped like a broken one.
       let media: PreparedMedia | undefined
       if (step.media) {
-        const prepared = this.media ? await this.media.prepare(ctx.botInfo.id, at, step.media) : null
+        const prepared = this.media ? await this.media.prepare(ctx.botInfo.id, at, step.media, (id) => content.mediaInfo(id)) : null
         if (!prepared) {
           if (!this.media) this.log.warn({ event: 'step-media-unsupported', ...at }, 'this runner has no media sender; the step is skipped')
           return this.fallback(ctx, state, via)

@@ -7,6 +7,7 @@ import {
   usableEntities,
   type ButtonJson,
   type FormattedText,
+  type MediaInfo,
   type Problem,
   type ScenarioIndexEntry,
   type SpaceJson,
@@ -65,6 +66,12 @@ export class SpaceContent {
 
   mainMenu(): string[][] {
     return this.space.settings.mainMenu
+  }
+
+  /** What the space's media library says of a stored file (its name, type, dimensions), or null. */
+  mediaInfo(id: string): MediaInfo | null {
+    const library = this.space.media
+    return library && Object.hasOwn(library, id) ? library[id] : null
   }
 
   /** A button that exists and passes validation. */
