@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { docName, projectMediaLibrary, LIMITS } from '@botsync/shared-docs'
-import { BOT_TOKEN, connect, memberOf, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
+import { docName, getCurrentRelease, projectMediaLibrary, LIMITS } from '@botsync/shared-docs'
+import { apiRequest, BOT_TOKEN, connect, memberOf, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
 import { elfBytes, gifBytes, pdfBytes, pngBytes, streamUpload, uploadMedia } from '@botsync/testkit/media'
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { spaceServiceToken } from '../src/auth/bot-service-tokens.ts'
@@ -199,5 +199,17 @@ describe('the media store: POST/GET /api/spaces/:space/media', () => {
     expect(media.length).toBe(await server.media.count(space))
     expect(media.find((m: { name: string }) => m.name === 'shop.png')).toMatchObject({ kind: 'photo', mime: 'image/png', width: 3, height: 2 })
     expect(media.every((m: { id: string; createdAt: string }) => /^[0-9a-f]{64}$/.test(m.id) && !Number.isNaN(Date.parse(m.createdAt)))).toBe(true)
+  })
+
+  it('the library is part of the drafts and of a release (what the bot validates steps against in review mode)', async () => {
+    const png = pngBytes(7, 7, 31)
+    await uploadMedia(base, space, editor.token, { bytes: png, name: 'release.png' })
+    expect((await server.draftProjections.of(space)).media?.[sha256(png)]).toMatchObject({ kind: 'photo', name: 'release.png' })
+    expect((await apiRequest(server, 'POST', `/api/spaces/${space}/releases`, editor.token, { note: 'with media' })).status).toBe(201)
+    const published = new Y.Doc()
+    Y.applyUpdate(published, (await server.writer.read(docName.published(space)))!)
+    const release = getCurrentRelease(published)
+    expect(release?.content.media?.[sha256(png)]).toMatchObject({ kind: 'photo', width: 7, height: 7 })
+    expect(Object.keys(release!.content.media!).sort()).toEqual(Object.keys(await library()).sort())
   })
 })
