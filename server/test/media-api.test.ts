@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { docName, projectMediaLibrary, LIMITS } from '@botsync/shared-docs'
-import { BOT_TOKEN, connect, memberOf, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
+import { docName, getCurrentRelease, projectMediaLibrary, LIMITS } from '@botsync/shared-docs'
+import { apiRequest, BOT_TOKEN, connect, memberOf, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
 import { elfBytes, gifBytes, pdfBytes, pngBytes, streamUpload, uploadMedia } from '@botsync/testkit/media'
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { spaceServiceToken } from '../src/auth/bot-service-tokens.ts'
@@ -98,13 +98,14 @@ describe('the media store: POST/GET /api/spaces/:space/media', () => {
     expect(answer.body).toMatchObject({ error: 'media-too-large' })
     expect(answer.body.message).toMatch(/larger than 50 MB/)
     expect(await server.media.count(space)).toBe(before)
-    // The server answered once the cap was passed and closed the connection: the client never got to send the whole body.
+    // The server answered once the cap was passed, before the client had sent the whole body (it stops when the answer comes).
     expect(answer.sentBytes).toBeLessThan(60 * 1024 * 1024 - pdfBytes().length)
     // And the server still takes uploads.
     expect((await uploadMedia(base, space, editor.token, { bytes: gifBytes(), name: 'dance.gif' })).body).toMatchObject({ kind: 'animation', width: 1, height: 1 })
   })
 
   it("refuses a photo over Telegram's 10 MB photo limit, and takes it as a document when asked", async () => {
+    const stored = await server.media.count(space)
     const head = pngBytes(4, 4, 7)
     // A real PNG header followed by padding (image-size reads the header; file-type the signature).
     const big = new Uint8Array(LIMITS.photoBytes + 1)
@@ -113,7 +114,7 @@ describe('the media store: POST/GET /api/spaces/:space/media', () => {
     expect(refused.status).toBe(413)
     expect(refused.body.error).toBe('media-too-large')
     expect(refused.body.message).toMatch(/photo may be at most 10 MB/)
-    expect(await server.media.count(space)).toBe(2)
+    expect(await server.media.count(space)).toBe(stored)
     const asDocument = await uploadMedia(base, space, editor.token, { bytes: big, name: 'big.png' }, { kind: 'document' })
     expect(asDocument).toMatchObject({ status: 200, body: { id: sha256(big), kind: 'document', mime: 'image/png' } })
     // The library keeps what the content is; the step's media item says how it is sent.
@@ -130,7 +131,7 @@ describe('the media store: POST/GET /api/spaces/:space/media', () => {
     expect(answer.status).toBe(403)
     expect(answer.body.error).toBe('read-only')
     expect((await uploadMedia(base, space, '', { bytes: png, name: 'v.png' })).status).toBe(401)
-    const [row] = await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM media_files WHERE sha256 = $1', [Buffer.from(sha256(png), 'hex')])
+    const [row] = await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM media_files WHERE space = $1 AND sha256 = $2', [space, Buffer.from(sha256(png), 'hex')])
     expect(row.n).toBe(0)
   })
 
@@ -198,5 +199,17 @@ describe('the media store: POST/GET /api/spaces/:space/media', () => {
     expect(media.length).toBe(await server.media.count(space))
     expect(media.find((m: { name: string }) => m.name === 'shop.png')).toMatchObject({ kind: 'photo', mime: 'image/png', width: 3, height: 2 })
     expect(media.every((m: { id: string; createdAt: string }) => /^[0-9a-f]{64}$/.test(m.id) && !Number.isNaN(Date.parse(m.createdAt)))).toBe(true)
+  })
+
+  it('the library is part of the drafts and of a release (what the bot validates steps against in review mode)', async () => {
+    const png = pngBytes(7, 7, 31)
+    await uploadMedia(base, space, editor.token, { bytes: png, name: 'release.png' })
+    expect((await server.draftProjections.of(space)).media?.[sha256(png)]).toMatchObject({ kind: 'photo', name: 'release.png' })
+    expect((await apiRequest(server, 'POST', `/api/spaces/${space}/releases`, editor.token, { note: 'with media' })).status).toBe(201)
+    const published = new Y.Doc()
+    Y.applyUpdate(published, (await server.writer.read(docName.published(space)))!)
+    const release = getCurrentRelease(published)
+    expect(release?.content.media?.[sha256(png)]).toMatchObject({ kind: 'photo', width: 7, height: 7 })
+    expect(Object.keys(release!.content.media!).sort()).toEqual(Object.keys(await library()).sort())
   })
 })

@@ -27,15 +27,13 @@ export function mediaRoutes(deps: MediaRoutesDeps): Record<string, Handler> {
     'POST /api/spaces/:space/media': async (request, response, { space }) => {
       const { principal, deletingAt } = await deps.authenticator.requireSpaceRole(requestToken(request), space, 'editor')
       if (deletingAt !== null) throw new HttpError(409, 'space-deleting', `space "${space}" is being deleted; restore it first`)
-      try {
-        const file = await readUpload(request, LIMITS.fileBytes)
-        if (!file) throw new HttpError(400, MEDIA_ERRORS.missing, 'the form has no file (or an empty one) in its "file" field')
-        sendJson(response, 200, await deps.uploads.accept(space, file, file.fields[MEDIA_KIND_FIELD], principal.userId))
-      } catch (error) {
-        // Refused before the whole body arrived: answer now and close, rather than read (and drop) the rest on a kept-alive connection.
-        if (!request.complete && !response.headersSent) response.setHeader('connection', 'close')
-        throw error
-      }
+      // A refusal is answered as soon as it is known (the size cap mid-body
+      // included) while the rest of the body is read and dropped, never held:
+      // closing the connection instead would make most clients fail with a
+      // write error before they read the answer.
+      const file = await readUpload(request, LIMITS.fileBytes)
+      if (!file) throw new HttpError(400, MEDIA_ERRORS.missing, 'the form has no file (or an empty one) in its "file" field')
+      sendJson(response, 200, await deps.uploads.accept(space, file, file.fields[MEDIA_KIND_FIELD], principal.userId))
     },
 
     'GET /api/spaces/:space/media': async (request, response, { space }) => {

@@ -96,7 +96,10 @@ export class MediaStore {
       start + 1,
       length,
     ])
-    return rows[0] ? toBytes(rows[0].part) : null
+    if (!rows[0]) return null
+    // A plain view either way (pg answers a Buffer, PGlite a Uint8Array).
+    const part = toBytes(rows[0].part)
+    return new Uint8Array(part.buffer, part.byteOffset, part.byteLength)
   }
 
   /** How many files the space holds (tests and diagnostics). */

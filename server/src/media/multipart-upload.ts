@@ -23,8 +23,7 @@ const MAX_NAME_LENGTH = 255
  * Reads a multipart/form-data upload with `busboy`, keeping at most
  * `maxBytes` of file: the parser stops counting at the limit and the
  * promise rejects with 413 at once, while the rest of the body is
- * discarded as it arrives (the route closes the connection), so a 60 MB
- * body is never held. A Content-Length that is already too large is
+ * discarded as it arrives, so a 60 MB body is never held. A Content-Length that is already too large is
  * refused before a byte is read. Exactly one file, in the `file` field.
  */
 export function readUpload(request: IncomingMessage, maxBytes: number): Promise<UploadedFile | null> {
@@ -55,7 +54,7 @@ export function readUpload(request: IncomingMessage, maxBytes: number): Promise<
     const fail = (error: HttpError) => {
       if (settled) return
       settled = true
-      // Stop parsing; what is still coming is read and dropped until the connection closes.
+      // Stop parsing; what is still coming is read and dropped (the connection stays usable).
       request.unpipe(parser)
       request.resume()
       reject(error)
