@@ -42,12 +42,16 @@ async function upload(bytes: Uint8Array, name: string, type = 'image/png'): Prom
   return answer.body.id as string
 }
 
-/** Sets a step's media as an admin and waits until the bot's replica has it. */
-async function setMedia(scenario: string, stepId: string, media: StepMedia, bot: BotHandle = scene.bot!): Promise<void> {
+/** Sets a step's media as an admin and waits until the bot's replica has it (and, with `inLibrary`, the library entries of its files). */
+async function setMedia(scenario: string, stepId: string, media: StepMedia, inLibrary = true, bot: BotHandle = scene.bot!): Promise<void> {
   const admin = await scene.admin(`scenario/${scenario}`)
   setStepMedia(admin.doc, stepId, media)
   const want = JSON.stringify(media)
-  await waitFor(() => JSON.stringify(projectSpace(bot.replica.docs()).scenarioDocs[scenario]?.steps[stepId]?.media) === want, "the step's media to reach the bot")
+  await waitFor(() => {
+    const space = projectSpace(bot.replica.docs())
+    const listed = !inLibrary || media.items.every((item) => space.media?.[item.id] !== undefined)
+    return listed && JSON.stringify(space.scenarioDocs[scenario]?.steps[stepId]?.media) === want
+  }, "the step's media to reach the bot")
 }
 
 /** The bot's next successful call of `method` to `user` after `act`. */
@@ -206,11 +210,34 @@ describe('media steps', () => {
     expect(api.calls.slice(since).filter((c) => c.method === 'editMessageText')).toEqual([])
   })
 
-  it('a step whose media the server does not have is skipped with the fallback, logged once — not once per user', async () => {
+  it('a step whose media is not in the library cannot be reached, like any invalid step: the fallback, one log line', async () => {
     scene = await Scene.start()
     const { api } = scene
     const missing = sha256(new TextEncoder().encode('never uploaded'))
-    await setMedia('onboarding', 'welcome', { items: [{ id: missing, kind: 'photo' }] })
+    await setMedia('onboarding', 'finish', { items: [{ id: missing, kind: 'photo' }] }, false)
+
+    const fallback = "Sorry, I didn't get that. Send /start to see the menu."
+    for (const user of [alice, bob]) {
+      const intro = await scene.reply(user, () => api.sendCommand(user, 'start', 'onboarding'))
+      await scene.reply(user, () => api.clickButton(user, intro, 'b:ob_continue'))
+      const answer = await scene.reply(user, () => api.sendText(user, 'Al'))
+      expect(answer.method).toBe('sendMessage')
+      expect(answer.message!.text).toBe(fallback)
+    }
+    expect(api.callsOf('sendPhoto')).toEqual([])
+    expect(scene.logged('content-skipped').filter((line) => line.code === 'media-missing')).toEqual([
+      expect.objectContaining({ document: 'scenario/onboarding', path: 'scenario/steps/finish/media/items/0/id' }),
+    ])
+    // Skipped by validation: the bot never even asked the server for the file.
+    expect(scene.logged('step-media-unusable')).toEqual([])
+  })
+
+  it('a file the server lost (the library lists it, GET answers 404) skips the step with the fallback, logged once — not once per user', async () => {
+    scene = await Scene.start()
+    const { api } = scene
+    const id = await upload(freshPng(20, 20), 'lost.png')
+    await setMedia('onboarding', 'welcome', { items: [{ id, kind: 'photo' }] })
+    await scene.sessions.query("DELETE FROM media_files WHERE space = $1 AND sha256 = decode($2, 'hex')", [scene.space, id])
 
     const fallback = "Sorry, I didn't get that. Send /start to see the menu."
     for (const user of [alice, bob, alice]) {
@@ -220,14 +247,15 @@ describe('media steps', () => {
     }
     expect(api.callsOf('sendPhoto')).toEqual([])
     expect(scene.logged('step-media-unusable')).toEqual([
-      expect.objectContaining({ scenarioId: 'onboarding', stepId: 'welcome', mediaId: missing, reason: 'the server has no such file' }),
+      expect.objectContaining({ scenarioId: 'onboarding', stepId: 'welcome', mediaId: id, reason: 'the server has no such file' }),
     ])
 
     // Other media on the step is reported again, once.
-    const other = sha256(new TextEncoder().encode('also never uploaded'))
+    const other = await upload(freshPng(21, 21), 'lost-too.png')
     await setMedia('onboarding', 'welcome', { items: [{ id: other, kind: 'photo' }] })
+    await scene.sessions.query("DELETE FROM media_files WHERE space = $1 AND sha256 = decode($2, 'hex')", [scene.space, other])
     for (const user of [alice, bob]) await scene.reply(user, () => api.sendCommand(user, 'start', 'onboarding'))
-    expect(scene.logged('step-media-unusable').map((line) => line.mediaId)).toEqual([missing, other])
+    expect(scene.logged('step-media-unusable').map((line) => line.mediaId)).toEqual([id, other])
   })
 
   it("a document goes with the name the media library gives it, and Telegram's file_id afterwards", async () => {

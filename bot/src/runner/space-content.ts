@@ -24,8 +24,13 @@ export const DEFAULT_TEXTS: Readonly<Record<string, string>> = Object.freeze({
   inputInvalid: "That doesn't look right. Please try again.",
 })
 
-/** A step's own content is unusable when its message or input spec is broken. */
-const STEP_BLOCKING_PARTS = new Set(['message', 'input'])
+/**
+ * A step's own content is unusable when its message, input spec or media is
+ * broken (media not in the library, an album Telegram would refuse, …): such
+ * a step cannot be reached, like any invalid entity. (An album's keyboard is
+ * a keyboard problem; the runner sends it under the album, see MediaSender.)
+ */
+const STEP_BLOCKING_PARTS = new Set(['message', 'input', 'media'])
 
 /**
  * One consistent reading of the space: the projection of the replica at one
