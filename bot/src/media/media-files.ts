@@ -3,7 +3,7 @@ export interface StoredMedia {
   bytes: Uint8Array
   /** The server's Content-Type, when it said one. */
   contentType?: string
-  /** The file's name, when the server said one (Content-Disposition); documents show it. */
+  /** The file's name, when the source knows one (the server's endpoint does not: the media library has it). */
   filename?: string
 }
 

@@ -28,22 +28,8 @@ export class ServerMediaFiles implements MediaFiles {
     }
     if (!response.ok) throw new Error(`GET ${url.pathname} answered ${response.status}: ${(await response.text()).slice(0, 200)}`)
     const bytes = new Uint8Array(await response.arrayBuffer())
+    // The name comes from the media library (the settings document), not from here.
     const contentType = response.headers.get('content-type') ?? undefined
-    const filename = filenameOf(response.headers.get('content-disposition'))
-    return { bytes, ...(contentType ? { contentType } : {}), ...(filename ? { filename } : {}) }
+    return { bytes, ...(contentType ? { contentType } : {}) }
   }
-}
-
-/** The filename of a Content-Disposition header: RFC 6266's filename* (UTF-8) first, else the plain one. */
-function filenameOf(header: string | null): string | undefined {
-  if (!header) return undefined
-  const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(header)?.[1]
-  if (extended) {
-    try {
-      return decodeURIComponent(extended.trim())
-    } catch {
-      // a malformed escape: fall back to the plain name
-    }
-  }
-  return /filename\s*=\s*"([^"]*)"/i.exec(header)?.[1] ?? /filename\s*=\s*([^;\s]+)/i.exec(header)?.[1]
 }
