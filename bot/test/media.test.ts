@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { projectSpace, setStepMedia, setStepMessage, type MessageEntity, type StepMedia } from '@botsync/shared-docs'
 import { FakeBotApi, type RecordedCall, type SimUser } from '@botsync/testkit/fake-bot-api'
 import { pdfBytes, pngBytes, uploadMedia } from '@botsync/testkit/media'
+import { draftsOf, publishReleaseForTest, setPublishModeForTest } from '@botsync/testkit/publish'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startBot, type BotHandle } from '../src/start-bot.ts'
 import { BOT_TOKEN, Scene, TELEGRAM_TOKEN, userToken, waitFor } from './helpers.ts'
@@ -314,5 +315,21 @@ describe('media steps', () => {
     // Once Telegram takes it, the photo goes.
     const photo = await next(api, alice, 'sendPhoto', () => api.sendCommand(alice, 'start', 'onboarding'))
     expect(photo.files![0]!.source).toBe('upload')
+  })
+
+  it("in review mode the release's media is what goes out, not the draft's", async () => {
+    scene = await Scene.start()
+    const { api, server, space } = scene
+    const releasedBytes = freshPng(30, 30)
+    const released = await upload(releasedBytes, 'released.png')
+    const draft = await upload(freshPng(31, 31), 'draft.png')
+    const release = await draftsOf(server, space)
+    expect(release.media?.[released]).toMatchObject({ kind: 'photo', name: 'released.png' })
+    release.scenarioDocs.onboarding!.steps.welcome!.media = { items: [{ id: released, kind: 'photo' }] }
+    await publishReleaseForTest(server, space, release)
+    await setPublishModeForTest(server, space, 'review')
+    await setMedia('onboarding', 'welcome', { items: [{ id: draft, kind: 'photo' }] })
+    const photo = await next(api, alice, 'sendPhoto', () => api.sendCommand(alice, 'start', 'onboarding'))
+    expect(photo.files).toEqual([expect.objectContaining({ source: 'upload', bytes: releasedBytes, filename: 'released.png' })])
   })
 })
