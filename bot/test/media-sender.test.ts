@@ -18,15 +18,16 @@ const botId = () => 8_000_000_000 + randomInt(1_000_000_000)
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
 const place = { scenarioId: 's', stepId: 'one' }
 
-/** MediaFiles over a map, counting reads; `fail` makes every read throw (the server unreachable). */
-function filesOf(entries: Record<string, Uint8Array>, fail = false): MediaFiles & { reads: string[] } {
+/** MediaFiles over a map, counting reads; `fail` makes every read throw (the server unreachable); reads answer once `gate` resolves. */
+function filesOf(entries: Record<string, Uint8Array>, fail = false, gate: Promise<void> = Promise.resolve()): MediaFiles & { reads: string[] } {
   const reads: string[] = []
   return {
     reads,
-    read(id: string): Promise<StoredMedia | null> {
+    async read(id: string): Promise<StoredMedia | null> {
       reads.push(id)
-      if (fail) return Promise.reject(new Error('connect ECONNREFUSED'))
-      return Promise.resolve(Object.hasOwn(entries, id) ? { bytes: entries[id]! } : null)
+      await gate
+      if (fail) throw new Error('connect ECONNREFUSED')
+      return Object.hasOwn(entries, id) ? { bytes: entries[id]! } : null
     },
   }
 }
@@ -100,5 +101,34 @@ describe('MediaSender.prepare', () => {
     expect((await sender.prepare(bot + 1, place, { items: [{ id, kind: 'photo' }] }))?.items[0]).toMatchObject({ upload: { bytes } })
     expect((await sender.prepare(bot, place, { items: [{ id, kind: 'document' }] }))?.items[0]).toMatchObject({ upload: { bytes } })
     expect(files.reads).toEqual([id, id])
+  })
+
+  it('users reaching a new file at once download it once', async () => {
+    const bytes = new Uint8Array([5, randomInt(256), randomInt(256)])
+    const id = sha256(bytes)
+    let open = () => {}
+    const files = filesOf({ [id]: bytes }, false, new Promise<void>((resolve) => (open = resolve)))
+    // Counts file_id look-ups done: after the third, every prepare has asked for the bytes.
+    class CountingStore extends PgFileIdStore {
+      looked = 0
+      override async get(...args: Parameters<PgFileIdStore['get']>): Promise<string | null> {
+        try {
+          return await super.get(...args)
+        } finally {
+          this.looked++
+        }
+      }
+    }
+    const store = new CountingStore(db)
+    const sender = new MediaSender({ files, fileIds: store, log: captureLogger().log })
+    const bot = botId()
+    const media: StepMedia = { items: [{ id, kind: 'photo' }] }
+    const preparing = Promise.all([1, 2, 3].map(() => sender.prepare(bot, place, media)))
+    // The download answers only once all three are waiting for it.
+    await expect.poll(() => store.looked).toBe(3)
+    open()
+    const all = await preparing
+    expect(all.map((p) => p?.items[0]?.upload?.bytes)).toEqual([bytes, bytes, bytes])
+    expect(files.reads).toEqual([id])
   })
 })

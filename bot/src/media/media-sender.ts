@@ -87,6 +87,8 @@ export class MediaSender {
   private readonly log: Logger
   /** step → the media last reported broken there. */
   private readonly reported = new Map<string, string>()
+  /** Reads under way, by media id: users reaching a new file at once download it once. */
+  private readonly reading = new Map<string, Promise<StoredMedia | string>>()
 
   constructor(options: MediaSenderOptions) {
     this.files = options.files
@@ -209,8 +211,18 @@ export class MediaSender {
     }
   }
 
-  /** The file's bytes, or why they cannot be sent. */
-  private async read(ref: MediaRef): Promise<StoredMedia | string> {
+  /** The file's bytes, or why they cannot be sent; one download for everyone asking at once. */
+  private read(ref: MediaRef): Promise<StoredMedia | string> {
+    const key = `${ref.kind}:${ref.id}`
+    let reading = this.reading.get(key)
+    if (!reading) {
+      reading = this.download(ref).finally(() => this.reading.delete(key))
+      this.reading.set(key, reading)
+    }
+    return reading
+  }
+
+  private async download(ref: MediaRef): Promise<StoredMedia | string> {
     let stored: StoredMedia | null
     try {
       stored = await this.files.read(ref.id)
