@@ -84,6 +84,7 @@ export class RemoteCarets {
       seen.add(id)
       this.#cursors.createCursor(id, typeof user.name === 'string' ? user.name : 'Someone', typeof user.color === 'string' ? user.color : '#555')
       this.#cursors.moveCursor(id, range)
+      this.#cursors.toggleFlag(id, true) // their name stays on their caret, not only on hover
     })
     for (const cursor of this.#cursors.cursors()) if (!seen.has(cursor.id)) this.#cursors.removeCursor(cursor.id)
   }

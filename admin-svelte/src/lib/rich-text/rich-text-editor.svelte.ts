@@ -5,7 +5,8 @@
 import Quill from 'quill/core'
 import type { Range } from 'quill/core'
 import Delta from 'quill-delta'
-import QuillCursors from 'quill-cursors/core'
+import type QuillCursorsModule from 'quill-cursors/core'
+import * as quillCursorsExports from 'quill-cursors/core'
 import { createSubscriber } from 'svelte/reactivity'
 import { QuillBinding } from 'y-quill'
 import type { Awareness } from 'y-protocols/awareness'
@@ -15,6 +16,17 @@ import type { UndoHistory } from '../yjs/undo-history.svelte.ts'
 import { PageHistory } from './page-history.ts'
 import { RemoteCarets } from './remote-carets.ts'
 import { QUILL_FORMATS, linkUrlProblem, registerTelegramFormats } from './telegram-formats.ts'
+
+// quill-cursors ships only a UMD bundle (webpack's, with its own
+// __esModule flag), and Vite's build and Node's interop wrap it in one or
+// two `default`s: the class is the first function found unwrapping them.
+type QuillCursors = QuillCursorsModule
+function moduleClass(exports: unknown): unknown {
+  let value = exports
+  for (let depth = 0; depth < 3 && typeof value !== 'function' && typeof value === 'object' && value !== null; depth++) value = (value as { default?: unknown }).default
+  return value
+}
+const QuillCursors = moduleClass(quillCursorsExports) as typeof QuillCursorsModule
 
 /** The formatting at the selection: true (or a pre's language, a link's URL) where it applies. */
 export type ActiveFormats = Partial<Record<FormatAttribute, string | true>>
