@@ -13,6 +13,7 @@ import type { Awareness } from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 import type { FormatAttribute } from '@botsync/shared-docs'
 import type { UndoHistory } from '../yjs/undo-history.svelte.ts'
+import { OneEditInput } from './one-edit-input.ts'
 import { PageHistory } from './page-history.ts'
 import { RemoteCarets } from './remote-carets.ts'
 import { QUILL_FORMATS, linkUrlProblem, registerTelegramFormats } from './telegram-formats.ts'
@@ -49,7 +50,7 @@ function registerModules(): void {
   if (modulesRegistered) return
   modulesRegistered = true
   registerTelegramFormats()
-  Quill.register({ 'modules/history': PageHistory, 'modules/cursors': QuillCursors }, true)
+  Quill.register({ 'modules/history': PageHistory, 'modules/input': OneEditInput, 'modules/cursors': QuillCursors }, true)
 }
 
 export class RichTextEditor {
@@ -71,6 +72,7 @@ export class RichTextEditor {
       placeholder: options.placeholder,
       modules: {
         history: { undo: options.undo },
+        input: { transact: (change: () => void) => options.text.doc?.transact(change, this.#binding) },
         cursors: { hideDelayMs: 60_000, transformOnTextChange: true },
         keyboard: {
           bindings: {
