@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { docName, getCurrentRelease, projectMediaLibrary, LIMITS } from '@botsync/shared-docs'
+import { demoSeed, docName, getCurrentRelease, projectMediaLibrary, setStepMedia, LIMITS } from '@botsync/shared-docs'
 import { apiRequest, BOT_TOKEN, connect, memberOf, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
 import { elfBytes, gifBytes, pdfBytes, pngBytes, streamUpload, uploadMedia } from '@botsync/testkit/media'
 import type { BotsyncServer } from '../src/botsync-server.ts'
@@ -211,5 +211,23 @@ describe('the media store: POST/GET /api/spaces/:space/media', () => {
     const release = getCurrentRelease(published)
     expect(release?.content.media?.[sha256(png)]).toMatchObject({ kind: 'photo', width: 7, height: 7 })
     expect(Object.keys(release!.content.media!).sort()).toEqual(Object.keys(await library()).sort())
+  })
+
+  it('an export carries step media by id; importing it where the files are is clean, elsewhere it imports with media-missing warnings', async () => {
+    const source = uniqueSpace()
+    const owner = await memberOf(server, source, 'owner')
+    for (const [name, update] of demoSeed(source)) await server.store.append(name, update)
+    const png = pngBytes(8, 8, 41)
+    await uploadMedia(base, source, owner.token, { bytes: png, name: 'finish.png' })
+    await server.writer.change(docName.scenario(source, 'onboarding'), (doc) => void setStepMedia(doc, 'finish', { items: [{ id: sha256(png), kind: 'photo' }] }))
+    const file = (await apiRequest(server, 'GET', `/api/spaces/${source}/export`, owner.token)).body
+    const back = await apiRequest(server, 'POST', `/api/spaces/${source}/import`, owner.token, file)
+    expect(back).toMatchObject({ status: 200, body: { changed: 0, warnings: [] } })
+
+    const target = uniqueSpace()
+    const targetOwner = await memberOf(server, target, 'owner')
+    const elsewhere = await apiRequest(server, 'POST', `/api/spaces/${target}/import`, targetOwner.token, file)
+    expect(elsewhere.status).toBe(200)
+    expect(elsewhere.body.warnings).toEqual([expect.objectContaining({ code: 'media-missing', path: expect.stringMatching(/\.media\.items\[0\]\.id$/) })])
   })
 })
