@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { demoSeed, docName, getCurrentRelease, projectMediaLibrary, setStepMedia, LIMITS } from '@botsync/shared-docs'
-import { apiRequest, BOT_TOKEN, connect, memberOf, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
+import { apiRequest, BOT_TOKEN, connect, memberOf, startServer, synced, testEnv, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
 import { elfBytes, gifBytes, pdfBytes, pngBytes, streamUpload, uploadMedia } from '@botsync/testkit/media'
 import type { BotsyncServer } from '../src/botsync-server.ts'
+import { loadConfig } from '../src/config.ts'
 import { spaceServiceToken } from '../src/auth/bot-service-tokens.ts'
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
@@ -229,5 +230,25 @@ describe('the media store: POST/GET /api/spaces/:space/media', () => {
     const elsewhere = await apiRequest(server, 'POST', `/api/spaces/${target}/import`, targetOwner.token, file)
     expect(elsewhere.status).toBe(200)
     expect(elsewhere.body.warnings).toEqual([expect.objectContaining({ code: 'media-missing', path: expect.stringMatching(/\.media\.items\[0\]\.id$/) })])
+  })
+})
+
+describe('MEDIA_MAX_BYTES', () => {
+  it("caps uploads below Telegram's limits, and refuses a value above them", async () => {
+    const server = await startServer({ MEDIA_MAX_BYTES: '2000' })
+    try {
+      const space = uniqueSpace()
+      const editor = await memberOf(server, space, 'editor')
+      const base = `http://127.0.0.1:${server.port}`
+      expect((await uploadMedia(base, space, editor.token, { bytes: pngBytes(2, 2, 51), name: 'small.png' })).status).toBe(200)
+      const big = new Uint8Array(3000)
+      big.set(pdfBytes())
+      const refused = await uploadMedia(base, space, editor.token, { bytes: big, name: 'big.pdf' })
+      expect(refused).toMatchObject({ status: 413, body: { error: 'media-too-large' } })
+      expect(await server.media.count(space)).toBe(1)
+    } finally {
+      await server.stop()
+    }
+    expect(() => loadConfig(testEnv({ MEDIA_MAX_BYTES: String(LIMITS.fileBytes + 1) }))).toThrow(/MEDIA_MAX_BYTES must be between 1 and/)
   })
 })
