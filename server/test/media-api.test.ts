@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { demoSeed, docName, getCurrentRelease, projectMediaLibrary, setStepMedia, LIMITS } from '@botsync/shared-docs'
 import { apiRequest, BOT_TOKEN, connect, memberOf, startServer, synced, testEnv, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
-import { elfBytes, gifBytes, pdfBytes, pngBytes, streamUpload, uploadMedia } from '@botsync/testkit/media'
+import { elfBytes, gifBytes, pdfBytes, pngBytes, streamUpload, uploadMedia, wavBytes } from '@botsync/testkit/media'
 import type { BotsyncServer } from '../src/botsync-server.ts'
 import { loadConfig } from '../src/config.ts'
 import { spaceServiceToken } from '../src/auth/bot-service-tokens.ts'
@@ -73,7 +73,18 @@ describe('the media store: POST/GET /api/spaces/:space/media', () => {
     expect(await library()).toEqual(before)
   })
 
+  it('types audio and documents by content too, with the duration of audio', async () => {
+    const wav = wavBytes(3)
+    expect(await uploadMedia(base, space, editor.token, { bytes: wav, name: 'jingle.pdf', type: 'application/pdf' })).toMatchObject({
+      status: 200,
+      body: { id: sha256(wav), kind: 'audio', mime: 'audio/wav', bytes: wav.length, duration: 3 },
+    })
+    const pdf = pdfBytes()
+    expect(await uploadMedia(base, space, editor.token, { bytes: pdf, name: 'menu.wav' })).toMatchObject({ status: 200, body: { kind: 'document', mime: 'application/pdf' } })
+  })
+
   it('refuses unknown bytes, an empty form and a form that is not multipart', async () => {
+    const stored = await server.media.count(space)
     const noise = new Uint8Array(Buffer.from('just some text, no magic number here\n'.repeat(20)))
     expect(await uploadMedia(base, space, editor.token, { bytes: noise, name: 'notes.png', type: 'image/png' })).toMatchObject({
       status: 415,
@@ -89,7 +100,7 @@ describe('the media store: POST/GET /api/spaces/:space/media', () => {
     })
     expect(json.status).toBe(415)
     expect((await json.json()).error).toBe('invalid-upload')
-    expect(await server.media.count(space)).toBe(1)
+    expect(await server.media.count(space)).toBe(stored)
   })
 
   it('refuses a 60 MB upload streamed without Content-Length at the 50 MB cap, with a reason, and stores nothing', async () => {
