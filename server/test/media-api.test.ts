@@ -147,6 +147,14 @@ describe('the media store: POST/GET /api/spaces/:space/media', () => {
     expect(row.n).toBe(0)
   })
 
+  it('a space being deleted takes no uploads (409 space-deleting), and stores nothing', async () => {
+    const doomed = uniqueSpace()
+    const owner = await memberOf(server, doomed, 'owner')
+    expect((await apiRequest(server, 'DELETE', `/api/spaces/${doomed}`, owner.token, { confirm: doomed })).status).toBe(200)
+    expect(await uploadMedia(base, doomed, owner.token, { bytes: pngBytes(2, 3, 61), name: 'late.png' })).toMatchObject({ status: 409, body: { error: 'space-deleting' } })
+    expect(await server.media.count(doomed)).toBe(0)
+  })
+
   it('GET serves the bytes with Content-Type, ETag (If-None-Match → 304), Cache-Control private and byte ranges (206, 416)', async () => {
     const png = pngBytes(6, 6, 11)
     const { body } = await uploadMedia(base, space, editor.token, { bytes: png, name: 'range.png' })
