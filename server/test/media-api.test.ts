@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { demoSeed, docName, getCurrentRelease, projectMediaLibrary, setStepMedia, LIMITS } from '@botsync/shared-docs'
@@ -114,6 +115,28 @@ describe('the media store: POST/GET /api/spaces/:space/media', () => {
     expect(answer.sentBytes).toBeLessThan(60 * 1024 * 1024 - pdfBytes().length)
     // And the server still takes uploads.
     expect((await uploadMedia(base, space, editor.token, { bytes: gifBytes(), name: 'dance.gif' })).body).toMatchObject({ kind: 'animation', width: 1, height: 1 })
+  })
+
+  it('refuses a declared Content-Length over the cap before a byte of the body is sent', async () => {
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(`${base}/api/spaces/${space}/media`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${editor.token}`, 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(60 * 1024 * 1024) },
+      })
+      req.on('response', (response) => {
+        let body = ''
+        response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')))
+        response.on('end', () => {
+          resolve({ status: response.statusCode ?? 0, body })
+          req.destroy()
+        })
+      })
+      req.on('error', reject)
+      // Headers only: the body never comes.
+      req.flushHeaders()
+    })
+    expect(answer.status).toBe(413)
+    expect(JSON.parse(answer.body).error).toBe('media-too-large')
   })
 
   it("refuses a photo over Telegram's 10 MB photo limit, and takes it as a document when asked", async () => {
