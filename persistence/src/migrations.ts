@@ -332,6 +332,33 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 11,
+    name: 'media files',
+    sql: `
+      -- Uploaded media (server/src/media/): content-addressed per space, so the
+      -- same bytes uploaded twice are stored once and answer the same id (the
+      -- sha256, which documents reference). In PostgreSQL by default, so the
+      -- embedded PGlite setup needs no file store. kind is what the bot sends
+      -- it as (shared-docs MEDIA_KINDS); width/height/duration when the server
+      -- could read them; uploaded_by like versions.author_id (no foreign key).
+      CREATE TABLE media_files (
+        space       text NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+        sha256      bytea NOT NULL CHECK (length(sha256) = 32),
+        mime        text NOT NULL,
+        kind        text NOT NULL CHECK (kind IN ('photo', 'video', 'animation', 'audio', 'voice', 'document')),
+        byte_size   bigint NOT NULL CHECK (byte_size > 0),
+        width       integer NULL,
+        height      integer NULL,
+        duration    double precision NULL,
+        name        text NOT NULL,
+        uploaded_by bigint NULL,
+        created_at  timestamptz NOT NULL DEFAULT now(),
+        bytes       bytea NOT NULL,
+        PRIMARY KEY (space, sha256)
+      );
+    `,
+  },
 ]
 
 // Arbitrary constant: serialises migrators of several instances (and of

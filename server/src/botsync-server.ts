@@ -42,6 +42,8 @@ import { listenMetrics, portOf, PrometheusMetrics } from './prometheus.ts'
 import { ReaderGateway } from './readers/reader-gateway.ts'
 import { RedisConnection } from './redis/redis-connection.ts'
 import { ServerWriter } from './server-writer.ts'
+import { MediaStore } from './media/media-store.ts'
+import { MediaUploads } from './media/media-uploads.ts'
 
 export interface StartedInfo {
   url: string
@@ -74,6 +76,8 @@ export class BotsyncServer {
   readonly versionChanges: VersionChanges
   /** Restoring versions into the drafts. */
   readonly versionRestorer: VersionRestorer
+  /** Uploaded media files (media_files). */
+  readonly media: MediaStore
   readonly metrics = new Metrics()
   readonly server: Server
   /** Set when REDIS_URL is: this instance shares documents with other instances. */
@@ -219,6 +223,14 @@ export class BotsyncServer {
       publisher: this.publisher,
       log,
     })
+    this.media = new MediaStore(db)
+    const mediaUploads = new MediaUploads({
+      store: this.media,
+      // this.writer is built below, once Hocuspocus exists.
+      writer: { change: (name, change, options) => this.writer.change(name, change, options) },
+      log,
+      maxBytes: config.mediaMaxBytes,
+    })
     const httpApi = new HttpApi({
       db,
       users: this.users,
@@ -246,6 +258,7 @@ export class BotsyncServer {
       publisher: this.publisher,
       versionChanges: this.versionChanges,
       versionRestorer: this.versionRestorer,
+      media: { store: this.media, uploads: mediaUploads, maxBytes: config.mediaMaxBytes },
       readers: this.readers,
       limits: this.limits,
       isStopping: () => this.stopping !== null,

@@ -5,6 +5,7 @@ import * as Y from 'yjs'
 import { parseActivityEvent, readCounters } from './activity.ts'
 import { parseButtonAction } from './buttons.ts'
 import { entitiesOf } from './formatting.ts'
+import { projectMediaLibrary } from './media.ts'
 import { isValidId } from './names.ts'
 import { isKeyboardKind, parseStepInput, parseStepMedia } from './scenario.ts'
 import { SETTINGS_FLAG_DEFAULTS, SETTINGS_TEXT_KEYS } from './settings.ts'
@@ -180,10 +181,13 @@ export function projectSpace(docs: SpaceDocs): SpaceJson {
   for (const [id, doc] of docs.scenarioDocs) {
     if (isValidId(id)) scenarioDocs[id] = projectScenario(doc)
   }
+  // The library lives in the settings document; left out when empty, so a space without media projects as it always did.
+  const media = projectMediaLibrary(docs.settings)
   return {
     settings: projectSettings(docs.settings),
     buttons: projectButtons(docs.buttons),
     scenarios: projectScenarios(docs.scenarios),
     scenarioDocs,
+    ...(Object.keys(media).length > 0 ? { media } : {}),
   }
 }

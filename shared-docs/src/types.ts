@@ -93,6 +93,21 @@ export interface StepMedia {
   items: MediaRef[]
 }
 
+/** What the space's media library (media.ts, in `<space>/settings`) says of one stored file. */
+export interface MediaInfo {
+  kind: MediaKind
+  /** The type the server found in the bytes (never the name's or the browser's). */
+  mime: string
+  bytes: number
+  /** The uploaded file's name, for people (nothing is decided by it). */
+  name: string
+  /** Pixels, for photos and animations (and videos when the server could read them). */
+  width?: number
+  height?: number
+  /** Seconds, for audio, voice and video when the server could read it. */
+  duration?: number
+}
+
 export interface StepJson {
   id: string
   /** The text, or the caption when the step has media. */
@@ -138,6 +153,11 @@ export interface SpaceJson {
   scenarios: Record<string, ScenarioIndexEntry>
   /** Content of each scenario document, keyed by scenario id (not document name). */
   scenarioDocs: Record<string, ScenarioJson>
+  /**
+   * The media library (media.ts) by id; absent when the space has no media,
+   * so a space without any projects, exports and releases exactly as before.
+   */
+  media?: Record<string, MediaInfo>
 }
 
 export type ActivityEvent =

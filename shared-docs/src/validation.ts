@@ -5,8 +5,10 @@
 import { COMMAND_PATTERN, DEEP_LINK_PATTERN, INPUT_VAR_PATTERN, LIMITS, callbackDataFor, textLength, utf8Length } from './limits.ts'
 import { sortScenarios } from './projection.ts'
 import type { ButtonAction, ButtonJson, KeyboardKind, MessageEntity, ScenarioIndexEntry, ScenarioJson, SettingsJson, SpaceJson, StepJson } from './types.ts'
-import { INPUT_KINDS, MESSAGE_ENTITY_TYPES } from './types.ts'
+import { ALBUM_KINDS, INPUT_KINDS, MESSAGE_ENTITY_TYPES } from './types.ts'
 import { isMiniAppReference } from './web-app-url.ts'
+import { mediaByteLimit } from './media.ts'
+import { MEDIA_ID_PATTERN } from './scenario.ts'
 
 export interface Problem {
   /** 'settings' | 'buttons' | 'scenarios' | 'scenario/<id>' (the name without the space). */
@@ -28,6 +30,7 @@ export const entityPath = {
   button: (buttonId: string): string[] => ['buttons', buttonId],
   scenarioEntry: (scenarioId: string): string[] => ['scenarios', scenarioId],
   step: (stepId: string): string[] => ['scenario', 'steps', stepId],
+  stepMedia: (stepId: string): string[] => ['scenario', 'steps', stepId, 'media'],
   settingsText: (key: string): string[] => ['settings', 'texts', key],
   settingsTextEntities: (key: string): string[] => ['settings', 'textEntities', key],
   mainMenu: (): string[] => ['settings', 'mainMenu'],
@@ -300,11 +303,111 @@ export function validateScenarioEntry(scenarioId: string, entry: ScenarioIndexEn
   return problems
 }
 
-/** One step of a scenario; `scenario` resolves `next`, `space` resolves buttons. */
+/**
+ * A media message's caption: may be empty, at most LIMITS.caption (1024)
+ * characters of plain text (formatting travels as entities, as for texts).
+ */
+export function validateCaption(text: string, document: string, path: string[]): Problem[] {
+  const length = textLength(text)
+  if (length > LIMITS.caption) {
+    return [problem(document, path, 'caption-too-long', `Caption is ${length} characters; Telegram allows at most ${LIMITS.caption} under a photo, video or file.`)]
+  }
+  return []
+}
+
+/**
+ * A step's media: one item of any kind, or an album (sendMediaGroup) of
+ * LIMITS.albumMin–albumMax photos and videos, which carries no keyboard
+ * (Telegram's sendMediaGroup has no reply_markup, and sending the keyboard
+ * in a message of its own would be a different step). With `space`, every
+ * item must be in the space's media library (`media-missing`), sendable as
+ * the kind the step names (any file goes as a document; otherwise the kind
+ * must be the file's own) and within Telegram's upload size for that kind.
+ */
+export function validateStepMedia(step: StepJson, document: string, space?: SpaceJson): Problem[] {
+  const items = step.media?.items ?? []
+  if (items.length === 0) return []
+  const base = entityPath.stepMedia(step.id)
+  const problems: Problem[] = []
+  const album = items.length > 1
+  if (items.length > LIMITS.albumMax) {
+    problems.push(problem(document, base, 'album-too-large', `An album has ${items.length} items; Telegram allows ${LIMITS.albumMin}–${LIMITS.albumMax}.`))
+  }
+  if (album && step.keyboard.rows.some((row) => row.length > 0)) {
+    problems.push(
+      problem(
+        document,
+        [...entityPath.step(step.id), 'keyboard'],
+        'album-keyboard',
+        'An album cannot carry buttons: Telegram sends albums without a keyboard. Remove the buttons or use a single item.',
+      ),
+    )
+  }
+  items.forEach((item, i) => {
+    const path = [...base, 'items', String(i)]
+    if (album && !ALBUM_KINDS.includes(item.kind)) {
+      problems.push(problem(document, [...path, 'kind'], 'album-kind-not-allowed', `An album may hold only photos and videos; item ${i + 1} is sent as ${articled(item.kind)}.`))
+    }
+    if (!MEDIA_ID_PATTERN.test(item.id)) {
+      problems.push(problem(document, [...path, 'id'], 'media-id-invalid', `Item ${i + 1} does not name a stored file.`))
+      return
+    }
+    if (!space) return
+    const info = space.media && Object.hasOwn(space.media, item.id) ? space.media[item.id] : undefined
+    if (!info) {
+      problems.push(problem(document, [...path, 'id'], 'media-missing', `The file of item ${i + 1} is not in this space's media library; upload it again.`))
+      return
+    }
+    if (item.kind !== info.kind && item.kind !== 'document') {
+      problems.push(
+        problem(
+          document,
+          [...path, 'kind'],
+          'media-kind-mismatch',
+          `"${info.name}" is ${articled(info.kind)}; it can be sent as ${articled(info.kind)} or as a document, not as ${articled(item.kind)}.`,
+        ),
+      )
+    }
+    if (item.kind === 'photo' && info.width !== undefined && info.height !== undefined && !photoFits(info.width, info.height)) {
+      problems.push(
+        problem(
+          document,
+          [...path, 'id'],
+          'photo-dimensions-invalid',
+          `"${info.name}" is ${info.width} × ${info.height} pixels; Telegram takes photos whose sides add up to at most ${LIMITS.photoDimensionsSum} and neither is more than ${LIMITS.photoAspectRatio} times the other. Send it as a document.`,
+        ),
+      )
+    }
+    const limit = mediaByteLimit(item.kind)
+    if (info.bytes > limit) {
+      problems.push(
+        problem(
+          document,
+          [...path, 'id'],
+          'media-too-large',
+          `"${info.name}" is ${info.bytes} bytes; a bot may upload ${articled(item.kind)} of at most ${limit / (1024 * 1024)} MB.`,
+        ),
+      )
+    }
+  })
+  return problems
+}
+
+function photoFits(width: number, height: number): boolean {
+  return width + height <= LIMITS.photoDimensionsSum && Math.max(width, height) <= LIMITS.photoAspectRatio * Math.max(1, Math.min(width, height))
+}
+
+function articled(kind: string): string {
+  return `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`
+}
+
+/** One step of a scenario; `scenario` resolves `next`, `space` resolves buttons and media. */
 export function validateStep(scenarioId: string, step: StepJson, scenario: ScenarioJson, space?: SpaceJson): Problem[] {
   const doc = scenarioDocument(scenarioId)
   const base = entityPath.step(step.id)
-  const problems = validateMessageText(step.message, doc, [...base, 'message'])
+  // With media the message is the caption: it may be empty, and has a lower limit.
+  const problems = step.media ? validateCaption(step.message, doc, [...base, 'message']) : validateMessageText(step.message, doc, [...base, 'message'])
+  problems.push(...validateStepMedia(step, doc, space))
   if (step.entities) problems.push(...validateEntities(step.message, step.entities, doc, [...base, 'entities']))
   problems.push(...validateKeyboard(step.keyboard.rows, step.keyboard.kind, doc, [...base, 'keyboard', 'rows'], space?.buttons))
   if (step.input) {

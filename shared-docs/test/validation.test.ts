@@ -8,6 +8,9 @@ import {
   validateButton,
   validateSpace,
   validateStep,
+  MEDIA_KINDS,
+  type MediaInfo,
+  type MediaRef,
   type Problem,
   type SpaceJson,
 } from '../src/index.ts'
@@ -401,5 +404,130 @@ describe('skipping broken entities', () => {
     expect(problemsFor(problems, 'settings')).toEqual([])
     // A prefix longer than the problem's path does not match it.
     expect(problemsFor(problems, 'buttons', ['buttons', 'b1', 'text', 'deeper'])).toEqual([])
+  })
+})
+
+describe('step media (one item, or an album of 2–10 photos and videos; caption ≤ 1024)', () => {
+  const id = (n: number) => n.toString(16).padStart(64, '0')
+  const info = (kind: MediaInfo['kind'], bytes = 1000): MediaInfo => ({ kind, mime: kind === 'photo' ? 'image/png' : 'video/mp4', bytes, name: `${kind}-${bytes}` })
+  /** The baseline space with `items` on step st2 (no keyboard) and `library` as its media. */
+  const withMedia = (items: MediaRef[], library: Record<string, MediaInfo> = Object.fromEntries(items.map((item) => [item.id, info(item.kind)]))): SpaceJson => {
+    const space = validSpace()
+    space.scenarioDocs.s1.steps.st2.media = { items }
+    space.media = library
+    return space
+  }
+  const st2 = (...rest: string[]): string[] => ['scenario', 'steps', 'st2', ...rest]
+
+  it('accepts one item of every kind, and an album of 2 and of 10 photos and videos', () => {
+    for (const kind of MEDIA_KINDS) expectClean(withMedia([{ id: id(1), kind }]))
+    expectClean(
+      withMedia([
+        { id: id(1), kind: 'photo' },
+        { id: id(2), kind: 'video' },
+      ]),
+    )
+    expectClean(withMedia(Array.from({ length: 10 }, (_, i) => ({ id: id(i + 1), kind: i % 2 ? 'photo' : 'video' }) as MediaRef)))
+  })
+
+  it('refuses an album of 11', () => {
+    const p = onlyProblem(withMedia(Array.from({ length: 11 }, (_, i) => ({ id: id(i + 1), kind: 'photo' }) as MediaRef)))
+    expect(p).toMatchObject({ document: S1, path: st2('media'), code: 'album-too-large' })
+    expect(p.message).toBe('An album has 11 items; Telegram allows 2–10.')
+  })
+
+  it('refuses other kinds than photos and videos in an album, but not alone', () => {
+    const p = onlyProblem(
+      withMedia([
+        { id: id(1), kind: 'photo' },
+        { id: id(2), kind: 'audio' },
+      ]),
+    )
+    expect(p).toMatchObject({ path: st2('media', 'items', '1', 'kind'), code: 'album-kind-not-allowed' })
+    expectClean(withMedia([{ id: id(2), kind: 'audio' }]))
+  })
+
+  it('refuses buttons on an album (sendMediaGroup has no keyboard), not on a single item', () => {
+    const album = withMedia([
+      { id: id(1), kind: 'photo' },
+      { id: id(2), kind: 'photo' },
+    ])
+    album.scenarioDocs.s1.steps.st2.keyboard = { kind: 'inline', rows: [['b1']] }
+    expect(onlyProblem(album)).toMatchObject({ path: st2('keyboard'), code: 'album-keyboard' })
+    const single = withMedia([{ id: id(1), kind: 'photo' }])
+    single.scenarioDocs.s1.steps.st2.keyboard = { kind: 'inline', rows: [['b1']] }
+    expectClean(single)
+  })
+
+  it('takes the message as the caption: empty is fine, 1024 characters are, 1025 are not', () => {
+    const empty = withMedia([{ id: id(1), kind: 'photo' }])
+    empty.scenarioDocs.s1.steps.st2.message = ''
+    expectClean(empty)
+    const full = withMedia([{ id: id(1), kind: 'photo' }])
+    full.scenarioDocs.s1.steps.st2.message = 'c'.repeat(1024)
+    expectClean(full)
+    const long = withMedia([{ id: id(1), kind: 'photo' }])
+    long.scenarioDocs.s1.steps.st2.message = 'c'.repeat(1025)
+    const p = onlyProblem(long)
+    expect(p).toMatchObject({ path: st2('message'), code: 'caption-too-long' })
+    expect(p.message).toBe('Caption is 1025 characters; Telegram allows at most 1024 under a photo, video or file.')
+    // Counted in UTF-16 code units, as Telegram does: 512 emoji are 1024.
+    const emoji = withMedia([{ id: id(1), kind: 'photo' }])
+    emoji.scenarioDocs.s1.steps.st2.message = '😀'.repeat(513)
+    expect(onlyProblem(emoji).code).toBe('caption-too-long')
+  })
+
+  it("refuses media the space's library lacks (and every item of a space without media)", () => {
+    const p = onlyProblem(
+      withMedia(
+        [
+          { id: id(1), kind: 'photo' },
+          { id: id(2), kind: 'photo' },
+        ],
+        { [id(1)]: info('photo') },
+      ),
+    )
+    expect(p).toMatchObject({ path: st2('media', 'items', '1', 'id'), code: 'media-missing' })
+    const none = withMedia([{ id: id(1), kind: 'photo' }])
+    delete none.media
+    expect(onlyProblem(none).code).toBe('media-missing')
+    // A hand-made id is not a stored file.
+    expect(onlyProblem(withMedia([{ id: 'cat.jpg', kind: 'photo' }], {})).code).toBe('media-id-invalid')
+  })
+
+  it('sends a file as its own kind or as a document, and within the upload limit of that kind', () => {
+    expectClean(withMedia([{ id: id(1), kind: 'document' }], { [id(1)]: info('photo') }))
+    expect(onlyProblem(withMedia([{ id: id(1), kind: 'video' }], { [id(1)]: info('photo') }))).toMatchObject({
+      path: st2('media', 'items', '0', 'kind'),
+      code: 'media-kind-mismatch',
+    })
+    // A 12 MB photo may go as a document (≤ 50 MB), not as a photo (≤ 10 MB).
+    expectClean(withMedia([{ id: id(1), kind: 'document' }], { [id(1)]: info('photo', 12 * 1024 * 1024) }))
+    expect(onlyProblem(withMedia([{ id: id(1), kind: 'photo' }], { [id(1)]: info('photo', 12 * 1024 * 1024) }))).toMatchObject({
+      path: st2('media', 'items', '0', 'id'),
+      code: 'media-too-large',
+    })
+  })
+
+  it('refuses a photo Telegram would not show as one (sides over 10000 together, or a ratio over 20), which may still go as a document', () => {
+    const sized = (width: number, height: number): MediaInfo => ({ ...info('photo'), width, height })
+    expectClean(withMedia([{ id: id(1), kind: 'photo' }], { [id(1)]: sized(5000, 5000) }))
+    expectClean(withMedia([{ id: id(1), kind: 'photo' }], { [id(1)]: sized(2000, 100) }))
+    const p = onlyProblem(withMedia([{ id: id(1), kind: 'photo' }], { [id(1)]: sized(6000, 4001) }))
+    expect(p).toMatchObject({ path: st2('media', 'items', '0', 'id'), code: 'photo-dimensions-invalid' })
+    expect(onlyProblem(withMedia([{ id: id(1), kind: 'photo' }], { [id(1)]: sized(2100, 100) })).code).toBe('photo-dimensions-invalid')
+    expectClean(withMedia([{ id: id(1), kind: 'document' }], { [id(1)]: sized(6000, 4001) }))
+  })
+
+  it('makes the bot skip just that step', () => {
+    const problems = validateSpace(withMedia([{ id: id(1), kind: 'photo' }], {}))
+    expect(isEntityValid(problems, S1, entityPath.step('st2'))).toBe(false)
+    expect(isEntityValid(problems, S1, entityPath.step('st1'))).toBe(true)
+  })
+
+  it('keeps a text step as it was: empty still refused, 4096 still the limit', () => {
+    const space = validSpace()
+    space.scenarioDocs.s1.steps.st2.message = ''
+    expect(onlyProblem(space).code).toBe('message-empty')
   })
 })

@@ -110,6 +110,27 @@ export class Authenticator {
   async requireSpaceRole(token: string | undefined | null, space: string, minimum: AdminRole): Promise<{ principal: AdminPrincipal; role: AdminRole; deletingAt: number | null }> {
     const principal = await this.identify(token)
     if (principal.kind !== 'admin') throw new AccessDenied('not-an-admin', 'only admin session tokens may do this')
+    return this.checkRole(principal, space, minimum)
+  }
+
+  /**
+   * Reading a space's files (GET /api/spaces/:space/media/…): its members,
+   * as requireSpaceRole(…, 'viewer'), and the space's own bot (its
+   * BOT_SERVICE_TOKEN or `bot.<space>.<mac>` token), which sends them to
+   * Telegram; another space's bot gets `forbidden-space`.
+   */
+  async requireSpaceReader(token: string | undefined | null, space: string): Promise<Principal> {
+    const principal = await this.identify(token)
+    if (principal.kind === 'bot') {
+      if (principal.space !== space) throw new AccessDenied('forbidden-space', `the bot may only read space "${principal.space}"`)
+      return principal
+    }
+    if (principal.kind !== 'admin') throw new AccessDenied('not-an-admin', "only admin session tokens and the space's bot may do this")
+    await this.checkRole(principal, space, 'viewer')
+    return principal
+  }
+
+  private async checkRole(principal: AdminPrincipal, space: string, minimum: AdminRole): Promise<{ principal: AdminPrincipal; role: AdminRole; deletingAt: number | null }> {
     const access = await this.members.access(space, principal.userId)
     if (!access.exists) throw new AccessDenied('unknown-space', `there is no space "${space.slice(0, 100)}"`)
     if (access.role === null) throw new AccessDenied('forbidden-space', `you are not a member of space "${space}"`)

@@ -29,6 +29,7 @@ import type { VersionStore } from '../versions/version-store.ts'
 import type { VersionChanges } from '../versions/version-changes.ts'
 import type { VersionRestorer } from '../versions/version-restorer.ts'
 import type { ServerWriter } from '../server-writer.ts'
+import { mediaRoutes, type MediaRoutesDeps } from './media-routes.ts'
 
 export const COLLAB_PATH = '/collab'
 
@@ -73,6 +74,8 @@ export interface HttpApiDeps extends Omit<SpaceApiDeps, 'session' | 'endSessions
   versionRestorer: VersionRestorer
   /** The largest import body (bytes); shared-docs' SPACE_IMPORT_MAX_BYTES unless given. */
   maxImportBytes?: number
+  /** Uploaded files (POST/GET /api/spaces/:space/media…). */
+  media: Omit<MediaRoutesDeps, 'authenticator'>
   /** GET /metrics on this port (METRICS_TOKEN without METRICS_PORT); omitted: /metrics is 404 here. */
   metricsEndpoint?: (request: IncomingMessage, response: ServerResponse) => Promise<void>
 }
@@ -169,6 +172,7 @@ export class HttpApi implements Extension {
         restorer: deps.versionRestorer,
         spaces: deps.spaces,
       }),
+      ...mediaRoutes({ authenticator: deps.authenticator, ...deps.media }),
       'GET /api/spaces/:space/bot': (request, response, { space }) => botRoutes.get(request, response, space),
       'PUT /api/spaces/:space/bot': (request, response, { space }) => botRoutes.put(request, response, space),
       'DELETE /api/spaces/:space/bot': (request, response, { space }) => botRoutes.delete(request, response, space),

@@ -1,6 +1,6 @@
 import type { Database, DocumentStore } from '@botsync/persistence'
 import { isValidId, type SpaceJson } from '@botsync/shared-docs'
-import { EMPTY_STATE, stateHash, StateProjections } from './state-projections.ts'
+import { EMPTY_STATE, MEDIA_PIECE, stateHash, StateProjections } from './state-projections.ts'
 
 /** A document's place in the store: its last log row and its last compaction. Content can only change when one of them does. */
 type Stamp = string
@@ -54,16 +54,18 @@ export class DraftProjections {
     const scenarioKinds = ids.map((id) => `scenario/${id}`)
     await this.refresh(space, parts, scenarioKinds)
     // Scenarios that left the index leave the cache.
-    const wanted = new Set([...base, ...scenarioKinds])
+    const wanted = new Set([...base, MEDIA_PIECE, ...scenarioKinds])
     for (const kind of parts.keys()) if (!wanted.has(kind)) parts.delete(kind)
 
     const scenarioDocs: SpaceJson['scenarioDocs'] = {}
     for (const id of ids) scenarioDocs[id] = parts.get(`scenario/${id}`)!.value as SpaceJson['scenarioDocs'][string]
+    const media = (parts.get(MEDIA_PIECE)?.value ?? {}) as NonNullable<SpaceJson['media']>
     return {
       settings: parts.get('settings')!.value as SpaceJson['settings'],
       buttons: parts.get('buttons')!.value as SpaceJson['buttons'],
       scenarios: parts.get('scenarios')!.value as SpaceJson['scenarios'],
       scenarioDocs,
+      ...(Object.keys(media).length > 0 ? { media } : {}),
     }
   }
 
@@ -76,7 +78,10 @@ export class DraftProjections {
     const states = await this.store.readConsistent(stale.map((kind) => `${space}/${kind}`))
     for (const kind of stale) {
       const state = states.get(`${space}/${kind}`) ?? EMPTY_STATE
-      parts.set(kind, { stamp: stamps[kinds.indexOf(kind)], value: this.states.projectionOf({ kind, hash: stateHash(state) }, state) })
+      const hash = stateHash(state)
+      parts.set(kind, { stamp: stamps[kinds.indexOf(kind)], value: this.states.projectionOf({ kind, hash }, state) })
+      // The media library lives in the settings document: projected from the same state.
+      if (kind === 'settings') parts.set(MEDIA_PIECE, { stamp: stamps[kinds.indexOf(kind)], value: this.states.projectionOf({ kind: MEDIA_PIECE, hash }, state) })
     }
   }
 

@@ -1,5 +1,16 @@
 import { createHash } from 'node:crypto'
-import { isValidId, projectButtons, projectScenario, projectScenarios, projectSettings, scratchDoc, type ScenarioJson, type SpaceJson } from '@botsync/shared-docs'
+import {
+  isValidId,
+  projectButtons,
+  projectMediaLibrary,
+  projectScenario,
+  projectScenarios,
+  projectSettings,
+  scratchDoc,
+  type MediaInfo,
+  type ScenarioJson,
+  type SpaceJson,
+} from '@botsync/shared-docs'
 import * as Y from 'yjs'
 
 /** Document states kept projected (a version of a 200-scenario space has 203; versions share most of them). */
@@ -16,6 +27,12 @@ interface Piece {
   /** sha256 of Y.encodeSnapshot(Y.snapshot(doc)) (see VersionDocument). */
   snapshotHash: Uint8Array
 }
+
+/**
+ * The media library's piece kind: the same settings state, projected with
+ * projectMediaLibrary (SpaceJson.media) beside projectSettings.
+ */
+export const MEDIA_PIECE = 'settings#media'
 
 /** What a document never written reads as. */
 export const EMPTY_STATE = Y.encodeStateAsUpdate(scratchDoc())
@@ -36,7 +53,13 @@ export class StateProjections {
 
   /** The hashes of `documents` not projected yet (what a caller must read). */
   missing(documents: readonly HashedDocument[]): string[] {
-    return [...new Set(documents.filter((d) => !this.pieces.has(pieceKey(d))).map((d) => d.hash))]
+    return [
+      ...new Set(
+        withMediaPiece(documents)
+          .filter((d) => !this.pieces.has(pieceKey(d)))
+          .map((d) => d.hash),
+      ),
+    ]
   }
 
   /** The space as one projection; states not cached yet come from `stateOf` (a missing state projects as an empty document). */
@@ -49,11 +72,16 @@ export class StateProjections {
       if (id !== null && isValidId(id)) scenarioDocs[id] = projection as ScenarioJson
     }
     const part = (kind: string): unknown => byKind.get(kind) ?? projectPiece(kind, scratchDoc())
+    const settings = documents.find((document) => document.kind === 'settings')
+    const media = settings ? (this.piece({ kind: MEDIA_PIECE, hash: settings.hash }, stateOf).projection as Record<string, MediaInfo>) : {}
+    this.trim()
     return {
       settings: part('settings') as SpaceJson['settings'],
       buttons: part('buttons') as SpaceJson['buttons'],
       scenarios: part('scenarios') as SpaceJson['scenarios'],
       scenarioDocs,
+      // As projectSpace: left out when empty.
+      ...(Object.keys(media).length > 0 ? { media } : {}),
     }
   }
 
@@ -101,8 +129,15 @@ function pieceKey(document: HashedDocument): string {
   return `${document.kind.startsWith('scenario/') ? 'scenario' : document.kind}:${document.hash}`
 }
 
+/** The documents and, for the settings state, its media piece too. */
+function withMediaPiece(documents: readonly HashedDocument[]): HashedDocument[] {
+  const settings = documents.find((document) => document.kind === 'settings')
+  return settings ? [...documents, { kind: MEDIA_PIECE, hash: settings.hash }] : [...documents]
+}
+
 function projectPiece(kind: string, doc: Y.Doc): unknown {
   if (kind === 'settings') return projectSettings(doc)
+  if (kind === MEDIA_PIECE) return projectMediaLibrary(doc)
   if (kind === 'buttons') return projectButtons(doc)
   if (kind === 'scenarios') return projectScenarios(doc)
   return projectScenario(doc)

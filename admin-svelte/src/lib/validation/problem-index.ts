@@ -1,7 +1,17 @@
 // Validation of what a page has loaded, and lookups of the problems that
 // belong next to one field. All rules live in shared-docs; this file only
 // assembles a SpaceJson from the parts a page has open.
-import { problemsFor, projectSettings, validateSpace, type ButtonJson, type Problem, type ScenarioIndexEntry, type ScenarioJson, type SettingsJson } from '@botsync/shared-docs'
+import {
+  problemsFor,
+  projectSettings,
+  validateSpace,
+  type ButtonJson,
+  type MediaInfo,
+  type Problem,
+  type ScenarioIndexEntry,
+  type ScenarioJson,
+  type SettingsJson,
+} from '@botsync/shared-docs'
 import * as Y from 'yjs'
 
 export interface SpaceParts {
@@ -9,6 +19,8 @@ export interface SpaceParts {
   buttons?: Record<string, ButtonJson>
   scenarios?: Record<string, ScenarioIndexEntry>
   scenarioDocs?: Record<string, ScenarioJson>
+  /** The media library (`<space>/settings`' `media` map, projectMediaLibrary): needed wherever steps with media are shown, or their files read as missing. */
+  media?: Record<string, MediaInfo>
 }
 
 let emptySettings: SettingsJson | null = null
@@ -26,6 +38,7 @@ export function validateParts(parts: SpaceParts, documents: readonly string[]): 
     buttons: parts.buttons ?? {},
     scenarios: parts.scenarios ?? {},
     scenarioDocs: parts.scenarioDocs ?? {},
+    ...(parts.media ? { media: parts.media } : {}),
   })
   return new ProblemIndex(problems.filter((problem) => documents.includes(problem.document)))
 }
