@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import { demoSeed, projectScenario } from '@botsync/shared-docs'
-import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core'
+import { chromium, type Browser, type BrowserContext, type Locator, type Page, type WebSocketRoute } from 'playwright-core'
 import * as Y from 'yjs'
 import type { BotsyncServer } from '@botsync/server'
 import { startServer, uniqueSpace } from '@botsync/testkit/server'
@@ -211,9 +211,42 @@ export function screenshotPath(name: string): string {
   return path
 }
 
-/** The textarea of a step's message (steps are labelled "Step 1", "Step 2", …). */
+/** The rich-text editor (Quill's contenteditable) of a step's message; click, press and fill work on it. */
 export function stepMessage(page: Page, stepId: string) {
   return page.locator(`#step-${stepId}-message`)
+}
+
+/** The plain text a rich-text editor shows (one Quill line per paragraph), as the Y.Text holds it. */
+export function messageText(editor: Locator): Promise<string> {
+  return editor.evaluate((root) => Array.from(root.children, (line) => line.textContent ?? '').join('\n'))
+}
+
+/** The texts shown with `selector` (e.g. 'strong' for bold) in a rich-text editor. */
+export function formattedTexts(editor: Locator, selector: string): Promise<string[]> {
+  return editor.evaluate((root, css) => Array.from(root.querySelectorAll(css), (node) => node.textContent ?? ''), selector)
+}
+
+/** Selects `text` (its first occurrence, within one text node) in a rich-text editor, as a mouse drag would. */
+export async function selectText(editor: Locator, text: string, options: { collapseToEnd?: boolean } = {}): Promise<void> {
+  await editor.evaluate(
+    (root, { text, collapseToEnd }) => {
+      ;(root as HTMLElement).focus()
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT)
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const at = node.textContent?.indexOf(text) ?? -1
+        if (at === -1) continue
+        const range = document.createRange()
+        range.setStart(node, collapseToEnd ? at + text.length : at)
+        range.setEnd(node, at + text.length)
+        const selection = window.getSelection()!
+        selection.removeAllRanges()
+        selection.addRange(range)
+        return
+      }
+      throw new Error(`"${text}" is not in the editor`)
+    },
+    { text, collapseToEnd: options.collapseToEnd ?? false },
+  )
 }
 
 /**

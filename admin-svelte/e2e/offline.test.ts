@@ -1,7 +1,7 @@
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { DATABASE_URL } from '@botsync/testkit/server'
-import { E2eApp, stepMessage, useE2eApp } from './harness.ts'
+import { E2eApp, messageText, stepMessage, useE2eApp } from './harness.ts'
 
 describe('offline editing and the saved indicator', () => {
   let app: E2eApp
@@ -13,7 +13,7 @@ describe('offline editing and the saved indicator', () => {
     const ben = await app.admin('Ben', { space })
     for (const admin of [ana, ben]) {
       await admin.page.goto(`${app.baseUrl}/#/${space}/scenario/onboarding`)
-      await expect.poll(() => stepMessage(admin.page, 'welcome').inputValue()).toContain("Let's get you set up")
+      await expect.poll(() => messageText(stepMessage(admin.page, 'welcome'))).toContain("Let's get you set up")
       await expect.poll(() => admin.page.getByTestId('save-status').textContent()).toBe('All changes saved')
     }
 
@@ -28,8 +28,8 @@ describe('offline editing and the saved indicator', () => {
 
     // Reload while still offline: the edit comes back from IndexedDB, still unsaved.
     await ana.page.reload()
-    await expect.poll(() => stepMessage(ana.page, 'welcome').inputValue()).toBe('Welcome aboard! (written on a train)')
-    expect(await stepMessage(ana.page, 'ask_name').inputValue()).toBe('What should I call you?')
+    await expect.poll(() => messageText(stepMessage(ana.page, 'welcome'))).toBe('Welcome aboard! (written on a train)')
+    expect(await messageText(stepMessage(ana.page, 'ask_name'))).toBe('What should I call you?')
     await expect.poll(() => ana.page.getByTestId('save-status').textContent()).toMatch(/^1 unsaved change/)
     expect((await app.storedScenario(space, 'onboarding')).steps.welcome.message).not.toContain('train')
 
@@ -39,8 +39,8 @@ describe('offline editing and the saved indicator', () => {
     await expect.poll(() => ana.page.getByTestId('save-status').textContent(), { timeout: 10_000 }).toBe('All changes saved')
 
     for (const admin of [ana, ben]) {
-      await expect.poll(() => stepMessage(admin.page, 'welcome').inputValue()).toBe('Welcome aboard! (written on a train)')
-      await expect.poll(() => stepMessage(admin.page, 'ask_name').inputValue()).toBe('How should we call you?')
+      await expect.poll(() => messageText(stepMessage(admin.page, 'welcome'))).toBe('Welcome aboard! (written on a train)')
+      await expect.poll(() => messageText(stepMessage(admin.page, 'ask_name'))).toBe('How should we call you?')
     }
     const stored = await app.storedScenario(space, 'onboarding')
     expect(stored.steps.welcome.message).toBe('Welcome aboard! (written on a train)')
@@ -51,7 +51,7 @@ describe('offline editing and the saved indicator', () => {
     const space = await app.seedSpace()
     const ana = await app.admin('Ana', { space })
     await ana.page.goto(`${app.baseUrl}/#/${space}/scenario/onboarding`)
-    await expect.poll(() => stepMessage(ana.page, 'finish').inputValue()).toContain('Nice to meet you')
+    await expect.poll(() => messageText(stepMessage(ana.page, 'finish'))).toContain('Nice to meet you')
     const status = ana.page.getByTestId('save-status')
     await expect.poll(() => status.textContent()).toBe('All changes saved')
 

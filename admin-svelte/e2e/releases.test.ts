@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { FakeTelegram, type FakeBotApi } from '@botsync/testkit/fake-bot-api'
 import { uniqueSpace } from '@botsync/testkit/server'
-import { E2eApp, screenshotPath, stepMessage } from './harness.ts'
+import { E2eApp, messageText, screenshotPath, stepMessage } from './harness.ts'
 
 const telegram = new FakeTelegram()
 // A bot id no other test's bot has (space_bots.bot_id is unique).
@@ -96,7 +96,7 @@ describe('releases in the admin', () => {
     // Ben rewrites the first step's message.
     await ben.page.goto(`${app.baseUrl}/#/${space}/scenario/onboarding`)
     const field = stepMessage(ben.page, 'welcome')
-    await expect.poll(() => field.inputValue()).toBe(DEMO_STEP)
+    await expect.poll(() => messageText(field)).toBe(DEMO_STEP)
     await field.click()
     await field.press('Control+a')
     await field.pressSequentially('BEN DRAFT')
@@ -115,12 +115,12 @@ describe('releases in the admin', () => {
     await expect.poll(() => ana.page.getByTestId('restore-notice').textContent()).toContain('Restored Release 1')
 
     // Ben sees the restore arrive, then types more: those words are his and stay.
-    await expect.poll(() => field.inputValue()).toContain(DEMO_STEP)
+    await expect.poll(() => messageText(field)).toContain(DEMO_STEP)
     await field.press('End')
     await field.pressSequentially(' KEPT')
     await expect.poll(() => ben.page.getByTestId('save-status').textContent()).toBe('All changes saved')
-    await expect.poll(async () => (await app.storedScenario(space, 'onboarding')).steps.welcome.message).toBe(await field.inputValue())
-    const restored = await field.inputValue()
+    await expect.poll(async () => (await app.storedScenario(space, 'onboarding')).steps.welcome.message).toBe(await messageText(field))
+    const restored = await messageText(field)
     expect(restored).toContain(DEMO_STEP)
     expect(restored.endsWith(' KEPT')).toBe(true)
     expect(restored).not.toContain('BEN DRAFT')
@@ -129,8 +129,8 @@ describe('releases in the admin', () => {
     // Ana's Ctrl+Z takes the restore back: Ben's draft returns, and his later words stay.
     await ana.page.keyboard.press('Control+z')
     await expect.poll(() => ana.page.getByTestId('restore-notice').textContent()).toContain('undone')
-    await expect.poll(() => field.inputValue()).toContain('BEN DRAFT')
-    const undone = await field.inputValue()
+    await expect.poll(() => messageText(field)).toContain('BEN DRAFT')
+    const undone = await messageText(field)
     expect(undone).toContain(' KEPT')
     expect(undone).not.toContain(DEMO_STEP)
     for (const admin of [ana, ben]) await expect.poll(() => admin.page.getByTestId('save-status').textContent()).toBe('All changes saved')

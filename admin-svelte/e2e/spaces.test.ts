@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { uniqueSpace } from '@botsync/testkit/server'
-import { E2eApp, screenshotPath, stepMessage, useE2eApp } from './harness.ts'
+import { E2eApp, messageText, screenshotPath, stepMessage, useE2eApp } from './harness.ts'
 
 describe('spaces', () => {
   let app: E2eApp
@@ -75,7 +75,7 @@ describe('spaces', () => {
     const before = await app.storedScenario(space, 'onboarding')
     await page.goto(`${app.baseUrl}/#/${space}/scenario/onboarding`)
     const field = stepMessage(page, 'welcome')
-    await expect.poll(() => field.inputValue()).toBe(before.steps.welcome.message)
+    await expect.poll(() => messageText(field)).toBe(before.steps.welcome.message)
     await expect.poll(() => page.getByTestId('space-deleting').textContent()).toContain('This space is scheduled for deletion')
     await expect.poll(() => field.isEditable()).toBe(false)
     await field.click({ force: true })

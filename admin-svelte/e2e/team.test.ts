@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import type { BotsyncServer } from '@botsync/server'
 import { uniqueSpace } from '@botsync/testkit/server'
-import { E2eApp, screenshotPath, stepMessage, useE2eApp, type Admin } from './harness.ts'
+import { E2eApp, messageText, screenshotPath, stepMessage, type Admin, useE2eApp } from './harness.ts'
 
 /** A seeded space with a display name (the invite page and the header show it). */
 async function namedSpace(app: E2eApp, name: string): Promise<string> {
@@ -95,8 +95,8 @@ describe('a team: invites, roles, removal', () => {
     await stepMessage(olga.page, 'finish').click()
     await stepMessage(olga.page, 'finish').press('End')
     await stepMessage(olga.page, 'finish').pressSequentially(' (Olga)')
-    await expect.poll(() => stepMessage(olga.page, 'ask_name').inputValue()).toBe('What should I call you? (Ben)')
-    await expect.poll(() => stepMessage(ben, 'finish').inputValue()).toMatch(/ \(Olga\)$/)
+    await expect.poll(() => messageText(stepMessage(olga.page, 'ask_name'))).toBe('What should I call you? (Ben)')
+    await expect.poll(() => messageText(stepMessage(ben, 'finish'))).toMatch(/ \(Olga\)$/)
     await expect.poll(() => ben.getByTestId('save-status').textContent()).toBe('All changes saved')
     await expect.poll(() => olga.page.getByTestId('save-status').textContent()).toBe('All changes saved')
     const stored = await app.storedScenario(space, 'onboarding')
@@ -114,7 +114,7 @@ describe('a team: invites, roles, removal', () => {
     await ben.page.goto(`${app.baseUrl}/#/${space}/scenario/onboarding`)
     const original = "Hi! Let's get you set up. It takes less than a minute."
     // Over the slow uplink every document's sync waits 250 ms per message, the header's too (bot, publish status): more than poll's default second.
-    await expect.poll(() => field.inputValue(), { timeout: 10_000 }).toBe(original)
+    await expect.poll(() => messageText(field), { timeout: 10_000 }).toBe(original)
     await field.click()
     await field.press('End')
 
@@ -144,7 +144,7 @@ describe('a team: invites, roles, removal', () => {
     expect(await ben.page.getByTestId('read-only-badge').textContent()).toBe('Read-only')
 
     // What the server refused is still in Ben's page and counted as not sent, with the banner's explanation.
-    const local = await field.inputValue()
+    const local = await messageText(field)
     expect(local.startsWith(storedAfter)).toBe(true)
     expect(local.length).toBeGreaterThan(storedAfter.length)
     expect(original + typed).toContain(local)
@@ -159,7 +159,7 @@ describe('a team: invites, roles, removal', () => {
 
     // Kept on this device: a reload (from IndexedDB) still has them, still unsent, still explained.
     await ben.page.reload()
-    await expect.poll(() => field.inputValue()).toBe(local)
+    await expect.poll(() => messageText(field)).toBe(local)
     await expect.poll(() => ben.page.getByTestId('read-only-badge').count()).toBe(1)
     expect(await field.isEditable()).toBe(false)
     expect((await app.storedScenario(space, 'onboarding')).steps.welcome.message).toBe(storedAfter)

@@ -1,6 +1,6 @@
 import { applyActivityEvents, docName } from '@botsync/shared-docs'
 import { describe, expect, it } from 'vitest'
-import { E2eApp, stepMessage, useE2eApp } from './harness.ts'
+import { E2eApp, messageText, stepMessage, useE2eApp } from './harness.ts'
 
 describe('validation, roles, activity and layout', () => {
   let app: E2eApp
@@ -49,7 +49,7 @@ describe('validation, roles, activity and layout', () => {
     expect(await page.getByRole('switch').first().isDisabled()).toBe(true)
 
     await page.goto(`${app.baseUrl}/#/${space}/scenario/onboarding`)
-    await expect.poll(() => stepMessage(page, 'welcome').inputValue()).toContain("Let's get you set up")
+    await expect.poll(() => messageText(stepMessage(page, 'welcome'))).toContain("Let's get you set up")
     expect(await page.getByTestId('read-only-badge').textContent()).toBe('Read-only')
     expect(await page.getByRole('button', { name: '+ Add step' }).count()).toBe(0)
     expect(await page.getByRole('button', { name: 'Undo' }).count()).toBe(0)
@@ -63,7 +63,7 @@ describe('validation, roles, activity and layout', () => {
     // The viewer still sees live edits made by an editor.
     await editor.page.goto(`${app.baseUrl}/#/${space}/scenario/onboarding`)
     await stepMessage(editor.page, 'finish').fill('Edited while Vera watched.')
-    await expect.poll(() => stepMessage(page, 'finish').inputValue()).toBe('Edited while Vera watched.')
+    await expect.poll(() => messageText(stepMessage(page, 'finish'))).toBe('Edited while Vera watched.')
 
     for (const path of ['buttons', 'settings']) {
       await page.goto(`${app.baseUrl}/#/${space}/${path}`)
@@ -115,7 +115,8 @@ describe('validation, roles, activity and layout', () => {
     expect(unlabelled).toBe(0)
     // The message field is reachable with Tab from the step's title area.
     await stepMessage(page, 'welcome').focus()
+    await page.keyboard.press('Control+End') // a contenteditable takes focus with the caret at its start
     await page.keyboard.type('!')
-    await expect.poll(() => stepMessage(page, 'welcome').inputValue()).toMatch(/!$/)
+    await expect.poll(() => messageText(stepMessage(page, 'welcome'))).toMatch(/!$/)
   })
 })

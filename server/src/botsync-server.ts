@@ -229,6 +229,7 @@ export class BotsyncServer {
       // this.writer is built below, once Hocuspocus exists.
       writer: { change: (name, change, options) => this.writer.change(name, change, options) },
       log,
+      maxBytes: config.mediaMaxBytes,
     })
     const httpApi = new HttpApi({
       db,
@@ -257,7 +258,7 @@ export class BotsyncServer {
       publisher: this.publisher,
       versionChanges: this.versionChanges,
       versionRestorer: this.versionRestorer,
-      media: { store: this.media, uploads: mediaUploads },
+      media: { store: this.media, uploads: mediaUploads, maxBytes: config.mediaMaxBytes },
       readers: this.readers,
       limits: this.limits,
       isStopping: () => this.stopping !== null,

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { DEFAULT_CHECKPOINT_INTERVAL_SECONDS } from '@botsync/shared-docs'
+import { DEFAULT_CHECKPOINT_INTERVAL_SECONDS, LIMITS } from '@botsync/shared-docs'
 import proxyaddr from 'proxy-addr'
 import { secretsKey } from './auth/secret-box.ts'
 // The config module alone: @botsync/bot itself would load telegraf.
@@ -69,6 +69,8 @@ export interface ServerConfig {
   loginLockoutSeconds: number
   /** Largest encoded size a client's updates may grow a document to (`document-too-large`). */
   maxDocumentBytes: number
+  /** Largest media upload (MEDIA_MAX_BYTES), at most Telegram's 50 MB; photos stay at most 10 MB. */
+  mediaMaxBytes: number
   /** Updates one client socket may send per second, sustained (`rate-limited`); 0: no limit. */
   maxUpdatesPerSecond: number
   /** Updates one client socket may send at once before the per-second rate applies. */
@@ -165,6 +167,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     loginMaxFailuresPerAccount: Math.max(1, integer(env.LOGIN_MAX_FAILURES_PER_ACCOUNT, 10, 'LOGIN_MAX_FAILURES_PER_ACCOUNT')),
     loginLockoutSeconds: Math.max(1, integer(env.LOGIN_LOCKOUT_SECONDS, 900, 'LOGIN_LOCKOUT_SECONDS')),
     maxDocumentBytes: integer(env.MAX_DOCUMENT_BYTES, 10 * 1024 * 1024, 'MAX_DOCUMENT_BYTES'),
+    mediaMaxBytes: mediaMaxBytes(env.MEDIA_MAX_BYTES),
     maxWaitingBytes: integer(env.MAX_WAITING_BYTES, 64 * 1024, 'MAX_WAITING_BYTES'),
     maxUpdatesPerSecond: integer(env.MAX_UPDATES_PER_SECOND, 50, 'MAX_UPDATES_PER_SECOND'),
     updateBurst: Math.max(1, integer(env.UPDATE_BURST, 200, 'UPDATE_BURST')),
@@ -191,6 +194,13 @@ function integer(value: string | undefined, fallback: number, name: string): num
   const parsed = Number(value)
   if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`)
   return parsed
+}
+
+/** Lower than Telegram's limit only: a larger file could never be sent by the bot. */
+function mediaMaxBytes(value: string | undefined): number {
+  const bytes = integer(value, LIMITS.fileBytes, 'MEDIA_MAX_BYTES')
+  if (bytes < 1 || bytes > LIMITS.fileBytes) throw new Error(`MEDIA_MAX_BYTES must be between 1 and ${LIMITS.fileBytes} (Telegram's 50 MB), got "${value}"`)
+  return bytes
 }
 
 function readerPingInterval(value: string | undefined): number {

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto'
+import { request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { docName, getCurrentRelease, projectMediaLibrary, LIMITS } from '@botsync/shared-docs'
-import { apiRequest, BOT_TOKEN, connect, memberOf, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
-import { elfBytes, gifBytes, pdfBytes, pngBytes, streamUpload, uploadMedia } from '@botsync/testkit/media'
+import { demoSeed, docName, getCurrentRelease, projectMediaLibrary, setStepMedia, LIMITS } from '@botsync/shared-docs'
+import { apiRequest, BOT_TOKEN, connect, memberOf, startServer, synced, testEnv, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
+import { elfBytes, gifBytes, pdfBytes, pngBytes, streamUpload, uploadMedia, wavBytes } from '@botsync/testkit/media'
 import type { BotsyncServer } from '../src/botsync-server.ts'
+import { loadConfig } from '../src/config.ts'
 import { spaceServiceToken } from '../src/auth/bot-service-tokens.ts'
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
@@ -72,7 +74,18 @@ describe('the media store: POST/GET /api/spaces/:space/media', () => {
     expect(await library()).toEqual(before)
   })
 
+  it('types audio and documents by content too, with the duration of audio', async () => {
+    const wav = wavBytes(3)
+    expect(await uploadMedia(base, space, editor.token, { bytes: wav, name: 'jingle.pdf', type: 'application/pdf' })).toMatchObject({
+      status: 200,
+      body: { id: sha256(wav), kind: 'audio', mime: 'audio/wav', bytes: wav.length, duration: 3 },
+    })
+    const pdf = pdfBytes()
+    expect(await uploadMedia(base, space, editor.token, { bytes: pdf, name: 'menu.wav' })).toMatchObject({ status: 200, body: { kind: 'document', mime: 'application/pdf' } })
+  })
+
   it('refuses unknown bytes, an empty form and a form that is not multipart', async () => {
+    const stored = await server.media.count(space)
     const noise = new Uint8Array(Buffer.from('just some text, no magic number here\n'.repeat(20)))
     expect(await uploadMedia(base, space, editor.token, { bytes: noise, name: 'notes.png', type: 'image/png' })).toMatchObject({
       status: 415,
@@ -88,7 +101,7 @@ describe('the media store: POST/GET /api/spaces/:space/media', () => {
     })
     expect(json.status).toBe(415)
     expect((await json.json()).error).toBe('invalid-upload')
-    expect(await server.media.count(space)).toBe(1)
+    expect(await server.media.count(space)).toBe(stored)
   })
 
   it('refuses a 60 MB upload streamed without Content-Length at the 50 MB cap, with a reason, and stores nothing', async () => {
@@ -102,6 +115,28 @@ describe('the media store: POST/GET /api/spaces/:space/media', () => {
     expect(answer.sentBytes).toBeLessThan(60 * 1024 * 1024 - pdfBytes().length)
     // And the server still takes uploads.
     expect((await uploadMedia(base, space, editor.token, { bytes: gifBytes(), name: 'dance.gif' })).body).toMatchObject({ kind: 'animation', width: 1, height: 1 })
+  })
+
+  it('refuses a declared Content-Length over the cap before a byte of the body is sent', async () => {
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(`${base}/api/spaces/${space}/media`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${editor.token}`, 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(60 * 1024 * 1024) },
+      })
+      req.on('response', (response) => {
+        let body = ''
+        response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')))
+        response.on('end', () => {
+          resolve({ status: response.statusCode ?? 0, body })
+          req.destroy()
+        })
+      })
+      req.on('error', reject)
+      // Headers only: the body never comes.
+      req.flushHeaders()
+    })
+    expect(answer.status).toBe(413)
+    expect(JSON.parse(answer.body).error).toBe('media-too-large')
   })
 
   it("refuses a photo over Telegram's 10 MB photo limit, and takes it as a document when asked", async () => {
@@ -133,6 +168,14 @@ describe('the media store: POST/GET /api/spaces/:space/media', () => {
     expect((await uploadMedia(base, space, '', { bytes: png, name: 'v.png' })).status).toBe(401)
     const [row] = await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM media_files WHERE space = $1 AND sha256 = $2', [space, Buffer.from(sha256(png), 'hex')])
     expect(row.n).toBe(0)
+  })
+
+  it('a space being deleted takes no uploads (409 space-deleting), and stores nothing', async () => {
+    const doomed = uniqueSpace()
+    const owner = await memberOf(server, doomed, 'owner')
+    expect((await apiRequest(server, 'DELETE', `/api/spaces/${doomed}`, owner.token, { confirm: doomed })).status).toBe(200)
+    expect(await uploadMedia(base, doomed, owner.token, { bytes: pngBytes(2, 3, 61), name: 'late.png' })).toMatchObject({ status: 409, body: { error: 'space-deleting' } })
+    expect(await server.media.count(doomed)).toBe(0)
   })
 
   it('GET serves the bytes with Content-Type, ETag (If-None-Match → 304), Cache-Control private and byte ranges (206, 416)', async () => {
@@ -211,5 +254,43 @@ describe('the media store: POST/GET /api/spaces/:space/media', () => {
     const release = getCurrentRelease(published)
     expect(release?.content.media?.[sha256(png)]).toMatchObject({ kind: 'photo', width: 7, height: 7 })
     expect(Object.keys(release!.content.media!).sort()).toEqual(Object.keys(await library()).sort())
+  })
+
+  it('an export carries step media by id; importing it where the files are is clean, elsewhere it imports with media-missing warnings', async () => {
+    const source = uniqueSpace()
+    const owner = await memberOf(server, source, 'owner')
+    for (const [name, update] of demoSeed(source)) await server.store.append(name, update)
+    const png = pngBytes(8, 8, 41)
+    await uploadMedia(base, source, owner.token, { bytes: png, name: 'finish.png' })
+    await server.writer.change(docName.scenario(source, 'onboarding'), (doc) => void setStepMedia(doc, 'finish', { items: [{ id: sha256(png), kind: 'photo' }] }))
+    const file = (await apiRequest(server, 'GET', `/api/spaces/${source}/export`, owner.token)).body
+    const back = await apiRequest(server, 'POST', `/api/spaces/${source}/import`, owner.token, file)
+    expect(back).toMatchObject({ status: 200, body: { changed: 0, warnings: [] } })
+
+    const target = uniqueSpace()
+    const targetOwner = await memberOf(server, target, 'owner')
+    const elsewhere = await apiRequest(server, 'POST', `/api/spaces/${target}/import`, targetOwner.token, file)
+    expect(elsewhere.status).toBe(200)
+    expect(elsewhere.body.warnings).toEqual([expect.objectContaining({ code: 'media-missing', path: expect.stringMatching(/\.media\.items\[0\]\.id$/) })])
+  })
+})
+
+describe('MEDIA_MAX_BYTES', () => {
+  it("caps uploads below Telegram's limits, and refuses a value above them", async () => {
+    const server = await startServer({ MEDIA_MAX_BYTES: '2000' })
+    try {
+      const space = uniqueSpace()
+      const editor = await memberOf(server, space, 'editor')
+      const base = `http://127.0.0.1:${server.port}`
+      expect((await uploadMedia(base, space, editor.token, { bytes: pngBytes(2, 2, 51), name: 'small.png' })).status).toBe(200)
+      const big = new Uint8Array(3000)
+      big.set(pdfBytes())
+      const refused = await uploadMedia(base, space, editor.token, { bytes: big, name: 'big.pdf' })
+      expect(refused).toMatchObject({ status: 413, body: { error: 'media-too-large' } })
+      expect(await server.media.count(space)).toBe(1)
+    } finally {
+      await server.stop()
+    }
+    expect(() => loadConfig(testEnv({ MEDIA_MAX_BYTES: String(LIMITS.fileBytes + 1) }))).toThrow(/MEDIA_MAX_BYTES must be between 1 and/)
   })
 })

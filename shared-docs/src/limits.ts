@@ -14,6 +14,9 @@ export const LIMITS = Object.freeze({
   /** Upload through the Bot API (multipart): a photo ≤ 10 MB, any other file ≤ 50 MB. */
   photoBytes: 10 * 1024 * 1024,
   fileBytes: 50 * 1024 * 1024,
+  /** sendPhoto: width + height at most 10000 pixels, and neither side more than 20 times the other. */
+  photoDimensionsSum: 10_000,
+  photoAspectRatio: 20,
   /** Button label: non-empty, at most 64 characters. */
   buttonText: 64,
   inlineButtonsPerRow: 8,

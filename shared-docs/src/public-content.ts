@@ -7,17 +7,21 @@
 //
 //   doc.getMap('public'):
 //     texts:     Y.Map<string>   key → text (only public texts)
+//     textEntities: Y.Map<MessageEntity[]>  key → the formatting of a public text that has any
 //     scenarios: Y.Map<Y.Map>    scenarioId → { title: string, order: number, steps: PublicStepJson[] }
+//                (a step's `entities` only when its message is formatted)
 //     menu:      PublicMenuEntry[][]  the main menu's buttons that open a public scenario
 import * as Y from 'yjs'
 import { isValidId } from './names.ts'
 import { sortScenarios } from './projection.ts'
-import type { ButtonJson, ScenarioIndexEntry, ScenarioJson, SettingsJson } from './types.ts'
+import { MESSAGE_ENTITY_TYPES, type ButtonJson, type MessageEntity, type ScenarioIndexEntry, type ScenarioJson, type SettingsJson } from './types.ts'
 import { asMap } from './ytypes.ts'
 
 export interface PublicStepJson {
   id: string
   message: string
+  /** The message's formatting, as the bot sends it; absent when plain. */
+  entities?: MessageEntity[]
 }
 
 export interface PublicScenarioJson {
@@ -36,6 +40,8 @@ export interface PublicMenuEntry {
 
 export interface PublicContentJson {
   texts: Record<string, string>
+  /** The formatting of public texts that have any, by key; absent when none has. */
+  textEntities?: Record<string, MessageEntity[]>
   /** Sorted by order, then id. */
   scenarios: PublicScenarioJson[]
   /**
@@ -64,14 +70,18 @@ export function buildPublicContent(
   buttons: Record<string, ButtonJson> = {},
 ): PublicContentJson {
   const texts: Record<string, string> = {}
+  const textEntities: Record<string, MessageEntity[]> = {}
   for (const key of settings.publicTexts) {
-    if (Object.hasOwn(settings.texts, key)) texts[key] = settings.texts[key]
+    if (!Object.hasOwn(settings.texts, key)) continue
+    texts[key] = settings.texts[key]
+    const entities = settings.textEntities?.[key]
+    if (entities && entities.length > 0) textEntities[key] = entities
   }
   const scenarios = sortScenarios(index)
     .filter((entry) => entry.public)
     .map((entry): PublicScenarioJson => {
       const content = scenarioDocs.get(entry.id)
-      const steps = content ? content.stepOrder.map((id) => ({ id, message: content.steps[id].message })) : []
+      const steps = content ? content.stepOrder.map((id) => publicStep(content.steps[id])) : []
       return { id: entry.id, title: entry.title, order: entry.order, steps }
     })
   const published = new Set(scenarios.map((s) => s.id))
@@ -83,7 +93,11 @@ export function buildPublicContent(
       }),
     )
     .filter((row) => row.length > 0)
-  return { texts, scenarios, menu }
+  return { texts, ...(Object.keys(textEntities).length > 0 ? { textEntities } : {}), scenarios, menu }
+}
+
+function publicStep(step: ScenarioJson['steps'][string]): PublicStepJson {
+  return { id: step.id, message: step.message, ...(step.entities && step.entities.length > 0 ? { entities: step.entities } : {}) }
 }
 
 /** The public document's root map (the Mini App observes it). */
@@ -114,6 +128,13 @@ export function writePublicContent(doc: Y.Doc, content: PublicContentJson): void
     const texts = childMap(root, 'texts')
     for (const key of [...texts.keys()]) if (!Object.hasOwn(content.texts, key)) texts.delete(key)
     for (const [key, value] of Object.entries(content.texts)) if (texts.get(key) !== value) texts.set(key, value)
+    const formats = content.textEntities ?? {}
+    const textEntities = asMap(root.get('textEntities'))
+    if (textEntities || Object.keys(formats).length > 0) {
+      const map = textEntities ?? childMap(root, 'textEntities')
+      for (const key of [...map.keys()]) if (!Object.hasOwn(formats, key)) map.delete(key)
+      for (const [key, value] of Object.entries(formats)) if (!sameJson(map.get(key), value)) map.set(key, value)
+    }
 
     const scenarios = childMap(root, 'scenarios')
     const wanted = new Set(content.scenarios.map((s) => s.id))
@@ -128,9 +149,28 @@ export function writePublicContent(doc: Y.Doc, content: PublicContentJson): void
   })
 }
 
+const ENTITY_TYPES: ReadonlySet<unknown> = new Set(MESSAGE_ENTITY_TYPES)
+
+/** Entities as stored by writePublicContent; anything else (an older or broken value) reads as no formatting. */
+function readEntities(value: unknown): MessageEntity[] {
+  if (!Array.isArray(value)) return []
+  return value.flatMap((e: Partial<MessageEntity> | null): MessageEntity[] => {
+    if (!e || !ENTITY_TYPES.has(e.type) || !Number.isInteger(e.offset) || !Number.isInteger(e.length)) return []
+    const entity: MessageEntity = { type: e.type!, offset: e.offset!, length: e.length! }
+    if (typeof e.url === 'string') entity.url = e.url
+    if (typeof e.language === 'string') entity.language = e.language
+    return [entity]
+  })
+}
+
 function readSteps(value: unknown): PublicStepJson[] {
   if (!Array.isArray(value)) return []
-  return value.filter((s): s is PublicStepJson => typeof s?.id === 'string' && typeof s?.message === 'string').map((s) => ({ id: s.id, message: s.message }))
+  return value
+    .filter((s): s is PublicStepJson => typeof s?.id === 'string' && typeof s?.message === 'string')
+    .map((s) => {
+      const entities = readEntities(s.entities)
+      return { id: s.id, message: s.message, ...(entities.length > 0 ? { entities } : {}) }
+    })
 }
 
 function readMenu(value: unknown): PublicMenuEntry[][] {
@@ -152,6 +192,11 @@ export function projectPublicContent(doc: Y.Doc): PublicContentJson {
   asMap(root.get('texts'))?.forEach((value, key) => {
     if (isValidId(key) && typeof value === 'string') texts[key] = value
   })
+  const textEntities: Record<string, MessageEntity[]> = {}
+  asMap(root.get('textEntities'))?.forEach((value, key) => {
+    const entities = readEntities(value)
+    if (Object.hasOwn(texts, key) && entities.length > 0) textEntities[key] = entities
+  })
   const scenarios: PublicScenarioJson[] = []
   asMap(root.get('scenarios'))?.forEach((value, id) => {
     const entry = asMap(value)
@@ -166,5 +211,5 @@ export function projectPublicContent(doc: Y.Doc): PublicContentJson {
     })
   })
   scenarios.sort((a, b) => a.order - b.order || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-  return { texts, scenarios, menu: readMenu(root.get('menu')) }
+  return { texts, ...(Object.keys(textEntities).length > 0 ? { textEntities } : {}), scenarios, menu: readMenu(root.get('menu')) }
 }

@@ -16,7 +16,22 @@ import { BUTTON_ACTION_TYPES, parseButtonAction, removeButton, setButton } from 
 import { isValidId } from './names.ts'
 import { isPublishMode, PUBLISH_MODES, type PublishMode } from './published.ts'
 import { projectButtons, projectScenario, projectScenarios, projectSettings, sortScenarios, type SpaceDocs } from './projection.ts'
-import { addStep, getStepOrder, getSteps, initScenarioDoc, moveStep, removeStep, setEntryStep, setKeyboard, setStepInput, setStepMessage, setStepNext } from './scenario.ts'
+import {
+  MEDIA_ID_PATTERN,
+  addStep,
+  getStepOrder,
+  getSteps,
+  initScenarioDoc,
+  isMediaKind,
+  moveStep,
+  removeStep,
+  setEntryStep,
+  setKeyboard,
+  setStepInput,
+  setStepMedia,
+  setStepMessage,
+  setStepNext,
+} from './scenario.ts'
 import { addScenarioEntry, removeScenario, scenariosRoot, setTrigger, updateScenario } from './scenarios.ts'
 import {
   getPublicTextsMap,
@@ -33,14 +48,17 @@ import {
 import { isSpaceId } from './spaces.ts'
 import {
   INPUT_KINDS,
+  MEDIA_KINDS,
   MESSAGE_ENTITY_TYPES,
   type ButtonJson,
   type KeyboardJson,
+  type MediaInfo,
   type MessageEntity,
   type ScenarioJson,
   type SettingsJson,
   type SpaceJson,
   type StepInput,
+  type StepMedia,
   type TriggerJson,
 } from './types.ts'
 import { validateSpace, type Problem } from './validation.ts'
@@ -57,6 +75,12 @@ export interface ExportedStep {
   message: string
   /** The message's formatting (offsets in UTF-16 code units of `message`); absent when plain. */
   entities?: MessageEntity[]
+  /**
+   * The step's media by id (the files' sha256), absent when none. The file
+   * carries no bytes: ids the importing space's library lacks are imported
+   * and reported (`media-missing`), so the files can be uploaded after.
+   */
+  media?: StepMedia
   keyboard: KeyboardJson
   input: StepInput | null
   /** Id of a step of the same scenario, or null. */
@@ -166,7 +190,7 @@ export function exportSpace({ space, docs, publishMode = 'live', now = new Date(
 }
 
 /** The export's content as the projections' shape, for validation.ts. */
-export function exportToSpaceJson(content: SpaceExportContent): SpaceJson {
+export function exportToSpaceJson(content: SpaceExportContent, media?: Record<string, MediaInfo>): SpaceJson {
   const buttons: SpaceJson['buttons'] = {}
   for (const b of content.buttons) buttons[b.id] = { id: b.id, text: b.text, action: b.action }
   const scenarios: SpaceJson['scenarios'] = {}
@@ -177,7 +201,7 @@ export function exportToSpaceJson(content: SpaceExportContent): SpaceJson {
     for (const step of s.steps) steps[step.id] = step
     scenarioDocs[s.id] = { entryStepId: s.entryStepId, steps, stepOrder: s.steps.map((step) => step.id) }
   }
-  return { settings: content.settings, buttons, scenarios, scenarioDocs }
+  return { settings: content.settings, buttons, scenarios, scenarioDocs, ...(media && Object.keys(media).length > 0 ? { media } : {}) }
 }
 
 // ---- validation ----------------------------------------------------------
@@ -197,6 +221,11 @@ const DRAFT_CODES: ReadonlySet<string> = new Set([
   'goto-scenario-missing',
   'goto-step-missing',
   'trigger-duplicate',
+  // The file names media by id only: whether the importing space has those
+  // files (and of a size and kind that fit) is the space's, shown after.
+  'media-missing',
+  'media-kind-mismatch',
+  'media-too-large',
 ])
 
 type Json = unknown
@@ -358,10 +387,11 @@ function checkButton(c: Checker, value: Json, path: string): void {
 }
 
 function checkStep(c: Checker, value: Json, path: string): void {
-  if (!c.object(value, path, ['id', 'message', 'keyboard', 'input', 'next'], ['entities'])) return
+  if (!c.object(value, path, ['id', 'message', 'keyboard', 'input', 'next'], ['entities', 'media'])) return
   c.id(value.id, `${path}.id`)
   c.string(value.message, `${path}.message`)
   if (Object.hasOwn(value, 'entities')) c.entities(value.entities, `${path}.entities`)
+  if (Object.hasOwn(value, 'media')) checkStepMedia(c, value.media, `${path}.media`)
   if (c.object(value.keyboard, `${path}.keyboard`, ['kind', 'rows'])) {
     if (value.keyboard.kind !== 'inline' && value.keyboard.kind !== 'reply') c.add(`${path}.keyboard.kind`, 'keyboard-kind-invalid', 'Must be "inline" or "reply".')
     c.rows(value.keyboard.rows, `${path}.keyboard.rows`)
@@ -371,6 +401,19 @@ function checkStep(c: Checker, value: Json, path: string): void {
     if (!(INPUT_KINDS as readonly Json[]).includes(value.input.kind)) c.add(`${path}.input.kind`, 'input-kind-invalid', `Must be one of ${INPUT_KINDS.join(', ')}.`)
   }
   if (value.next !== null) c.string(value.next, `${path}.next`)
+}
+
+/** `{items: [{id, kind}, …]}` with at least one item; album rules and whether the files exist are validation.ts'. */
+function checkStepMedia(c: Checker, value: Json, path: string): void {
+  if (!c.object(value, path, ['items']) || !c.array(value.items, `${path}.items`)) return
+  if (value.items.length === 0) c.add(`${path}.items`, 'media-empty', 'Leave media out instead of listing no items.')
+  value.items.forEach((item, i) => {
+    const at = `${path}.items[${i}]`
+    if (!c.object(item, at, ['id', 'kind'])) return
+    if (typeof item.id !== 'string' || !MEDIA_ID_PATTERN.test(item.id))
+      c.add(`${at}.id`, 'media-id-invalid', 'Must be a media id: 64 lowercase hex digits (the sha256 of the file).')
+    if (!isMediaKind(item.kind)) c.add(`${at}.kind`, 'media-kind-invalid', `Must be one of ${MEDIA_KINDS.join(', ')}.`)
+  })
 }
 
 function checkScenario(c: Checker, value: Json, path: string): void {
@@ -414,7 +457,7 @@ function problemPath(problem: Problem, content: SpaceExportContent): string {
  * references inside each scenario and validation.ts' Telegram limits. Never
  * throws; every problem has the path of the value it is about.
  */
-export function validateSpaceExport(json: unknown): SpaceExportValidation {
+export function validateSpaceExport(json: unknown, options: { media?: Record<string, MediaInfo> } = {}): SpaceExportValidation {
   const c = new Checker()
   if (!c.object(json, '', ['format', 'version', 'space', 'exportedAt', 'content'], ['publishMode'])) return { ok: false, problems: c.problems }
   if (json.format !== SPACE_EXPORT_FORMAT) c.add('format', 'format-unknown', `Must be "${SPACE_EXPORT_FORMAT}".`)
@@ -456,7 +499,7 @@ export function validateSpaceExport(json: unknown): SpaceExportValidation {
     }
   })
   const warnings: ExportProblem[] = []
-  for (const problem of validateSpace(exportToSpaceJson(value.content))) {
+  for (const problem of validateSpace(exportToSpaceJson(value.content, options.media))) {
     // The entry step is checked above, with the no-steps case allowed.
     if (problem.code === 'entry-step-missing') continue
     const found = { path: problemPath(problem, value.content), code: problem.code, message: problem.message }
@@ -524,8 +567,11 @@ export function importScenario(doc: Y.Doc, scenario: Pick<ExportedScenario, 'ent
     for (const step of scenario.steps) {
       if (!getSteps(doc)?.has(step.id)) {
         addStep(doc, { id: step.id, message: step.message, entities: step.entities, keyboard: step.keyboard, input: step.input, next: step.next })
+        if (step.media) setStepMedia(doc, step.id, step.media)
         continue
       }
+      // Absent in the file: the step has none (a restore takes media off a step that had none then).
+      setStepMedia(doc, step.id, step.media ?? null)
       setStepMessage(doc, step.id, step.message, step.entities ?? [])
       setKeyboard(doc, step.id, step.keyboard)
       setStepInput(doc, step.id, step.input)

@@ -368,6 +368,16 @@ export function validateStepMedia(step: StepJson, document: string, space?: Spac
         ),
       )
     }
+    if (item.kind === 'photo' && info.width !== undefined && info.height !== undefined && !photoFits(info.width, info.height)) {
+      problems.push(
+        problem(
+          document,
+          [...path, 'id'],
+          'photo-dimensions-invalid',
+          `"${info.name}" is ${info.width} × ${info.height} pixels; Telegram takes photos whose sides add up to at most ${LIMITS.photoDimensionsSum} and neither is more than ${LIMITS.photoAspectRatio} times the other. Send it as a document.`,
+        ),
+      )
+    }
     const limit = mediaByteLimit(item.kind)
     if (info.bytes > limit) {
       problems.push(
@@ -381,6 +391,10 @@ export function validateStepMedia(step: StepJson, document: string, space?: Spac
     }
   })
   return problems
+}
+
+function photoFits(width: number, height: number): boolean {
+  return width + height <= LIMITS.photoDimensionsSum && Math.max(width, height) <= LIMITS.photoAspectRatio * Math.max(1, Math.min(width, height))
 }
 
 function articled(kind: string): string {

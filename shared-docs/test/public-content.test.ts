@@ -74,4 +74,39 @@ describe('public content', () => {
     writePublicContent(target, build())
     expect(projectPublicContent(target)).toEqual({ texts: {}, scenarios: [], menu: [] })
   })
+
+  it('carries the formatting of public texts and steps, never of private ones', () => {
+    const settings = new Y.Doc()
+    initSettingsDoc(settings)
+    setSettingsText(settings, 'welcome', 'Hello 👋 readers', [{ type: 'bold', offset: 9, length: 7 }])
+    setSettingsText(settings, 'maintenance', 'Down', [{ type: 'italic', offset: 0, length: 4 }])
+    setTextPublic(settings, 'welcome', true)
+    const index = new Y.Doc()
+    const faqDoc = new Y.Doc()
+    const faq = createScenario(index, faqDoc, {
+      id: 'faq',
+      title: 'FAQ',
+      firstStep: { message: 'See the docs', entities: [{ type: 'text_link', offset: 8, length: 4, url: 'https://example.com/docs' }] },
+    })
+    addStep(faqDoc, { message: 'Plain' })
+    updateScenario(index, faq.scenarioId, { public: true })
+    const build = () => buildPublicContent(projectSettings(settings), projectScenarios(index), new Map([['faq', projectScenario(faqDoc)]]))
+    const target = new Y.Doc()
+    writePublicContent(target, build())
+    const content = projectPublicContent(target)
+    expect(content.textEntities).toEqual({ welcome: [{ type: 'bold', offset: 9, length: 7 }] })
+    expect(content.scenarios[0].steps).toEqual([
+      { id: faq.entryStepId, message: 'See the docs', entities: [{ type: 'text_link', offset: 8, length: 4, url: 'https://example.com/docs' }] },
+      { id: expect.any(String), message: 'Plain' },
+    ])
+
+    // Unformatting the text removes its entry; an unchanged rebuild writes nothing.
+    setSettingsText(settings, 'welcome', 'Hello 👋 readers', [])
+    writePublicContent(target, build())
+    expect(projectPublicContent(target).textEntities).toBeUndefined()
+    let updates = 0
+    target.on('update', () => updates++)
+    writePublicContent(target, build())
+    expect(updates).toBe(0)
+  })
 })

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { applyImport, exportSpace, validateSpaceExport, type SpaceDocs, type SpaceExport } from '../src/index.ts'
+import { applyImport, exportSpace, projectScenario, setMediaInfo, setStepMedia, validateSpaceExport, type SpaceDocs, type SpaceExport } from '../src/index.ts'
 import { demoDocs } from './helpers.ts'
 
 const space = { id: 'demo', name: 'Demo' }
@@ -118,6 +118,34 @@ describe('space export', () => {
       ['content.scenarios[1].steps[0].keyboard.rows[1][0]', 'keyboard-button-missing'],
       ['content.scenarios[1].steps[1].message', 'message-empty'],
     ])
+  })
+
+  it("carries a step's media by id: round trip, removal, malformed refused, files the space lacks reported, not refused", () => {
+    const photo = 'ab'.repeat(32)
+    const docs = demoDocs()
+    setStepMedia(docs.scenarioDocs.get('onboarding')!, 'finish', { items: [{ id: photo, kind: 'photo' }] })
+    setMediaInfo(docs.settings, photo, { kind: 'photo', mime: 'image/png', bytes: 10, name: 'p.png' })
+    const file = JSON.parse(JSON.stringify(exportSpace({ space, docs, now }))) as SpaceExport
+    const finish = () => file.content.scenarios[0].steps.find((step) => step.id === 'finish')!
+    expect(finish().media).toEqual({ items: [{ id: photo, kind: 'photo' }] })
+    // The export holds no library: the importing space's is asked for.
+    expect(validateSpaceExport(file, { media: { [photo]: { kind: 'photo', mime: 'image/png', bytes: 10, name: 'p.png' } } })).toMatchObject({ ok: true, warnings: [] })
+    const lacking = validateSpaceExport(file)
+    expect(lacking).toMatchObject({ ok: true, warnings: [{ path: 'content.scenarios[0].steps[2].media.items[0].id', code: 'media-missing' }] })
+
+    const target = emptyDocs()
+    applyImport(target, file, () => new Y.Doc())
+    expect(projectScenario(target.scenarioDocs.get('onboarding')!).steps.finish.media).toEqual({ items: [{ id: photo, kind: 'photo' }] })
+    // A file whose step has no media takes it off (a restore of a version from before the media was chosen).
+    delete finish().media
+    applyImport(target, file, () => new Y.Doc())
+    expect(projectScenario(target.scenarioDocs.get('onboarding')!).steps.finish.media).toBeUndefined()
+
+    const broken = JSON.parse(JSON.stringify(file))
+    broken.content.scenarios[0].steps[2].media = { items: [{ id: 'cat.jpg', kind: 'sticker' }] }
+    const refused = validateSpaceExport(broken)
+    expect(refused.ok).toBe(false)
+    expect(!refused.ok && refused.problems.map((p) => p.code)).toEqual(['media-id-invalid', 'media-kind-invalid'])
   })
 
   it("the README's example is a valid file, and imports into empty documents as itself", () => {

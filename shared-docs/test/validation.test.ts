@@ -509,6 +509,16 @@ describe('step media (one item, or an album of 2–10 photos and videos; caption
     })
   })
 
+  it('refuses a photo Telegram would not show as one (sides over 10000 together, or a ratio over 20), which may still go as a document', () => {
+    const sized = (width: number, height: number): MediaInfo => ({ ...info('photo'), width, height })
+    expectClean(withMedia([{ id: id(1), kind: 'photo' }], { [id(1)]: sized(5000, 5000) }))
+    expectClean(withMedia([{ id: id(1), kind: 'photo' }], { [id(1)]: sized(2000, 100) }))
+    const p = onlyProblem(withMedia([{ id: id(1), kind: 'photo' }], { [id(1)]: sized(6000, 4001) }))
+    expect(p).toMatchObject({ path: st2('media', 'items', '0', 'id'), code: 'photo-dimensions-invalid' })
+    expect(onlyProblem(withMedia([{ id: id(1), kind: 'photo' }], { [id(1)]: sized(2100, 100) })).code).toBe('photo-dimensions-invalid')
+    expectClean(withMedia([{ id: id(1), kind: 'document' }], { [id(1)]: sized(6000, 4001) }))
+  })
+
   it('makes the bot skip just that step', () => {
     const problems = validateSpace(withMedia([{ id: id(1), kind: 'photo' }], {}))
     expect(isEntityValid(problems, S1, entityPath.step('st2'))).toBe(false)

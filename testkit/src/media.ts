@@ -48,6 +48,26 @@ export function elfBytes(): Uint8Array {
   return new Uint8Array(Buffer.concat([header, Buffer.alloc(4096, 0x90)]))
 }
 
+/** A WAV file of `seconds` of silence (8 kHz, 8-bit mono PCM). */
+export function wavBytes(seconds: number): Uint8Array {
+  const rate = 8000
+  const data = Buffer.alloc(rate * seconds, 0x80)
+  const header = Buffer.alloc(44)
+  header.write('RIFF', 0, 'latin1')
+  header.writeUInt32LE(36 + data.length, 4)
+  header.write('WAVEfmt ', 8, 'latin1')
+  header.writeUInt32LE(16, 16) // fmt chunk size
+  header.writeUInt16LE(1, 20) // PCM
+  header.writeUInt16LE(1, 22) // mono
+  header.writeUInt32LE(rate, 24)
+  header.writeUInt32LE(rate, 28) // bytes per second
+  header.writeUInt16LE(1, 32) // block align
+  header.writeUInt16LE(8, 34) // bits per sample
+  header.write('data', 36, 'latin1')
+  header.writeUInt32LE(data.length, 40)
+  return new Uint8Array(Buffer.concat([header, data]))
+}
+
 /** A tiny PDF document. */
 export function pdfBytes(): Uint8Array {
   return new Uint8Array(Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n', 'latin1'))

@@ -3,10 +3,12 @@ import {
   docName,
   exportSpace,
   getPublishMode,
+  projectMediaLibrary,
   projectScenarios,
   spaceContentPlan,
   validateSpaceExport,
   type ExportProblem,
+  type MediaInfo,
   type PublishMode,
   type SpaceDocs,
   type SpaceImportRefusal,
@@ -74,7 +76,9 @@ export function exportRoutes(deps: ExportRoutesDeps): Record<string, Handler> {
       const { principal, role, deletingAt } = await deps.authenticator.requireSpaceRole(requestToken(request), space, 'editor')
       if (deletingAt !== null) throw new HttpError(409, 'space-deleting', `space "${space}" is being deleted; restore it first`)
       if (Number(request.headers['content-length']) > maxBytes) throw new HttpError(413, 'body-too-large', `the body exceeds ${maxBytes} bytes`)
-      const result = validateSpaceExport(await readJson(request, maxBytes))
+      const body = await readJson(request, maxBytes)
+      // The file names media by id; whether this space has those files is read from its library (warnings, not refusals).
+      const result = validateSpaceExport(body, { media: await readMediaLibrary(deps.writer, space) })
       if (!result.ok) {
         const refusal: SpaceImportRefusal = {
           error: 'invalid-export',
@@ -106,6 +110,14 @@ export function exportRoutes(deps: ExportRoutesDeps): Record<string, Handler> {
 /** An editor's import of a file whose publish mode differs from the space's: imported, the mode left as it is. */
 function publishModeNotApplied(mode: PublishMode): ExportProblem {
   return { path: 'publishMode', code: 'publish-mode-not-applied', message: `only an owner changes the publish mode; the space stays "${mode}"` }
+}
+
+/** The space's media library, from `<space>/settings`. */
+async function readMediaLibrary(writer: ExportRoutesDeps['writer'], space: string): Promise<Record<string, MediaInfo>> {
+  const settings = await readDoc(writer, docName.settings(space))
+  const media = projectMediaLibrary(settings)
+  settings.destroy()
+  return media
 }
 
 /** The space's publish mode, from `<space>/published`. */

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import parseRange from 'range-parser'
-import { LIMITS, MEDIA_ERRORS, MEDIA_ID_PATTERN, MEDIA_KIND_FIELD, type MediaListItem } from '@botsync/shared-docs'
+import { MEDIA_ERRORS, MEDIA_ID_PATTERN, MEDIA_KIND_FIELD, type MediaListItem } from '@botsync/shared-docs'
 import type { Authenticator } from '../auth/authenticator.ts'
 import type { MediaStore, StoredMedia } from '../media/media-store.ts'
 import { libraryEntry, type MediaUploads } from '../media/media-uploads.ts'
@@ -12,6 +12,8 @@ export interface MediaRoutesDeps {
   authenticator: Authenticator
   store: MediaStore
   uploads: MediaUploads
+  /** The upload cap (MEDIA_MAX_BYTES, at most Telegram's 50 MB). */
+  maxBytes: number
 }
 
 /**
@@ -31,7 +33,7 @@ export function mediaRoutes(deps: MediaRoutesDeps): Record<string, Handler> {
       // included) while the rest of the body is read and dropped, never held:
       // closing the connection instead would make most clients fail with a
       // write error before they read the answer.
-      const file = await readUpload(request, LIMITS.fileBytes)
+      const file = await readUpload(request, deps.maxBytes)
       if (!file) throw new HttpError(400, MEDIA_ERRORS.missing, 'the form has no file (or an empty one) in its "file" field')
       sendJson(response, 200, await deps.uploads.accept(space, file, file.fields[MEDIA_KIND_FIELD], principal.userId))
     },

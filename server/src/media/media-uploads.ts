@@ -11,6 +11,8 @@ export interface MediaUploadsDeps {
   /** Writes the library entry into `<space>/settings` (committed first, then live for every admin and the bot). */
   writer: Pick<ServerWriter, 'change'>
   log: Logger
+  /** MEDIA_MAX_BYTES: a deployment's own cap, below Telegram's per-kind limits. */
+  maxBytes: number
 }
 
 /**
@@ -37,13 +39,20 @@ export class MediaUploads {
       throw error
     }
     const kind = sentAs(inspected.kind, requestedKind)
-    const limit = mediaByteLimit(kind)
-    if (file.content.length > limit) {
-      const hint = kind === 'photo' ? ' (send it as a document, kind=document, for up to 50 MB)' : ''
+    const telegramLimit = mediaByteLimit(kind)
+    if (file.content.length > telegramLimit) {
+      const hint = kind === 'photo' && this.deps.maxBytes > telegramLimit ? ' (send it as a document, kind=document, for more)' : ''
       throw new HttpError(
         413,
         MEDIA_ERRORS.tooLarge,
-        `a ${kind} may be at most ${limit / (1024 * 1024)} MB for a bot to upload; this file is ${file.content.length} bytes${hint}; nothing was stored`,
+        `a ${kind} may be at most ${telegramLimit / (1024 * 1024)} MB for a bot to upload; this file is ${file.content.length} bytes${hint}; nothing was stored`,
+      )
+    }
+    if (file.content.length > this.deps.maxBytes) {
+      throw new HttpError(
+        413,
+        MEDIA_ERRORS.tooLarge,
+        `this server takes files of at most ${this.deps.maxBytes} bytes (MEDIA_MAX_BYTES); this one is ${file.content.length}; nothing was stored`,
       )
     }
     const { media, created } = await this.deps.store.put({

@@ -36,7 +36,12 @@ export function readUpload(request: IncomingMessage, maxBytes: number): Promise<
   if (media !== 'multipart/form-data') {
     return Promise.reject(new HttpError(415, MEDIA_ERRORS.invalid, `send Content-Type: multipart/form-data with the file in the "${MEDIA_UPLOAD_FIELD}" field`))
   }
-  const tooLarge = () => new HttpError(413, MEDIA_ERRORS.tooLarge, `the file is larger than ${megabytes(maxBytes)}, the most a bot may upload to Telegram; nothing was stored`)
+  const tooLarge = () =>
+    new HttpError(
+      413,
+      MEDIA_ERRORS.tooLarge,
+      `the file is larger than ${megabytes(maxBytes)}, the most this server takes (Telegram lets a bot upload at most 50 MB); nothing was stored`,
+    )
   if (Number(request.headers['content-length']) > maxBytes + FRAMING_BYTES) return Promise.reject(tooLarge())
 
   return new Promise((resolve, reject) => {

@@ -50,6 +50,11 @@ export class PresenceState {
     })
   }
 
+  /** The document's awareness, for editors that draw other admins' carets from it. */
+  get awareness(): Awareness {
+    return this.#awareness
+  }
+
   /** Other clients with this document open (self excluded), ordered by name. */
   get peers(): Peer[] {
     this.#subscribe()

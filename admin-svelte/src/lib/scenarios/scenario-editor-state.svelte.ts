@@ -6,8 +6,11 @@ import {
   addStep,
   buttonsRoot,
   docName,
+  getStep,
   getStepMessage,
+  LIMITS,
   moveStep,
+  parseStepMedia,
   projectButtons,
   projectScenario,
   projectScenarios,
@@ -18,12 +21,14 @@ import {
   setEntryStep,
   setKeyboard,
   setStepInput,
+  setStepMedia,
   setStepMessage,
   setStepNext,
   setTrigger,
   updateScenario,
   type ButtonJson,
   type KeyboardKind,
+  type MediaRef,
   type ScenarioIndexEntry,
   type ScenarioJson,
   type StepInput,
@@ -32,6 +37,7 @@ import {
 } from '@botsync/shared-docs'
 import type * as Y from 'yjs'
 import type { DocumentSource, OpenDocument } from '../connection/open-document.ts'
+import { MediaUrls } from '../media/media-urls.ts'
 import { PresenceState } from '../presence/presence-state.svelte.ts'
 import { ProblemIndex, validateParts } from '../validation/problem-index.ts'
 import { edit } from '../yjs/edit-origin.ts'
@@ -51,13 +57,19 @@ export class ScenarioEditorState {
   /** Presence in the index: tells the scenario list who edits which scenario. */
   readonly indexPresence: PresenceState
   readonly undo: UndoHistory
+  /** The admin's current access token, for the media uploads and files. */
+  readonly token: () => string | null
+  /** The space's stored files as object URLs (thumbnails). */
+  readonly media: MediaUrls
   readonly #source: DocumentSource
   readonly #scenarioState: YState<ScenarioJson>
   readonly #indexState: YState<Record<string, ScenarioIndexEntry>>
   readonly #buttonsState: YState<Record<string, ButtonJson>>
 
-  constructor(source: DocumentSource, space: string, scenarioId: string) {
+  constructor(source: DocumentSource, space: string, scenarioId: string, token: () => string | null = () => null) {
     this.#source = source
+    this.token = token
+    this.media = new MediaUrls(token)
     this.space = space
     this.scenarioId = scenarioId
     this.problemDocument = scenarioDocument(scenarioId)
@@ -208,6 +220,26 @@ export class ScenarioEditorState {
     this.#editContent((doc) => setStepInput(doc, stepId, input), !typing)
   }
 
+  /**
+   * Adds a stored file to the step's media, after what it has (a second photo
+   * makes an album). Read from the document at that moment, not from the
+   * rendered props, so a file another admin added meanwhile stays.
+   */
+  addMedia(stepId: string, ref: MediaRef): void {
+    this.#editContent((doc) => {
+      const items = parseStepMedia(getStep(doc, stepId)?.get('media'))?.items ?? []
+      if (items.some((item) => item.id === ref.id) || items.length >= LIMITS.albumMax) return
+      setStepMedia(doc, stepId, { items: [...items, { id: ref.id, kind: ref.kind }] })
+    })
+  }
+
+  removeMedia(stepId: string, mediaId: string): void {
+    this.#editContent((doc) => {
+      const items = parseStepMedia(getStep(doc, stepId)?.get('media'))?.items ?? []
+      setStepMedia(doc, stepId, { items: items.filter((item) => item.id !== mediaId) })
+    })
+  }
+
   setNext(stepId: string, next: string | null): void {
     this.#editContent((doc) => setStepNext(doc, stepId, next))
   }
@@ -228,6 +260,7 @@ export class ScenarioEditorState {
     this.indexPresence.clearFocus(this.scenarioId)
     this.presence.clearFocus()
     this.undo.destroy()
+    this.media.destroy()
     this.#source.release(this.content)
     this.#source.release(this.index)
     this.#source.release(this.buttonsDoc)

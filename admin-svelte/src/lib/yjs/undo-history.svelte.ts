@@ -41,6 +41,19 @@ export class UndoHistory {
     this.#manager.addToScope([type])
   }
 
+  /**
+   * Also undoes transactions with this origin: an editor binding that writes
+   * this user's typing under its own origin (y-quill's QuillBinding) rather
+   * than LOCAL_EDIT. Remove it again when the binding goes.
+   */
+  trackOrigin(origin: object): void {
+    this.#manager.addTrackedOrigin(origin)
+  }
+
+  untrackOrigin(origin: object): void {
+    this.#manager.removeTrackedOrigin(origin)
+  }
+
   undo(): boolean {
     return this.#manager.undo() !== null
   }
