@@ -9,8 +9,10 @@ import {
   getStep,
   getStepMessage,
   LIMITS,
+  mediaLibraryMap,
   moveStep,
   parseStepMedia,
+  projectMediaLibrary,
   projectButtons,
   projectScenario,
   projectScenarios,
@@ -28,6 +30,7 @@ import {
   updateScenario,
   type ButtonJson,
   type KeyboardKind,
+  type MediaInfo,
   type MediaRef,
   type ScenarioIndexEntry,
   type ScenarioJson,
@@ -52,6 +55,8 @@ export class ScenarioEditorState {
   readonly content: OpenDocument
   readonly index: OpenDocument
   readonly buttonsDoc: OpenDocument
+  /** The settings document, for its media library (the names and kinds of the space's files). */
+  readonly settingsDoc: OpenDocument
   /** Who is in this scenario, and on which step. */
   readonly presence: PresenceState
   /** Presence in the index: tells the scenario list who edits which scenario. */
@@ -65,6 +70,7 @@ export class ScenarioEditorState {
   readonly #scenarioState: YState<ScenarioJson>
   readonly #indexState: YState<Record<string, ScenarioIndexEntry>>
   readonly #buttonsState: YState<Record<string, ButtonJson>>
+  readonly #mediaState: YState<Record<string, MediaInfo>>
 
   constructor(source: DocumentSource, space: string, scenarioId: string, token: () => string | null = () => null) {
     this.#source = source
@@ -76,6 +82,7 @@ export class ScenarioEditorState {
     this.content = source.open(docName.scenario(space, scenarioId))
     this.index = source.open(docName.scenarios(space))
     this.buttonsDoc = source.open(docName.buttons(space))
+    this.settingsDoc = source.open(docName.settings(space))
     this.presence = new PresenceState(this.content.awareness)
     this.indexPresence = new PresenceState(this.index.awareness)
     const content = this.content.doc
@@ -84,6 +91,8 @@ export class ScenarioEditorState {
     this.#scenarioState = new YState(scenarioRoot(content), () => projectScenario(content))
     this.#indexState = new YState(scenariosRoot(index), () => projectScenarios(index))
     this.#buttonsState = new YState(buttonsRoot(buttons), () => projectButtons(buttons))
+    const settings = this.settingsDoc.doc
+    this.#mediaState = new YState(mediaLibraryMap(settings), () => projectMediaLibrary(settings))
     this.undo = new UndoHistory([scenarioRoot(content), scenariosRoot(index)])
     this.indexPresence.setFocus({ item: scenarioId, label: 'this scenario' })
   }
@@ -92,6 +101,7 @@ export class ScenarioEditorState {
   #entry = $derived.by((): ScenarioIndexEntry | null => this.#indexState.current[this.scenarioId] ?? null)
   #scenarios = $derived.by(() => this.#indexState.current)
   #buttons = $derived.by(() => this.#buttonsState.current)
+  #mediaLibrary = $derived.by(() => this.#mediaState.current)
   #steps = $derived.by((): StepJson[] => this.#scenario.stepOrder.map((id) => this.#scenario.steps[id]))
 
   /** The scenario's content: its steps and entry step. */
@@ -114,13 +124,18 @@ export class ScenarioEditorState {
     return this.#buttons
   }
 
+  /** The space's stored files, by id (what a step's media refers to). */
+  get mediaLibrary(): Record<string, MediaInfo> {
+    return this.#mediaLibrary
+  }
+
   /** The steps in their order. */
   get steps(): StepJson[] {
     return this.#steps
   }
 
   get loaded(): boolean {
-    return this.content.loaded && this.index.loaded && this.buttonsDoc.loaded
+    return this.content.loaded && this.index.loaded && this.buttonsDoc.loaded && this.settingsDoc.loaded
   }
 
   get readOnly(): boolean {
@@ -133,6 +148,7 @@ export class ScenarioEditorState {
     return validateParts(
       {
         buttons: this.buttons,
+        media: this.mediaLibrary,
         scenarios: this.scenarios,
         scenarioDocs: entry ? { [this.scenarioId]: this.scenario } : {},
       },
@@ -264,5 +280,6 @@ export class ScenarioEditorState {
     this.#source.release(this.content)
     this.#source.release(this.index)
     this.#source.release(this.buttonsDoc)
+    this.#source.release(this.settingsDoc)
   }
 }
