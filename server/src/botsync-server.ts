@@ -42,6 +42,10 @@ import { listenMetrics, portOf, PrometheusMetrics } from './prometheus.ts'
 import { ReaderGateway } from './readers/reader-gateway.ts'
 import { RedisConnection } from './redis/redis-connection.ts'
 import { ServerWriter } from './server-writer.ts'
+import { SimulatorReplicas } from './simulator/simulator-replicas.ts'
+import { SimulatorSessions } from './simulator/simulator-sessions.ts'
+import { spaceServiceToken } from './auth/bot-service-tokens.ts'
+import { settingsOf } from '@botsync/bot/config'
 
 export interface StartedInfo {
   url: string
@@ -92,6 +96,8 @@ export class BotsyncServer {
   readonly spaceBots: SpaceBots
   /** Runs one embedded bot per space that has one (startEmbeddedBot runs them): /health, the webhook, Mini App tokens. */
   readonly bots: BotSupervisor
+  /** The admin's chat simulator ("Try it"): in-memory conversations with the real runner. */
+  readonly simulator: SimulatorSessions
   /** Re-checks open admin connections on token expiry and user changes. */
   readonly liveAccess: LiveAccess
   /** Per-address and pre-authentication limits of /collab and /readers sockets. */
@@ -219,7 +225,23 @@ export class BotsyncServer {
       publisher: this.publisher,
       log,
     })
+    this.simulator = new SimulatorSessions({
+      replicas: new SimulatorReplicas({
+        botReplica: (space) => this.bots.handleOf(space)?.replica,
+        open: async (space) => {
+          const { SpaceReplica } = await import('@botsync/bot')
+          // Read-only like the space's bot, with the token derived for that space only; never saved to a file.
+          return new SpaceReplica({ url: this.bots.collabUrl(), token: spaceServiceToken(config.botServiceToken, space), space, log })
+        },
+        log,
+      }),
+      log,
+      ttlMs: config.simulatorTtlSeconds * 1000,
+      maxSessions: config.simulatorMaxSessions,
+      miniAppUrl: settingsOf(config.bot).miniAppUrl,
+    })
     const httpApi = new HttpApi({
+      simulator: this.simulator,
       db,
       users: this.users,
       tokens: this.tokens,
@@ -423,6 +445,7 @@ export class BotsyncServer {
       if (this.sweeper) clearInterval(this.sweeper)
       // The bots first: each finishes its running updates and sends its last activity to this server.
       await this.bots.stop()
+      await this.simulator.stop()
       this.server.httpServer.close()
       this.metricsServer?.close()
       this.metricsServer?.closeAllConnections()
