@@ -49,7 +49,12 @@ export interface RenderedMessage {
 }
 
 /** A step of the drafts as the bot would send it, with its problems. */
-export function messageOfStep(step: StepJson, buttons: Readonly<Record<string, ButtonJson>>, flags: Readonly<Record<string, boolean>>, problems: readonly Problem[]): RenderedMessage {
+export function messageOfStep(
+  step: StepJson,
+  buttons: Readonly<Record<string, ButtonJson>>,
+  flags: Readonly<Record<string, boolean>>,
+  problems: readonly Problem[],
+): RenderedMessage {
   const rows = step.keyboard.rows
     .map((row) =>
       row.map((id): PreviewButton => {

@@ -4,13 +4,7 @@
 // class only keeps the conversation as Telegram shows it — messages in
 // order, an edited message changed in place — and says what went wrong in
 // words when a call fails.
-import {
-  SIMULATOR_ERRORS,
-  type SimulatedMessage,
-  type SimulatorAnswer,
-  type SimulatorSessionCreated,
-  type SimulatorSource,
-} from '@botsync/shared-docs'
+import { SIMULATOR_ERRORS, type SimulatedMessage, type SimulatorAnswer, type SimulatorSessionCreated, type SimulatorSource } from '@botsync/shared-docs'
 import { ApiClient, segment, type ApiOptions, type ApiResult } from '../api/api-client.ts'
 import type { PreviewButton } from '../preview/rendered-message.ts'
 
