@@ -179,3 +179,55 @@ it('answers exactly what the real bot sends for /start, and reads an edit made j
     await api.stop()
   }
 })
+
+it('in review mode answers from the current release or from the drafts, as chosen', async () => {
+  const reviewed = uniqueSpace()
+  await server.spaces.ensure(reviewed)
+  for (const [name, update] of demoSeed(reviewed)) await server.store.append(name, update)
+  const owner = await memberOf(server, reviewed, 'owner')
+  const at = `/api/spaces/${reviewed}/simulator`
+  expect((await apiRequest(server, 'POST', `/api/spaces/${reviewed}/releases`, owner.token, {})).status).toBe(201)
+  expect((await apiRequest(server, 'PUT', `/api/spaces/${reviewed}/publish-mode`, owner.token, { mode: 'review' })).status).toBe(200)
+  const onboarding = connect(wsUrlOf(server), docName.scenario(reviewed, 'onboarding'), owner.token)
+  try {
+    await synced(onboarding)
+    onboarding.doc.transact(() => setStepMessage(onboarding.doc, 'welcome', 'Not published yet'))
+    await waitFor(() => onboarding.provider.unsyncedChanges === 0, 'the edit to be saved')
+    const first = async (source: 'drafts' | 'release') => {
+      const { id } = (await apiRequest(server, 'POST', at, owner.token, { source })).body as SimulatorSessionCreated
+      return ((await apiRequest(server, 'POST', `${at}/${id}/message`, owner.token, { text: '/onboarding' })).body as SimulatorAnswer).sent.map((m) => m.text)
+    }
+    expect(await first('release')).toEqual(["Hi! Let's get you set up. It takes less than a minute."])
+    expect(await first('drafts')).toEqual(['Not published yet'])
+  } finally {
+    onboarding.destroy()
+  }
+})
+
+it('drops a conversation unused for SIMULATOR_TTL_SECONDS and closes its replica; refuses one beyond SIMULATOR_MAX_SESSIONS', async () => {
+  const bounded = await startServer({ SIMULATOR_TTL_SECONDS: '1', SIMULATOR_MAX_SESSIONS: '1' })
+  try {
+    const own = uniqueSpace()
+    await bounded.spaces.ensure(own)
+    for (const [name, update] of demoSeed(own)) await bounded.store.append(name, update)
+    const ana = await userToken(bounded, 'editor', own)
+    const ben = await userToken(bounded, 'editor', own)
+    const at = `/api/spaces/${own}/simulator`
+    const { id } = (await apiRequest(bounded, 'POST', at, ana, {})).body as SimulatorSessionCreated
+    // The replica the conversation answers from is a read-only client of this server.
+    expect(bounded.server.hocuspocus.getConnectionsCount()).toBeGreaterThan(0)
+    const busy = await apiRequest(bounded, 'POST', at, ben, {})
+    expect(busy.status).toBe(429)
+    expect(busy.body).toMatchObject({ error: 'simulator-busy' })
+    // A second conversation of Ana's replaces her first rather than counting twice.
+    const { id: again } = (await apiRequest(bounded, 'POST', at, ana, {})).body as SimulatorSessionCreated
+    expect((await apiRequest(bounded, 'POST', `${at}/${id}/message`, ana, { text: '/start' })).status).toBe(404)
+    // Left alone (asking through the API would keep it alive), it is dropped by the sweep.
+    await expect.poll(() => bounded.simulator.size, { timeout: 5_000 }).toBe(0)
+    expect((await apiRequest(bounded, 'POST', `${at}/${again}/message`, ana, { text: '/start' })).status).toBe(404)
+    await expect.poll(() => bounded.server.hocuspocus.getConnectionsCount(), { timeout: 5_000 }).toBe(0)
+    expect((await apiRequest(bounded, 'POST', at, ben, {})).status).toBe(200)
+  } finally {
+    await bounded.stop()
+  }
+})
