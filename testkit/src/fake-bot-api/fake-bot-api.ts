@@ -999,7 +999,7 @@ function truncate(s: string, max: number): string {
  */
 function validateLinkPreviewOptions(value: unknown): void {
   if (value === undefined) return
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw ApiFailure.badRequest("can't parse link preview options JSON object")
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw ApiFailure.badRequest("can't parse link_preview_options JSON object")
   const disabled = (value as { is_disabled?: unknown }).is_disabled
-  if (disabled !== undefined && typeof disabled !== 'boolean') throw ApiFailure.badRequest("can't parse link preview options JSON object")
+  if (disabled !== undefined && typeof disabled !== 'boolean') throw ApiFailure.badRequest("can't parse link_preview_options JSON object")
 }
