@@ -44,6 +44,10 @@ import { RedisConnection } from './redis/redis-connection.ts'
 import { ServerWriter } from './server-writer.ts'
 import { MediaStore } from './media/media-store.ts'
 import { MediaUploads } from './media/media-uploads.ts'
+import { SimulatorReplicas } from './simulator/simulator-replicas.ts'
+import { SimulatorSessions } from './simulator/simulator-sessions.ts'
+import { spaceServiceToken } from './auth/bot-service-tokens.ts'
+import { settingsOf } from '@botsync/bot/config'
 
 export interface StartedInfo {
   url: string
@@ -96,6 +100,8 @@ export class BotsyncServer {
   readonly spaceBots: SpaceBots
   /** Runs one embedded bot per space that has one (startEmbeddedBot runs them): /health, the webhook, Mini App tokens. */
   readonly bots: BotSupervisor
+  /** The admin's chat simulator ("Try it"): in-memory conversations with the real runner. */
+  readonly simulator: SimulatorSessions
   /** Re-checks open admin connections on token expiry and user changes. */
   readonly liveAccess: LiveAccess
   /** Per-address and pre-authentication limits of /collab and /readers sockets. */
@@ -231,7 +237,23 @@ export class BotsyncServer {
       log,
       maxBytes: config.mediaMaxBytes,
     })
+    this.simulator = new SimulatorSessions({
+      replicas: new SimulatorReplicas({
+        botReplica: (space) => this.bots.handleOf(space)?.replica,
+        open: async (space) => {
+          const { SpaceReplica } = await import('@botsync/bot')
+          // Read-only like the space's bot, with the token derived for that space only; never saved to a file.
+          return new SpaceReplica({ url: this.bots.collabUrl(), token: spaceServiceToken(config.botServiceToken, space), space, log })
+        },
+        log,
+      }),
+      log,
+      ttlMs: config.simulatorTtlSeconds * 1000,
+      maxSessions: config.simulatorMaxSessions,
+      miniAppUrl: settingsOf(config.bot).miniAppUrl,
+    })
     const httpApi = new HttpApi({
+      simulator: this.simulator,
       db,
       users: this.users,
       tokens: this.tokens,
@@ -436,6 +458,7 @@ export class BotsyncServer {
       if (this.sweeper) clearInterval(this.sweeper)
       // The bots first: each finishes its running updates and sends its last activity to this server.
       await this.bots.stop()
+      await this.simulator.stop()
       this.server.httpServer.close()
       this.metricsServer?.close()
       this.metricsServer?.closeAllConnections()

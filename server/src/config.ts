@@ -107,6 +107,10 @@ export interface ServerConfig {
   checkpointIntervalSeconds: number
   /** How often the sweeper looks for spaces to purge (a minute; not an environment variable). */
   spaceSweepMs: number
+  /** SIMULATOR_TTL_SECONDS: a "Try it" conversation unused this long is dropped (its in-memory session with it). */
+  simulatorTtlSeconds: number
+  /** SIMULATOR_MAX_SESSIONS: "Try it" conversations held at once by this instance; a new one beyond it is refused (429). */
+  simulatorMaxSessions: number
 }
 
 /**
@@ -186,6 +190,8 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     spaceDeleteGraceSeconds: integer(env.SPACE_DELETE_GRACE_SECONDS, 7 * 24 * 3600, 'SPACE_DELETE_GRACE_SECONDS'),
     checkpointIntervalSeconds: integer(env.CHECKPOINT_INTERVAL, DEFAULT_CHECKPOINT_INTERVAL_SECONDS, 'CHECKPOINT_INTERVAL'),
     spaceSweepMs: 60_000,
+    simulatorTtlSeconds: integer(env.SIMULATOR_TTL_SECONDS, 30 * 60, 'SIMULATOR_TTL_SECONDS'),
+    simulatorMaxSessions: integer(env.SIMULATOR_MAX_SESSIONS, 200, 'SIMULATOR_MAX_SESSIONS'),
   }
 }
 

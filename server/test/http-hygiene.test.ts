@@ -66,6 +66,8 @@ describe('HTTP hygiene', () => {
     expect(csp).toContain("frame-ancestors 'none'")
     expect(csp).toContain("default-src 'none'")
     expect(csp).toContain("script-src 'self';")
+    // The step preview's media: blob: URLs of bytes fetched with the bearer token.
+    expect(csp).toContain("img-src 'self' data: blob:;")
     expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${port} wss://127.0.0.1:${port}`)
     expect(csp).not.toContain('unsafe')
     const miniApp = await send(port, 'GET', '/miniapp')

@@ -1,7 +1,7 @@
 // The settings document: `doc.getMap('settings')` holds
 //   texts:    Y.Map<Y.Text>   welcome, fallback, maintenance, inputInvalid, …
 //             (formatting as text attributes, see formatting.ts)
-//   flags:    Y.Map<boolean>  botEnabled, …
+//   flags:    Y.Map<boolean>  botEnabled, linkPreviews (see linkPreviewsEnabled), …
 //   mainMenu: Y.Array<Y.Array<string>>  rows of button ids
 //   publicTexts: Y.Map<boolean>  text keys Mini App readers may read (absent = private)
 import * as Y from 'yjs'
@@ -14,6 +14,19 @@ export const SETTINGS_TEXT_KEYS = ['welcome', 'fallback', 'maintenance', 'inputI
 
 /** A missing flag reads as its default: a fresh bot is on unless switched off. */
 export const SETTINGS_FLAG_DEFAULTS: Readonly<Record<string, boolean>> = Object.freeze({ botEnabled: true })
+
+/**
+ * Whether Telegram draws a link preview under a message with a link: on
+ * unless the space switched it off (`linkPreviews: false`), as in Telegram.
+ * Not among SETTINGS_FLAG_DEFAULTS on purpose: a default there is written by
+ * the seed and projected into every export, so files exported before the
+ * switch existed would no longer import as themselves. Absent reads as on.
+ */
+export const LINK_PREVIEWS_FLAG = 'linkPreviews'
+
+export function linkPreviewsEnabled(flags: Readonly<Record<string, boolean>>): boolean {
+  return flags[LINK_PREVIEWS_FLAG] !== false
+}
 
 export function settingsRoot(doc: Y.Doc): Y.Map<unknown> {
   return doc.getMap<unknown>('settings')

@@ -213,6 +213,12 @@ describe('FakeBotApi — messages', () => {
     expect(await call('sendMessage', { chat_id: alice.id })).toEqual(bad('Bad Request: message text is empty'))
     expect(await call('sendMessage', { chat_id: alice.id, text: '  \n ' })).toEqual(bad('Bad Request: message text is empty'))
     expect(await call('sendMessage', { chat_id: alice.id, text: 'x'.repeat(4097) })).toEqual(bad('Bad Request: message is too long'))
+    // link_preview_options is a LinkPreviewOptions object; anything else is refused as Telegram does.
+    expect((await ok<Message>('sendMessage', { chat_id: alice.id, text: 'https://example.com', link_preview_options: { is_disabled: true } })).text).toBe('https://example.com')
+    expect(await call('sendMessage', { chat_id: alice.id, text: 'hi', link_preview_options: 'off' })).toEqual(bad("Bad Request: can't parse link_preview_options JSON object"))
+    expect(await call('sendMessage', { chat_id: alice.id, text: 'hi', link_preview_options: { is_disabled: 'yes' } })).toEqual(
+      bad("Bad Request: can't parse link_preview_options JSON object"),
+    )
     expect((await call('sendMessage', { chat_id: alice.id, text: 'x'.repeat(4096) })).status).toBe(200)
     expect(await call('sendMessage', { chat_id: alice.id, text: 'k', reply_markup: keyboard('x'.repeat(65)) })).toEqual(bad('Bad Request: BUTTON_DATA_INVALID'))
     // 64 bytes is fine, but 22 × "é" (2 bytes each) = 44 bytes + 21 = 65 bytes is not.

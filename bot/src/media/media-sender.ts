@@ -4,7 +4,7 @@ import { TelegramError, type Context } from 'telegraf'
 import type { Logger } from '../logger.ts'
 import { ThrottledTelegram } from '../telegram/throttled-telegram.ts'
 import type { MediaFiles, StoredMedia } from './media-files.ts'
-import type { PgFileIdStore } from './pg-file-id-store.ts'
+import type { FileIdStore } from './pg-file-id-store.ts'
 
 /** The Bot API method that sends one item of each kind; its file parameter has the kind's name. */
 const METHOD: Record<MediaKind, string> = {
@@ -66,7 +66,7 @@ export interface MediaMessage {
 
 export interface MediaSenderOptions {
   files: MediaFiles
-  fileIds: PgFileIdStore
+  fileIds: FileIdStore
   log: Logger
 }
 
@@ -83,7 +83,7 @@ export interface MediaSenderOptions {
  */
 export class MediaSender {
   private readonly files: MediaFiles
-  private readonly fileIds: PgFileIdStore
+  private readonly fileIds: FileIdStore
   private readonly log: Logger
   /** step → the media last reported broken there. */
   private readonly reported = new Map<string, string>()

@@ -13,6 +13,13 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS bot_media_files (
 const UPSERT = `INSERT INTO bot_media_files (bot_id, media_id, kind, file_id) VALUES ($1, $2, $3, $4)
   ON CONFLICT (bot_id, media_id, kind) DO UPDATE SET file_id = EXCLUDED.file_id, updated_at = now()`
 
+/** Where Telegram's file_ids are remembered, per bot, media and kind. */
+export interface FileIdStore {
+  get(botId: number, mediaId: string, kind: MediaKind): Promise<string | null>
+  remember(botId: number, mediaId: string, kind: MediaKind, fileId: string): Promise<void>
+  forget(botId: number, mediaId: string, kind: MediaKind, fileId: string): Promise<void>
+}
+
 /**
  * Telegram's file_id for each media file a bot has uploaded, so the bytes go
  * to Telegram once and the file_id afterwards. Per bot (a file_id works
@@ -20,7 +27,7 @@ const UPSERT = `INSERT INTO bot_media_files (bot_id, media_id, kind, file_id) VA
  * sent as a document). In PostgreSQL, so restarts and other instances reuse
  * it, and in memory, so most sends need no query.
  */
-export class PgFileIdStore {
+export class PgFileIdStore implements FileIdStore {
   private readonly db: SqlClient
   private readonly cache = new Map<string, string | null>()
   private ready: Promise<void> | undefined

@@ -1,4 +1,4 @@
-import { LIMITS, parseCallbackData, type ActivityEvent, type ButtonJson, type MessageEntity } from '@botsync/shared-docs'
+import { LIMITS, linkPreviewsEnabled, parseCallbackData, type ActivityEvent, type ButtonJson, type MessageEntity } from '@botsync/shared-docs'
 import { TelegramError, type Context, type MiddlewareFn } from 'telegraf'
 import type { Logger } from '../logger.ts'
 import type { MediaSender, PreparedMedia } from '../media/media-sender.ts'
@@ -84,6 +84,20 @@ export class ScenarioRunner {
         // Saved even when sending failed, so the user's progress is not lost.
         ctx.session = state
       }
+    }
+  }
+
+  /**
+   * Shows a step and places the user there, as a `goto` button to it would
+   * (the admin's "Start from this step" in the chat simulator). The session
+   * is read from and written back to `ctx.session` like the middleware does.
+   */
+  async showStep(ctx: BotContext, position: Position): Promise<void> {
+    const state = normaliseUserState(ctx.session)
+    try {
+      await this.enterScenario(ctx, state, position.scenarioId, position.stepId, {})
+    } finally {
+      ctx.session = state
     }
   }
 
@@ -349,7 +363,14 @@ export class ScenarioRunner {
       try {
         await this.call(ctx, 'editMessageText', chatId, () => {
           const { text, entities, markup } = now()
-          return { chat_id: chatId, message_id: messageId, text, ...withEntities(entities), ...(markup && isInline(markup) ? { reply_markup: markup } : {}) }
+          return {
+            chat_id: chatId,
+            message_id: messageId,
+            text,
+            ...withEntities(entities),
+            ...this.linkPreview(),
+            ...(markup && isInline(markup) ? { reply_markup: markup } : {}),
+          }
         })
         return
       } catch (error) {
@@ -360,8 +381,13 @@ export class ScenarioRunner {
     }
     await this.call(ctx, 'sendMessage', chatId, () => {
       const { text, entities, markup } = now()
-      return { chat_id: chatId, text, ...withEntities(entities), ...(markup ? { reply_markup: markup } : {}) }
+      return { chat_id: chatId, text, ...withEntities(entities), ...this.linkPreview(), ...(markup ? { reply_markup: markup } : {}) }
     })
+  }
+
+  /** The space's `linkPreviews` switch (on by default, as in Telegram): off asks Telegram to draw no link preview. */
+  private linkPreview(): { link_preview_options?: { is_disabled: true } } {
+    return linkPreviewsEnabled(this.view.current().space.settings.flags) ? {} : { link_preview_options: { is_disabled: true } }
   }
 
   /** Through the throttled client when the context has it (composed at the send slot), else composed now. */

@@ -10,6 +10,12 @@ const TRANSIENT_CODES = new Set(['scenario-document-missing'])
 export interface SpaceViewOptions {
   /** MINIAPP_URL, the base of web_app buttons that name a page of the bot's own Mini App. */
   miniAppUrl?: string
+  /**
+   * Answer from the drafts whatever the publish mode (the admin's chat
+   * simulator trying unpublished edits). Default: the drafts in live mode,
+   * the current release in review mode, as the bot does.
+   */
+  draftsOnly?: boolean
 }
 
 /** What the bot answers from: the drafts, or release n of `<space>/published`. */
@@ -39,6 +45,7 @@ export class SpaceView {
   private readonly replica: SpaceReplica
   private readonly log: Logger
   private readonly miniApp: MiniAppBase
+  private readonly draftsOnly: boolean
   private content: SpaceContent | undefined
   private version = -1
   /** The cached content of the drafts (built when the replica version moved). */
@@ -56,6 +63,7 @@ export class SpaceView {
     this.replica = replica
     this.log = log
     this.miniApp = miniAppBase(options.miniAppUrl)
+    this.draftsOnly = options.draftsOnly === true
   }
 
   current(): SpaceContent {
@@ -64,7 +72,7 @@ export class SpaceView {
     const published = this.replica.published
     let content: SpaceContent
     let source: Source
-    const review = getPublishMode(published) === 'review'
+    const review = !this.draftsOnly && getPublishMode(published) === 'review'
     const release = review ? this.currentRelease() : null
     if (release) {
       content = release.content

@@ -145,7 +145,14 @@ export class BotSupervisor {
     return this.running.get(space)?.starting
   }
 
-  /** The running bot of a space (tests, metrics). */
+  /** This server's /collab as its own bots (and the chat simulator's replicas) reach it. */
+  collabUrl(): string {
+    const { host: configured } = this.options.config
+    const host = configured === '0.0.0.0' || configured === '::' ? '127.0.0.1' : configured
+    return `ws://${host.includes(':') ? `[${host}]` : host}:${this.options.port()}/collab`
+  }
+
+  /** The running bot of a space (tests, metrics, the chat simulator's content). */
   handleOf(space: string): BotHandle | undefined {
     return this.running.get(space)?.handle
   }
@@ -315,14 +322,13 @@ export class BotSupervisor {
     const { config } = this.options
     const { bot } = config
     const { startBot, miniAppUrlForSpace } = await import('@botsync/bot')
-    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
     const bootstrap = wanted.source === 'bootstrap'
     const settings = settingsOf(bot)
     return startBot(
       {
         telegramToken: wanted.token,
         telegramApiRoot: bot.telegramApiRoot,
-        serverUrl: `ws://${host.includes(':') ? `[${host}]` : host}:${this.options.port()}/collab`,
+        serverUrl: this.collabUrl(),
         // The raw BOT_SERVICE_TOKEN means BOT_SPACE; any other space's bot gets a token for its space only.
         serviceToken: bootstrap ? config.botServiceToken : spaceServiceToken(config.botServiceToken, space),
         space,

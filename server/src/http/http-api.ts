@@ -24,6 +24,8 @@ import type { SpaceBots } from '../bots/space-bots.ts'
 import { BotRoutes } from './bot-routes.ts'
 import { exportRoutes } from './export-routes.ts'
 import { versionRoutes } from './version-routes.ts'
+import { simulatorRoutes } from './simulator-routes.ts'
+import type { SimulatorSessions } from '../simulator/simulator-sessions.ts'
 import type { ReleasePublisher } from '../versions/release-publisher.ts'
 import type { VersionStore } from '../versions/version-store.ts'
 import type { VersionChanges } from '../versions/version-changes.ts'
@@ -72,6 +74,8 @@ export interface HttpApiDeps extends Omit<SpaceApiDeps, 'session' | 'endSessions
   versionChanges: VersionChanges
   /** Restoring a version into the drafts (POST …/versions/:id/restore) and a version's export. */
   versionRestorer: VersionRestorer
+  /** The chat simulator's conversations (POST /api/spaces/:space/simulator, …). */
+  simulator: SimulatorSessions
   /** The largest import body (bytes); shared-docs' SPACE_IMPORT_MAX_BYTES unless given. */
   maxImportBytes?: number
   /** Uploaded files (POST/GET /api/spaces/:space/media…). */
@@ -173,6 +177,7 @@ export class HttpApi implements Extension {
         spaces: deps.spaces,
       }),
       ...mediaRoutes({ authenticator: deps.authenticator, ...deps.media }),
+      ...simulatorRoutes({ authenticator: deps.authenticator, sessions: deps.simulator, log: deps.log }),
       'GET /api/spaces/:space/bot': (request, response, { space }) => botRoutes.get(request, response, space),
       'PUT /api/spaces/:space/bot': (request, response, { space }) => botRoutes.put(request, response, space),
       'DELETE /api/spaces/:space/bot': (request, response, { space }) => botRoutes.delete(request, response, space),

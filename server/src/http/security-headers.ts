@@ -4,7 +4,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
  * What the built admin needs, from admin-svelte/dist: module scripts and
  * stylesheets from this origin only (Vite's modulepreload polyfill is in
  * the entry bundle, not inline; Svelte sets `style:` directives through
- * CSSOM, which style-src does not govern), its favicon as a data: SVG, and
+ * CSSOM, which style-src does not govern), its favicon as a data: SVG, the
+ * step preview's media as blob: URLs (fetched with the bearer token, which
+ * an <img src> cannot send; lib/preview/media-thumbnails.svelte.ts), and
  * fetch/WebSocket to this origin. `'self'` covers ws:/wss: of the same host
  * in CSP 3, but WebKit (Telegram's iOS WebView) long matched only http(s),
  * so the page's own ws(s) origin is named too when the Host header is sane.
@@ -15,7 +17,8 @@ function policy(host: string | undefined, frameAncestors: string): string {
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data:",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob:",
     "font-src 'self'",
     `connect-src 'self'${socket}`,
     "manifest-src 'self'",

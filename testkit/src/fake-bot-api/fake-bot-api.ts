@@ -795,6 +795,7 @@ export class FakeBotApi {
     const formatted = formatText(raw, stringParam(params['parse_mode']), params['entities'])
     if (formatted.text === '') throw ApiFailure.badRequest('message text is empty')
     if (formatted.text.length > MAX_TEXT_LENGTH) throw ApiFailure.badRequest('message is too long')
+    validateLinkPreviewOptions(params['link_preview_options'])
     return formatted
   }
 
@@ -1096,4 +1097,16 @@ function summarizeCall(call: RecordedCall): string {
 
 function truncate(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s
+}
+
+/**
+ * `link_preview_options` (sendMessage, editMessageText) is a LinkPreviewOptions
+ * object; Telegram refuses anything else with this 400. Its fields are
+ * optional; `is_disabled`, when given, must be a boolean.
+ */
+function validateLinkPreviewOptions(value: unknown): void {
+  if (value === undefined) return
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw ApiFailure.badRequest("can't parse link_preview_options JSON object")
+  const disabled = (value as { is_disabled?: unknown }).is_disabled
+  if (disabled !== undefined && typeof disabled !== 'boolean') throw ApiFailure.badRequest("can't parse link_preview_options JSON object")
 }

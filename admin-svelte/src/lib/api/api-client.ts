@@ -72,6 +72,18 @@ export class ApiClient {
       return { ok: false, status: response.status, error: `http-${response.status}`, message: `The server answered with an error (HTTP ${response.status}). Try again.` }
     return { ok: false, status: response.status, error: value.error, message: errorText(value.error, typeof value.message === 'string' ? value.message : ''), body: json }
   }
+
+  /** Bytes rather than JSON (media for the preview): an `<img>` cannot send the bearer token itself. */
+  async blob(path: string): Promise<{ ok: true; blob: Blob } | { ok: false; status: number }> {
+    const token = this.#token()
+    try {
+      const response = await this.#fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} })
+      if (!response.ok) return { ok: false, status: response.status }
+      return { ok: true, blob: await response.blob() }
+    } catch {
+      return { ok: false, status: 0 }
+    }
+  }
 }
 
 /** Encodes one path segment (a space id, a user id, a token). */

@@ -4,6 +4,8 @@ import {
   buttonsRoot,
   docName,
   getSettingsText,
+  LINK_PREVIEWS_FLAG,
+  linkPreviewsEnabled,
   projectButtons,
   projectSettings,
   setFlag,
@@ -32,6 +34,7 @@ export const TEXT_LABELS: Record<string, { label: string; hint: string }> = {
 
 export const FLAG_LABELS: Record<string, { label: string; hint: string }> = {
   botEnabled: { label: 'Bot enabled', hint: 'When off, the bot answers every message with the maintenance message.' },
+  [LINK_PREVIEWS_FLAG]: { label: 'Link previews', hint: 'Telegram shows a preview card under a message with a link. When off, the bot asks Telegram not to.' },
 }
 
 export class SettingsState {
@@ -68,7 +71,11 @@ export class SettingsState {
         .sort(),
     ]
   })
-  #flagKeys = $derived.by((): string[] => Object.keys(this.#settings.flags).sort())
+  // The known switches are listed even before a document holds them (linkPreviews reads as on while absent).
+  #flagKeys = $derived.by((): string[] => {
+    const present = Object.keys(this.#settings.flags)
+    return [...present, ...Object.keys(FLAG_LABELS).filter((key) => !present.includes(key))].sort()
+  })
   #problems = $derived.by((): ProblemIndex => (this.loaded ? validateParts({ settings: this.#settings, buttons: this.#buttons }, ['settings']) : ProblemIndex.empty))
 
   get settings(): SettingsJson {
@@ -117,6 +124,11 @@ export class SettingsState {
 
   isTextPublic(key: string): boolean {
     return this.settings.publicTexts.includes(key)
+  }
+
+  /** A switch as the bot reads it: linkPreviews is on unless switched off, any other flag off unless on. */
+  flag(key: string): boolean {
+    return key === LINK_PREVIEWS_FLAG ? linkPreviewsEnabled(this.settings.flags) : this.settings.flags[key] === true
   }
 
   setFlag(key: string, value: boolean): void {
