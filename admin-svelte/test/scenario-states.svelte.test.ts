@@ -47,7 +47,7 @@ describe('ScenarioEditorState', () => {
     editor.removeStep(added)
     expect(editor.steps.map((step) => step.id)).toEqual(['welcome', 'ask_name', 'finish'])
     editor.destroy()
-    expect(source.released.sort()).toEqual(['demo/buttons', 'demo/scenario/onboarding', 'demo/scenarios'])
+    expect(source.released.sort()).toEqual(['demo/buttons', 'demo/scenario/onboarding', 'demo/scenarios', 'demo/settings'])
   })
 
   it('reports validation problems of this scenario only, and updates them live', () => {

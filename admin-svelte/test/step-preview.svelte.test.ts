@@ -18,13 +18,12 @@ function setup() {
   const source = LocalSource.seeded('demo')
   const editor = new ScenarioEditorState(source, 'demo', 'onboarding')
   const preview = new StepPreviewState({
-    source,
-    space: 'demo',
     content: editor.content,
     buttonsDoc: editor.buttonsDoc,
+    settingsDoc: editor.settingsDoc,
+    thumbnails: editor.thumbnails,
     problems: () => editor.problems,
     problemDocument: editor.problemDocument,
-    api: null,
     userId: 'u1',
   })
   return { source, editor, preview }
@@ -32,7 +31,7 @@ function setup() {
 
 describe('StepPreviewState', () => {
   it('follows the step, the buttons and the settings as they change', () => {
-    const { source, preview } = setup()
+    const { source, editor, preview } = setup()
     let seen: RenderedMessage | null = null
     const stop = $effect.root(() => {
       $effect(() => {
@@ -53,13 +52,13 @@ describe('StepPreviewState', () => {
     expect(seen!.keyboard?.rows[1][0].label).toBe('Not now')
     expect(seen!.linkPreview).toBe(false)
     stop()
-    preview.destroy()
+    editor.destroy()
   })
 })
 
 describe('MessagePreview', () => {
   it('draws the keyboard with the real labels, ↗ on a url button, problems on the bubble and no link card when previews are off', () => {
-    const { source, preview } = setup()
+    const { source, editor, preview } = setup()
     const content = source.document(docName.scenario('demo', 'onboarding')).doc
     setStepMessage(content, 'finish', 'See https://example.com/x')
     setKeyboard(content, 'finish', { kind: 'inline', rows: [['support', 'website']] })
@@ -76,11 +75,11 @@ describe('MessagePreview', () => {
     expect(off.queryByTestId('preview-link-card')).toBeNull()
     expect(off.getByTestId('preview-problems').textContent).toContain('at most 1024')
     expect(off.container.querySelector('.tg-bubble')?.getAttribute('aria-invalid')).toBe('true')
-    preview.destroy()
+    editor.destroy()
   })
 
   it('lays an album out as a grid of tiles and a document as a file row; without bytes, placeholder tiles', () => {
-    const { source, preview } = setup()
+    const { source, editor, preview } = setup()
     const content = source.document(docName.scenario('demo', 'onboarding')).doc
     setStepMedia(content, 'finish', {
       items: [
@@ -99,7 +98,7 @@ describe('MessagePreview', () => {
     const file = render(MessagePreview, { message: preview.message('finish')! })
     expect(file.queryByTestId('preview-media')).toBeNull()
     expect(file.container.querySelector('.tg-file')?.getAttribute('data-kind')).toBe('document')
-    preview.destroy()
+    editor.destroy()
   })
 
   it('draws what the simulated bot sent: a reply keyboard at the bottom, and presses it', () => {

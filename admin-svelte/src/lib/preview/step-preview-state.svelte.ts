@@ -4,12 +4,11 @@
 // settings (the linkPreviews switch) — through YState, whose createSubscriber
 // observes them only while a preview is on screen. A co-editor's keystroke
 // changes the Y.Text, the observer fires, the preview repaints.
-import { buttonsRoot, docName, projectButtons, projectScenario, projectSettings, scenarioRoot, settingsRoot, type ButtonJson, type ScenarioJson } from '@botsync/shared-docs'
-import type { ApiOptions } from '../api/api-client.ts'
-import type { DocumentSource, OpenDocument } from '../connection/open-document.ts'
+import { buttonsRoot, projectButtons, projectScenario, projectSettings, scenarioRoot, settingsRoot, type ButtonJson, type ScenarioJson } from '@botsync/shared-docs'
+import type { OpenDocument } from '../connection/open-document.ts'
 import type { ProblemIndex } from '../validation/problem-index.ts'
 import { YState } from '../yjs/y-state.svelte.ts'
-import { MediaThumbnails } from './media-thumbnails.svelte.ts'
+import type { MediaThumbnails } from '../media/media-thumbnails.svelte.ts'
 import { PreviewTheme } from './preview-theme.svelte.ts'
 import { messageOfStep, type RenderedMessage } from './rendered-message.ts'
 
@@ -17,24 +16,21 @@ import { messageOfStep, type RenderedMessage } from './rendered-message.ts'
 const DRAWN_PARTS = new Set(['message', 'entities', 'media', 'keyboard'])
 
 export interface StepPreviewOptions {
-  source: DocumentSource
-  space: string
-  /** The scenario's content and the buttons, already open on the editor's page (shared, not opened twice). */
+  /** The scenario's content, the buttons and the settings, already open on the editor's page (shared, not opened twice). */
   content: OpenDocument
   buttonsDoc: OpenDocument
+  settingsDoc: OpenDocument
   /** The page's validation (shared-docs' validateSpace), and the document name problems use. */
   problems: () => ProblemIndex
   problemDocument: string
-  /** For the media thumbnails (GET …/media/:id); null: placeholder tiles only. */
-  api: ApiOptions | null
+  /** The page's media files as blob URLs, shared with the step's media panel. */
+  thumbnails: MediaThumbnails
   userId?: string
 }
 
 export class StepPreviewState {
   readonly theme: PreviewTheme
   readonly thumbnails: MediaThumbnails
-  readonly #source: DocumentSource
-  readonly #settingsDoc: OpenDocument
   readonly #problems: () => ProblemIndex
   readonly #problemDocument: string
   readonly #scenario: YState<ScenarioJson>
@@ -42,18 +38,16 @@ export class StepPreviewState {
   readonly #flags: YState<Record<string, boolean>>
 
   constructor(options: StepPreviewOptions) {
-    this.#source = options.source
     this.#problems = options.problems
     this.#problemDocument = options.problemDocument
-    this.#settingsDoc = options.source.open(docName.settings(options.space))
     const content = options.content.doc
     const buttons = options.buttonsDoc.doc
-    const settings = this.#settingsDoc.doc
+    const settings = options.settingsDoc.doc
     this.#scenario = new YState(scenarioRoot(content), () => projectScenario(content))
     this.#buttons = new YState(buttonsRoot(buttons), () => projectButtons(buttons))
     this.#flags = new YState(settingsRoot(settings), () => projectSettings(settings).flags)
     this.theme = new PreviewTheme(options.userId)
-    this.thumbnails = new MediaThumbnails(options.space, options.api)
+    this.thumbnails = options.thumbnails
   }
 
   /** The step as Telegram draws it, with its problems; null when the step does not exist (any more). */
@@ -66,10 +60,5 @@ export class StepPreviewState {
       .under(this.#problemDocument, base)
       .filter((problem) => DRAWN_PARTS.has(problem.path[base.length]))
     return messageOfStep(step, this.#buttons.current, this.#flags.current, problems)
-  }
-
-  destroy(): void {
-    this.thumbnails.destroy()
-    this.#source.release(this.#settingsDoc)
   }
 }

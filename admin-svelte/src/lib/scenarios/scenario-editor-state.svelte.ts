@@ -40,7 +40,8 @@ import {
 } from '@botsync/shared-docs'
 import type * as Y from 'yjs'
 import type { DocumentSource, OpenDocument } from '../connection/open-document.ts'
-import { MediaUrls } from '../media/media-urls.ts'
+import type { ApiOptions } from '../api/api-client.ts'
+import { MediaThumbnails } from '../media/media-thumbnails.svelte.ts'
 import { PresenceState } from '../presence/presence-state.svelte.ts'
 import { ProblemIndex, validateParts } from '../validation/problem-index.ts'
 import { edit } from '../yjs/edit-origin.ts'
@@ -64,18 +65,19 @@ export class ScenarioEditorState {
   readonly undo: UndoHistory
   /** The admin's current access token, for the media uploads and files. */
   readonly token: () => string | null
-  /** The space's stored files as object URLs (thumbnails). */
-  readonly media: MediaUrls
+  /** The space's stored files as blob URLs, for the media panel and the preview. */
+  readonly thumbnails: MediaThumbnails
   readonly #source: DocumentSource
   readonly #scenarioState: YState<ScenarioJson>
   readonly #indexState: YState<Record<string, ScenarioIndexEntry>>
   readonly #buttonsState: YState<Record<string, ButtonJson>>
   readonly #mediaState: YState<Record<string, MediaInfo>>
 
-  constructor(source: DocumentSource, space: string, scenarioId: string, token: () => string | null = () => null) {
+  /** `api`: for the media uploads and files; null (a test) shows placeholder tiles. */
+  constructor(source: DocumentSource, space: string, scenarioId: string, api: ApiOptions | null = null) {
     this.#source = source
-    this.token = token
-    this.media = new MediaUrls(token)
+    this.token = () => api?.token() ?? null
+    this.thumbnails = new MediaThumbnails(space, api)
     this.space = space
     this.scenarioId = scenarioId
     this.problemDocument = scenarioDocument(scenarioId)
@@ -276,7 +278,7 @@ export class ScenarioEditorState {
     this.indexPresence.clearFocus(this.scenarioId)
     this.presence.clearFocus()
     this.undo.destroy()
-    this.media.destroy()
+    this.thumbnails.destroy()
     this.#source.release(this.content)
     this.#source.release(this.index)
     this.#source.release(this.buttonsDoc)
