@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { PgPoolClient, startBot, type BotHandle } from '@botsync/bot'
 import { createLogger } from '@botsync/bot'
-import { demoSeed, docName, projectActivity, setFlag, setStepMessage, type SimulatorAnswer, type SimulatorSessionCreated } from '@botsync/shared-docs'
+import { demoSeed, docName, projectActivity, setFlag, setMediaInfo, setStepMedia, setStepMessage, type SimulatorAnswer, type SimulatorSessionCreated } from '@botsync/shared-docs'
 import { FakeBotApi } from '@botsync/testkit/fake-bot-api'
 import { apiRequest, BOT_TOKEN, connect, DATABASE_URL, memberOf, startServer, synced, uniqueSpace, userToken, waitFor, wsUrlOf } from '@botsync/testkit/server'
 import type { BotsyncServer } from '../src/botsync-server.ts'
@@ -120,6 +120,47 @@ it("'Start from this step' shows that step and answers from it; another user's c
   expect((await apiRequest(server, 'POST', base(), token, { stepId: 'ask_name' })).status).toBe(400)
   expect((await apiRequest(server, 'POST', base(), null, {})).status).toBe(401)
   expect((await apiRequest(server, 'POST', `/api/spaces/${uniqueSpace()}/simulator`, token, {})).status).toBeGreaterThanOrEqual(403)
+})
+
+it("shows a media step's photo and an album by their media ids, through the bot's own media sending, reading and uploading no bytes", async () => {
+  const mediaSpace = uniqueSpace()
+  await server.spaces.ensure(mediaSpace)
+  for (const [name, update] of demoSeed(mediaSpace)) await server.store.append(name, update)
+  const [photo, video] = ['1'.repeat(64), '2'.repeat(64)]
+  // Listed in the library (as an upload would), with no bytes in the media store: the simulator must not need them.
+  await server.writer.change(docName.settings(mediaSpace), (doc) => {
+    setMediaInfo(doc, photo, { kind: 'photo', mime: 'image/png', bytes: 10, name: 'a.png', width: 2, height: 2 })
+    setMediaInfo(doc, video, { kind: 'video', mime: 'video/mp4', bytes: 10, name: 'b.mp4' })
+  })
+  await server.writer.change(docName.scenario(mediaSpace, 'onboarding'), (doc) => void setStepMedia(doc, 'welcome', { items: [{ id: photo, kind: 'photo' }] }))
+  const token = await userToken(server, 'editor', mediaSpace)
+  const start = async () => {
+    const created = await apiRequest(server, 'POST', `/api/spaces/${mediaSpace}/simulator`, token, { scenarioId: 'onboarding', stepId: 'welcome' })
+    expect(created.status).toBe(200)
+    return (created.body as SimulatorSessionCreated).sent
+  }
+  const single = await start()
+  expect(single.map((m) => [m.method, m.text, m.media])).toEqual([['sendPhoto', "Hi! Let's get you set up. It takes less than a minute.", [{ kind: 'photo', id: photo }]]])
+
+  await server.writer.change(
+    docName.scenario(mediaSpace, 'onboarding'),
+    (doc) =>
+      void setStepMedia(doc, 'welcome', {
+        items: [
+          { id: photo, kind: 'photo' },
+          { id: video, kind: 'video' },
+        ],
+      }),
+  )
+  await waitFor(async () => (await start())[0]?.method === 'sendMediaGroup', 'the album in the simulator')
+  const album = await start()
+  // Telegram's album carries no keyboard: the items, then the message with its buttons (as the real bot does).
+  expect(album.map((m) => [m.method, m.media])).toEqual([
+    ['sendMediaGroup', [{ kind: 'photo', id: photo }]],
+    ['sendMediaGroup', [{ kind: 'video', id: video }]],
+    ['sendMessage', undefined],
+  ])
+  expect(await server.media.count(mediaSpace)).toBe(0)
 })
 
 it('answers exactly what the real bot sends for /start, and reads an edit made just before (the link-preview switch too)', async () => {
