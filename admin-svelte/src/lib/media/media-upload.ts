@@ -1,19 +1,11 @@
 // One file sent to POST /api/spaces/:space/media. XMLHttpRequest rather
 // than fetch: fetch still reports no upload progress in browsers (a request
 // body stream gives no progress either), and the admin shows a progress bar.
-import type { MediaKind } from '@botsync/shared-docs'
+import { MEDIA_UPLOAD_FIELD, type MediaUploadResult } from '@botsync/shared-docs'
 import { errorText, segment } from '../api/api-client.ts'
 
-/** What the server answers for a stored file. */
-export interface UploadedMedia {
-  id: string
-  kind: MediaKind
-  mime: string
-  bytes: number
-  width?: number
-  height?: number
-  duration?: number
-}
+/** What the server answers for a stored file (shared-docs' wire shape). */
+export type UploadedMedia = MediaUploadResult
 
 export type UploadResult = { ok: true; media: UploadedMedia } | { ok: false; error: string; message: string }
 
@@ -50,7 +42,7 @@ export function uploadMedia({ space, file, token, onProgress, signal }: UploadOp
     request.onabort = () => resolve({ ok: false, error: 'aborted', message: 'The upload was cancelled.' })
     signal?.addEventListener('abort', () => request.abort(), { once: true })
     const form = new FormData()
-    form.append('file', file, file.name)
+    form.append(MEDIA_UPLOAD_FIELD, file, file.name)
     request.send(form)
   })
 }
