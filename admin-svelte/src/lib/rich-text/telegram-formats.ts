@@ -27,10 +27,21 @@ export function linkUrlProblem(url: string): string | null {
 }
 
 /**
- * Parchment reads a plain <span> as unformatted (Quill's own "inline"), so
- * each span-based format says itself that its element means "on".
+ * An on/off format drawn as a <span class>. Parchment reads a plain <span>
+ * as unformatted (Quill's own "inline"), so the format says itself that its
+ * element means "on".
  */
-const SPAN_FORMAT = true
+function spanFormat(blotName: FormatAttribute, className: string): typeof Inline {
+  return class extends Inline {
+    static blotName = blotName
+    static tagName = 'SPAN'
+    static className = className
+
+    static formats(): true {
+      return true
+    }
+  }
+}
 
 class Strikethrough extends Inline {
   static blotName = 'strikethrough'
@@ -38,15 +49,7 @@ class Strikethrough extends Inline {
 }
 
 /** Shown dotted and blurred (app.css), as Telegram hides it until tapped. */
-class Spoiler extends Inline {
-  static blotName = 'spoiler'
-  static tagName = 'SPAN'
-  static className = 'tg-spoiler'
-
-  static formats(): true {
-    return SPAN_FORMAT
-  }
-}
+const Spoiler = spanFormat('spoiler', 'tg-spoiler')
 
 class Code extends Inline {
   static blotName = 'code'
@@ -115,25 +118,8 @@ class TextLink extends Inline {
   }
 }
 
-class Blockquote extends Inline {
-  static blotName = 'blockquote'
-  static tagName = 'SPAN'
-  static className = 'tg-blockquote'
-
-  static formats(): true {
-    return SPAN_FORMAT
-  }
-}
-
-class ExpandableBlockquote extends Inline {
-  static blotName = 'expandable_blockquote'
-  static tagName = 'SPAN'
-  static className = 'tg-expandable-blockquote'
-
-  static formats(): true {
-    return SPAN_FORMAT
-  }
-}
+const Blockquote = spanFormat('blockquote', 'tg-blockquote')
+const ExpandableBlockquote = spanFormat('expandable_blockquote', 'tg-expandable-blockquote')
 
 type NewlineFormats = Partial<Record<FormatAttribute, unknown>>
 
