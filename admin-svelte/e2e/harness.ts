@@ -8,6 +8,7 @@ import { demoSeed, projectScenario } from '@botsync/shared-docs'
 import { chromium, type Browser, type BrowserContext, type Locator, type Page, type WebSocketRoute } from 'playwright-core'
 import * as Y from 'yjs'
 import type { BotsyncServer } from '@botsync/server'
+import type { FakeBotApi, FakeTelegram, RecordedCall } from '@botsync/testkit/fake-bot-api'
 import { startServer, uniqueSpace } from '@botsync/testkit/server'
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -263,4 +264,36 @@ export function useE2eApp(onStarted: (app: E2eApp) => unknown, env?: Record<stri
   afterAll(async () => {
     await app?.close()
   })
+}
+
+/** Bot ids no other bot of this run has (space_bots.bot_id is unique). */
+let nextBotId = 700_000_000 + Math.floor(Math.random() * 50_000_000)
+
+/**
+ * A space's own real telegraf bot, supervised by the app's server as in
+ * production, on a fake Bot API of its own: for the tests that check what
+ * a user gets. The app must have been started with this Telegram's
+ * TELEGRAM_API_ROOT.
+ */
+export class SpaceBot {
+  readonly fake: FakeBotApi
+
+  private constructor(fake: FakeBotApi) {
+    this.fake = fake
+  }
+
+  static async start(app: E2eApp, telegram: FakeTelegram, space: string, botUsername: string): Promise<SpaceBot> {
+    const token = `${nextBotId++}:AA-e2e-${space}`
+    const fake = telegram.bot({ token, botUsername })
+    await app.server.bots.run()
+    await app.server.spaceBots.set(space, token)
+    return new SpaceBot(fake)
+  }
+
+  /** The bot's next message to `user` after they send `/start [payload]`. */
+  async start(user: { id: number; first_name: string }, payload?: string): Promise<RecordedCall> {
+    const since = this.fake.mark()
+    this.fake.sendCommand(user, 'start', payload)
+    return this.fake.nextMessageTo(user.id, { since, timeoutMs: 15_000 })
+  }
 }

@@ -8,43 +8,32 @@
 import { createHash } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { projectMediaLibrary } from '@botsync/shared-docs'
-import { FakeTelegram, type FakeBotApi } from '@botsync/testkit/fake-bot-api'
+import { FakeTelegram } from '@botsync/testkit/fake-bot-api'
 import { elfBytes, pngBytes } from '@botsync/testkit/media'
 import { uniqueSpace } from '@botsync/testkit/server'
 import * as Y from 'yjs'
-import { E2eApp, screenshotPath, stepMessage } from './harness.ts'
+import { E2eApp, screenshotPath, SpaceBot, stepMessage } from './harness.ts'
 
 const telegram = new FakeTelegram()
-const botId = 700_000_000 + Math.floor(Math.random() * 100_000_000)
-const token = `${botId}:AA-e2e-${uniqueSpace()}-media`
 const tom = { id: 9801, first_name: 'Tom' }
 const uma = { id: 9802, first_name: 'Uma' }
 
 describe('media in the step editor', () => {
   let app: E2eApp
-  let fake: FakeBotApi
+  let bot: SpaceBot
   const space = uniqueSpace()
 
   beforeAll(async () => {
     await telegram.start()
-    fake = telegram.bot({ token, botUsername: 'media_e2e_bot' })
     app = await E2eApp.start({ TELEGRAM_API_ROOT: telegram.apiRoot })
     await app.seedSpace(space)
-    await app.server.bots.run()
-    await app.server.spaceBots.set(space, token)
+    bot = await SpaceBot.start(app, telegram, space, 'media_e2e_bot')
   })
   afterEach(() => app.assertNoPageErrors())
   afterAll(async () => {
     await app?.close()
     await telegram.stop()
   })
-
-  /** What the bot sends a user for /start onboarding (the welcome step). */
-  async function welcomeTo(user: { id: number; first_name: string }) {
-    const since = fake.mark()
-    fake.sendCommand(user, 'start', 'onboarding')
-    return fake.nextMessageTo(user.id, { since, timeoutMs: 15_000 })
-  }
 
   async function storedLibrary() {
     const { state } = await app.server.store.load(`${space}/settings`)
@@ -87,13 +76,13 @@ describe('media in the step editor', () => {
 
     // The bot: the first user gets the photo uploaded (multipart, exactly these bytes) with the message as caption;
     // the next one gets Telegram's file_id for it.
-    const first = await welcomeTo(tom)
+    const first = await bot.start(tom, 'onboarding')
     expect(first.method).toBe('sendPhoto')
     expect(first.files).toEqual([expect.objectContaining({ field: 'photo', source: 'upload', size: photo.length })])
     expect(Buffer.from(first.files![0]!.bytes!).equals(Buffer.from(photo))).toBe(true)
     expect(first.message?.caption).toBe("Hi! Let's get you set up. It takes less than a minute.")
     const fileId = first.message!.photo!.at(-1)!.file_id
-    const second = await welcomeTo(uma)
+    const second = await bot.start(uma, 'onboarding')
     expect(second.method).toBe('sendPhoto')
     expect(second.files).toEqual([expect.objectContaining({ source: 'file_id', fileId })])
 

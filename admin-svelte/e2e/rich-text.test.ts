@@ -6,13 +6,11 @@
 // a link from Ctrl+K (a URL Telegram refuses is refused in place first).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { MessageEntity } from '@botsync/shared-docs'
-import { FakeTelegram, type FakeBotApi } from '@botsync/testkit/fake-bot-api'
+import { FakeTelegram } from '@botsync/testkit/fake-bot-api'
 import { uniqueSpace } from '@botsync/testkit/server'
-import { E2eApp, formattedTexts, messageText, screenshotPath, selectText, stepMessage, type Admin } from './harness.ts'
+import { E2eApp, formattedTexts, messageText, screenshotPath, selectText, SpaceBot, stepMessage, type Admin } from './harness.ts'
 
 const telegram = new FakeTelegram()
-const botId = 700_000_000 + Math.floor(Math.random() * 100_000_000)
-const token = `${botId}:AA-e2e-${uniqueSpace()}-rich-text`
 const tom = { id: 9701, first_name: 'Tom' }
 
 /** UTF-16 code units, counted without String#length (what Telegram's offsets count). */
@@ -20,16 +18,14 @@ const u16 = (s: string): number => Buffer.from(s, 'utf16le').length / 2
 
 describe('the rich-text message editor', () => {
   let app: E2eApp
-  let fake: FakeBotApi
+  let bot: SpaceBot
   const space = uniqueSpace()
 
   beforeAll(async () => {
     await telegram.start()
-    fake = telegram.bot({ token, botUsername: 'rich_text_bot' })
     app = await E2eApp.start({ TELEGRAM_API_ROOT: telegram.apiRoot })
     await app.seedSpace(space)
-    await app.server.bots.run()
-    await app.server.spaceBots.set(space, token)
+    bot = await SpaceBot.start(app, telegram, space, 'rich_text_bot')
   })
   afterEach(() => app.assertNoPageErrors())
   afterAll(async () => {
@@ -39,9 +35,7 @@ describe('the rich-text message editor', () => {
 
   /** The welcome step's message as the bot sends it to Tom for /start onboarding. */
   async function sentWelcome(): Promise<{ text: string; entities: MessageEntity[] }> {
-    const since = fake.mark()
-    fake.sendCommand(tom, 'start', 'onboarding')
-    const call = await fake.nextMessageTo(tom.id, { since, timeoutMs: 15_000 })
+    const call = await bot.start(tom, 'onboarding')
     expect(call.params).not.toHaveProperty('parse_mode')
     return { text: call.message?.text ?? '', entities: (call.params.entities ?? []) as MessageEntity[] }
   }
