@@ -17,15 +17,7 @@ const id = (c: string) => c.repeat(64)
 function setup() {
   const source = LocalSource.seeded('demo')
   const editor = new ScenarioEditorState(source, 'demo', 'onboarding')
-  const preview = new StepPreviewState({
-    content: editor.content,
-    buttonsDoc: editor.buttonsDoc,
-    settingsDoc: editor.settingsDoc,
-    thumbnails: editor.thumbnails,
-    problems: () => editor.problems,
-    problemDocument: editor.problemDocument,
-    userId: 'u1',
-  })
+  const preview = new StepPreviewState(editor, 'u1')
   return { source, editor, preview }
 }
 
