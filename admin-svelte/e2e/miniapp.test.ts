@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { uniqueSpace } from '@botsync/testkit/server'
 import { signInitData } from '@botsync/testkit/init-data'
-import { E2eApp, useE2eApp } from './harness.ts'
+import { E2eApp, formattedTexts, selectText, stepMessage, useE2eApp } from './harness.ts'
 
 const TELEGRAM_TOKEN = `123456:e2e-${uniqueSpace()}`
 
@@ -71,6 +71,20 @@ describe('Mini App page', () => {
     await admin.locator('#text-welcome').fill('Hello from the Mini App test')
     await expect.poll(() => welcome.textContent()).toBe('Hello from the Mini App test')
     await expect.poll(() => webAppReader.locator('[data-text-key="welcome"]').textContent()).toBe('Hello from the Mini App test')
+
+    // Formatting reaches the reader as Telegram draws it: bold, and a link that stays a link.
+    const field = admin.locator('#text-welcome')
+    await selectText(field, 'Mini App')
+    await field.press('Control+b')
+    await expect.poll(() => formattedTexts(welcome, 'strong')).toEqual(['Mini App'])
+    expect(await welcome.textContent()).toBe('Hello from the Mini App test')
+    expect(await welcome.evaluate((node) => getComputedStyle(node.querySelector('strong')!).fontWeight)).toBe('700')
+    // A step's formatting too.
+    await admin.goto(`${app.baseUrl}/#/${space}/scenario/support`)
+    const topic = stepMessage(admin, 'topic')
+    await selectText(topic, 'help')
+    await topic.press('Control+i')
+    await expect.poll(() => formattedTexts(support, '.step em')).toEqual(['help'])
 
     // Unpublishing the scenario removes it from the open page.
     await admin.goto(`${app.baseUrl}/#/${space}/scenarios`)
