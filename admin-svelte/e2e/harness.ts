@@ -5,23 +5,12 @@ import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import { demoSeed, projectScenario } from '@botsync/shared-docs'
-import { chromium, type Browser, type BrowserContext, type Locator, type Page, type WebSocketRoute } from 'playwright-core'
+import type { Browser, BrowserContext, Locator, Page, WebSocketRoute } from 'playwright-core'
+import { launchChromium, logInThroughForm } from '@botsync/testkit/browser'
 import * as Y from 'yjs'
 import type { BotsyncServer } from '@botsync/server'
 import type { FakeBotApi, FakeTelegram, RecordedCall } from '@botsync/testkit/fake-bot-api'
 import { startServer, uniqueSpace } from '@botsync/testkit/server'
-
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 
 export interface Admin {
   userId: string
@@ -62,7 +51,7 @@ export class E2eApp {
     const servers: BotsyncServer[] = []
     try {
       for (let i = 0; i < (options.instances ?? 1); i++) servers.push(await startServer(env))
-      const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
+      const browser = await launchChromium()
       return new E2eApp(servers, browser)
     } catch (error) {
       await Promise.all(servers.map((server) => server.stop()))
@@ -130,11 +119,7 @@ export class E2eApp {
     })
     const page = await context.newPage()
     page.on('pageerror', (error) => this.pageErrors.push(`[${name}] ${error.stack ?? error.message}`))
-    await page.goto(`${this.baseUrl}/#/${options.space}/scenarios`)
-    await page.getByLabel('Email').fill(email)
-    await page.getByLabel('Password').fill(password)
-    await page.getByRole('button', { name: 'Log in' }).click()
-    await page.getByRole('heading', { name: 'Scenarios', level: 1 }).waitFor()
+    await logInThroughForm(page, this.baseUrl, options.space, email, password)
     return {
       userId: user.id,
       name,

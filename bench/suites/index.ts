@@ -12,4 +12,5 @@ export const suites: Record<string, () => Promise<{ default: () => Promise<Recor
   pending: () => import('./pending.ts'),
   history: () => import('./history.ts'),
   formatting: () => import('./formatting.ts'),
+  preview: () => import('./preview.ts'),
 }

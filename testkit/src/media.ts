@@ -5,8 +5,8 @@ import { request as httpRequest } from 'node:http'
 import { Readable } from 'node:stream'
 import { crc32, deflateSync } from 'node:zlib'
 
-/** A valid PNG of `width` × `height` pixels, one colour (different `seed`s make different bytes, so different media ids). */
-export function pngBytes(width: number, height: number, seed = 0): Uint8Array {
+/** A valid PNG of `width` × `height` pixels, one colour or `noise` (different `seed`s make different bytes, so different media ids). */
+export function pngBytes(width: number, height: number, seed = 0, options: { noise?: boolean } = {}): Uint8Array {
   const chunk = (type: string, data: Buffer) => {
     const length = Buffer.alloc(4)
     length.writeUInt32BE(data.length)
@@ -23,7 +23,7 @@ export function pngBytes(width: number, height: number, seed = 0): Uint8Array {
   // Each row: filter byte 0, then RGB.
   const row = Buffer.alloc(1 + width * 3)
   for (let x = 0; x < width; x++) row.set([seed & 0xff, (seed >> 8) & 0xff, 0x80], 1 + x * 3)
-  const pixels = Buffer.concat(Array.from({ length: height }, () => row))
+  const pixels = options.noise ? noisePixels(width, height, seed) : Buffer.concat(Array.from({ length: height }, () => row))
   const png = Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),
@@ -31,6 +31,28 @@ export function pngBytes(width: number, height: number, seed = 0): Uint8Array {
     chunk('IEND', Buffer.alloc(0)),
   ])
   return new Uint8Array(png)
+}
+
+/**
+ * Rows of pseudo-random RGB (each after its filter byte 0), which deflate
+ * cannot shrink: a PNG as large as a real photo of that size (a 1,800 ×
+ * 1,900 one is ~10 MB). xorshift32 from `seed`, so the bytes are the same
+ * every run.
+ */
+function noisePixels(width: number, height: number, seed: number): Buffer {
+  const stride = 1 + width * 3
+  const pixels = Buffer.alloc(stride * height)
+  let state = (seed * 2654435761) >>> 0 || 1
+  for (let y = 0; y < height; y++) {
+    for (let at = y * stride + 1; at < (y + 1) * stride; at++) {
+      state ^= state << 13
+      state ^= state >>> 17
+      state ^= state << 5
+      state >>>= 0
+      pixels[at] = state & 0xff
+    }
+  }
+  return pixels
 }
 
 /** A 1 × 1 GIF (Telegram sends GIFs as animations). */
