@@ -17,6 +17,8 @@ export const LIMITS = Object.freeze({
   /** sendPhoto: width + height at most 10000 pixels, and neither side more than 20 times the other. */
   photoDimensionsSum: 10_000,
   photoAspectRatio: 20,
+  /** A step's title (botsync's own name for it, never sent): at most 80 characters. */
+  stepTitle: 80,
   /** Button label: non-empty, at most 64 characters. */
   buttonText: 64,
   inlineButtonsPerRow: 8,

@@ -128,8 +128,11 @@ function projectStep(id: string, map: Y.Map<unknown>): StepJson {
   const next = map.get('next')
   const { text, entities } = entitiesOf(map.get('message'))
   const media = parseStepMedia(map.get('media'))
+  const title = map.get('title')
   return {
     id,
+    // Left out when unnamed, like entities and media.
+    ...(typeof title === 'string' && title.trim() !== '' ? { title } : {}),
     message: text,
     // Left out when plain: exports and releases of unformatted steps stay as they were.
     ...(entities.length > 0 ? { entities } : {}),

@@ -1,6 +1,7 @@
 // One scenario document: `doc.getMap('scenario')` holds
 //   entryStepId: string
 //   steps: Y.Map<stepId, Y.Map {
+//     title?: string    (the author's name for the step; see step-titles.ts)
 //     message: Y.Text   (formatting as text attributes, see formatting.ts),
 //     keyboard: Y.Map { kind: 'inline'|'reply', rows: Y.Array<Y.Array<buttonId>> },
 //     input: null | { var, kind }   (one plain JSON value)
@@ -148,6 +149,8 @@ export function initScenarioDoc(doc: Y.Doc): void {
 }
 
 export interface StepInit {
+  /** The step's name; leave it out to have it named by its first words. */
+  title?: string
   message?: string
   /** The message's formatting, offsets into `message`. */
   entities?: readonly MessageEntity[]
@@ -174,6 +177,7 @@ export function addStep(doc: Y.Doc, init: StepInit & { id?: string; index?: numb
     if (steps.has(id)) throw new Error(`Step ${id} already exists`)
     const step = new Y.Map<unknown>()
     steps.set(id, step)
+    if (init.title?.trim()) step.set('title', init.title.trim())
     const message = new Y.Text()
     step.set('message', message)
     if (init.message) setFormattedText(message, init.message, init.entities)
@@ -342,6 +346,18 @@ export function setStepInput(doc: Y.Doc, stepId: string, input: StepInput | null
   if (!step) return false
   // Rewriting an equal value would still be an update (and undo step) for every replica.
   if (JSON.stringify(step.get('input') ?? null) !== JSON.stringify(value)) step.set('input', value)
+  return true
+}
+
+/** Names a step; an empty title removes the name (the step is then named by its first words). */
+export function setStepTitle(doc: Y.Doc, stepId: string, title: string): boolean {
+  if (typeof title !== 'string') throw new TypeError('Step title must be a string')
+  const step = getStep(doc, stepId)
+  if (!step) return false
+  const value = title.trim()
+  if (value === '') {
+    if (step.has('title')) step.delete('title')
+  } else if (step.get('title') !== value) step.set('title', value)
   return true
 }
 

@@ -31,6 +31,7 @@ import {
   setStepMedia,
   setStepMessage,
   setStepNext,
+  setStepTitle,
 } from './scenario.ts'
 import { addScenarioEntry, removeScenario, scenariosRoot, setTrigger, updateScenario } from './scenarios.ts'
 import {
@@ -72,6 +73,8 @@ export const SPACE_EXPORT_RESERVED = ['languages'] as const
 
 export interface ExportedStep {
   id: string
+  /** The author's name for the step; absent when unnamed. */
+  title?: string
   message: string
   /** The message's formatting (offsets in UTF-16 code units of `message`); absent when plain. */
   entities?: MessageEntity[]
@@ -387,8 +390,9 @@ function checkButton(c: Checker, value: Json, path: string): void {
 }
 
 function checkStep(c: Checker, value: Json, path: string): void {
-  if (!c.object(value, path, ['id', 'message', 'keyboard', 'input', 'next'], ['entities', 'media'])) return
+  if (!c.object(value, path, ['id', 'message', 'keyboard', 'input', 'next'], ['title', 'entities', 'media'])) return
   c.id(value.id, `${path}.id`)
+  if (Object.hasOwn(value, 'title')) c.string(value.title, `${path}.title`)
   c.string(value.message, `${path}.message`)
   if (Object.hasOwn(value, 'entities')) c.entities(value.entities, `${path}.entities`)
   if (Object.hasOwn(value, 'media')) checkStepMedia(c, value.media, `${path}.media`)
@@ -566,12 +570,13 @@ export function importScenario(doc: Y.Doc, scenario: Pick<ExportedScenario, 'ent
     for (const id of [...(getSteps(doc)?.keys() ?? [])]) if (!wanted.has(id)) removeStep(doc, id)
     for (const step of scenario.steps) {
       if (!getSteps(doc)?.has(step.id)) {
-        addStep(doc, { id: step.id, message: step.message, entities: step.entities, keyboard: step.keyboard, input: step.input, next: step.next })
+        addStep(doc, { id: step.id, title: step.title, message: step.message, entities: step.entities, keyboard: step.keyboard, input: step.input, next: step.next })
         if (step.media) setStepMedia(doc, step.id, step.media)
         continue
       }
       // Absent in the file: the step has none (a restore takes media off a step that had none then).
       setStepMedia(doc, step.id, step.media ?? null)
+      setStepTitle(doc, step.id, step.title ?? '')
       setStepMessage(doc, step.id, step.message, step.entities ?? [])
       setKeyboard(doc, step.id, step.keyboard)
       setStepInput(doc, step.id, step.input)

@@ -110,6 +110,8 @@ export interface MediaInfo {
 
 export interface StepJson {
   id: string
+  /** The name an author gave the step; absent when none (then stepTitle() names it by its first words). */
+  title?: string
   /** The text, or the caption when the step has media. */
   message: string
   /** The message's formatting (formatting.ts' entitiesOf); absent when the message is plain. */

@@ -187,12 +187,19 @@ function validateAction(id: string, action: ButtonAction, space: SpaceJson | und
     case 'goto': {
       if (!space) return []
       if (!Object.hasOwn(space.scenarios, action.scenarioId)) {
-        return [problem(doc, [...base, 'scenarioId'], 'goto-scenario-missing', `Button goes to scenario "${action.scenarioId}", which does not exist.`)]
+        return [problem(doc, [...base, 'scenarioId'], 'goto-scenario-missing', 'Button goes to a scenario that was deleted.')]
       }
       const content = space.scenarioDocs[action.scenarioId]
       // Without the content we cannot tell; 'scenario-document-missing' says so.
       if (action.stepId !== undefined && content && !Object.hasOwn(content.steps, action.stepId)) {
-        return [problem(doc, [...base, 'stepId'], 'goto-step-missing', `Button goes to step "${action.stepId}", which does not exist in scenario "${action.scenarioId}".`)]
+        return [
+          problem(
+            doc,
+            [...base, 'stepId'],
+            'goto-step-missing',
+            `Button goes to a step that was deleted from "${space.scenarios[action.scenarioId].title || 'Untitled scenario'}".`,
+          ),
+        ]
       }
       return []
     }
@@ -408,6 +415,9 @@ export function validateStep(scenarioId: string, step: StepJson, scenario: Scena
   // With media the message is the caption: it may be empty, and has a lower limit.
   const problems = step.media ? validateCaption(step.message, doc, [...base, 'message']) : validateMessageText(step.message, doc, [...base, 'message'])
   problems.push(...validateStepMedia(step, doc, space))
+  if (step.title !== undefined && step.title.length > LIMITS.stepTitle) {
+    problems.push(problem(doc, [...base, 'title'], 'step-title-too-long', `The step's title is ${step.title.length} characters; keep it to ${LIMITS.stepTitle}.`))
+  }
   if (step.entities) problems.push(...validateEntities(step.message, step.entities, doc, [...base, 'entities']))
   problems.push(...validateKeyboard(step.keyboard.rows, step.keyboard.kind, doc, [...base, 'keyboard', 'rows'], space?.buttons))
   if (step.input) {
@@ -419,7 +429,7 @@ export function validateStep(scenarioId: string, step: StepJson, scenario: Scena
     }
   }
   if (step.next !== null && !Object.hasOwn(scenario.steps, step.next)) {
-    problems.push(problem(doc, [...base, 'next'], 'next-step-missing', `Next step "${step.next}" does not exist.`))
+    problems.push(problem(doc, [...base, 'next'], 'next-step-missing', 'The next step was deleted: pick another, or none.'))
   }
   return problems
 }
@@ -430,12 +440,7 @@ export function validateScenario(scenarioId: string, scenario: ScenarioJson, spa
   const problems: Problem[] = []
   if (!Object.hasOwn(scenario.steps, scenario.entryStepId)) {
     problems.push(
-      problem(
-        doc,
-        ['scenario', 'entryStepId'],
-        'entry-step-missing',
-        scenario.entryStepId === '' ? 'Scenario has no entry step.' : `Entry step "${scenario.entryStepId}" does not exist.`,
-      ),
+      problem(doc, ['scenario', 'entryStepId'], 'entry-step-missing', scenario.entryStepId === '' ? 'Scenario has no entry step.' : 'The entry step was deleted: pick another.'),
     )
   }
   // Every step once, in display order; steps a hand-built stepOrder forgot are checked too.
