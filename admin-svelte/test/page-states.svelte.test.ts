@@ -129,6 +129,18 @@ describe('ActivityState', () => {
   })
 })
 
+describe('describeEvent', () => {
+  it('names steps, scenarios and buttons as people know them, never by id', () => {
+    const names = { scenarios: { onboarding: { id: 'onboarding', title: 'Onboarding', enabled: true, public: false, trigger: {}, order: 0 } }, buttons: {} }
+    expect(describeEvent({ type: 'step_reached', at: 1, scenarioId: 'onboarding', stepId: 'fkXJQoJj-X', stepTitle: 'Ask the name' }, names)).toBe(
+      'A user reached “Ask the name” in “Onboarding”',
+    )
+    // Older events carry no title; deleted things are said to be deleted.
+    expect(describeEvent({ type: 'input_rejected', at: 1, scenarioId: 'gone', stepId: 'fkXJQoJj-X' }, names)).toBe('An answer was rejected at a step in a deleted scenario')
+    expect(describeEvent({ type: 'button_pressed', at: 1, buttonId: 'b_gone' }, names)).toBe('A user pressed a deleted button')
+  })
+})
+
 /** A document whose `loaded` turns true later, as a DocumentHandle's does after its first sync. */
 class LoadingDocument implements OpenDocument {
   readonly name: string

@@ -283,10 +283,11 @@ describe('activity', () => {
       { type: 'user_started' },
       { type: 'button_pressed', buttonId: 'start' },
       { type: 'scenario_entered', scenarioId: 'onboarding' },
-      { type: 'step_reached', scenarioId: 'onboarding', stepId: 'welcome' },
+      // Steps named as people know them (their first words: the demo's steps have no title).
+      { type: 'step_reached', scenarioId: 'onboarding', stepId: 'welcome', stepTitle: "Hi! Let's get you set up…" },
       { type: 'button_pressed', buttonId: 'ob_continue' },
-      { type: 'step_reached', scenarioId: 'onboarding', stepId: 'ask_name' },
-      { type: 'input_rejected', scenarioId: 'onboarding', stepId: 'ask_name' },
+      { type: 'step_reached', scenarioId: 'onboarding', stepId: 'ask_name', stepTitle: 'What should I call you?' },
+      { type: 'input_rejected', scenarioId: 'onboarding', stepId: 'ask_name', stepTitle: 'What should I call you?' },
     ])
   })
 })

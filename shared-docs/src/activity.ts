@@ -14,6 +14,7 @@
 // lost). Documents written before this keep their single `counters`: they
 // are read as old value + parts and never written again.
 import * as Y from 'yjs'
+import { LIMITS } from './limits.ts'
 import { isValidId } from './names.ts'
 import type { ActivityEvent, ActivityEventType } from './types.ts'
 import { asArray, asMap } from './ytypes.ts'
@@ -66,6 +67,10 @@ export function parseActivityEvent(value: unknown): ActivityEvent | null {
   for (const field of ID_FIELDS[type]) {
     if (!isValidId(v[field])) return null
     event[field] = v[field]
+  }
+  // A name for people only: any text, cut to a title's length (it comes over the network).
+  if ((type === 'step_reached' || type === 'input_rejected') && typeof v.stepTitle === 'string' && v.stepTitle.trim() !== '') {
+    event.stepTitle = Array.from(v.stepTitle.trim()).slice(0, LIMITS.stepTitle).join('')
   }
   return event as ActivityEvent
 }

@@ -165,9 +165,11 @@ export interface SpaceJson {
 export type ActivityEvent =
   | { type: 'user_started'; at: number }
   | { type: 'scenario_entered'; at: number; scenarioId: string }
-  | { type: 'step_reached'; at: number; scenarioId: string; stepId: string }
+  // stepTitle: the step's name when the bot reached it (step-titles.ts), so Activity names it
+  // without opening every scenario, and still names a step deleted since. Absent in older events.
+  | { type: 'step_reached'; at: number; scenarioId: string; stepId: string; stepTitle?: string }
   | { type: 'button_pressed'; at: number; buttonId: string }
-  | { type: 'input_rejected'; at: number; scenarioId: string; stepId: string }
+  | { type: 'input_rejected'; at: number; scenarioId: string; stepId: string; stepTitle?: string }
 
 export type ActivityEventType = ActivityEvent['type']
 

@@ -1,6 +1,17 @@
 import * as Y from 'yjs'
 import { describe, expect, it } from 'vitest'
-import { ACTIVITY_EVENTS_LIMIT, activityRoot, applyActivityEvents, counterKey, getCounter, getCounters, projectActivity, type ActivityEvent } from '../src/index.ts'
+import {
+  ACTIVITY_EVENTS_LIMIT,
+  activityRoot,
+  applyActivityEvents,
+  counterKey,
+  getCounter,
+  getCounters,
+  LIMITS,
+  parseActivityEvent,
+  projectActivity,
+  type ActivityEvent,
+} from '../src/index.ts'
 
 describe('activity', () => {
   it('increments counters and appends events, newest last', () => {
@@ -26,6 +37,21 @@ describe('activity', () => {
     expect(json.events.map((e) => e.at)).toEqual([1, 2, 3, 4, 5, 6, 7])
     expect(getCounter(doc, counterKey.buttonPressed('start'))).toBe(3)
     expect(getCounter(doc, counterKey.buttonPressed('nope'))).toBe(0)
+  })
+
+  it("keeps a reported step's title for people, cut to a title's length, and drops one that is not text", () => {
+    const at = 1
+    expect(parseActivityEvent({ type: 'step_reached', at, scenarioId: 'onboarding', stepId: 'welcome', stepTitle: ' Greeting ' })).toEqual({
+      type: 'step_reached',
+      at,
+      scenarioId: 'onboarding',
+      stepId: 'welcome',
+      stepTitle: 'Greeting',
+    })
+    const long = parseActivityEvent({ type: 'input_rejected', at, scenarioId: 'onboarding', stepId: 'ask', stepTitle: '👍'.repeat(LIMITS.stepTitle + 5) })
+    expect(long).toMatchObject({ stepTitle: '👍'.repeat(LIMITS.stepTitle) })
+    expect(parseActivityEvent({ type: 'step_reached', at, scenarioId: 'onboarding', stepId: 'welcome', stepTitle: 42 })).not.toHaveProperty('stepTitle')
+    expect(parseActivityEvent({ type: 'button_pressed', at, buttonId: 'start', stepTitle: 'x' })).not.toHaveProperty('stepTitle')
   })
 
   it('keeps only the newest 100 events while counting all', () => {

@@ -1,4 +1,4 @@
-import { LIMITS, linkPreviewsEnabled, parseCallbackData, type ActivityEvent, type ButtonJson, type MessageEntity } from '@botsync/shared-docs'
+import { LIMITS, linkPreviewsEnabled, parseCallbackData, stepTitle, type ActivityEvent, type ButtonJson, type MessageEntity } from '@botsync/shared-docs'
 import { TelegramError, type Context, type MiddlewareFn } from 'telegraf'
 import type { Logger } from '../logger.ts'
 import type { MediaSender, PreparedMedia } from '../media/media-sender.ts'
@@ -111,7 +111,7 @@ export class ScenarioRunner {
     if (text === undefined) {
       // A photo, sticker …: not an answer to anything.
       const step = this.currentStep(content, state)
-      if (step?.input) return this.rejectAnswer(ctx, state)
+      if (step?.input) return this.rejectAnswer(ctx, content, state)
       return this.fallback(ctx, state, {})
     }
 
@@ -236,7 +236,7 @@ export class ScenarioRunner {
       }
       state.scenarioId = at.scenarioId
       state.stepId = at.stepId
-      this.activity.record({ type: 'step_reached', scenarioId: at.scenarioId, stepId: at.stepId })
+      this.activity.record({ type: 'step_reached', scenarioId: at.scenarioId, stepId: at.stepId, stepTitle: stepTitle(step) })
       const markup = renderKeyboard(content, step.keyboard.rows, step.keyboard.kind)
       const here = at
       await this.show(
@@ -276,14 +276,15 @@ export class ScenarioRunner {
   private async answer(ctx: BotContext, content: SpaceContent, state: UserState, text: string): Promise<void> {
     const step = this.currentStep(content, state)!
     const value = validateAnswer(step.input!.kind, text)
-    if (value === null) return this.rejectAnswer(ctx, state)
+    if (value === null) return this.rejectAnswer(ctx, content, state)
     state.vars[step.input!.var] = value
     if (step.next === null) return this.mainMenu(ctx, state, {})
     return this.goTo(ctx, state, { scenarioId: state.scenarioId!, stepId: step.next }, {}, true)
   }
 
-  private async rejectAnswer(ctx: BotContext, state: UserState): Promise<void> {
-    this.activity.record({ type: 'input_rejected', scenarioId: state.scenarioId!, stepId: state.stepId! })
+  private async rejectAnswer(ctx: BotContext, content: SpaceContent, state: UserState): Promise<void> {
+    const step = this.currentStep(content, state)
+    this.activity.record({ type: 'input_rejected', scenarioId: state.scenarioId!, stepId: state.stepId!, ...(step ? { stepTitle: stepTitle(step) } : {}) })
     await this.show(ctx, (now) => ({ ...now.formattedText('inputInvalid'), markup: undefined }), {})
   }
 

@@ -145,18 +145,19 @@ export class ActivityState {
 
 /** One line for a person, e.g. 'Someone pressed "Get started"'. */
 export function describeEvent(event: ActivityEvent, names: Names): string {
-  const scenario = (id: string): string => `“${names.scenarios[id]?.title || id}”`
+  // Names, never ids: what was deleted since is said to be.
+  const scenario = (id: string): string => (names.scenarios[id]?.title ? `“${names.scenarios[id].title}”` : 'a deleted scenario')
   switch (event.type) {
     case 'user_started':
       return 'A new user started the bot'
     case 'scenario_entered':
       return `A user entered ${scenario(event.scenarioId)}`
     case 'step_reached':
-      return `A user reached step ${event.stepId} of ${scenario(event.scenarioId)}`
+      return `A user reached ${event.stepTitle ? `“${event.stepTitle}”` : 'a step'} in ${scenario(event.scenarioId)}`
     case 'button_pressed':
-      return `A user pressed “${names.buttons[event.buttonId]?.text || event.buttonId}”`
+      return `A user pressed ${names.buttons[event.buttonId]?.text ? `“${names.buttons[event.buttonId].text}”` : 'a deleted button'}`
     case 'input_rejected':
-      return `An answer was rejected at step ${event.stepId} of ${scenario(event.scenarioId)}`
+      return `An answer was rejected at ${event.stepTitle ? `“${event.stepTitle}”` : 'a step'} in ${scenario(event.scenarioId)}`
   }
 }
 
