@@ -5,6 +5,7 @@
 // compared as JSON values, so a new field is one table row, not a new branch.
 import { diffWordsWithSpace } from 'diff'
 import { sortScenarios } from './projection.ts'
+import { stepTitle } from './step-titles.ts'
 import { SETTINGS_TEXT_KEYS } from './settings.ts'
 import type { ButtonJson, ScenarioIndexEntry, ScenarioJson, SettingsJson, SpaceJson, StepJson } from './types.ts'
 import type { ChangeKind, SpaceChange, WordDiffPart } from './versions.ts'
@@ -69,7 +70,8 @@ export function firstWords(text: string): string {
 
 const quoted = (name: string) => `"${name}"`
 const scenarioName = (entry: ScenarioIndexEntry | undefined, id: string) => quoted(entry?.title.trim() || id)
-const stepName = (step: StepJson | undefined, id: string) => quoted(firstWords(step?.message ?? '') || id)
+// Named as everywhere else (step-titles.ts): its title, else its first words.
+const stepName = (step: StepJson | undefined, id: string) => quoted(step ? stepTitle(step) : id)
 const buttonName = (button: ButtonJson | undefined, id: string) => quoted(button?.text.trim() || id)
 
 const TEXT_NAMES: Record<string, string> = {
@@ -259,6 +261,15 @@ function stepChanges(scenarioId: string, title: string, before: ScenarioJson, af
     if (!a) changes.push({ kind: 'step-added', ...stepBase, summary: `Step ${stepName(b, id)} added to ${title}`, after: b })
     else if (!b) changes.push({ kind: 'step-removed', ...stepBase, summary: `Step ${stepName(a, id)} removed from ${title}`, before: a })
     else {
+      if ((a.title ?? '') !== (b.title ?? '')) {
+        changes.push({
+          kind: 'step-renamed',
+          ...stepBase,
+          summary: `Step ${stepName(a, id)} in ${title} renamed to ${stepName(b, id)}`,
+          before: a.title ?? null,
+          after: b.title ?? null,
+        })
+      }
       changes.push(...fieldChanges(STEP_RULES, a, b, stepBase, (kind) => `${STEP_NOUNS[kind] ?? 'Something'} of step ${stepName(b, id)} in ${title} changed`))
       if (a.message === b.message && !jsonEqual(a.entities ?? [], b.entities ?? []))
         changes.push(formattingChange(stepBase, `Formatting of step ${stepName(b, id)} in ${title} changed`, a.message))

@@ -57,6 +57,7 @@ export type ChangeKind =
   | 'scenario-changed'
   | 'step-added'
   | 'step-removed'
+  | 'step-renamed'
   | 'steps-reordered'
   | 'entry-step-changed'
   | 'message-changed'

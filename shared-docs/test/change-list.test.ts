@@ -100,4 +100,16 @@ describe('change list', () => {
     expect(kinds).toContain('step-added')
     expect(diffSpaces(after, before).map((c) => c.kind)).toEqual(expect.arrayContaining(['scenario-added', 'step-removed']))
   })
+
+  it('reports a renamed step by its names, and names steps by their titles', () => {
+    const before = demoSpace()
+    const after = copy(before)
+    after.scenarioDocs.onboarding.steps.ask_name.title = 'Ask the name'
+    expect(diffSpaces(before, after).map((c) => [c.kind, c.summary, c.before, c.after])).toEqual([
+      ['step-renamed', 'Step "What should I call you?" in "Onboarding" renamed to "Ask the name"', null, 'Ask the name'],
+    ])
+    const edited = copy(after)
+    edited.scenarioDocs.onboarding.steps.ask_name.message = 'Your name?'
+    expect(diffSpaces(after, edited).map((c) => c.summary)).toEqual(['Message of step "Ask the name" in "Onboarding" changed'])
+  })
 })

@@ -275,7 +275,7 @@ describe('projections, validation and export', () => {
     const after = exportToJson(plain)
     expect(diffSpaces(before, after).map((c) => [c.kind, c.summary])).toEqual([
       ['settings-text-changed', 'Formatting of welcome text changed'],
-      ['message-changed', 'Formatting of step "👋 Hi {name},…" in "Onboarding" changed'],
+      ['message-changed', 'Formatting of step "👋 Hi {name}, read the docs" in "Onboarding" changed'],
     ])
   })
 
