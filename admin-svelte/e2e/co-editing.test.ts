@@ -23,7 +23,7 @@ describe('two admins co-editing a scenario', () => {
     // Ana works on step 2; Ben sees where she is.
     await stepMessage(ana.page, 'ask_name').click()
     const benStep2 = ben.page.locator('[data-step-id="ask_name"]')
-    await expect.poll(() => benStep2.getByTestId('editing-badge').textContent()).toBe('Ana is editing step 2')
+    await expect.poll(() => benStep2.getByTestId('editing-badge').textContent()).toBe('Ana is editing “What should I call you?”')
 
     // Ana's edit reaches Ben.
     await stepMessage(ana.page, 'ask_name').press('End')
@@ -50,7 +50,7 @@ describe('two admins co-editing a scenario', () => {
 
     // The README's picture: Ana's editor, Ben present and working on step 1.
     await stepMessage(ben.page, 'welcome').click()
-    await expect.poll(() => ana.page.locator('[data-step-id="welcome"]').getByTestId('editing-badge').textContent()).toBe('Ben is editing step 1')
+    await expect.poll(() => ana.page.locator('[data-step-id="welcome"]').getByTestId('editing-badge').textContent()).toBe("Ben is editing “Hi! Let's get you set up…”")
     await ana.page.evaluate(() => window.scrollTo(0, 0))
     mkdirSync(new URL('.', `file://${SCREENSHOT}`).pathname, { recursive: true })
     await ana.page.screenshot({ path: SCREENSHOT })

@@ -89,7 +89,7 @@ describe('a team: invites, roles, removal', () => {
     await expect.poll(() => olga.page.getByTestId('presence').getByTitle('Ben').count()).toBe(1)
     await expect.poll(() => ben.getByTestId('presence').getByTitle('Olga').count()).toBe(1)
     await stepMessage(ben, 'ask_name').click()
-    await expect.poll(() => olga.page.locator('[data-step-id="ask_name"]').getByTestId('editing-badge').textContent()).toBe('Ben is editing step 2')
+    await expect.poll(() => olga.page.locator('[data-step-id="ask_name"]').getByTestId('editing-badge').textContent()).toBe('Ben is editing “What should I call you?”')
     await stepMessage(ben, 'ask_name').press('End')
     await stepMessage(ben, 'ask_name').pressSequentially(' (Ben)')
     await stepMessage(olga.page, 'finish').click()

@@ -33,7 +33,14 @@ describe('ScenarioEditorState', () => {
       next: null,
     })
     expect(stored.steps.ask_name.next).toBe(added)
-    expect(editor.stepLabel(added)).toBe('step 3')
+    // Named by its first words until someone names it; never by its id.
+    expect(editor.stepLabel(added)).toBe('“Where do you live?”')
+    editor.setTitle(added, ' City ')
+    expect(projectScenario(source.document('demo/scenario/onboarding').doc).steps[added].title).toBe('City')
+    expect(editor.titles[added]).toBe('City')
+    expect(editor.stepLabel(added)).toBe('“City”')
+    editor.setTitle(added, '')
+    expect(projectScenario(source.document('demo/scenario/onboarding').doc).steps[added]).not.toHaveProperty('title')
 
     editor.rename('Welcome flow')
     editor.setTrigger('command', 'hello')

@@ -26,6 +26,8 @@ import {
   setStepMedia,
   setStepMessage,
   setStepNext,
+  setStepTitle,
+  stepTitles,
   setTrigger,
   updateScenario,
   type ButtonJson,
@@ -163,10 +165,22 @@ export class ScenarioEditorState {
     return this.#problems
   }
 
-  /** "step 2": how others see which step someone is on. */
+  #titles = $derived.by(() => stepTitles(this.#scenario))
+
+  /** Every step's name, unique within the scenario (stepTitles): what pickers, labels and presence show. */
+  get titles(): Record<string, string> {
+    return this.#titles
+  }
+
+  /** "“Ask the name”": how a step is named to people (presence, buttons' labels); never its id. */
   stepLabel(stepId: string): string {
-    const position = this.scenario.stepOrder.indexOf(stepId)
-    return position === -1 ? `step ${stepId}` : `step ${position + 1}`
+    const title = this.#titles[stepId]
+    return title ? `“${title}”` : 'a deleted step'
+  }
+
+  /** Names the step; typing merges into one undo step, like the message. */
+  setTitle(stepId: string, title: string): void {
+    this.#editContent((doc) => setStepTitle(doc, stepId, title), false)
   }
 
   messageText(stepId: string): Y.Text | undefined {
