@@ -182,6 +182,7 @@ describe('Mini App page', () => {
     await problem.getByRole('heading', { name: 'Open this page in Telegram' }).waitFor()
     await expect.poll(() => page.getByTestId('bot-name').textContent()).toContain(`@${BOT_USERNAME}`)
     expect(await page.getByRole('link', { name: `Open @${BOT_USERNAME}` }).getAttribute('href')).toBe(`https://t.me/${BOT_USERNAME}`)
+    await page.screenshot({ path: screenshotPath('miniapp-no-launch') })
 
     const expired = signInitData(TELEGRAM_TOKEN, { auth_date: Math.floor(Date.now() / 1000) - 2 * 86400 })
     await page.goto(`${app.baseUrl}/miniapp#tgWebAppData=${encodeURIComponent(expired)}`)

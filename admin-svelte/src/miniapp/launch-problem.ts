@@ -12,7 +12,7 @@ export type LaunchProblem =
   | { kind: 'unreachable' }
 
 export function problemSentence(problem: LaunchProblem): string {
-  if (problem.kind === 'no-launch') return 'This page opens from its bot in Telegram.'
+  if (problem.kind === 'no-launch') return 'This page shows what a Telegram bot has published, and it opens from inside that bot.'
   if (problem.kind === 'unreachable') return 'The page could not load. Check your connection, then try again.'
   switch (problem.code) {
     case 'init-data-expired':
