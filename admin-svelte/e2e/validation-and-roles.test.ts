@@ -77,18 +77,38 @@ describe('validation, roles, activity and layout', () => {
     expect(after.steps.finish.message).toBe('Edited while Vera watched.')
   })
 
-  it('shows live activity and a toast when a new event arrives', async () => {
+  it('shows live activity on its page without toasts there, and a burst of events elsewhere as one toast', async () => {
     const space = await app.seedSpace()
     const ana = await app.admin('Ana', { space })
     const { page } = ana
     await page.goto(`${app.baseUrl}/#/${space}/activity`)
     const pressed = page.locator('[data-testid="counter"][data-key="buttons:pressed"] .counter-value')
     await expect.poll(() => pressed.textContent()).toBe('0')
+    const press = (count: number) =>
+      app.server.writer.change(docName.activity(space), (doc) =>
+        applyActivityEvents(
+          doc,
+          Array.from({ length: count }, (_, i) => ({ type: 'button_pressed' as const, at: Date.now() + i, buttonId: 'start' })),
+        ),
+      )
 
-    await app.server.writer.change(docName.activity(space), (doc) => applyActivityEvents(doc, [{ type: 'button_pressed', at: Date.now(), buttonId: 'start' }]))
-    await expect.poll(() => page.getByTestId('toast').first().textContent()).toContain('A user pressed “Get started”')
+    // On the Activity page the event is listed, and not toasted: nor saved up for the next page.
+    await press(1)
     await expect.poll(() => pressed.textContent()).toBe('1')
     expect(await page.getByTestId('event-list').textContent()).toContain('A user pressed “Get started”')
+    expect(await page.getByTestId('toast').count()).toBe(0)
+
+    // Elsewhere, three events at once are one toast that counts them (had the first been kept, it would say 4).
+    await page.goto(`${app.baseUrl}/#/${space}/scenarios`)
+    await page.getByTestId('scenario-row').first().waitFor()
+    await press(3)
+    await expect.poll(async () => (await page.getByTestId('toast').allTextContents()).map((text) => text.trim())).toEqual(['3 new events'])
+
+    // Muting is remembered for this user across a reload.
+    await page.goto(`${app.baseUrl}/#/${space}/activity`)
+    await page.getByRole('switch', { name: 'Mute notifications' }).check()
+    await page.reload()
+    await expect.poll(() => page.getByRole('switch', { name: 'Mute notifications' }).isChecked()).toBe(true)
   })
 
   it('fits a narrow window without sideways scrolling, and is usable from the keyboard', async () => {

@@ -286,6 +286,7 @@ export class BotsyncServer {
       isStopping: () => this.stopping !== null,
       bots: this.bots,
       spaceBots: this.spaceBots,
+      botSpace: config.botSpace,
       telegramWebhookPath: config.bot.webhookUrl ? new URL(config.bot.webhookUrl).pathname : undefined,
       // With METRICS_PORT, /metrics is served only there; without either variable, nowhere (see start()).
       metricsEndpoint: config.metricsPort === undefined && config.metricsToken ? this.prometheus.handler(config.metricsToken) : undefined,

@@ -173,6 +173,20 @@ describe('a bot per space', () => {
     expect(await wrong.authFailure).toBe('init-data-invalid-signature')
   })
 
+  it('tells anyone which bot a space’s Mini App belongs to, and nothing about a space without one', async () => {
+    const bot = (query: string) => fetch(`${base}/api/miniapp/bot${query}`)
+    const answer = await bot(`?space=${spaceA}`)
+    expect(answer.status).toBe(200)
+    expect(await answer.json()).toEqual({ username: botA1.username })
+    // A space that does not exist and BOT_SPACE (no ?space=), which has no bot here, answer alike.
+    for (const query of [`?space=${uniqueSpace()}`, '']) {
+      const none = await bot(query)
+      expect(none.status).toBe(404)
+      expect(await none.json()).toMatchObject({ error: 'no-bot' })
+    }
+    expect((await bot('?space=Not%20a%20space')).status).toBe(400)
+  })
+
   it('reports each bot’s activity to its own space (with its own token)', async () => {
     // Read where the answering bot reports: the instance that polls (these two share no Redis, so no fan-out).
     const activity = (space: string) => {

@@ -272,27 +272,53 @@ interface Filled {
   newEnd: number
 }
 
+/** What a placeholder without a value becomes: left as written (the bot: an answer not given yet), or hidden (a reader's page). */
+export type MissingVariables = 'keep' | 'hide'
+
+/**
+ * The span a hidden placeholder at [start, end) removes: the placeholder and
+ * one space next to it, so "Your code is {code} today" reads "Your code is
+ * today" and "Bye {name}!" reads "Bye!", never with two spaces or a space
+ * before punctuation. `from` is where the previous removal ended.
+ */
+function hiddenSpan(text: string, start: number, end: number, from: number): [number, number] {
+  const before = text[start - 1]
+  const after = text[end]
+  // The space after goes first, so an entity starting at the placeholder starts at the next word.
+  if (after === ' ' && (before === undefined || /\s/.test(before) || start === from)) return [start, end + 1]
+  if (before === ' ' && start - 1 >= from && (after === undefined || /[\s.,!?;:)]/.test(after))) return [start - 1, end]
+  return [start, end]
+}
+
 /**
  * Fills `{name}` placeholders from `vars` in a formatted text and moves the
  * entities with the text: an entity after a placeholder shifts by the
  * difference in UTF-16 length (an answer with an emoji counts 2 for it), an
  * entity covering a placeholder grows or shrinks with it, and one that ends
  * up empty (only an answer that was '') is dropped. A placeholder without an
- * answer stays as written. A result over `limit` is cut to `limit - 1` code
+ * answer stays as written, or with `missing: 'hide'` is removed together with
+ * one space beside it. A result over `limit` is cut to `limit - 1` code
  * units plus "…", never inside an emoji, and the entities are cut there too.
  */
-export function fillFormattedTemplate(text: string, entities: readonly MessageEntity[], vars: Readonly<Record<string, string>>, limit: number = LIMITS.messageText): FormattedText {
+export function fillFormattedTemplate(
+  text: string,
+  entities: readonly MessageEntity[],
+  vars: Readonly<Record<string, string>>,
+  limit: number = LIMITS.messageText,
+  missing: MissingVariables = 'keep',
+): FormattedText {
   const filled: Filled[] = []
   let out = ''
   let last = 0
   for (const match of text.matchAll(PLACEHOLDER)) {
     const name = match[1]
-    if (!Object.hasOwn(vars, name)) continue
-    const start = match.index
+    const known = Object.hasOwn(vars, name)
+    if (!known && missing === 'keep') continue
+    const [start, end] = known ? [match.index, match.index + match[0].length] : hiddenSpan(text, match.index, match.index + match[0].length, last)
     out += text.slice(last, start)
     const newStart = out.length
-    out += vars[name]
-    last = start + match[0].length
+    out += known ? vars[name] : ''
+    last = end
     filled.push({ start, end: last, newStart, newEnd: out.length })
   }
   out += text.slice(last)

@@ -21,3 +21,13 @@ export interface SpaceBotSet {
  */
 export const SPACE_BOT_ERRORS = ['invalid-token', 'telegram-refused', 'bot-in-use', 'telegram-unreachable'] as const
 export type SpaceBotError = (typeof SPACE_BOT_ERRORS)[number]
+
+/**
+ * GET /api/miniapp/bot?space=<space> (no ?space=: BOT_SPACE), public: which
+ * bot a space's Mini App belongs to, so a page opened outside Telegram can
+ * say where to open it. Only the @username, which Telegram shows anyone;
+ * 404 `no-bot` when the space has none (or does not exist: not told apart).
+ */
+export interface MiniAppBotView {
+  username: string
+}

@@ -215,6 +215,23 @@ describe('fillFormattedTemplate', () => {
     expect(covered(text, out[0])).toBe('BEE x')
   })
 
+  it("with missing: 'hide', a placeholder without a value goes with one space beside it, and the entities after it move back", () => {
+    const template = 'Hi {name}, your code is {code} today. {tip} Bye {x}!'
+    const entities = [at('bold', 'Hi ', '{name}'), at('italic', 'Hi {name}, your code is ', '{code} today'), at('underline', 'Hi {name}, your code is {code} today. {tip} ', 'Bye')]
+    const { text, entities: out } = fillFormattedTemplate(template, entities, { name: 'Аня 👩🏽‍💻' }, Infinity, 'hide')
+    expect(text).toBe('Hi Аня 👩🏽‍💻, your code is today. Bye!')
+    expect(text).not.toContain('  ')
+    expect(out.map((e) => [e.type, covered(text, e)])).toEqual([
+      ['bold', 'Аня 👩🏽‍💻'],
+      ['italic', 'today'],
+      ['underline', 'Bye'],
+    ])
+    // The default keeps them, as the bot needs for answers not given yet.
+    expect(fillFormattedTemplate(template, [], { name: 'A' }).text).toBe('Hi A, your code is {code} today. {tip} Bye {x}!')
+    // Two hidden in a row at the start of a line.
+    expect(fillFormattedTemplate('{a} {b} x\n{c} y', [], {}, Infinity, 'hide').text).toBe('x\ny')
+  })
+
   it('cuts at the message limit, never inside an emoji, and clips the entities there', () => {
     const template = `${'x'.repeat(4090)}{v} tail`
     const entities = [at('bold', 'x'.repeat(4080), `${'x'.repeat(10)}{v} tail`), at('italic', `${'x'.repeat(4090)}{v} `, 'tail')]

@@ -6,9 +6,20 @@
 
 export type ThemeParams = Record<string, string>
 
+/** Telegram's back button in the Mini App's header (Bot API 6.1+); absent outside Telegram and in older clients. */
+export interface TelegramBackButton {
+  show(): void
+  hide(): void
+  onClick(callback: () => void): void
+  offClick(callback: () => void): void
+}
+
 interface TelegramWebApp {
   initData?: string
+  /** initData parsed by Telegram's script; not verified, so for display only. */
+  initDataUnsafe?: { user?: { first_name?: unknown } }
   themeParams?: ThemeParams
+  BackButton?: TelegramBackButton
   ready?: () => void
 }
 
@@ -22,6 +33,11 @@ export interface LaunchParams {
   /** The signed initData string, or null when the page was not opened from Telegram. */
   initData: string | null
   themeParams: ThemeParams
+  /**
+   * The reader's first name, for `{name}` in the texts. Display only: the
+   * server verified the initData it came with, and nothing is decided by it.
+   */
+  firstName: string | null
 }
 
 function urlParams(location: Pick<Location, 'hash' | 'search'>): URLSearchParams[] {
@@ -45,7 +61,21 @@ export function readLaunchParams(win: Pick<Window, 'Telegram' | 'location'> = wi
   const fromUrl = (key: string): string | null => params.map((p) => p.get(key)).find((value) => value) ?? null
   const initData = webApp?.initData || fromUrl('tgWebAppData')
   const themeParams = webApp?.themeParams && Object.keys(webApp.themeParams).length > 0 ? webApp.themeParams : parseTheme(fromUrl('tgWebAppThemeParams'))
-  return { initData: initData || null, themeParams }
+  return { initData: initData || null, themeParams, firstName: firstNameOf(webApp, initData || null) }
+}
+
+/** From Telegram's parsed initData when its script is on the page, else from the initData string's `user` field. */
+function firstNameOf(webApp: TelegramWebApp | undefined, initData: string | null): string | null {
+  const parsed = webApp?.initDataUnsafe?.user?.first_name
+  if (typeof parsed === 'string' && parsed !== '') return parsed
+  if (!initData) return null
+  try {
+    const user: unknown = JSON.parse(new URLSearchParams(initData).get('user') ?? 'null')
+    const name = user && typeof user === 'object' ? (user as { first_name?: unknown }).first_name : undefined
+    return typeof name === 'string' && name !== '' ? name : null
+  } catch {
+    return null
+  }
 }
 
 /** Telegram's theme as CSS variables (`bg_color` → `--tg-theme-bg-color`), the names its own script uses. */

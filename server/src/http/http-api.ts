@@ -18,6 +18,7 @@ import { inviteRoutes } from './invite-routes.ts'
 import type { RedisConnection } from '../redis/redis-connection.ts'
 import { READERS_PATH, type ReaderGateway } from '../readers/reader-gateway.ts'
 import { identifyReader } from '../readers/reader-identity.ts'
+import { miniAppBotRoute } from '../readers/miniapp-bot.ts'
 import { METRICS_PATH } from '../prometheus.ts'
 import type { BotSupervisor } from '../bots/bot-supervisor.ts'
 import type { SpaceBots } from '../bots/space-bots.ts'
@@ -62,6 +63,8 @@ export interface HttpApiDeps extends Omit<SpaceApiDeps, 'session' | 'endSessions
   bots: BotSupervisor
   /** The space_bots table (PUT/DELETE /api/spaces/:space/bot). */
   spaceBots: SpaceBots
+  /** BOT_SPACE: the space of a Mini App page without ?space= (GET /api/miniapp/bot). */
+  botSpace: string
   /** The path of TELEGRAM_WEBHOOK_URL: POSTs there go to the bot's webhook receiver. */
   telegramWebhookPath?: string
   /** The server's own document reads and writes (GET /api/spaces/:space/export, POST …/import). */
@@ -154,6 +157,7 @@ export class HttpApi implements Extension {
       'GET /health': this.health,
       ...deps.sessionRoutes.routes,
       'GET /api/miniapp/me': this.miniAppMe,
+      'GET /api/miniapp/bot': miniAppBotRoute({ spaceBots: deps.spaceBots, bots: deps.bots, botSpace: deps.botSpace }),
       'POST /api/activity': activityEndpoint(deps.authenticator, deps.recordActivity),
       ...(deps.telegramWebhookPath ? { [`POST ${deps.telegramWebhookPath}`]: this.telegramWebhook } : {}),
       ...(deps.metricsEndpoint ? { [`GET ${METRICS_PATH}`]: deps.metricsEndpoint } : {}),

@@ -4,9 +4,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
  * What the built admin needs, from admin-svelte/dist: module scripts and
  * stylesheets from this origin only (Vite's modulepreload polyfill is in
  * the entry bundle, not inline; Svelte sets `style:` directives through
- * CSSOM, which style-src does not govern), its favicon as a data: SVG, the
- * step preview's media as blob: URLs (fetched with the bearer token, which
- * an <img src> cannot send; lib/preview/media-thumbnails.svelte.ts), and
+ * CSSOM, which style-src does not govern), images from this origin (the
+ * favicon) and data: ones, the step preview's media as blob: URLs (fetched
+ * with the bearer token, which an <img src> cannot send;
+ * lib/preview/media-thumbnails.svelte.ts), and
  * fetch/WebSocket to this origin. `'self'` covers ws:/wss: of the same host
  * in CSP 3, but WebKit (Telegram's iOS WebView) long matched only http(s),
  * so the page's own ws(s) origin is named too when the Host header is sane.
