@@ -205,7 +205,7 @@ export function replaceButtonInKeyboards(doc: Y.Doc, buttonId: string, to: strin
 export function replaceButtonInMainMenu(doc: Y.Doc, buttonId: string, to: string | null): boolean {
   let changed = false
   doc.transact(() => {
-    changed = replaceInRows(getMainMenuArray(doc), buttonId, to)
+    changed = replaceInRows(getMainMenuArray(doc) as Y.Array<unknown> | undefined, buttonId, to)
   })
   return changed
 }

@@ -60,7 +60,7 @@ describe('trash', () => {
 
   it('is not part of the content: projections and exports do not see it', () => {
     const docs = demoDocs()
-    const before = exportSpace({ space: 'demo', docs, now: new Date(0) })
+    const before = exportSpace({ space: { id: 'demo', name: 'Demo' }, docs, now: new Date(0) })
     trashStep(docs.scenarioDocs.get('onboarding')!, 'ask_name', { at: 1 })
     restoreStep(docs.scenarioDocs.get('onboarding')!, 'ask_name')
     trashButton(docs.buttons, 'website', { at: 1 })
@@ -68,7 +68,7 @@ describe('trash', () => {
     // Something left in the trash changes nothing either.
     setButton(docs.buttons, 'spare', { text: 'Spare', action: { type: 'end' } })
     trashButton(docs.buttons, 'spare', { at: 2 })
-    expect(exportSpace({ space: 'demo', docs, now: new Date(0) })).toEqual(before)
+    expect(exportSpace({ space: { id: 'demo', name: 'Demo' }, docs, now: new Date(0) })).toEqual(before)
   })
 
   it('keeps a deleted button and brings it back', () => {

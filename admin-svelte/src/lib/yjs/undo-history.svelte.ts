@@ -24,7 +24,6 @@ let clock = 0
 /** While set, every stack item made or grown gets this stamp: one undo step across documents. */
 let group: number | null = null
 
-// eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping keyed by document, never rendered
 const managers = new WeakMap<Y.Doc, Y.UndoManager>()
 
 function stamp(event: { stackItem: { meta: Map<string, unknown> } }): void {
@@ -39,7 +38,6 @@ function managerOf(type: AnyYType): Y.UndoManager {
   if (!manager) {
     // Only LOCAL_EDIT transactions (and the editor bindings' origins a page
     // adds) are captured: remote edits and IndexedDB restores are never undone by this user.
-    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- Yjs' own option, never rendered
     manager = new Y.UndoManager([type], { trackedOrigins: new Set([LOCAL_EDIT]), captureTimeout: 600 })
     manager.on('stack-item-added', stamp)
     manager.on('stack-item-updated', stamp)
