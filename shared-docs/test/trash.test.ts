@@ -18,6 +18,7 @@ import {
   trashRoot,
   trashScenario,
   trashStep,
+  updateScenario,
 } from '../src/index.ts'
 import { demoDocs } from './helpers.ts'
 
@@ -84,6 +85,7 @@ describe('trash', () => {
 
   it('keeps a deleted scenario’s entry; restoring it brings back its steps, whose document was kept', () => {
     const docs = demoDocs()
+    updateScenario(docs.scenarios, 'support', { public: true })
     const before = projectScenarios(docs.scenarios).support
     expect(trashScenario(docs.scenarios, 'support', { at: 9, by: 'Ben' })).toBe(true)
     expect(projectScenarios(docs.scenarios).support).toBeUndefined()

@@ -44,7 +44,6 @@ import { edit } from '../yjs/edit-origin.ts'
 import { UndoHistory } from '../yjs/undo-history.svelte.ts'
 import { YState } from '../yjs/y-state.svelte.ts'
 
-
 export function defaultAction(type: ButtonActionType, firstScenarioId = ''): ButtonAction {
   switch (type) {
     case 'goto':
@@ -221,7 +220,6 @@ export class ButtonsState {
   emptyTrash(): void {
     this.#edit(() => emptyTrash(this.buttonsDoc.doc))
   }
-
 
   /** Typing merges into one undo step; a click or a picked option is one of its own. */
   #edit(change: () => void, discrete = true): void {

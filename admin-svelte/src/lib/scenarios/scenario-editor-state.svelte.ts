@@ -329,7 +329,6 @@ export class ScenarioEditorState {
     return this.scenario.steps[stepId]?.keyboard.rows.length ?? 0
   }
 
-
   moveStep(stepId: string, delta: -1 | 1): void {
     const order = this.scenario.stepOrder
     const from = order.indexOf(stepId)
