@@ -9,6 +9,7 @@ describe('routes', () => {
     expect(parseRoute('#/acme')).toEqual({ space: 'acme', page: 'scenarios' })
     expect(parseRoute('#/acme/buttons')).toEqual({ space: 'acme', page: 'buttons' })
     expect(parseRoute('#/acme/scenario/onboarding')).toEqual({ space: 'acme', page: 'scenario', scenarioId: 'onboarding' })
+    expect(parseRoute('#/acme/scenario/onboarding/ask_name')).toEqual({ space: 'acme', page: 'scenario', scenarioId: 'onboarding', stepId: 'ask_name' })
     expect(parseRoute('#/acme/scenario/bad%2Fid').page).toBe('not-found')
     expect(parseRoute('#/Not A Space/buttons').page).toBe('not-found')
     expect(href('acme', 'scenario', 'x1')).toBe('#/acme/scenario/x1')

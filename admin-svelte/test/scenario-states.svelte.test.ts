@@ -1,4 +1,4 @@
-import { getStepMessage, projectScenario, projectScenarios } from '@botsync/shared-docs'
+import { getStepMessage, listTrash, projectButtons, projectScenario, projectScenarios, projectSettings } from '@botsync/shared-docs'
 import { flushSync } from 'svelte'
 import { describe, expect, it } from 'vitest'
 import { ScenarioEditorState } from '../src/lib/scenarios/scenario-editor-state.svelte.ts'
@@ -37,7 +37,7 @@ describe('ScenarioEditorState', () => {
     expect(editor.stepLabel(added)).toBe('“Where do you live?”')
     editor.setTitle(added, ' City ')
     expect(projectScenario(source.document('demo/scenario/onboarding').doc).steps[added].title).toBe('City')
-    expect(editor.titles[added]).toBe('City')
+    expect(editor.stepTitles[added]).toBe('City')
     expect(editor.stepLabel(added)).toBe('“City”')
     editor.setTitle(added, '')
     expect(projectScenario(source.document('demo/scenario/onboarding').doc).steps[added]).not.toHaveProperty('title')
@@ -99,6 +99,40 @@ describe('ScenarioEditorState', () => {
 })
 
 describe('ScenarioListState', () => {
+  it('deletes a scenario into the trash, sending the buttons that went to it elsewhere or deleting them from every keyboard, as one undo step', () => {
+    const source = LocalSource.seeded('demo')
+    const list = new ScenarioListState(source, 'demo')
+    const buttons = () => projectButtons(source.document('demo/buttons').doc)
+    expect(list.referencesTo('support').map((reference) => reference.kind === 'button' && reference.buttonId)).toEqual(['sup_billing', 'sup_tech', 'support'])
+
+    list.remove('support', 'onboarding')
+    expect(list.scenarios.map((entry) => entry.id)).toEqual(['onboarding'])
+    expect(buttons().sup_billing.action).toEqual({ type: 'goto', scenarioId: 'onboarding' })
+    expect(list.trash.map((item) => item.id)).toEqual(['support'])
+    expect(list.undo.undo()).toBe(true)
+    expect(buttons().sup_billing.action).toEqual({ type: 'goto', scenarioId: 'support', stepId: 'contact' })
+    expect(list.trash).toEqual([])
+
+    // Removing the links: the buttons go to the trash too, after leaving the keyboards and the main menu.
+    list.prepareDelete(true)
+    expect(list.deleteReady).toBe(true)
+    list.remove('support')
+    expect(buttons().support).toBeUndefined()
+    expect(
+      listTrash(source.document('demo/buttons').doc)
+        .map((item) => item.id)
+        .sort(),
+    ).toEqual(['sup_billing', 'sup_tech', 'support'])
+    expect(projectScenario(source.document('demo/scenario/onboarding').doc).steps.finish.keyboard.rows).toEqual([['website']])
+    expect(projectSettings(source.document('demo/settings').doc).mainMenu).toEqual([['start'], ['website']])
+    list.prepareDelete(false)
+
+    expect(list.restore('support')).toBe('support')
+    expect(list.scenarios.map((entry) => entry.id)).toEqual(['onboarding', 'support'])
+    expect(projectScenario(source.document('demo/scenario/support').doc).stepOrder).toEqual(['topic', 'contact'])
+    list.destroy()
+  })
+
   it('creates a scenario in both documents, reorders, renames, toggles and removes', async () => {
     const source = LocalSource.seeded('demo')
     const list = new ScenarioListState(source, 'demo')

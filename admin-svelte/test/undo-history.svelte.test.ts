@@ -1,8 +1,8 @@
-import { getStepMessage, setStepMessage, updateScenario } from '@botsync/shared-docs'
+import { addKeyboardButton, createButton, getKeyboardRows, getStepMessage, projectButtons, setStepMessage, updateScenario } from '@botsync/shared-docs'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { edit } from '../src/lib/yjs/edit-origin.ts'
-import { UndoHistory } from '../src/lib/yjs/undo-history.svelte.ts'
+import { hasUndoHistory, UndoHistory } from '../src/lib/yjs/undo-history.svelte.ts'
 import { link, LocalSource } from './local-source.ts'
 
 describe('UndoHistory', () => {
@@ -63,5 +63,52 @@ describe('UndoHistory', () => {
     expect(history.handleKey(key({ key: 'Z', ctrlKey: true, shiftKey: true }))).toBe(true)
     expect(text.toString()).toBe('abc')
     history.destroy()
+  })
+
+  it('keeps a document’s history after the page that made it is gone: the next page undoes it', () => {
+    const source = LocalSource.seeded('demo')
+    const content = source.document('demo/scenario/onboarding').doc
+    const first = new UndoHistory([content.getMap('scenario')])
+    expect(hasUndoHistory(content)).toBe(false)
+    edit(content, () => setStepMessage(content, 'welcome', 'Before the page change'))
+    expect(hasUndoHistory(content)).toBe(true)
+    first.destroy()
+
+    // Another page (the Buttons page, say) does not reach it…
+    const buttons = source.document('demo/buttons').doc
+    const other = new UndoHistory([buttons.getMap('buttons')])
+    expect(other.canUndo).toBe(false)
+    other.destroy()
+    // …the scenario's page, opened again, does.
+    const again = new UndoHistory([content.getMap('scenario')])
+    expect(again.canUndo).toBe(true)
+    expect(again.undo()).toBe(true)
+    expect(getStepMessage(content, 'welcome')!.toString()).toBe("Hi! Let's get you set up. It takes less than a minute.")
+    expect(again.redo()).toBe(true)
+    expect(getStepMessage(content, 'welcome')!.toString()).toBe('Before the page change')
+  })
+
+  it('undoes a change of two documents made together as one step, and redoes it as one', () => {
+    const source = LocalSource.seeded('demo')
+    const content = source.document('demo/scenario/onboarding').doc
+    const buttons = source.document('demo/buttons').doc
+    const history = new UndoHistory([content.getMap('scenario'), buttons.getMap('buttons')])
+    edit(content, () => setStepMessage(content, 'welcome', 'Earlier edit'))
+    let id = ''
+    history.together(() => {
+      edit(buttons, () => (id = createButton(buttons, { text: 'Next', action: { type: 'end' } })))
+      edit(content, () => addKeyboardButton(content, 'welcome', id))
+    })
+    expect(getKeyboardRows(content, 'welcome')).toEqual([['ob_continue'], ['ob_later'], [id]])
+
+    expect(history.undo()).toBe(true)
+    expect(projectButtons(buttons)[id]).toBeUndefined()
+    expect(getKeyboardRows(content, 'welcome')).toEqual([['ob_continue'], ['ob_later']])
+    // The edit before it is still there: one step back took back exactly the pair.
+    expect(getStepMessage(content, 'welcome')!.toString()).toBe('Earlier edit')
+
+    expect(history.redo()).toBe(true)
+    expect(projectButtons(buttons)[id]?.text).toBe('Next')
+    expect(getKeyboardRows(content, 'welcome')).toEqual([['ob_continue'], ['ob_later'], [id]])
   })
 })

@@ -1,36 +1,48 @@
-// State of the Buttons page: the buttons document, plus the scenarios index
-// and the content of each scenario (goto targets: the step picker and the
-// validation of references need them).
+// State of the Buttons page, the library of all buttons: the buttons
+// document, plus the scenarios index, the content of each scenario (goto
+// targets: the step picker and the validation of references need them; and
+// the keyboards, for "Used in") and the settings (the main menu). A deleted
+// button goes to the buttons document's trash, after the keyboards that
+// showed it were changed (another button in its place, or none), as one undo step.
 import {
+  buttonReferences,
   buttonsRoot,
   createButton,
   docName,
+  emptyTrash,
   isValidId,
+  listTrash,
   projectButtons,
-  projectScenario,
   projectScenarios,
-  removeButton,
+  projectSettings,
+  replaceButtonInKeyboards,
+  replaceButtonInMainMenu,
+  restoreButton,
   scenarioRoot,
   scenariosRoot,
   setButtonAction,
   setButtonText,
+  settingsRoot,
   sortScenarios,
+  stepTitles,
+  trashButton,
+  trashRoot,
   type ButtonAction,
   type ButtonActionType,
   type ButtonJson,
+  type Reference,
   type ScenarioIndexEntry,
   type ScenarioJson,
+  type SettingsJson,
+  type TrashedButton,
 } from '@botsync/shared-docs'
-import { SvelteMap } from 'svelte/reactivity'
 import type { DocumentSource, OpenDocument } from '../connection/open-document.ts'
 import { PresenceState } from '../presence/presence-state.svelte.ts'
+import { ScenarioContents } from '../references/scenario-contents.svelte.ts'
 import { ProblemIndex, validateParts } from '../validation/problem-index.ts'
 import { edit } from '../yjs/edit-origin.ts'
 import { UndoHistory } from '../yjs/undo-history.svelte.ts'
 import { YState } from '../yjs/y-state.svelte.ts'
-
-/** At most this many scenario documents are opened for goto targets. */
-const MAX_TARGET_DOCUMENTS = 50
 
 export function defaultAction(type: ButtonActionType, firstScenarioId = ''): ButtonAction {
   switch (type) {
@@ -47,45 +59,46 @@ export function defaultAction(type: ButtonActionType, firstScenarioId = ''): But
   }
 }
 
-interface TargetDocument {
-  document: OpenDocument
-  content: YState<ScenarioJson>
-}
-
 export class ButtonsState {
   readonly space: string
   readonly buttonsDoc: OpenDocument
   readonly index: OpenDocument
+  /** For the main menu: a button shown there is "used in" it. */
+  readonly settingsDoc: OpenDocument
   readonly presence: PresenceState
   readonly undo: UndoHistory
   readonly #source: DocumentSource
   readonly #buttonsState: YState<Record<string, ButtonJson>>
   readonly #indexState: YState<Record<string, ScenarioIndexEntry>>
-  readonly #targets = new SvelteMap<string, TargetDocument>()
+  readonly #settingsState: YState<SettingsJson>
+  readonly #trashState: YState<TrashedButton[]>
+  readonly #targets: ScenarioContents
 
   constructor(source: DocumentSource, space: string) {
     this.#source = source
     this.space = space
     this.buttonsDoc = source.open(docName.buttons(space))
     this.index = source.open(docName.scenarios(space))
+    this.settingsDoc = source.open(docName.settings(space))
     this.presence = new PresenceState(this.buttonsDoc.awareness)
     const buttons = this.buttonsDoc.doc
     const index = this.index.doc
+    const settings = this.settingsDoc.doc
     this.#buttonsState = new YState(buttonsRoot(buttons), () => projectButtons(buttons))
     this.#indexState = new YState(scenariosRoot(index), () => projectScenarios(index))
-    this.undo = new UndoHistory([buttonsRoot(buttons)])
+    this.#settingsState = new YState(settingsRoot(settings), () => projectSettings(settings))
+    this.#trashState = new YState(trashRoot(buttons), () => listTrash(buttons).filter((item): item is TrashedButton => item.kind === 'button'))
+    this.undo = new UndoHistory([buttonsRoot(buttons), trashRoot(buttons), settingsRoot(settings)])
+    // A delete changes the keyboards too, and undo takes that back with it.
+    this.#targets = new ScenarioContents(source, space, (doc) => this.undo.track(scenarioRoot(doc)))
   }
 
   #buttons = $derived.by((): ButtonJson[] => Object.values(this.#buttonsState.current))
   #scenarios = $derived.by((): ScenarioIndexEntry[] => sortScenarios(this.#indexState.current))
-  #scenarioContents = $derived.by((): Record<string, ScenarioJson> => {
-    const result: Record<string, ScenarioJson> = {}
-    for (const [id, target] of this.#targets) if (target.document.loaded) result[id] = target.content.current
-    return result
-  })
+  #trash = $derived.by(() => this.#trashState.current)
   #problems = $derived.by((): ProblemIndex => {
     if (!this.loaded) return ProblemIndex.empty
-    return validateParts({ buttons: this.#buttonsState.current, scenarios: this.#indexState.current, scenarioDocs: this.#scenarioContents }, ['buttons'])
+    return validateParts({ buttons: this.#buttonsState.current, scenarios: this.#indexState.current, scenarioDocs: this.#targets.contents }, ['buttons'])
   })
 
   /** Buttons by id (ids are stable, so rows do not jump while someone types). */
@@ -100,11 +113,32 @@ export class ButtonsState {
 
   /** Content of the scenarios whose documents are open, by scenario id. */
   get scenarioContents(): Record<string, ScenarioJson> {
-    return this.#scenarioContents
+    return this.#targets.contents
   }
 
   get problems(): ProblemIndex {
     return this.#problems
+  }
+
+  /** Every scenario's content and the settings are loaded, so "Used in" is complete. */
+  get referencesLoaded(): boolean {
+    return this.settingsDoc.loaded && this.#targets.loaded
+  }
+
+  /** The buttons deleted and kept in the trash, newest first. */
+  get trash(): TrashedButton[] {
+    return this.#trash
+  }
+
+  /** The steps whose keyboards show the button, and the main menu. */
+  usedIn(buttonId: string): Reference[] {
+    return buttonReferences({ settings: this.#settingsState.current, scenarioDocs: this.scenarioContents }, buttonId)
+  }
+
+  /** A scenario's step titles, by step id ({} until its document is loaded). */
+  stepTitlesOf(scenarioId: string): Record<string, string> {
+    const content = this.scenarioContents[scenarioId]
+    return content ? stepTitles(content) : {}
   }
 
   get loaded(): boolean {
@@ -122,25 +156,15 @@ export class ButtonsState {
 
   /** Opens the content documents of the listed scenarios and releases the others. */
   syncTargets(scenarioIds: readonly string[]): void {
-    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup, gone when the method returns
-    const wanted = new Set(scenarioIds.filter(isValidId).slice(0, MAX_TARGET_DOCUMENTS))
-    for (const [id, target] of this.#targets) {
-      if (!wanted.has(id)) {
-        this.#targets.delete(id)
-        this.#source.release(target.document)
-      }
-    }
-    for (const id of wanted) {
-      if (this.#targets.has(id)) continue
-      const document = this.#source.open(docName.scenario(this.space, id))
-      const doc = document.doc
-      this.#targets.set(id, { document, content: new YState(scenarioRoot(doc), () => projectScenario(doc)) })
-    }
+    this.#targets.sync(scenarioIds)
   }
 
-  /** Creates a button; returns its id, or an error message. */
-  create(input: { id?: string; text: string; type: ButtonActionType }): { id: string } | { error: string } {
+  /** Creates a button; returns its id, or an error message. A goto needs its scenario: nothing is picked for the author. */
+  create(input: { id?: string; text: string; type: ButtonActionType | ''; scenarioId?: string }): { id: string } | { error: string } {
     if (this.readOnly) return { error: 'You can only view this space.' }
+    if (input.type === '') return { error: 'Choose what the button does when pressed.' }
+    if (input.type === 'goto' && !this.#indexState.current[input.scenarioId ?? '']) return { error: 'Choose the scenario the button goes to.' }
+    const type = input.type
     const id = input.id?.trim() || undefined
     if (id !== undefined && !isValidId(id)) {
       return { error: 'An id is 1–32 characters of A–Z, a–z, 0–9, _ and -.' }
@@ -151,7 +175,7 @@ export class ButtonsState {
       created = createButton(this.buttonsDoc.doc, {
         id,
         text: input.text.trim() || 'New button',
-        action: defaultAction(input.type, this.scenarios[0]?.id),
+        action: defaultAction(type, input.scenarioId),
       })
     })
     return { id: created }
@@ -166,8 +190,35 @@ export class ButtonsState {
     this.#edit(() => setButtonAction(this.buttonsDoc.doc, id, action), !typing)
   }
 
-  remove(id: string): void {
-    this.#edit(() => removeButton(this.buttonsDoc.doc, id))
+  /**
+   * Deletes a button into the trash. Every keyboard and the main menu that
+   * show it get `replaceWith` in its place, or lose it (null), first.
+   */
+  remove(id: string, replaceWith: string | null = null): void {
+    if (this.readOnly) return
+    const to = replaceWith !== null && replaceWith !== id && this.#buttonsState.current[replaceWith] ? replaceWith : null
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup, gone when the method returns
+    const scenarios = new Set(this.usedIn(id).flatMap((reference) => (reference.kind === 'keyboard' ? [reference.scenarioId] : [])))
+    this.undo.together(() => {
+      for (const scenarioId of scenarios) {
+        const document = this.#targets.document(scenarioId)
+        if (document && !document.readOnly) edit(document.doc, () => replaceButtonInKeyboards(document.doc, id, to))
+      }
+      const settings = this.settingsDoc.doc
+      if (!this.settingsDoc.readOnly) edit(settings, () => replaceButtonInMainMenu(settings, id, to))
+      edit(this.buttonsDoc.doc, () => trashButton(this.buttonsDoc.doc, id, { at: Date.now(), by: this.presence.me?.name }))
+    })
+  }
+
+  /** Brings a deleted button back (not into the keyboards it left); returns its id. */
+  restore(id: string): string | null {
+    let restored: string | null = null
+    this.#edit(() => (restored = restoreButton(this.buttonsDoc.doc, id)))
+    return restored
+  }
+
+  emptyTrash(): void {
+    this.#edit(() => emptyTrash(this.buttonsDoc.doc))
   }
 
   /** Typing merges into one undo step; a click or a picked option is one of its own. */
@@ -180,9 +231,9 @@ export class ButtonsState {
 
   destroy(): void {
     this.undo.destroy()
-    for (const target of this.#targets.values()) this.#source.release(target.document)
-    this.#targets.clear()
+    this.#targets.destroy()
     this.#source.release(this.buttonsDoc)
     this.#source.release(this.index)
+    this.#source.release(this.settingsDoc)
   }
 }

@@ -6,6 +6,7 @@ import { SvelteMap } from 'svelte/reactivity'
 import { parseDocumentName } from '@botsync/shared-docs'
 import { DocumentHandle, type PresenceIdentity } from './document-handle.svelte.ts'
 import type { DocumentSource, OpenDocument } from './open-document.ts'
+import { hasUndoHistory } from '../yjs/undo-history.svelte.ts'
 import { PendingEdits } from './pending-edits.ts'
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline'
@@ -144,6 +145,10 @@ export class CollabSession implements DocumentSource {
     if (!entry || entry.handle !== document) return
     entry.users -= 1
     if (entry.users > 0) return
+    // This user's undo history lives with the document: kept open for the
+    // tab's session, the next page that shows it can still undo what was
+    // done before (a new Y.Doc would start with an empty history).
+    if (hasUndoHistory(entry.handle.doc)) return
     if (entry.handle.unsavedChanges > 0) {
       // Closing now would leave the edit only in IndexedDB until the
       // document is opened again; keep it until the server has it.
@@ -202,7 +207,7 @@ export class CollabSession implements DocumentSource {
     this.#keepOpenTimer ??= setInterval(() => {
       let waiting = 0
       for (const [name, entry] of this.#entries) {
-        if (entry.users > 0) continue
+        if (entry.users > 0 || hasUndoHistory(entry.handle.doc)) continue
         if (entry.handle.unsavedChanges === 0 && entry.handle.synced) this.#close(name)
         else waiting += 1
       }

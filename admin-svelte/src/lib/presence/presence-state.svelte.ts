@@ -81,6 +81,11 @@ export class PresenceState {
     return this.peers.filter((peer) => peer.focus?.item === item)
   }
 
+  /** This user, as the document's awareness announces them (null in a document opened without one). */
+  get me(): PresenceUser | null {
+    return asUser(this.#awareness.getLocalState()?.user)
+  }
+
   get focus(): PresenceFocus | null {
     this.#subscribe()
     return asFocus(this.#awareness.getLocalState()?.focus)

@@ -1,4 +1,5 @@
-// Hash routes: #/<space>/scenarios, #/<space>/scenario/<id>, #/<space>/buttons,
+// Hash routes: #/<space>/scenarios, #/<space>/scenario/<id>[/<stepId>] (a
+// step to scroll to: "Used in" links), #/<space>/buttons,
 // #/<space>/settings, #/<space>/history, #/<space>/activity, #/<space>/members; and two outside
 // any space: #/spaces (the list, creating one) and #/invite/<token> (an
 // invite or reset link, opened logged out too). Hash routing needs nothing
@@ -14,7 +15,7 @@ export type SpacePage = 'scenarios' | 'scenario' | 'buttons' | 'settings' | 'his
 
 export type SpaceRoute =
   | { space: string; page: 'scenarios' | 'buttons' | 'settings' | 'history' | 'activity' | 'members' }
-  | { space: string; page: 'scenario'; scenarioId: string }
+  | { space: string; page: 'scenario'; scenarioId: string; stepId?: string }
   | { space: string; page: 'not-found'; path: string }
 
 export type Route = SpaceRoute | { page: 'spaces' } | { page: 'invite'; token: string }
@@ -40,11 +41,12 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'invite' && (parts.length === 2 || parts.length === 1)) {
     return parts.length === 2 && TOKEN_PATTERN.test(parts[1]) ? { page: 'invite', token: parts[1] } : { space: DEFAULT_SPACE, page: 'not-found', path }
   }
-  const [space, page, id] = parts
+  const [space, page, id, stepId] = parts
   if (!isValidSpace(space)) return { space: DEFAULT_SPACE, page: 'not-found', path }
   if (parts.length === 1) return { space, page: 'scenarios' }
   if (parts.length === 2 && SIMPLE_PAGES.has(page)) return { space, page: page as 'scenarios' }
   if (parts.length === 3 && page === 'scenario' && isValidId(id)) return { space, page: 'scenario', scenarioId: id }
+  if (parts.length === 4 && page === 'scenario' && isValidId(id) && isValidId(stepId)) return { space, page: 'scenario', scenarioId: id, stepId }
   return { space, page: 'not-found', path }
 }
 
@@ -54,9 +56,10 @@ export function routeSpace(route: Route): string | null {
 }
 
 export function href(space: string, page: Exclude<SpacePage, 'scenario'>): string
-export function href(space: string, page: 'scenario', scenarioId: string): string
-export function href(space: string, page: SpacePage, scenarioId?: string): string {
-  return page === 'scenario' ? `#/${space}/scenario/${scenarioId}` : `#/${space}/${page}`
+export function href(space: string, page: 'scenario', scenarioId: string, stepId?: string): string
+export function href(space: string, page: SpacePage, scenarioId?: string, stepId?: string): string {
+  if (page !== 'scenario') return `#/${space}/${page}`
+  return stepId ? `#/${space}/scenario/${scenarioId}/${stepId}` : `#/${space}/scenario/${scenarioId}`
 }
 
 export const SPACES_HREF = '#/spaces'

@@ -1,10 +1,16 @@
 // State of the editor of one scenario: its content document (steps), its
 // entry in the scenarios index (title, enabled, triggers) and the buttons
-// (labels for keyboards, and references for validation). Every change goes
-// through a shared-docs accessor inside one local, undoable transaction.
+// (labels for keyboards, references for validation, and the buttons made in
+// place). Every change goes through a shared-docs accessor inside one local,
+// undoable transaction; a change of two documents (a button made and put in
+// a keyboard, a step deleted and the buttons retargeted) is one undo step.
+// A deleted step goes to the scenario document's trash (shared-docs trash.ts).
 import {
+  addKeyboardButton,
   addStep,
   buttonsRoot,
+  createButton,
+  listTrash,
   docName,
   getStep,
   getStepMessage,
@@ -16,10 +22,13 @@ import {
   projectButtons,
   projectScenario,
   projectScenarios,
-  removeStep,
+  restoreStep,
+  retargetButtonsToStep,
+  retargetStepLinks,
   scenarioDocument,
   scenarioRoot,
   scenariosRoot,
+  setButton,
   setEntryStep,
   setKeyboard,
   setStepInput,
@@ -29,8 +38,16 @@ import {
   setStepTitle,
   stepTitles,
   setTrigger,
+  emptyTrash,
+  sortScenarios,
+  stepReferences,
+  trashRoot,
+  trashStep,
   updateScenario,
+  type ButtonInit,
   type ButtonJson,
+  type Reference,
+  type TrashedStep,
   type KeyboardKind,
   type MediaInfo,
   type MediaRef,
@@ -43,6 +60,7 @@ import {
 import type * as Y from 'yjs'
 import type { DocumentSource, OpenDocument } from '../connection/open-document.ts'
 import type { ApiOptions } from '../api/api-client.ts'
+import { describeAction } from '../buttons/button-actions.ts'
 import { MediaThumbnails } from '../media/media-thumbnails.svelte.ts'
 import { PresenceState } from '../presence/presence-state.svelte.ts'
 import { ProblemIndex, validateParts } from '../validation/problem-index.ts'
@@ -74,6 +92,7 @@ export class ScenarioEditorState {
   readonly #indexState: YState<Record<string, ScenarioIndexEntry>>
   readonly #buttonsState: YState<Record<string, ButtonJson>>
   readonly #mediaState: YState<Record<string, MediaInfo>>
+  readonly #trashState: YState<TrashedStep[]>
 
   /** `api`: for the media uploads and files; null (a test) shows placeholder tiles. */
   constructor(source: DocumentSource, space: string, scenarioId: string, api: ApiOptions | null = null) {
@@ -97,7 +116,8 @@ export class ScenarioEditorState {
     this.#buttonsState = new YState(buttonsRoot(buttons), () => projectButtons(buttons))
     const settings = this.settingsDoc.doc
     this.#mediaState = new YState(mediaLibraryMap(settings), () => projectMediaLibrary(settings))
-    this.undo = new UndoHistory([scenarioRoot(content), scenariosRoot(index)])
+    this.#trashState = new YState(trashRoot(content), () => listTrash(content).filter((item): item is TrashedStep => item.kind === 'step'))
+    this.undo = new UndoHistory([scenarioRoot(content), trashRoot(content), scenariosRoot(index), buttonsRoot(buttons)])
     this.indexPresence.setFocus({ item: scenarioId, label: 'this scenario' })
   }
 
@@ -107,6 +127,10 @@ export class ScenarioEditorState {
   #buttons = $derived.by(() => this.#buttonsState.current)
   #mediaLibrary = $derived.by(() => this.#mediaState.current)
   #steps = $derived.by((): StepJson[] => this.#scenario.stepOrder.map((id) => this.#scenario.steps[id]))
+  #stepTitles = $derived.by(() => stepTitles(this.#scenario))
+  #scenarioList = $derived.by(() => sortScenarios(this.#scenarios))
+  #scenarioTitles = $derived.by(() => Object.fromEntries(Object.values(this.#scenarios).map((entry) => [entry.id, entry.title])))
+  #trash = $derived.by(() => this.#trashState.current)
 
   /** The scenario's content: its steps and entry step. */
   get scenario(): ScenarioJson {
@@ -138,6 +162,21 @@ export class ScenarioEditorState {
     return this.#steps
   }
 
+  /** Each step's name (its title or first words), unique within the scenario. */
+  get stepTitles(): Record<string, string> {
+    return this.#stepTitles
+  }
+
+  /** Every scenario of the index, in order (the dialog's "Go to another scenario…"). */
+  get scenarioList(): ScenarioIndexEntry[] {
+    return this.#scenarioList
+  }
+
+  /** The steps deleted from this scenario and kept in its trash, newest first. */
+  get trash(): TrashedStep[] {
+    return this.#trash
+  }
+
   get loaded(): boolean {
     return this.content.loaded && this.index.loaded && this.buttonsDoc.loaded && this.settingsDoc.loaded
   }
@@ -165,22 +204,37 @@ export class ScenarioEditorState {
     return this.#problems
   }
 
-  #titles = $derived.by(() => stepTitles(this.#scenario))
-
-  /** Every step's name, unique within the scenario (stepTitles): what pickers, labels and presence show. */
-  get titles(): Record<string, string> {
-    return this.#titles
-  }
-
   /** "“Ask the name”": how a step is named to people (presence, buttons' labels); never its id. */
   stepLabel(stepId: string): string {
-    const title = this.#titles[stepId]
+    const title = this.#stepTitles[stepId]
     return title ? `“${title}”` : 'a deleted step'
   }
 
   /** Names the step; typing merges into one undo step, like the message. */
   setTitle(stepId: string, title: string): void {
     this.#editContent((doc) => setStepTitle(doc, stepId, title), false)
+  }
+
+  /** What a button does, as its chip says: "→ Ask the name", "↗ example.com", "End". */
+  describeButton(buttonId: string): string {
+    return describeAction(this.buttons[buttonId]?.action ?? null, {
+      scenarios: this.#scenarioTitles,
+      steps: (scenarioId) => (scenarioId === this.scenarioId ? this.stepTitles : undefined),
+      here: this.scenarioId,
+    })
+  }
+
+  /** What leads to a step: buttons that go to it, steps that continue with it, the entry. */
+  referencesTo(stepId: string): Reference[] {
+    return stepReferences({ buttons: this.buttons, scenarioDocs: { [this.scenarioId]: this.scenario } }, this.scenarioId, stepId)
+  }
+
+  /** The step after this one in display order (the one before it for the last), or null when it is alone. */
+  neighbourOf(stepId: string): string | null {
+    const order = this.scenario.stepOrder
+    const at = order.indexOf(stepId)
+    if (at === -1) return order[0] ?? null
+    return order[at + 1] ?? order[at - 1] ?? null
   }
 
   messageText(stepId: string): Y.Text | undefined {
@@ -219,8 +273,66 @@ export class ScenarioEditorState {
     return id
   }
 
-  removeStep(stepId: string): void {
-    this.#editContent((doc) => removeStep(doc, stepId))
+  /**
+   * Deletes a step into the trash. What led to it goes to `retargetTo` (a
+   * step of this scenario: buttons, next steps and the entry), or with null
+   * goes nowhere: steps that continued with it end, buttons go to the
+   * scenario's start, and the entry moves to the first remaining step.
+   * One undo step, though it may change the buttons too.
+   */
+  removeStep(stepId: string, retargetTo: string | null = null): void {
+    if (this.readOnly || !this.scenario.steps[stepId]) return
+    const target = retargetTo !== null && retargetTo !== stepId && this.scenario.steps[retargetTo] ? retargetTo : null
+    const content = this.content.doc
+    const buttons = this.buttonsDoc.doc
+    this.undo.together(() => {
+      if (!this.buttonsDoc.readOnly) edit(buttons, () => retargetButtonsToStep(buttons, this.scenarioId, stepId, target))
+      edit(content, () => {
+        retargetStepLinks(content, stepId, target)
+        trashStep(content, stepId, { at: Date.now(), by: this.presence.me?.name })
+      })
+    })
+  }
+
+  /** Puts a trashed step back where it was; returns its id. */
+  restoreStep(stepId: string): string | null {
+    let restored: string | null = null
+    this.#editContent((doc) => (restored = restoreStep(doc, stepId)))
+    return restored
+  }
+
+  /** Drops the deleted steps for good. */
+  emptyTrash(): void {
+    this.#editContent((doc) => emptyTrash(doc))
+  }
+
+  /** Makes a button and puts it at the end of row `row` of the step's keyboard (past the last row: a new row), as one undo step. */
+  createKeyboardButton(stepId: string, row: number, button: ButtonInit): string | null {
+    if (this.readOnly || this.buttonsDoc.readOnly) return null
+    const buttons = this.buttonsDoc.doc
+    const content = this.content.doc
+    let id: string | null = null
+    this.undo.together(() => {
+      edit(buttons, () => (id = createButton(buttons, button)))
+      edit(content, () => addKeyboardButton(content, stepId, id!, row < this.#rowCount(stepId) ? row : undefined))
+    })
+    return id
+  }
+
+  /** Puts an existing button at the end of row `row` (past the last row: a new row). */
+  addExistingButton(stepId: string, row: number, buttonId: string): void {
+    this.#editContent((doc) => addKeyboardButton(doc, stepId, buttonId, row < this.#rowCount(stepId) ? row : undefined))
+  }
+
+  /** Changes a button's label and action, wherever it is shown. */
+  updateButton(buttonId: string, button: ButtonInit): void {
+    if (this.buttonsDoc.readOnly) return
+    const buttons = this.buttonsDoc.doc
+    this.undo.together(() => edit(buttons, () => setButton(buttons, buttonId, button)))
+  }
+
+  #rowCount(stepId: string): number {
+    return this.scenario.steps[stepId]?.keyboard.rows.length ?? 0
   }
 
   moveStep(stepId: string, delta: -1 | 1): void {

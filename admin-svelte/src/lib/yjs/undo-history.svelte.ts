@@ -1,70 +1,165 @@
-// Per-user undo/redo across the documents one page edits (a scenario's
-// content and its index entry, say). y-utility's YMultiDocUndoManager keeps
-// one Y.UndoManager per document and a single ordered stack across them.
+// Per-user undo/redo. One Y.UndoManager per document, for as long as the
+// document is open in the tab (the collaboration session keeps a document
+// with history open: collab-session.svelte.ts), so leaving a page and coming
+// back keeps what Ctrl+Z can undo. A page's UndoHistory is a view over the
+// managers of the documents it edits (a scenario's content, its index entry
+// and the buttons, say): its undo takes back the newest change among them.
+//
+// Written here rather than with y-utility's YMultiDocUndoManager (which the
+// pages used before): that one owns its per-document managers and its
+// cross-document order, and both end with the page; here the managers belong
+// to the documents and the order is a stamp on each stack item, so any page
+// showing a document reaches the same history.
 import { createSubscriber } from 'svelte/reactivity'
-import { YMultiDocUndoManager } from 'y-utility/y-multidoc-undomanager'
+import * as Y from 'yjs'
 import type { AnyYType } from '@botsync/shared-docs'
 import { LOCAL_EDIT } from './edit-origin.ts'
 
 /** The manager's events after which canUndo or canRedo may have changed. */
-const STACK_EVENTS = ['stack-item-added', 'stack-item-popped', 'stack-cleared', 'stack-item-updated']
+const STACK_EVENTS = ['stack-item-added', 'stack-item-popped', 'stack-cleared', 'stack-item-updated'] as const
+/** Stack item meta: when (in `clock` ticks) it was made, so pages can order items across documents. */
+const STAMP = 'botsync:stamp'
+
+let clock = 0
+/** While set, every stack item made or grown gets this stamp: one undo step across documents. */
+let group: number | null = null
+
+const managers = new WeakMap<Y.Doc, Y.UndoManager>()
+
+function stamp(event: { stackItem: { meta: Map<string, unknown> } }): void {
+  event.stackItem.meta.set(STAMP, group ?? ++clock)
+}
+
+/** The document's own manager (made on first use), with `type` in its scope. */
+function managerOf(type: AnyYType): Y.UndoManager {
+  const doc = type.doc
+  if (!doc) throw new TypeError('Only a type inside a document has an undo history')
+  let manager = managers.get(doc)
+  if (!manager) {
+    // Only LOCAL_EDIT transactions (and the editor bindings' origins a page
+    // adds) are captured: remote edits and IndexedDB restores are never undone by this user.
+    manager = new Y.UndoManager([type], { trackedOrigins: new Set([LOCAL_EDIT]), captureTimeout: 600 })
+    manager.on('stack-item-added', stamp)
+    manager.on('stack-item-updated', stamp)
+    managers.set(doc, manager)
+  } else if (!manager.scope.includes(type as Y.AbstractType<unknown>)) manager.addToScope([type as Y.AbstractType<unknown>])
+  return manager
+}
+
+/** Whether this user has something to undo or redo in the document: the session keeps such a document open. */
+export function hasUndoHistory(doc: Y.Doc): boolean {
+  const manager = managers.get(doc)
+  return manager !== undefined && (manager.canUndo() || manager.canRedo())
+}
+
+type Stack = 'undoStack' | 'redoStack'
+
+function topStamp(manager: Y.UndoManager, stack: Stack): number | null {
+  const item = manager[stack].at(-1)
+  return item ? ((item.meta.get(STAMP) as number | undefined) ?? 0) : null
+}
 
 export class UndoHistory {
-  readonly #manager: YMultiDocUndoManager
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
+  readonly #managers = new Set<Y.UndoManager>()
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
+  readonly #origins = new Set<object>()
   readonly #subscribe: () => void
+  /** The subscriber's update while some effect reads canUndo/canRedo; a manager tracked meanwhile joins it. */
+  #update: (() => void) | null = null
 
   constructor(scope: AnyYType[] = []) {
-    // Only LOCAL_EDIT transactions are captured: remote edits (origin: the
-    // provider) and IndexedDB restores are never undone by this user.
-    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- Yjs' own option, never rendered
-    this.#manager = new YMultiDocUndoManager(scope, { trackedOrigins: new Set([LOCAL_EDIT]), captureTimeout: 600 })
-    // Listens to the manager only while an effect reads canUndo or canRedo.
     this.#subscribe = createSubscriber((update) => {
-      for (const event of STACK_EVENTS) this.#manager.on(event, update)
+      this.#update = update
+      for (const manager of this.#managers) for (const event of STACK_EVENTS) manager.on(event, update)
       return () => {
-        for (const event of STACK_EVENTS) this.#manager.off(event, update)
+        this.#update = null
+        for (const manager of this.#managers) for (const event of STACK_EVENTS) manager.off(event, update)
       }
     })
+    for (const type of scope) this.track(type)
   }
 
   get canUndo(): boolean {
     this.#subscribe()
-    return this.#manager.canUndo()
+    return [...this.#managers].some((manager) => manager.canUndo())
   }
 
   get canRedo(): boolean {
     this.#subscribe()
-    return this.#manager.canRedo()
+    return [...this.#managers].some((manager) => manager.canRedo())
   }
 
+  /** Adds a type (of any document) to what this page undoes. */
   track(type: AnyYType): void {
-    this.#manager.addToScope([type])
+    const manager = managerOf(type)
+    if (this.#managers.has(manager)) return
+    this.#managers.add(manager)
+    for (const origin of this.#origins) manager.addTrackedOrigin(origin)
+    if (this.#update) {
+      for (const event of STACK_EVENTS) manager.on(event, this.#update)
+      this.#update()
+    }
   }
 
   /**
    * Also undoes transactions with this origin: an editor binding that writes
    * this user's typing under its own origin (y-quill's QuillBinding) rather
-   * than LOCAL_EDIT. Remove it again when the binding goes.
+   * than LOCAL_EDIT. Remove it again when the binding goes (what it wrote
+   * stays undoable).
    */
   trackOrigin(origin: object): void {
-    this.#manager.addTrackedOrigin(origin)
+    this.#origins.add(origin)
+    for (const manager of this.#managers) manager.addTrackedOrigin(origin)
   }
 
   untrackOrigin(origin: object): void {
-    this.#manager.removeTrackedOrigin(origin)
+    this.#origins.delete(origin)
+    for (const manager of this.#managers) manager.removeTrackedOrigin(origin)
+  }
+
+  /** Runs `change` (edits of one or more of this page's documents) as one undo step. */
+  together(change: () => void): void {
+    this.stopCapturing()
+    const previous = group
+    group = ++clock
+    try {
+      change()
+    } finally {
+      group = previous
+      this.stopCapturing()
+    }
   }
 
   undo(): boolean {
-    return this.#manager.undo() !== null
+    return this.#pop('undoStack')
   }
 
   redo(): boolean {
-    return this.#manager.redo() !== null
+    return this.#pop('redoStack')
+  }
+
+  /** Undoes (or redoes) the newest step among this page's documents: every document's item with that stamp. */
+  #pop(stack: Stack): boolean {
+    let newest: number | null = null
+    for (const manager of this.#managers) {
+      const at = topStamp(manager, stack)
+      if (at !== null && (newest === null || at > newest)) newest = at
+    }
+    if (newest === null) return false
+    let done = false
+    this.together(() => {
+      for (const manager of this.#managers) {
+        if (topStamp(manager, stack) !== newest) continue
+        done = (stack === 'undoStack' ? manager.undo() : manager.redo()) !== null || done
+      }
+    })
+    return done
   }
 
   /** Ends the current capture group, so the next edit is undone on its own. */
   stopCapturing(): void {
-    this.#manager.stopCapturing()
+    for (const manager of this.#managers) manager.stopCapturing()
   }
 
   /** Ctrl/Cmd+Z undoes, Ctrl/Cmd+Shift+Z and Ctrl+Y redo. Returns true if handled. */
@@ -84,7 +179,11 @@ export class UndoHistory {
     return false
   }
 
+  /** The page is gone: its origins and listeners go; the documents' histories stay for the next page. */
   destroy(): void {
-    this.#manager.destroy()
+    for (const origin of this.#origins) for (const manager of this.#managers) manager.removeTrackedOrigin(origin)
+    this.#origins.clear()
+    if (this.#update) for (const manager of this.#managers) for (const event of STACK_EVENTS) manager.off(event, this.#update)
+    this.#managers.clear()
   }
 }
