@@ -135,7 +135,10 @@ describe('buttons where they are used, and safe deletes', () => {
     await stepMessage(page, addedId).fill('Our team will call you back.')
     await allSaved(page)
 
-    await page.locator('[data-step-id="contact"]').getByRole('button', { name: /^Delete “/ }).click()
+    await page
+      .locator('[data-step-id="contact"]')
+      .getByRole('button', { name: /^Delete “/ })
+      .click()
     const dialog = page.getByTestId('delete-dialog')
     expect(await dialog.getByTestId('reference-summary').textContent()).toBe('2 buttons and 1 step go here:')
     expect(await dialog.getByTestId('references').locator('li').allTextContents()).toEqual([
@@ -165,7 +168,10 @@ describe('buttons where they are used, and safe deletes', () => {
     for (const admin of [ana, ben]) await admin.page.goto(`${app.baseUrl}/#/${space}/scenario/support`)
 
     // Nothing leads to "topic" but the scenario's start: the dialog says so, and deleting moves the start.
-    await ana.page.locator('[data-step-id="topic"]').getByRole('button', { name: /^Delete “/ }).click()
+    await ana.page
+      .locator('[data-step-id="topic"]')
+      .getByRole('button', { name: /^Delete “/ })
+      .click()
     await ana.page.getByTestId('delete-dialog').getByLabel('Remove the links', { exact: false }).check()
     await ana.page.getByTestId('delete-dialog').getByRole('button', { name: 'Delete' }).click()
     const benTrash = ben.page.getByRole('region', { name: 'Deleted steps' })
