@@ -51,6 +51,6 @@ describe('named steps', () => {
     await ben.page.goto(`${app.baseUrl}/#/${space}/activity`)
     const events = ben.page.getByTestId('event-list')
     await expect.poll(() => events.textContent()).toContain('A user reached “Ask the name” in “Onboarding”')
-    expect(await events.textContent()).toContain('A user reached “Hi! Let\'s get you set up…” in “Onboarding”')
+    expect(await events.textContent()).toContain("A user reached “Hi! Let's get you set up…” in “Onboarding”")
   })
 })
