@@ -13,7 +13,7 @@ export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'of
 export interface CollabSessionOptions {
   url: string
   /** A function is asked at every (re)connection and token request, so it can return a refreshed token. */
-  token: string | (() => string)
+  token: string | (() => string) | (() => Promise<string>)
   user: PresenceIdentity
   /**
    * Whether a document opens read-only before the server says (viewers). A

@@ -23,7 +23,7 @@ export interface DocumentHandleOptions {
   name: string
   socket: HocuspocusProviderWebsocket
   /** A function is asked again at each (re)connection and token request. */
-  token: string | (() => string)
+  token: string | (() => string) | (() => Promise<string>)
   user: PresenceIdentity
   /**
    * Viewers: the UI offers no edits (the server refuses them anyway). A
