@@ -26,21 +26,36 @@ export interface Admin {
 }
 
 export class E2eApp {
-  /** The first instance; `baseUrl` is its address. */
-  readonly server: BotsyncServer
   /** Every instance (see `start`'s `instances`), on one database (and one Redis when REDIS_URL is set). */
   readonly servers: BotsyncServer[]
   readonly browser: Browser
   readonly baseUrl: string
   readonly #contexts: BrowserContext[] = []
+  readonly #env: Record<string, string>
   /** Uncaught errors and Content-Security-Policy violations in any page; tests fail on them (see assertNoPageErrors). */
   readonly pageErrors: string[] = []
 
-  private constructor(servers: BotsyncServer[], browser: Browser) {
+  private constructor(servers: BotsyncServer[], browser: Browser, env: Record<string, string>) {
     this.servers = servers
-    this.server = servers[0]
     this.browser = browser
+    this.#env = env
     this.baseUrl = `http://127.0.0.1:${this.server.port}`
+  }
+
+  /** The first instance; `baseUrl` is its address (also after `restartServer`). */
+  get server(): BotsyncServer {
+    return this.servers[0]
+  }
+
+  /** Stops the first instance, as in an outage; `restartServer` brings it back on the same port. */
+  async stopServer(): Promise<void> {
+    await this.server.stop()
+  }
+
+  /** The first instance again, on its old port (so the pages' origin, service worker and storage stay), on the same database. */
+  async restartServer(): Promise<void> {
+    await this.server.stop()
+    this.servers[0] = await startServer({ ...this.#env, PORT: new URL(this.baseUrl).port })
   }
 
   /**
@@ -52,7 +67,7 @@ export class E2eApp {
     try {
       for (let i = 0; i < (options.instances ?? 1); i++) servers.push(await startServer(env))
       const browser = await launchChromium()
-      return new E2eApp(servers, browser)
+      return new E2eApp(servers, browser, env)
     } catch (error) {
       await Promise.all(servers.map((server) => server.stop()))
       throw error

@@ -176,6 +176,93 @@ describe('AuthState', () => {
   })
 })
 
+describe('AuthState across the tabs of one browser', () => {
+  const account = (signedIn: boolean) => JSON.stringify({ user: { id: '1', email: 'a@b.c', name: 'Ana' }, signedIn })
+  const unreachable = (async () => Promise.reject(new TypeError('Failed to fetch'))) as typeof fetch
+
+  it('opens a new tab offline with the remembered user and no token, and gets one when the network returns', async () => {
+    const accounts = memoryStorage()
+    accounts.setItem('botsync:account', account(true))
+    const events = new EventTarget()
+    let online = false
+    const server = (async () => {
+      if (!online) throw new TypeError('Failed to fetch')
+      return json(200, { token: 'back', expiresAt: Date.now() + 3_600_000, user: ana })
+    }) as typeof fetch
+    const auth = new AuthState({ storage: memoryStorage(), accounts, fetch: server, events })
+    await vi.waitFor(() => expect(auth.restoring).toBe(false))
+    expect(auth.user).toEqual({ id: '1', email: 'a@b.c', name: 'Ana' })
+    expect(auth.offline).toBe(true)
+    expect(auth.token).toBeNull()
+    const tokens: string[] = []
+    auth.onRefreshed((token) => tokens.push(token))
+    online = true
+    events.dispatchEvent(new Event('online'))
+    await vi.waitFor(() => expect(auth.token).toBe('back'))
+    expect(auth.offline).toBe(false)
+    // The open page (its sockets) hears of the first token too.
+    expect(tokens).toEqual(['back'])
+    await auth.logout()
+  })
+
+  it('shows the login form offline when nobody is logged in in this browser, or the session expired', async () => {
+    for (const stored of [null, account(false)]) {
+      const accounts = memoryStorage()
+      if (stored) accounts.setItem('botsync:account', stored)
+      const auth = new AuthState({ storage: memoryStorage(), accounts, fetch: unreachable, events: null })
+      await vi.waitFor(() => expect(auth.restoring).toBe(false))
+      expect(auth.user).toBeNull()
+      auth.logout()
+    }
+  })
+
+  it('keeps the email for the login form after the session expired, and forgets it at a logout', async () => {
+    const accounts = memoryStorage()
+    const auth = new AuthState({ storage: memoryStorage(stored('t')), accounts, fetch: (async () => json(401, { error: 'session-expired' })) as typeof fetch, autoRefresh: false })
+    expect(await auth.refresh()).toBe(false)
+    expect(auth.session).toBeNull()
+    expect(auth.lastEmail).toBe('a@b.c')
+    expect(JSON.parse(accounts.getItem('botsync:account')!)).toMatchObject({ signedIn: false })
+    // A new tab after that expiry: the email is there, and nothing opens offline.
+    const later = new AuthState({ storage: memoryStorage(), accounts, fetch: unreachable, events: null })
+    await vi.waitFor(() => expect(later.restoring).toBe(false))
+    expect(later.user).toBeNull()
+    expect(later.lastEmail).toBe('a@b.c')
+
+    const loggedIn = new AuthState({ storage: memoryStorage(stored('t2')), accounts, fetch: (async () => new Response(null, { status: 204 })) as typeof fetch, autoRefresh: false })
+    expect(loggedIn.lastEmail).toBe('a@b.c')
+    await loggedIn.logout()
+    expect(loggedIn.lastEmail).toBeNull()
+    expect(accounts.getItem('botsync:account')).toBeNull()
+  })
+
+  it('logs out when another tab logged out, and asks the cookie when another tab logged in', async () => {
+    const events = new EventTarget()
+    const accounts = memoryStorage()
+    let refreshes = 0
+    const server = (async () => {
+      refreshes += 1
+      return json(200, { token: 'from-cookie', expiresAt: Date.now() + 3_600_000, user: ana })
+    }) as typeof fetch
+    const auth = new AuthState({ storage: memoryStorage(stored('t')), accounts, fetch: server, autoRefresh: false, events })
+    const other = (newValue: string | null) => events.dispatchEvent(new StorageEvent('storage', { key: 'botsync:account', newValue }))
+    // Another key, or the same record written again: nothing happens.
+    events.dispatchEvent(new StorageEvent('storage', { key: 'botsync:spaces:1', newValue: '[]' }))
+    other(account(true))
+    expect(auth.token).toBe('t')
+    expect(refreshes).toBe(0)
+
+    other(null)
+    expect(auth.session).toBeNull()
+    expect(auth.notice).toMatch(/logged out in another tab/)
+    expect(auth.lastEmail).toBeNull()
+
+    other(account(true))
+    await vi.waitFor(() => expect(auth.token).toBe('from-cookie'))
+    expect(refreshes).toBe(1)
+  })
+})
+
 const ana = { id: '1', email: 'a@b.c', name: 'Ana', role: 'editor' }
 
 function stored(token: string): string {

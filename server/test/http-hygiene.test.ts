@@ -70,6 +70,9 @@ describe('HTTP hygiene', () => {
     expect(csp).toContain("img-src 'self' data: blob:;")
     expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${port} wss://127.0.0.1:${port}`)
     expect(csp).not.toContain('unsafe')
+    // The offline app shell: the service worker and the web app manifest, from this origin only.
+    expect(csp).toContain("worker-src 'self';")
+    expect(csp).toContain("manifest-src 'self';")
     const miniApp = await send(port, 'GET', '/miniapp')
     expect(miniApp.body).toContain('mini app')
     expect(miniApp.headers['x-frame-options']).toBeUndefined()

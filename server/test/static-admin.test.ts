@@ -31,6 +31,9 @@ describe('the built admin served at /', () => {
     writeFileSync(join(dist, 'miniapp.html'), '<!doctype html><title>mini app</title>')
     writeFileSync(join(dist, 'assets', 'app-123.js'), 'console.log(1)')
     writeFileSync(join(dist, 'assets', 'app-123.css'), 'body{}')
+    writeFileSync(join(dist, 'sw.js'), 'self.addEventListener("install", () => {})')
+    writeFileSync(join(dist, 'workbox-abc123.js'), 'define([], () => {})')
+    writeFileSync(join(dist, 'manifest.webmanifest'), '{"name":"botsync"}')
     writeFileSync(join(root, 'secret.txt'), 'outside the root')
     server = await startServer({ ADMIN_DIR: dist })
     empty = await startServer({ ADMIN_DIR: join(root, 'not-built') })
@@ -51,6 +54,12 @@ describe('the built admin served at /', () => {
     const miniApp = await get(server.port, '/miniapp')
     expect(miniApp).toMatchObject({ status: 200, type: 'text/html; charset=utf-8', cache: 'no-cache' })
     expect(miniApp.body).toContain('<title>mini app</title>')
+  })
+
+  it('serves the service worker and the manifest revalidated, so a new version is found at the next check', async () => {
+    expect(await get(server.port, '/sw.js')).toMatchObject({ status: 200, type: 'text/javascript; charset=utf-8', cache: 'no-cache' })
+    expect(await get(server.port, '/workbox-abc123.js')).toMatchObject({ status: 200, type: 'text/javascript; charset=utf-8', cache: 'no-cache' })
+    expect(await get(server.port, '/manifest.webmanifest')).toMatchObject({ status: 200, type: 'application/manifest+json', cache: 'no-cache' })
   })
 
   it('answers the app’s own routes with index.html, and a missing file with 404', async () => {

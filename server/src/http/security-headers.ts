@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
  * fetch/WebSocket to this origin. `'self'` covers ws:/wss: of the same host
  * in CSP 3, but WebKit (Telegram's iOS WebView) long matched only http(s),
  * so the page's own ws(s) origin is named too when the Host header is sane.
+ * The service worker (/sw.js) and the manifest come from this origin too.
  */
 function policy(host: string | undefined, frameAncestors: string): string {
   const socket = host && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host) ? ` ws://${host} wss://${host}` : ''
@@ -22,6 +23,10 @@ function policy(host: string | undefined, frameAncestors: string): string {
     "media-src 'self' blob:",
     "font-src 'self'",
     `connect-src 'self'${socket}`,
+    // The admin's offline app shell: its service worker (/sw.js, which imports
+    // Workbox from this origin) and its web app manifest. Stated rather than
+    // left to script-src's fallback, which not every browser applies to workers.
+    "worker-src 'self'",
     "manifest-src 'self'",
     "base-uri 'none'",
     "form-action 'none'",

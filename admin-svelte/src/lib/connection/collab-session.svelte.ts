@@ -14,7 +14,7 @@ export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'of
 export interface CollabSessionOptions {
   url: string
   /** A function is asked at every (re)connection and token request, so it can return a refreshed token. */
-  token: string | (() => string)
+  token: string | (() => string) | (() => Promise<string>)
   user: PresenceIdentity
   /**
    * Whether a document opens read-only before the server says (viewers). A
@@ -35,6 +35,8 @@ export interface CollabSessionOptions {
 interface Entry {
   handle: DocumentHandle
   users: number
+  /** Released with edits the server did not have yet: kept open until it has them (and is synced). */
+  keptForEdits: boolean
 }
 
 /** A handle released while it still holds unsaved edits stays open until they are saved. */
@@ -121,6 +123,7 @@ export class CollabSession implements DocumentSource {
     const existing = this.#entries.get(name)
     if (existing) {
       existing.users += 1
+      existing.keptForEdits = false
       return existing.handle
     }
     const readOnly = this.#options.readOnly
@@ -136,7 +139,7 @@ export class CollabSession implements DocumentSource {
       onRefused: (h, reason, message) => this.#options.onRefused?.(h.name, reason, message),
       onAuthenticationFailed: (h, reason) => this.#options.onAuthenticationFailed?.(h.name, reason),
     })
-    this.#entries.set(name, { handle, users: 1 })
+    this.#entries.set(name, { handle, users: 1, keptForEdits: false })
     return handle
   }
 
@@ -149,13 +152,15 @@ export class CollabSession implements DocumentSource {
     // tab's session, the next page that shows it can still undo what was
     // done before (a new Y.Doc would start with an empty history).
     if (hasUndoHistory(entry.handle.doc)) return
-    if (entry.handle.unsavedChanges > 0) {
-      // Closing now would leave the edit only in IndexedDB until the
-      // document is opened again; keep it until the server has it.
-      this.#startKeepOpenCheck()
-      return
-    }
-    this.#close(document.name)
+    // Closing now would leave an unsaved edit only in IndexedDB until the
+    // document is opened again: keep it until the server has it. Without
+    // one it closes at the next check, not at once: a page that opens the
+    // same document again right away (its state rebuilt) keeps this handle.
+    // A new provider replacing a closed one on the same socket could be cut
+    // off by the old one's close message, which is queued while offline and
+    // sent once the socket reconnects.
+    entry.keptForEdits = entry.handle.unsavedChanges > 0
+    this.#startKeepOpenCheck()
   }
 
   /**
@@ -177,7 +182,7 @@ export class CollabSession implements DocumentSource {
    * the old token's expiry.
    */
   sendToken(): void {
-    for (const handle of this.documents) void handle.provider?.sendToken()
+    for (const handle of this.documents) void handle.sendToken()
   }
 
   /** Skips the backoff: try to connect now. */
@@ -208,7 +213,7 @@ export class CollabSession implements DocumentSource {
       let waiting = 0
       for (const [name, entry] of this.#entries) {
         if (entry.users > 0 || hasUndoHistory(entry.handle.doc)) continue
-        if (entry.handle.unsavedChanges === 0 && entry.handle.synced) this.#close(name)
+        if (entry.handle.unsavedChanges === 0 && (entry.handle.synced || !entry.keptForEdits)) this.#close(name)
         else waiting += 1
       }
       if (waiting === 0 && this.#keepOpenTimer) {

@@ -23,7 +23,7 @@ export interface DocumentHandleOptions {
   name: string
   socket: HocuspocusProviderWebsocket
   /** A function is asked again at each (re)connection and token request. */
-  token: string | (() => string)
+  token: string | (() => string) | (() => Promise<string>)
   user: PresenceIdentity
   /**
    * Viewers: the UI offers no edits (the server refuses them anyway). A
@@ -55,6 +55,8 @@ export class DocumentHandle implements OpenDocument {
   #persistence: IndexeddbPersistence | null = null
   #provider: HocuspocusProvider | null = null
   #destroyed = false
+  /** The server refused this connection's token (say, none yet: a tab opened offline); it forgot the sync sent with it. */
+  #authenticationFailed = false
   #resyncTimer: ReturnType<typeof setTimeout> | null = null
   readonly ready: Promise<void>
 
@@ -137,6 +139,24 @@ export class DocumentHandle implements OpenDocument {
     return this.#provider
   }
 
+  /**
+   * Sends the current token now (it was just refreshed), if this connection
+   * is authenticated or was refused. If the server had
+   * refused this connection's last one, it dropped what came with it, so the
+   * sync starts again as on a fresh connection: the edits kept on this
+   * device go out without waiting for a reconnect.
+   */
+  async sendToken(): Promise<void> {
+    const provider = this.#provider
+    if (!provider) return
+    const retry = this.#authenticationFailed
+    // Not connected, or its authentication is under way: it asks the token function, which has the new token.
+    // (A second token on a connection being set up would make the server ask for a second sync.)
+    if (!provider.isAuthenticated && !retry) return
+    await provider.sendToken()
+    if (retry && this.#provider === provider) provider.startSync()
+  }
+
   async #open(): Promise<void> {
     const scope = this.#options.localScope
     if (scope !== null && typeof indexedDB !== 'undefined') {
@@ -159,9 +179,13 @@ export class DocumentHandle implements OpenDocument {
       onSynced: () => this.#refresh(),
       onUnsyncedChanges: () => this.#refresh(),
       onAuthenticated: ({ scope }) => {
+        this.#authenticationFailed = false
         this.#serverReadOnly = scope === 'readonly'
       },
-      onAuthenticationFailed: ({ reason }) => this.#options.onAuthenticationFailed?.(this, reason),
+      onAuthenticationFailed: ({ reason }) => {
+        this.#authenticationFailed = true
+        this.#options.onAuthenticationFailed?.(this, reason)
+      },
       onStateless: ({ payload }) => this.receiveStateless(payload),
     })
     provider.on('status', () => this.#refresh())

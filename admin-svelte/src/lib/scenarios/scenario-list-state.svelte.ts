@@ -41,6 +41,9 @@ import { edit } from '../yjs/edit-origin.ts'
 import { UndoHistory } from '../yjs/undo-history.svelte.ts'
 import { YState } from '../yjs/y-state.svelte.ts'
 
+/** The `performance.mark` the scenario list sets when its rows first show (bench/suites/admin-load.ts waits for it). */
+export const SCENARIOS_LISTED_MARK = 'botsync:scenarios-listed'
+
 export class ScenarioListState {
   readonly space: string
   readonly index: OpenDocument
