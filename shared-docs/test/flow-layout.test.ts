@@ -67,7 +67,7 @@ describe('flow map layout', () => {
       space: projectSpace(docs),
       scenario: projectScenario(doc),
       problems: validateSpace(projectSpace(docs)),
-      file: exportSpace({ space: 'demo', docs, now: new Date(0) }),
+      file: exportSpace({ space: { id: 'demo', name: 'Demo' }, docs, now: new Date(0) }),
     }
     setFlowPositions(doc, { welcome: { x: 0, y: 0 }, ask_name: { x: 320, y: 0 }, finish: { x: 640, y: 80 } })
     setFlowPosition(doc, 'welcome', { x: -50, y: 30 })
@@ -75,7 +75,7 @@ describe('flow map layout', () => {
     expect(projectSpace(docs)).toEqual(before.space)
     expect(projectScenario(doc)).toEqual(before.scenario)
     expect(validateSpace(projectSpace(docs))).toEqual(before.problems)
-    expect(exportSpace({ space: 'demo', docs, now: new Date(0) })).toEqual(before.file)
+    expect(exportSpace({ space: { id: 'demo', name: 'Demo' }, docs, now: new Date(0) })).toEqual(before.file)
   })
 
   it("keeps a deleted step's position, so an undone delete puts it back where it was", () => {

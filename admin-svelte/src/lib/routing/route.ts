@@ -1,4 +1,5 @@
-// Hash routes: #/<space>/scenarios, #/<space>/scenario/<id>, #/<space>/buttons,
+// Hash routes: #/<space>/scenarios, #/<space>/scenario/<id> (in the view the
+// user chose last; /list and /map name one), #/<space>/buttons,
 // #/<space>/settings, #/<space>/history, #/<space>/activity, #/<space>/members; and two outside
 // any space: #/spaces (the list, creating one) and #/invite/<token> (an
 // invite or reset link, opened logged out too). Hash routing needs nothing
@@ -12,9 +13,13 @@ export const DEFAULT_SPACE = 'demo'
 
 export type SpacePage = 'scenarios' | 'scenario' | 'buttons' | 'settings' | 'history' | 'activity' | 'members'
 
+/** How a scenario is shown: its steps as a list of cards, or as a flow map. */
+export type ScenarioView = 'list' | 'map'
+
 export type SpaceRoute =
   | { space: string; page: 'scenarios' | 'buttons' | 'settings' | 'history' | 'activity' | 'members' }
-  | { space: string; page: 'scenario'; scenarioId: string }
+  /** `view` null: the one this user chose last (see scenarios/scenario-view-choice.ts). */
+  | { space: string; page: 'scenario'; scenarioId: string; view: ScenarioView | null }
   | { space: string; page: 'not-found'; path: string }
 
 export type Route = SpaceRoute | { page: 'spaces' } | { page: 'invite'; token: string }
@@ -44,7 +49,10 @@ export function parseRoute(hash: string): Route {
   if (!isValidSpace(space)) return { space: DEFAULT_SPACE, page: 'not-found', path }
   if (parts.length === 1) return { space, page: 'scenarios' }
   if (parts.length === 2 && SIMPLE_PAGES.has(page)) return { space, page: page as 'scenarios' }
-  if (parts.length === 3 && page === 'scenario' && isValidId(id)) return { space, page: 'scenario', scenarioId: id }
+  if (parts.length === 3 && page === 'scenario' && isValidId(id)) return { space, page: 'scenario', scenarioId: id, view: null }
+  if (parts.length === 4 && page === 'scenario' && isValidId(id) && (parts[3] === 'list' || parts[3] === 'map')) {
+    return { space, page: 'scenario', scenarioId: id, view: parts[3] }
+  }
   return { space, page: 'not-found', path }
 }
 
@@ -54,9 +62,10 @@ export function routeSpace(route: Route): string | null {
 }
 
 export function href(space: string, page: Exclude<SpacePage, 'scenario'>): string
-export function href(space: string, page: 'scenario', scenarioId: string): string
-export function href(space: string, page: SpacePage, scenarioId?: string): string {
-  return page === 'scenario' ? `#/${space}/scenario/${scenarioId}` : `#/${space}/${page}`
+export function href(space: string, page: 'scenario', scenarioId: string, view?: ScenarioView): string
+export function href(space: string, page: SpacePage, scenarioId?: string, view?: ScenarioView): string {
+  if (page !== 'scenario') return `#/${space}/${page}`
+  return view ? `#/${space}/scenario/${scenarioId}/${view}` : `#/${space}/scenario/${scenarioId}`
 }
 
 export const SPACES_HREF = '#/spaces'
