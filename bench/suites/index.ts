@@ -13,4 +13,5 @@ export const suites: Record<string, () => Promise<{ default: () => Promise<Recor
   history: () => import('./history.ts'),
   formatting: () => import('./formatting.ts'),
   preview: () => import('./preview.ts'),
+  'flow-map': () => import('./flow-map.ts'),
 }

@@ -10,7 +10,7 @@ import type { ScenarioEditorState } from '../scenarios/scenario-editor-state.sve
 import { edit } from '../yjs/edit-origin.ts'
 import { YState } from '../yjs/y-state.svelte.ts'
 import { buildFlowGraph, NEXT_HANDLE, parseButtonHandle, type FlowEdge, type FlowGraph, type FlowStep, type FlowStub } from './flow-graph.ts'
-import { autoLayout, estimateStepSize, placeNodes, STUB_SIZE, type Size } from './flow-placement.ts'
+import { autoLayout, estimateStepSize, layoutKey, placeNodes, STUB_SIZE, type Size } from './flow-placement.ts'
 
 export interface FlowConnection {
   source: string
@@ -38,7 +38,17 @@ export class FlowMapState {
   #steps = $derived.by(() => new Map(this.#graph.steps.map((step) => [step.id, step])))
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- rebuilt whole by the $derived, never mutated
   #stubs = $derived.by(() => new Map(this.#graph.stubs.map((stub) => [stub.id, stub])))
-  #positions = $derived.by(() => placeNodes(this.#graph, this.#layout.current, (id) => this.#estimate(id)))
+  /** The last auto layout and what it was made for: typing in a step changes the graph, rarely its structure. */
+  #auto: { key: string; positions: Record<string, FlowPosition> } | null = null
+  #positions = $derived.by(() => {
+    const graph = this.#graph
+    const size = (id: string): Size => this.#estimate(id)
+    return placeNodes(graph, this.#layout.current, size, () => {
+      const key = layoutKey(graph, size)
+      if (this.#auto?.key !== key) this.#auto = { key, positions: autoLayout(graph, size) }
+      return this.#auto.positions
+    })
+  })
 
   get graph(): FlowGraph {
     return this.#graph
