@@ -95,8 +95,9 @@ function overlaps(a: Box, boxes: Iterable<Box>): boolean {
 
 /** Moves `box` down until it overlaps nothing placed. */
 function freeSpot(box: Box, placed: Iterable<Box>): FlowPosition {
+  const others = [...placed]
   const candidate = { ...box }
-  while (overlaps(candidate, placed)) candidate.y += GAP_Y
+  while (overlaps(candidate, others)) candidate.y += GAP_Y
   return { x: candidate.x, y: candidate.y }
 }
 
