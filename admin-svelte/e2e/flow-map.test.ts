@@ -194,6 +194,8 @@ describe('the flow map', () => {
     await expect.poll(() => drawnPosition(ben.page, 'ask_name')).not.toEqual(positions.ask_name)
     await expect.poll(async () => drawnPosition(ben.page, 'ask_name')).toEqual(await drawnPosition(ana.page, 'ask_name'))
 
+    // The README's picture: Ana's whole map, Ben's avatar on the step he has open.
+    await ana.page.locator('.svelte-flow__controls-fitview').click()
     await ana.page.screenshot({ path: screenshotPath('flow-map') })
   })
 
