@@ -2,7 +2,7 @@
 // button to a step is what the space's real telegraf bot then follows (fake
 // Bot API); two admins drag nodes, link steps and edit a step on the map at
 // once and end with the same map, the one PostgreSQL holds; a viewer sees the
-// map and changes nothing.
+// map and changes nothing, on a phone too.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { getFlowPositions, projectButtons, type FlowPosition } from '@botsync/shared-docs'
 import { FakeTelegram } from '@botsync/testkit/fake-bot-api'
@@ -211,5 +211,21 @@ describe('the flow map', () => {
     await expect.poll(() => vera.page.locator('.svelte-flow__edge[data-id="welcome/button-1-0"]').count()).toBe(0)
     expect(getFlowPositions(await stored(space, 'scenario/onboarding'))).toEqual({})
     expect(projectButtons(await stored(space, 'buttons')).ob_later.action).toEqual({ type: 'end' })
+  })
+
+  it('fits a phone: the map and an opened step without sideways scrolling, the step read-only for a viewer', async () => {
+    const space = await app.seedSpace(uniqueSpace())
+    const vera = await app.admin('Vera', { space, role: 'viewer', viewport: { width: 390, height: 800 } })
+    await openMap(vera, app.baseUrl, space)
+    await node(vera.page, 'ask_name').getByTestId('flow-step-title').click()
+    await expect.poll(() => vera.page.getByTestId('flow-panel').isVisible()).toBe(true)
+    await expect.poll(() => stepMessage(vera.page, 'ask_name').getAttribute('contenteditable')).toBe('false')
+    const overflow = await vera.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+    expect(overflow).toBeLessThanOrEqual(0)
+    // The step's card goes under the map, which keeps the window's width.
+    const canvas = (await vera.page.locator('.flow-canvas').boundingBox())!
+    const panel = (await vera.page.getByTestId('flow-panel').boundingBox())!
+    expect(canvas.width).toBeGreaterThan(300)
+    expect(panel.y).toBeGreaterThanOrEqual(canvas.y + canvas.height)
   })
 })

@@ -3,8 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 /**
  * What the built admin needs, from admin-svelte/dist: module scripts and
  * stylesheets from this origin only (Vite's modulepreload polyfill is in
- * the entry bundle, not inline; Svelte sets `style:` directives through
- * CSSOM, which style-src does not govern), its favicon as a data: SVG, the
+ * the entry bundle, not inline; Svelte sets `style:` directives and `style`
+ * attributes through CSSOM (`style.cssText`, `setProperty`), which
+ * style-src does not govern: the flow map's Svelte Flow positions every node
+ * and edge that way, so it needs no 'unsafe-inline'), its favicon as a data: SVG, the
  * step preview's media as blob: URLs (fetched with the bearer token, which
  * an <img src> cannot send; lib/preview/media-thumbnails.svelte.ts), and
  * fetch/WebSocket to this origin. `'self'` covers ws:/wss: of the same host
