@@ -193,7 +193,7 @@ describe('buttons where they are used, and safe deletes', () => {
     const card = ana.page.locator('[data-testid="button-card"][data-button-id="website"]')
     await expect.poll(async () => (await card.getByTestId('used-in').textContent())?.trim()).toBe('Used in Onboarding › Nice to meet you, {name}! You…, Main menu')
     expect(await card.getByRole('link', { name: 'Main menu' }).getAttribute('href')).toBe(`#/${space}/settings`)
-    expect(await card.getByRole('link', { name: /^Onboarding › / }).getAttribute('href')).toBe(`#/${space}/scenario/onboarding/finish`)
+    expect(await card.getByRole('link', { name: /^Onboarding › / }).getAttribute('href')).toBe(`#/${space}/scenario/onboarding/list/finish`)
     await card.getByRole('button', { name: 'Delete button Website' }).click()
     const dialog = ana.page.getByTestId('delete-dialog')
     await expect.poll(() => dialog.getByTestId('reference-summary').textContent()).toBe('Shown in 1 step and the main menu:')

@@ -1,15 +1,20 @@
 import { describe, expect, it, vi } from 'vitest'
 import { AuthState } from '../src/lib/auth/auth-state.svelte.ts'
 import { PendingEdits } from '../src/lib/connection/pending-edits.ts'
-import { href, inviteHref, parseRoute, routeSpace, SPACES_HREF } from '../src/lib/routing/route.ts'
+import { href, inviteHref, parseRoute, routeSpace, SPACES_HREF, stepHref } from '../src/lib/routing/route.ts'
 
 describe('routes', () => {
   it('parses the hash routes of a space, defaulting to the demo scenarios', () => {
     expect(parseRoute('')).toEqual({ space: 'demo', page: 'scenarios' })
     expect(parseRoute('#/acme')).toEqual({ space: 'acme', page: 'scenarios' })
     expect(parseRoute('#/acme/buttons')).toEqual({ space: 'acme', page: 'buttons' })
-    expect(parseRoute('#/acme/scenario/onboarding')).toEqual({ space: 'acme', page: 'scenario', scenarioId: 'onboarding' })
-    expect(parseRoute('#/acme/scenario/onboarding/ask_name')).toEqual({ space: 'acme', page: 'scenario', scenarioId: 'onboarding', stepId: 'ask_name' })
+    expect(parseRoute('#/acme/scenario/onboarding')).toEqual({ space: 'acme', page: 'scenario', scenarioId: 'onboarding', view: null })
+    expect(parseRoute('#/acme/scenario/onboarding/map')).toEqual({ space: 'acme', page: 'scenario', scenarioId: 'onboarding', view: 'map' })
+    expect(parseRoute(href('acme', 'scenario', 'x1', 'list'))).toEqual({ space: 'acme', page: 'scenario', scenarioId: 'x1', view: 'list' })
+    expect(parseRoute('#/acme/scenario/onboarding/graph').page).toBe('not-found')
+    expect(parseRoute(stepHref('acme', 'onboarding', 'ask_name'))).toEqual({ space: 'acme', page: 'scenario', scenarioId: 'onboarding', view: 'list', stepId: 'ask_name' })
+    // A step called "map" is still a step: its link names the list view first.
+    expect(parseRoute(stepHref('acme', 'onboarding', 'map'))).toEqual({ space: 'acme', page: 'scenario', scenarioId: 'onboarding', view: 'list', stepId: 'map' })
     expect(parseRoute('#/acme/scenario/bad%2Fid').page).toBe('not-found')
     expect(parseRoute('#/Not A Space/buttons').page).toBe('not-found')
     expect(href('acme', 'scenario', 'x1')).toBe('#/acme/scenario/x1')

@@ -14,4 +14,5 @@ export const suites: Record<string, () => Promise<{ default: () => Promise<Recor
   formatting: () => import('./formatting.ts'),
   preview: () => import('./preview.ts'),
   'admin-load': () => import('./admin-load.ts'),
+  'flow-map': () => import('./flow-map.ts'),
 }

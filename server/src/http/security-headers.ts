@@ -3,10 +3,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 /**
  * What the built admin needs, from admin-svelte/dist: module scripts and
  * stylesheets from this origin only (Vite's modulepreload polyfill is in
- * the entry bundle, not inline; Svelte sets `style:` directives through
- * CSSOM, which style-src does not govern), images from this origin (the
- * favicon) and data: ones, the step preview's media as blob: URLs (fetched
- * with the bearer token, which an <img src> cannot send;
+ * the entry bundle, not inline; Svelte sets `style:` directives and `style`
+ * attributes through CSSOM (`style.cssText`, `setProperty`), which
+ * style-src does not govern: the flow map's Svelte Flow positions every node
+ * and edge that way, so it needs no 'unsafe-inline'), images from this
+ * origin (the favicon) and data: ones, the step preview's media as blob:
+ * URLs (fetched with the bearer token, which an <img src> cannot send;
  * lib/preview/media-thumbnails.svelte.ts), and
  * fetch/WebSocket to this origin. `'self'` covers ws:/wss: of the same host
  * in CSP 3, but WebKit (Telegram's iOS WebView) long matched only http(s),
