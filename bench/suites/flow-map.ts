@@ -14,7 +14,7 @@
 //    visible (Svelte Flow shows a node only once it has measured it) is the
 //    frame that paints the whole map: its callback's performance.now() − the
 //    start. Ten opens, after one untimed (the map's code is fetched once).
-//    Target: p50 ≤ 300 ms; p99 reported. Also reported, no target: the
+//    Target: p99 ≤ 300 ms (every open, not the typical one). Also reported, no target: the
 //    List → Map switch on the scenario page (the documents already open, but
 //    the list's 100 step cards and their editors are torn down in the same
 //    frames).
@@ -226,11 +226,11 @@ export default async function run(): Promise<Record<string, unknown>> {
       drag: { drags: DRAGS, moves: DRAG_MOVES, frameMs, fps: { p50: round2(1000 / frameMs.p50), p99: round2(1000 / frameMs.p99) } },
       note: 'openMs: the map address set on the scenario list page → the first animation frame with all 100 step nodes in the DOM and visible (MutationObserver + rAF in the page); listToMapMs: the same from a click on Map in the list view; drag: requestAnimationFrame deltas from pointer down to up, ~1 s per drag',
       targets: {
-        openP50Ms: {
-          target: `a ${STEPS}-step map opened and drawn, p50 ≤ ${TARGET_RENDER_MS} ms (p99: ${open.p99} ms)`,
+        openP99Ms: {
+          target: `a ${STEPS}-step map opened and drawn, p99 ≤ ${TARGET_RENDER_MS} ms (p50: ${open.p50} ms)`,
           limit: TARGET_RENDER_MS,
-          value: open.p50,
-          met: open.p50 <= TARGET_RENDER_MS,
+          value: open.p99,
+          met: open.p99 <= TARGET_RENDER_MS,
         },
         dragFrameP99Ms: {
           target: `frame time while dragging a node, p99 ≤ ${TARGET_FRAME_P99_MS} ms (≥ 50 fps)`,
