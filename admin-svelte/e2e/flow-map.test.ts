@@ -227,5 +227,7 @@ describe('the flow map', () => {
     const panel = (await vera.page.getByTestId('flow-panel').boundingBox())!
     expect(canvas.width).toBeGreaterThan(300)
     expect(panel.y).toBeGreaterThanOrEqual(canvas.y + canvas.height)
+    await vera.page.evaluate(() => window.scrollTo(0, 0))
+    await vera.page.screenshot({ path: screenshotPath('flow-map-390'), fullPage: true })
   })
 })

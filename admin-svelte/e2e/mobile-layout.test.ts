@@ -50,6 +50,22 @@ describe('the admin at 390 px', () => {
     expect(await page.getByRole('button', { name: 'Log out', exact: true }).isVisible()).toBe(true)
   })
 
+  it('shows the step editor without sideways scrolling, with the step named and its preview under it', async () => {
+    const space = await app.seedSpace()
+    const { page } = await app.admin('Ana', { space, viewport: PHONE })
+    await page.goto(`${app.baseUrl}/#/${space}/scenario/onboarding/list`)
+    const card = page.locator('[data-step-id="welcome"]')
+    await card.getByTestId('step-preview').waitFor()
+    expect(await card.locator('.step-title').textContent()).toBe("Hi! Let's get you set up…")
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+    expect(overflow, 'sideways scrolling').toBeLessThanOrEqual(0)
+    const cardBox = (await card.boundingBox())!
+    const preview = (await card.getByTestId('step-preview').boundingBox())!
+    expect(preview.x + preview.width).toBeLessThanOrEqual(cardBox.x + cardBox.width)
+    await card.scrollIntoViewIfNeeded()
+    await page.screenshot({ path: screenshotPath('scenario-editor-390') })
+  })
+
   it('says what the switches turn on, and shows that a scenario title can be renamed in place', async () => {
     const space = await app.seedSpace()
     const { page } = await app.admin('Ana', { space })
