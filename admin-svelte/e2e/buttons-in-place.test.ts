@@ -5,15 +5,13 @@
 // buttons and a step lead to lists them and sends them to another step, as
 // PostgreSQL then holds. What is deleted waits in the trash, and a second
 // admin restores it. Undo still reaches an edit made before a page change.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { projectButtons, projectSettings } from '@botsync/shared-docs'
-import { FakeTelegram } from '@botsync/testkit/fake-bot-api'
 import { uniqueSpace } from '@botsync/testkit/server'
 import type { Page } from 'playwright-core'
 import * as Y from 'yjs'
-import { E2eApp, messageText, screenshotPath, SpaceBot, stepMessage } from './harness.ts'
+import { E2eApp, messageText, screenshotPath, SpaceBot, useE2eAppWithBot, stepMessage } from './harness.ts'
 
-const telegram = new FakeTelegram()
 const tom = { id: 9901, first_name: 'Tom' }
 
 describe('buttons where they are used, and safe deletes', () => {
@@ -21,17 +19,7 @@ describe('buttons where they are used, and safe deletes', () => {
   let bot: SpaceBot
   const botSpace = uniqueSpace()
 
-  beforeAll(async () => {
-    await telegram.start()
-    app = await E2eApp.start({ TELEGRAM_API_ROOT: telegram.apiRoot })
-    await app.seedSpace(botSpace)
-    bot = await SpaceBot.start(app, telegram, botSpace, 'buttons_e2e_bot')
-  })
-  afterEach(() => app.assertNoPageErrors())
-  afterAll(async () => {
-    await app?.close()
-    await telegram.stop()
-  })
+  useE2eAppWithBot(botSpace, 'buttons_e2e_bot', (started) => ({ app, bot } = started))
 
   async function stored(space: string, kind: 'buttons' | 'settings'): Promise<Y.Doc> {
     const { state } = await app.server.store.load(`${space}/${kind}`)

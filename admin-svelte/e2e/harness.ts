@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Locator, Page, WebSocketRoute } from 'pla
 import { launchChromium, logInThroughForm } from '@botsync/testkit/browser'
 import * as Y from 'yjs'
 import type { BotsyncServer } from '@botsync/server'
-import type { FakeBotApi, FakeTelegram, RecordedCall } from '@botsync/testkit/fake-bot-api'
+import { FakeTelegram, type FakeBotApi, type RecordedCall } from '@botsync/testkit/fake-bot-api'
 import { startServer, uniqueSpace } from '@botsync/testkit/server'
 
 export interface Admin {
@@ -263,6 +263,27 @@ export function useE2eApp(onStarted: (app: E2eApp) => unknown, env?: Record<stri
   afterEach(() => app?.assertNoPageErrors())
   afterAll(async () => {
     await app?.close()
+  })
+}
+
+/**
+ * A describe block's app on its own fake Telegram, with `space` seeded and its
+ * real telegraf bot (`botUsername`) running: what the tests of what a user
+ * gets share. `onStarted` receives both before the first test.
+ */
+export function useE2eAppWithBot(space: string, botUsername: string, onStarted: (started: { app: E2eApp; bot: SpaceBot }) => unknown): void {
+  const telegram = new FakeTelegram()
+  let app: E2eApp | undefined
+  beforeAll(async () => {
+    await telegram.start()
+    app = await E2eApp.start({ TELEGRAM_API_ROOT: telegram.apiRoot })
+    await app.seedSpace(space)
+    await onStarted({ app, bot: await SpaceBot.start(app, telegram, space, botUsername) })
+  })
+  afterEach(() => app?.assertNoPageErrors())
+  afterAll(async () => {
+    await app?.close()
+    await telegram.stop()
   })
 }
 

@@ -6,15 +6,13 @@
 // characters is a problem on the preview. A ".jpg" that is really an
 // executable is refused with the server's reason, and nothing is stored.
 import { createHash } from 'node:crypto'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { projectMediaLibrary } from '@botsync/shared-docs'
-import { FakeTelegram } from '@botsync/testkit/fake-bot-api'
 import { elfBytes, pngBytes } from '@botsync/testkit/media'
 import { uniqueSpace } from '@botsync/testkit/server'
 import * as Y from 'yjs'
-import { E2eApp, screenshotPath, SpaceBot, stepMessage } from './harness.ts'
+import { E2eApp, screenshotPath, SpaceBot, useE2eAppWithBot, stepMessage } from './harness.ts'
 
-const telegram = new FakeTelegram()
 const tom = { id: 9801, first_name: 'Tom' }
 const uma = { id: 9802, first_name: 'Uma' }
 
@@ -23,17 +21,7 @@ describe('media in the step editor', () => {
   let bot: SpaceBot
   const space = uniqueSpace()
 
-  beforeAll(async () => {
-    await telegram.start()
-    app = await E2eApp.start({ TELEGRAM_API_ROOT: telegram.apiRoot })
-    await app.seedSpace(space)
-    bot = await SpaceBot.start(app, telegram, space, 'media_e2e_bot')
-  })
-  afterEach(() => app.assertNoPageErrors())
-  afterAll(async () => {
-    await app?.close()
-    await telegram.stop()
-  })
+  useE2eAppWithBot(space, 'media_e2e_bot', (started) => ({ app, bot } = started))
 
   async function storedLibrary() {
     const { state } = await app.server.store.load(`${space}/settings`)

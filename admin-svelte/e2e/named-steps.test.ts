@@ -2,12 +2,10 @@
 // and in the "Then go to" picker of another step (never the random id),
 // PostgreSQL holds it, and when the space's real telegraf bot takes a user
 // there, Activity says the step's name.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { FakeTelegram } from '@botsync/testkit/fake-bot-api'
+import { describe, expect, it } from 'vitest'
 import { uniqueSpace } from '@botsync/testkit/server'
-import { E2eApp, SpaceBot } from './harness.ts'
+import { E2eApp, SpaceBot, useE2eAppWithBot } from './harness.ts'
 
-const telegram = new FakeTelegram()
 const vic = { id: 9811, first_name: 'Vic' }
 
 describe('named steps', () => {
@@ -15,17 +13,7 @@ describe('named steps', () => {
   let bot: SpaceBot
   const space = uniqueSpace()
 
-  beforeAll(async () => {
-    await telegram.start()
-    app = await E2eApp.start({ TELEGRAM_API_ROOT: telegram.apiRoot })
-    await app.seedSpace(space)
-    bot = await SpaceBot.start(app, telegram, space, 'named_steps_e2e_bot')
-  })
-  afterEach(() => app.assertNoPageErrors())
-  afterAll(async () => {
-    await app?.close()
-    await telegram.stop()
-  })
+  useE2eAppWithBot(space, 'named_steps_e2e_bot', (started) => ({ app, bot } = started))
 
   it('a step is known by its name in pickers, on its card and in Activity, and by its first words until named', async () => {
     const ana = await app.admin('Ana', { space })

@@ -4,13 +4,11 @@
 // it as entities, and the space's real telegraf bot sends them to the fake
 // Bot API with Telegram's UTF-16 offsets. Then per-user undo of a bold, and
 // a link from Ctrl+K (a URL Telegram refuses is refused in place first).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { MessageEntity } from '@botsync/shared-docs'
-import { FakeTelegram } from '@botsync/testkit/fake-bot-api'
 import { uniqueSpace } from '@botsync/testkit/server'
-import { E2eApp, formattedTexts, messageText, screenshotPath, selectText, SpaceBot, stepMessage, type Admin } from './harness.ts'
+import { E2eApp, formattedTexts, messageText, screenshotPath, selectText, SpaceBot, useE2eAppWithBot, stepMessage, type Admin } from './harness.ts'
 
-const telegram = new FakeTelegram()
 const tom = { id: 9701, first_name: 'Tom' }
 
 /** UTF-16 code units, counted without String#length (what Telegram's offsets count). */
@@ -21,17 +19,7 @@ describe('the rich-text message editor', () => {
   let bot: SpaceBot
   const space = uniqueSpace()
 
-  beforeAll(async () => {
-    await telegram.start()
-    app = await E2eApp.start({ TELEGRAM_API_ROOT: telegram.apiRoot })
-    await app.seedSpace(space)
-    bot = await SpaceBot.start(app, telegram, space, 'rich_text_bot')
-  })
-  afterEach(() => app.assertNoPageErrors())
-  afterAll(async () => {
-    await app?.close()
-    await telegram.stop()
-  })
+  useE2eAppWithBot(space, 'rich_text_bot', (started) => ({ app, bot } = started))
 
   /** The welcome step's message as the bot sends it to Tom for /start onboarding. */
   async function sentWelcome(): Promise<{ text: string; entities: MessageEntity[] }> {
