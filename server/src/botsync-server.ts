@@ -358,7 +358,10 @@ export class BotsyncServer {
     const port = server.server.address.port
     await server.startMetrics()
     const info: StartedInfo = { url: `http://localhost:${port}`, port, generatedAdmin }
-    log.info({ event: 'listening', port, database: db.kind, redis: server.config.redisCluster ? 'cluster' : server.redis ? 'configured' : 'off', node: server.nodeId }, `botsync listening on ${info.url}`)
+    log.info(
+      { event: 'listening', port, database: db.kind, redis: server.config.redisCluster ? 'cluster' : server.redis ? 'configured' : 'off', node: server.nodeId },
+      `botsync listening on ${info.url}`,
+    )
     return { server, info }
   }
 

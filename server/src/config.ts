@@ -238,7 +238,8 @@ function redisTarget(env: Env): { redisUrl?: string; redisCluster?: RedisCluster
   const cluster = flag(env.REDIS_CLUSTER, 'REDIS_CLUSTER')
   const nodes = env.REDIS_CLUSTER_NODES?.trim()
   if (nodes) {
-    if (url) throw new Error('Set REDIS_URL or REDIS_CLUSTER_NODES, not both (for a cluster with a password or TLS: REDIS_URL=rediss://user:password@node:port with REDIS_CLUSTER=1)')
+    if (url)
+      throw new Error('Set REDIS_URL or REDIS_CLUSTER_NODES, not both (for a cluster with a password or TLS: REDIS_URL=rediss://user:password@node:port with REDIS_CLUSTER=1)')
     if (cluster === false) throw new Error('REDIS_CLUSTER_NODES names a Redis Cluster, but REDIS_CLUSTER=0 says there is none; remove one of them')
     return { redisCluster: { nodes: clusterNodes(nodes), tls: false } }
   }

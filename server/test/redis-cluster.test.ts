@@ -4,8 +4,9 @@ import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { RedisCluster } from '@botsync/testkit/redis-cluster'
-import { connect, DATABASE_URL, login, ownSpace, spawnServer, synced, uniqueSpace, waitFor, type ServerProcess, type TestClient } from '@botsync/testkit/server'
+import { connect, DATABASE_URL, login, ownSpace, spawnServer, synced, testEnv, uniqueSpace, waitFor, type ServerProcess, type TestClient } from '@botsync/testkit/server'
 import { signInitData } from '@botsync/testkit/init-data'
+import { loadConfig } from '../src/config.ts'
 import { fingerprint, health, logOf, missingEdits, sleep, uniquePrefix } from './redis-helpers.ts'
 
 // Two real server processes on a Redis Cluster of 3 masters that this file
@@ -91,6 +92,44 @@ async function storedDoc(name: string): Promise<Y.Doc> {
 async function converged(docs: Y.Doc[], project: (doc: Y.Doc) => unknown, what: string, timeoutMs = CONVERGE_MS): Promise<void> {
   await waitFor(() => new Set(docs.map((doc) => fingerprint(doc, project))).size === 1, what, timeoutMs)
 }
+
+describe('Redis Cluster configuration', () => {
+  const config = (env: Record<string, string>) => {
+    const { redisUrl, redisCluster } = loadConfig({ ...testEnv(), ...env })
+    return { redisUrl, redisCluster }
+  }
+
+  it('takes seed nodes, or one node URL with REDIS_CLUSTER=1 (its password and TLS for every node)', () => {
+    expect(config({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-2:7001,[::1]:7002' })).toEqual({
+      redisUrl: undefined,
+      redisCluster: {
+        nodes: [
+          { host: '10.0.0.1', port: 7000 },
+          { host: 'redis-2', port: 7001 },
+          { host: '::1', port: 7002 },
+        ],
+        tls: false,
+      },
+    })
+    expect(config({ REDIS_URL: 'rediss://bot:s%40cret@node-1:7000', REDIS_CLUSTER: '1' }).redisCluster).toEqual({
+      nodes: [{ host: 'node-1', port: 7000 }],
+      username: 'bot',
+      password: 's@cret',
+      tls: true,
+    })
+    expect(config({ REDIS_URL: 'redis://one:6379', REDIS_CLUSTER: '0' })).toEqual({ redisUrl: 'redis://one:6379', redisCluster: undefined })
+  })
+
+  it('refuses what cannot be meant, saying what to write instead', () => {
+    expect(() => config({ REDIS_CLUSTER_NODES: '10.0.0.1' })).toThrow(/host:port entries separated by commas.*got "10.0.0.1"/)
+    expect(() => config({ REDIS_CLUSTER_NODES: 'a:7000,b:99999' })).toThrow(/got "b:99999"/)
+    expect(() => config({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_URL: 'redis://a:7000' })).toThrow(/not both/)
+    expect(() => config({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_CLUSTER: '0' })).toThrow(/REDIS_CLUSTER=0/)
+    expect(() => config({ REDIS_CLUSTER: '1' })).toThrow(/needs REDIS_URL/)
+    expect(() => config({ REDIS_CLUSTER: 'yes', REDIS_URL: 'redis://a:7000' })).toThrow(/REDIS_CLUSTER must be 1 or 0/)
+    expect(() => config({ REDIS_CLUSTER: '1', REDIS_URL: 'redis://a:7000/2' })).toThrow(/only database 0/)
+  })
+})
 
 describe('many instances through a Redis Cluster', () => {
   it('co-edits across instances through sharded pub/sub, with presence, readers and shared login limits', async () => {
@@ -194,6 +233,13 @@ describe('many instances through a Redis Cluster', () => {
     expect(missingEdits(logOf(writers[0].client.doc), ['a0', 'b0', 'b1'], 120)).toEqual([])
     expect(fingerprint(await storedDoc(name), logOf)).toBe(fingerprint(writers[0].client.doc, logOf))
     expect(a.output.some((line) => line.includes('"event":"redis-up"'))).toBe(true)
+  })
+
+  it('says so when REDIS_URL names a cluster node without REDIS_CLUSTER=1', async () => {
+    const server = await spawnServer({ REDIS_URL: `redis://127.0.0.1:${cluster.nodes[0].port}`, REDIS_PREFIX: uniquePrefix() })
+    processes.push(server)
+    await waitFor(() => server.output.some((line) => line.includes('"event":"redis-is-cluster"')), 'the misconfiguration to be logged', 5_000)
+    expect(server.output.find((line) => line.includes('"event":"redis-is-cluster"'))).toContain('set REDIS_CLUSTER=1')
   })
 
   it('loses nothing when the master of a document’s slot is SIGKILLed mid-stream, and agrees within 5 s of its recovery', async () => {

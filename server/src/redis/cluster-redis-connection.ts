@@ -132,7 +132,11 @@ export class ClusterRedisConnection implements RedisLink {
     this.closed = true
     clearInterval(this.heartbeat)
     if (this.recoveryTimer) clearTimeout(this.recoveryTimer)
-    if (this.cluster.status === 'ready') await within(this.cluster.quit().catch(() => {}), timeoutMs)
+    if (this.cluster.status === 'ready')
+      await within(
+        this.cluster.quit().catch(() => {}),
+        timeoutMs,
+      )
     this.cluster.disconnect(false)
   }
 
