@@ -242,6 +242,15 @@ describe('many instances through a Redis Cluster', () => {
     expect(server.output.find((line) => line.includes('"event":"redis-is-cluster"'))).toContain('set REDIS_CLUSTER=1')
   })
 
+  it('says so when REDIS_CLUSTER_NODES names a Redis that is not a cluster, and serves alone', async () => {
+    const server = await spawnServer({ REDIS_CLUSTER_NODES: '127.0.0.1:6379', REDIS_PREFIX: uniquePrefix() })
+    processes.push(server)
+    await waitFor(() => server.output.some((line) => line.includes('"event":"redis-not-cluster"')), 'the misconfiguration to be logged', 5_000)
+    expect(server.output.filter((line) => line.includes('"event":"redis-not-cluster"'))).toHaveLength(1)
+    const { httpStatus, body } = await health(server.url)
+    expect([httpStatus, body.status, body.checks.redis.detail]).toEqual([200, 'degraded', 'ERR This instance has cluster support disabled'])
+  })
+
   it('loses nothing when the master of a document’s slot is SIGKILLed mid-stream, and agrees within 5 s of its recovery', async () => {
     const { a, b, prefix, email, token } = await startInstances()
     const name = `${await ownSpace(email)}/scenario/master-loss`

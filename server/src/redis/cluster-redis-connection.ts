@@ -54,6 +54,7 @@ export class ClusterRedisConnection implements RedisLink {
   private everUp = false
   private reportedDown = false
   private closed = false
+  private saidNotCluster = false
   private recovering = false
   private recoveryTimer: NodeJS.Timeout | null = null
   private attempts = 0
@@ -146,6 +147,10 @@ export class ClusterRedisConnection implements RedisLink {
 
   private lost(detail: string): void {
     if (this.closed) return
+    if (!this.saidNotCluster && detail.includes('cluster support disabled')) {
+      this.saidNotCluster = true
+      this.log.error({ event: 'redis-not-cluster' }, 'REDIS_CLUSTER_NODES (or REDIS_CLUSTER=1) names a Redis that is not a cluster: for one Redis, set only REDIS_URL')
+    }
     // Keep the first reason of an outage: later ones are usually "connection closed".
     if (this.up || !this.reportedDown) this.detail = detail
     if (this.up) {
