@@ -58,6 +58,12 @@ export class ClusterRedisConnection implements RedisLink {
   private recovering = false
   private recoveryTimer: NodeJS.Timeout | null = null
   private attempts = 0
+  /**
+   * Counts recoveries. A command sent before the latest one may still fail
+   * after it (ioredis retries redirections for a while): that is not a new
+   * outage, since the re-sync at recovery covered what it carried.
+   */
+  private epoch = 0
 
   constructor(options: ClusterRedisConnectionOptions) {
     this.log = options.log
@@ -108,8 +114,9 @@ export class ClusterRedisConnection implements RedisLink {
   async subscribe(channel: string, timeoutMs = 1_000): Promise<void> {
     this.channels.add(channel)
     if (!this.up) return
+    const epoch = this.epoch
     await within(
-      this.cluster.ssubscribe(channel).catch((error: Error) => this.lost(error.message)),
+      this.cluster.ssubscribe(channel).catch((error: Error) => this.lostSince(epoch, error)),
       timeoutMs,
     )
   }
@@ -125,8 +132,13 @@ export class ClusterRedisConnection implements RedisLink {
 
   publish(channel: string, message: Uint8Array): boolean {
     if (this.closed || this.cluster.status !== 'ready') return false
-    this.cluster.spublish(channel, Buffer.from(message.buffer, message.byteOffset, message.byteLength)).catch((error: Error) => this.lost(error.message))
+    const epoch = this.epoch
+    this.cluster.spublish(channel, Buffer.from(message.buffer, message.byteOffset, message.byteLength)).catch((error: Error) => this.lostSince(epoch, error))
     return true
+  }
+
+  private lostSince(epoch: number, error: Error): void {
+    if (epoch === this.epoch) this.lost(error.message)
   }
 
   async close(timeoutMs = 2_000): Promise<void> {
@@ -196,6 +208,7 @@ export class ClusterRedisConnection implements RedisLink {
     this.recovering = false
     if (this.closed || this.up) return
     this.up = true
+    this.epoch += 1
     this.attempts = 0
     this.detail = 'connected'
     if (this.reportedDown || this.everUp) {
