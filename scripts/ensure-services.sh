@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the services the tests talk to are installed and running:
-# PostgreSQL (127.0.0.1:5432, database "test") and Redis (127.0.0.1:6379),
+# PostgreSQL (127.0.0.1:5432, database "test") and Redis (127.0.0.1:6379, plus
+# redis-server and redis-cli for the test's own Redis Cluster),
 # that Debian's Chromium is there for the admin's end-to-end tests, and that
 # the nginx binary is there for the load balancer test (deploy/nginx).
 # Idempotent and quiet when everything is already up; installs Debian
@@ -51,6 +52,8 @@ redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
 
 ensure_redis() {
   if ! command -v redis-server >/dev/null; then log "installing Redis"; apt_install redis-server; fi
+  # The Redis Cluster test (testkit/src/redis-cluster.ts) creates its cluster with redis-cli --cluster (Redis 7: sharded pub/sub).
+  if ! command -v redis-cli >/dev/null; then log "installing redis-cli"; apt_install redis-tools; fi
   if ! redis_up; then
     log "starting Redis"
     redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null

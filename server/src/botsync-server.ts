@@ -40,7 +40,9 @@ import { createLogger, type Logger } from './logger.ts'
 import { Metrics } from './metrics.ts'
 import { listenMetrics, portOf, PrometheusMetrics } from './prometheus.ts'
 import { ReaderGateway } from './readers/reader-gateway.ts'
+import { ClusterRedisConnection } from './redis/cluster-redis-connection.ts'
 import { RedisConnection } from './redis/redis-connection.ts'
+import type { RedisLink } from './redis/redis-link.ts'
 import { ServerWriter } from './server-writer.ts'
 import { MediaStore } from './media/media-store.ts'
 import { MediaUploads } from './media/media-uploads.ts'
@@ -85,7 +87,7 @@ export class BotsyncServer {
   readonly metrics = new Metrics()
   readonly server: Server
   /** Set when REDIS_URL is: this instance shares documents with other instances. */
-  readonly redis: RedisConnection | null = null
+  readonly redis: RedisLink | null = null
   readonly fanout: RedisFanout | null = null
   /**
    * Unique per process: INSTANCE_ID plus a random suffix, so even two
@@ -162,9 +164,11 @@ export class BotsyncServer {
       miniAppMaxAgeSeconds: config.miniAppMaxAgeSeconds,
     })
     const nodeId = (this.nodeId = `${config.instanceId}/${randomBytes(4).toString('hex')}`)
-    if (config.redisUrl) {
+    if (config.redisUrl || config.redisCluster) {
       const clientName = `${config.redisPrefix}:${config.instanceId.replace(/[^A-Za-z0-9_.:-]/g, '_')}`
-      this.redis = new RedisConnection({ url: config.redisUrl, clientName, log })
+      this.redis = config.redisCluster
+        ? new ClusterRedisConnection({ cluster: config.redisCluster, clientName, log })
+        : new RedisConnection({ url: config.redisUrl!, clientName, log })
       this.fanout = new RedisFanout({ redis: this.redis, prefix: config.redisPrefix, nodeId, log, metrics: this.metrics })
     }
     this.liveAccess = new LiveAccess({ db, users: this.users, members: this.members, authenticator, log })
@@ -354,7 +358,10 @@ export class BotsyncServer {
     const port = server.server.address.port
     await server.startMetrics()
     const info: StartedInfo = { url: `http://localhost:${port}`, port, generatedAdmin }
-    log.info({ event: 'listening', port, database: db.kind, redis: server.redis ? 'configured' : 'off', node: server.nodeId }, `botsync listening on ${info.url}`)
+    log.info(
+      { event: 'listening', port, database: db.kind, redis: server.config.redisCluster ? 'cluster' : server.redis ? 'configured' : 'off', node: server.nodeId },
+      `botsync listening on ${info.url}`,
+    )
     return { server, info }
   }
 

@@ -53,8 +53,10 @@ export interface ServerConfig {
   readerDocumentGraceMs: number
   /** The built admin app served at `/`. */
   adminDir: string
-  /** Redis for fan-out between instances; undefined = single instance. */
+  /** One Redis for fan-out between instances; undefined = single instance (or a cluster, below). */
   redisUrl?: string
+  /** A Redis Cluster for fan-out instead (REDIS_CLUSTER_NODES, or REDIS_CLUSTER=1 with REDIS_URL naming one node). */
+  redisCluster?: RedisClusterConfig
   /** Prefix of every Redis channel, so several deployments can share one Redis. */
   redisPrefix: string
   /** scrypt computations at once (each holds one libuv thread; the rest stay free for files). */
@@ -131,6 +133,15 @@ const DEFAULT_ADMIN_DIR = fileURLToPath(new URL('../../admin-svelte/dist', impor
  * Secrets that are not given are generated once and kept in DATA_DIR, so the
  * embedded default needs no setup and survives restarts.
  */
+export interface RedisClusterConfig {
+  /** Seed nodes: any reachable one tells the client the rest of the cluster. */
+  nodes: Array<{ host: string; port: number }>
+  /** From REDIS_URL's user info and scheme; applied to every node. */
+  username?: string
+  password?: string
+  tls: boolean
+}
+
 export function loadConfig(env: Env = process.env): ServerConfig {
   const dataDir = resolve(env.DATA_DIR ?? './data')
   const bot = readBotEnvironment(env)
@@ -162,7 +173,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     readerDocumentGraceMs: integer(env.READER_DOCUMENT_GRACE_MS, 30_000, 'READER_DOCUMENT_GRACE_MS'),
     adminDir: resolve(env.ADMIN_DIR || DEFAULT_ADMIN_DIR),
     instanceId: env.INSTANCE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
-    redisUrl: redisUrl(env.REDIS_URL),
+    ...redisTarget(env),
     redisPrefix: redisPrefix(env.REDIS_PREFIX),
     passwordHashConcurrency: Math.max(1, integer(env.PASSWORD_HASH_CONCURRENCY, 2, 'PASSWORD_HASH_CONCURRENCY')),
     loginMaxFailuresPerIp: Math.max(1, integer(env.LOGIN_MAX_FAILURES_PER_IP, 20, 'LOGIN_MAX_FAILURES_PER_IP')),
@@ -214,6 +225,53 @@ function readerPingInterval(value: string | undefined): number {
   // The provider reconnects after 30 s without a message; the ping is that message for idle readers.
   if (ms < 100 || ms > 25_000) throw new Error(`READER_PING_INTERVAL_MS must be between 100 and 25000, got "${value}"`)
   return ms
+}
+
+/**
+ * One Redis or a cluster. A cluster is never guessed from the URL (asking the
+ * node would make configuration depend on Redis being up at start, which it
+ * need not be): it is REDIS_CLUSTER_NODES, or REDIS_CLUSTER=1 with REDIS_URL
+ * naming one of its nodes (so a password or TLS can be given in the URL).
+ */
+function redisTarget(env: Env): { redisUrl?: string; redisCluster?: RedisClusterConfig } {
+  const url = redisUrl(env.REDIS_URL)
+  const cluster = flag(env.REDIS_CLUSTER, 'REDIS_CLUSTER')
+  const nodes = env.REDIS_CLUSTER_NODES?.trim()
+  if (nodes) {
+    if (url)
+      throw new Error('Set REDIS_URL or REDIS_CLUSTER_NODES, not both (for a cluster with a password or TLS: REDIS_URL=rediss://user:password@node:port with REDIS_CLUSTER=1)')
+    if (cluster === false) throw new Error('REDIS_CLUSTER_NODES names a Redis Cluster, but REDIS_CLUSTER=0 says there is none; remove one of them')
+    return { redisCluster: { nodes: clusterNodes(nodes), tls: false } }
+  }
+  if (cluster && !url) throw new Error('REDIS_CLUSTER=1 needs REDIS_URL (one node of the cluster) or REDIS_CLUSTER_NODES (host:port,host:port)')
+  if (!cluster || !url) return { redisUrl: url }
+  const parsed = new URL(url)
+  if (parsed.pathname.length > 1 && parsed.pathname !== '/0') throw new Error(`A Redis Cluster has only database 0; remove "${parsed.pathname}" from REDIS_URL`)
+  return {
+    redisCluster: {
+      nodes: [{ host: parsed.hostname.replace(/^\[|\]$/g, ''), port: Number(parsed.port || 6379) }],
+      username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+      password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+      tls: parsed.protocol === 'rediss:',
+    },
+  }
+}
+
+function flag(value: string | undefined, name: string): boolean | undefined {
+  if (value === undefined || value === '') return undefined
+  if (value === '1' || value === 'true') return true
+  if (value === '0' || value === 'false') return false
+  throw new Error(`${name} must be 1 or 0, got "${value}"`)
+}
+
+function clusterNodes(value: string): Array<{ host: string; port: number }> {
+  return value.split(',').map((entry) => {
+    const node = entry.trim()
+    const match = /^(\[[^\]]+\]|[^:\s/]+):(\d{1,5})$/.exec(node)
+    const port = Number(match?.[2])
+    if (!match || port < 1 || port > 65535) throw new Error(`REDIS_CLUSTER_NODES must be host:port entries separated by commas, like 10.0.0.1:6379,10.0.0.2:6379; got "${node}"`)
+    return { host: match[1].replace(/^\[|\]$/g, ''), port }
+  })
 }
 
 function redisUrl(value: string | undefined): string | undefined {

@@ -8,7 +8,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { ConnectionContext } from './types.ts'
 import type { Metrics } from './metrics.ts'
 import type { ReaderGateway } from './readers/reader-gateway.ts'
-import type { RedisConnection } from './redis/redis-connection.ts'
+import type { RedisLink } from './redis/redis-link.ts'
 
 export const METRICS_PATH = '/metrics'
 
@@ -18,7 +18,7 @@ export interface PrometheusDeps {
   readers: ReaderGateway
   store: DocumentStore
   /** Null without REDIS_URL: no botsync_redis_up then. */
-  redis: RedisConnection | null
+  redis: RedisLink | null
 }
 
 /**

@@ -1,5 +1,5 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 
 export interface LoginLimits {
   /** Failed logins from one address per `ipWindowSeconds`; then 429 until the window ends. */
@@ -38,7 +38,7 @@ export class LoginLimiter {
   /** One point per key: `block(key, seconds)` makes the next attempt wait. */
   private readonly slowDown: RateLimiterAbstract
 
-  constructor(limits: LoginLimits, options: { redis?: Redis | null; prefix?: string } = {}) {
+  constructor(limits: LoginLimits, options: { redis?: Redis | Cluster | null; prefix?: string } = {}) {
     this.limits = limits
     const prefix = options.prefix ?? 'botsync'
     const limiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {

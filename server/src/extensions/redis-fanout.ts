@@ -14,7 +14,7 @@ import type { Metrics } from '../metrics.ts'
 import { FANOUT_ORIGIN, isFanoutOrigin, isOwnClientAwareness } from '../origins.ts'
 import { FanoutChannels } from '../redis/fanout-channels.ts'
 import { decodeFanoutMessage, encodeFanoutMessage, UnreadableFanoutMessage, type FanoutMessage } from '../redis/fanout-message.ts'
-import type { RedisConnection } from '../redis/redis-connection.ts'
+import type { RedisLink } from '../redis/redis-link.ts'
 
 type AnyMessage = FanoutMessage extends infer M ? (M extends FanoutMessage ? Omit<M, 'sender'> : never) : never
 
@@ -48,7 +48,7 @@ export class RedisFanout implements Extension {
 
   /** Unique per process, even if two instances are given the same INSTANCE_ID. */
   readonly nodeId: string
-  private readonly redis: RedisConnection
+  private readonly redis: RedisLink
   private readonly channels: FanoutChannels
   private readonly log: Logger
   private readonly metrics: Metrics
@@ -59,7 +59,7 @@ export class RedisFanout implements Extension {
   private awarenessFlush: NodeJS.Immediate | null = null
   private warnedUnreadable = false
 
-  constructor(options: { redis: RedisConnection; prefix: string; nodeId: string; log: Logger; metrics: Metrics }) {
+  constructor(options: { redis: RedisLink; prefix: string; nodeId: string; log: Logger; metrics: Metrics }) {
     this.redis = options.redis
     this.channels = new FanoutChannels(options.prefix)
     this.nodeId = options.nodeId

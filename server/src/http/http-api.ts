@@ -15,7 +15,7 @@ import { StaticFiles } from './static-files.ts'
 import { spaceRoutes, type SpaceApiDeps } from './space-routes.ts'
 import { memberRoutes } from './member-routes.ts'
 import { inviteRoutes } from './invite-routes.ts'
-import type { RedisConnection } from '../redis/redis-connection.ts'
+import type { RedisLink } from '../redis/redis-link.ts'
 import { READERS_PATH, type ReaderGateway } from '../readers/reader-gateway.ts'
 import { identifyReader } from '../readers/reader-identity.ts'
 import { miniAppBotRoute } from '../readers/miniapp-bot.ts'
@@ -51,7 +51,7 @@ export interface HttpApiDeps extends Omit<SpaceApiDeps, 'session' | 'endSessions
   /** Applies the bot's activity reports (POST /api/activity). */
   recordActivity: RecordActivity
   /** Null when REDIS_URL is not set (single instance). */
-  redis: RedisConnection | null
+  redis: RedisLink | null
   /** Log figures of loaded documents, load/compaction timings. */
   store: DocumentStore
   /** Mini App readers' WebSocket endpoint (READERS_PATH). */

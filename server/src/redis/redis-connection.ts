@@ -1,10 +1,8 @@
 import { Redis } from 'ioredis'
 import type { Logger } from '../logger.ts'
+import type { RedisHealth, RedisLink } from './redis-link.ts'
 
-export interface RedisHealth {
-  status: 'ok' | 'down'
-  detail: string
-}
+export type { RedisHealth } from './redis-link.ts'
 
 export interface RedisConnectionOptions {
   url: string
@@ -31,7 +29,7 @@ const DEFAULT_HEARTBEAT_MS = 5_000
  * both links are ready again and every channel is re-subscribed, `onUp` runs so
  * the fan-out can exchange state with its peers. Transitions are logged once.
  */
-export class RedisConnection {
+export class RedisConnection implements RedisLink {
   /** Called for every message on a subscribed channel. */
   onMessage: (channel: string, message: Buffer) => void = () => {}
   /** Called each time Redis becomes usable (first connect and every recovery). */
@@ -165,9 +163,23 @@ export class RedisConnection {
     } else {
       this.log.info({ event: 'redis-connected' }, 'connected to Redis')
     }
+    if (!this.everUp) void this.warnIfCluster()
     this.everUp = true
     this.reportedDown = false
     this.onUp()
+  }
+
+  /**
+   * REDIS_URL naming a cluster node without REDIS_CLUSTER=1 half works (plain
+   * pub/sub crosses a cluster, keys do not), so say so once, plainly.
+   */
+  private async warnIfCluster(): Promise<void> {
+    const info = await this.publisher.info('cluster').catch(() => '')
+    if (!/cluster_enabled:1/.test(info)) return
+    this.log.error(
+      { event: 'redis-is-cluster' },
+      'REDIS_URL names a node of a Redis Cluster: set REDIS_CLUSTER=1 (or REDIS_CLUSTER_NODES) so botsync uses sharded pub/sub and cluster routing',
+    )
   }
 
   private linkLost(detail: string): void {
