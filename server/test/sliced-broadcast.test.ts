@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import type { BotsyncServer } from '../src/botsync-server.ts'
+import { RawClient } from '@botsync/testkit/raw-client'
+import { startServer, uniqueSpace, userToken, waitFor, wsUrlOf } from '@botsync/testkit/server'
+
+const READERS = 40
+const EDITS = 30
+
+async function broadcastStats(server: BotsyncServer): Promise<{ sliced: number; yields: number }> {
+  const health = (await (await fetch(`http://127.0.0.1:${server.port}/health`)).json()) as { broadcasts: { sliced: number; yields: number } }
+  return health.broadcasts
+}
+
+/** One client's edits, each its own update: map `n` set to 0, 1, 2, … */
+function edits(count: number): Uint8Array[] {
+  const doc = new Y.Doc()
+  const updates: Uint8Array[] = []
+  doc.on('update', (update: Uint8Array) => updates.push(update))
+  for (let i = 0; i < count; i++) doc.getMap('bench').set('n', i)
+  return updates
+}
+
+/** What a reader saw: the value of `n` after each update it received, in arrival order. */
+function watch(reader: RawClient): number[] {
+  const doc = new Y.Doc()
+  const seen: number[] = []
+  reader.onUpdate = (update) => {
+    Y.applyUpdate(doc, update)
+    seen.push(doc.getMap<number>('bench').get('n')!)
+  }
+  return seen
+}
+
+async function connectReaders(server: BotsyncServer, name: string, token: string, count: number): Promise<RawClient[]> {
+  return Promise.all(Array.from({ length: count }, () => RawClient.connect(wsUrlOf(server), name, token)))
+}
+
+describe('broadcasts in slices (BROADCAST_SLICE_MS)', () => {
+  let server: BotsyncServer
+
+  beforeAll(async () => {
+    // 0 ms: every broadcast gives the event loop back after each connection,
+    // the most interleaving there can be; no rate limit on the writer.
+    server = await startServer({ BROADCAST_SLICE_MS: '0', MAX_UPDATES_PER_SECOND: '0' })
+  })
+  afterAll(() => server?.stop())
+
+  it('yields between connections, yet every reader gets every edit, in order, and the writer every ack', async () => {
+    const space = uniqueSpace()
+    const name = `${space}/scenario/sliced`
+    const token = await userToken(server, 'editor', space)
+    const readers = await connectReaders(server, name, token, READERS)
+    const seen = readers.map(watch)
+    const writer = await RawClient.connect(wsUrlOf(server), name, token)
+    const before = await broadcastStats(server)
+    try {
+      // All at once: later edits commit while earlier broadcasts are still going out.
+      for (const update of edits(EDITS)) writer.sendUpdate(update)
+      await waitFor(() => writer.statuses.length === EDITS && seen.every((values) => values.length === EDITS), 'every edit at every reader')
+      expect(writer.statuses.every(Boolean)).toBe(true)
+      const inOrder = Array.from({ length: EDITS }, (_, i) => i)
+      for (const values of seen) expect(values).toEqual(inOrder)
+      const after = await broadcastStats(server)
+      // READERS + 1 connections (the writer hears its own edits too): one
+      // yield after each send but the last of each broadcast, at least (the
+      // server's own coalescing may merge a few edits into one broadcast).
+      expect(after.yields - before.yields).toBeGreaterThanOrEqual(READERS)
+      expect(after.sliced - before.sliced).toBeGreaterThanOrEqual(1)
+    } finally {
+      writer.close()
+      for (const reader of readers) reader.close()
+    }
+  })
+
+  it('skips a reader that left mid-broadcast and brings one that joined up to date', async () => {
+    const space = uniqueSpace()
+    const name = `${space}/scenario/sliced`
+    const token = await userToken(server, 'editor', space)
+    const readers = await connectReaders(server, name, token, READERS)
+    const seen = readers.map(watch)
+    const writer = await RawClient.connect(wsUrlOf(server), name, token)
+    const late: RawClient[] = []
+    try {
+      const updates = edits(EDITS)
+      for (const update of updates.slice(0, EDITS / 2)) writer.sendUpdate(update)
+      // Half the readers leave while those broadcasts are under way.
+      for (const reader of readers.slice(READERS / 2)) reader.close()
+      late.push(await RawClient.connect(wsUrlOf(server), name, token))
+      // It got the state so far in its sync; which edit each later update is, by its bytes.
+      const lateSeen: number[] = []
+      late[0].onUpdate = (update) => lateSeen.push(updates.findIndex((sent) => Buffer.from(sent).equals(update)))
+      for (const update of updates.slice(EDITS / 2)) writer.sendUpdate(update)
+      const stayed = seen.slice(0, READERS / 2)
+      await waitFor(() => writer.statuses.length === EDITS && stayed.every((values) => values.at(-1) === EDITS - 1), 'every edit at the readers that stayed')
+      for (const values of stayed) expect(values).toEqual(Array.from({ length: EDITS }, (_, i) => i))
+      // From its sync on, every edit once and in order (the first half's stragglers, then all of the second).
+      await waitFor(() => lateSeen.at(-1) === EDITS - 1, 'the late reader up to date')
+      expect(lateSeen).toEqual(Array.from({ length: lateSeen.length }, (_, i) => EDITS - lateSeen.length + i))
+      expect(lateSeen.length).toBeGreaterThanOrEqual(EDITS / 2)
+      expect(writer.statuses.every(Boolean)).toBe(true)
+    } finally {
+      writer.close()
+      for (const reader of [...readers, ...late]) reader.close()
+    }
+  })
+})
