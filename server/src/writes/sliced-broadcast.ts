@@ -37,13 +37,18 @@ export interface BroadcastStats {
 /**
  * Hocuspocus sends each broadcast to all of a document's connections in one
  * synchronous loop: one `writev` per socket, ~20 µs each on loopback, so
- * 1,000 readers hold the event loop ~20 ms (~100 ms on a loaded machine).
- * Vanilla Hocuspocus acknowledges an edit in the turn it reads it, so that
- * loop only ever follows the ack. botsync commits first: between reading
- * edit n+1 and its COMMIT's reply the event loop is free, and the setImmediate
- * broadcast of edit n runs there, so the ack of n+1, its commit timing and its
- * own broadcast all wait for a whole 1,000-socket broadcast (the fan-out
- * bench's first-reader and "saved" p99 of ~75 ms, against vanilla's ~5).
+ * 1,000 readers hold the event loop ~20 ms (30-110 ms on the shared 2-core
+ * machine at load 4-7). Vanilla Hocuspocus acknowledges an edit in the turn
+ * it reads it, so that loop only ever follows the ack. botsync commits
+ * first: between sending edit n+1's INSERT and handling its reply the event
+ * loop is free, and the setImmediate broadcast of edit n ran there, so the
+ * ack of n+1, its commit timing and its own broadcast waited for a whole
+ * 1,000-socket broadcast. Profiled in the fan-out bench (issue #17, CPU
+ * profile and append timestamps of one run): of the four appends slower
+ * than 40 ms, three (97, 53, 43 ms; p50 1.9 ms) had the previous edit's
+ * broadcast running inside them, the fourth waited on PostgreSQL; after one
+ * slow edit each next one waited for its predecessor's broadcast in turn.
+ * The first-reader and "saved" p99 followed (~75 ms, against vanilla's ~5).
  *
  * This sends a broadcast in slices of `sliceMs` of event-loop time and
  * yields (setImmediate) in between, so commit replies, acks and newly read
