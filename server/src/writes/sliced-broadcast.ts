@@ -1,11 +1,17 @@
-import type { Connection, Document } from '@hocuspocus/server'
+import { OutgoingMessage, type Connection, type Document } from '@hocuspocus/server'
+import * as Y from 'yjs'
 
 type Encode = (messageAddress: string) => Uint8Array
 type Filter = (connection: Connection) => boolean
 
-/** Document.broadcast: private in Hocuspocus' types, the one method every update, awareness and stateless broadcast goes through. */
+/**
+ * Document.broadcast and Document.broadcastUpdate: private in Hocuspocus'
+ * types. Every update, awareness and stateless broadcast goes through
+ * `broadcast`; `broadcastUpdate` is the one for document updates.
+ */
 interface Broadcasting {
   broadcast(encode: Encode, filter?: Filter): void
+  broadcastUpdate(update: Uint8Array): void
 }
 
 /** Event-loop time one slice of a broadcast may take before it yields (BROADCAST_SLICE_MS). */
@@ -14,11 +20,14 @@ export const DEFAULT_BROADCAST_SLICE_MS = 2
 /** Sends between two looks at the clock (with a slice of 0 ms: every send). */
 const CLOCK_EVERY = 8
 
-/** One broadcast on its way: the connections it goes to (as when it was made) and how far it got. */
+/** One broadcast on its way: what it sends, the connections it goes to (as when it started) and how far it got. */
 interface Outgoing {
+  /** A document update broadcast: its updates, merged when it starts (several queued meanwhile). */
+  updates: Uint8Array[] | null
   encode: Encode
   filter: Filter | undefined
-  connections: Connection[]
+  /** Taken when its first message goes out, so a connection that synced before that misses nothing merged into it. */
+  connections: Connection[] | null
   next: number
   /** The last encoding, by message address (one entry, as Hocuspocus' own broadcast). */
   address: string | undefined
@@ -26,7 +35,6 @@ interface Outgoing {
   /** Counted in BroadcastStats.sliced. */
   sliced: boolean
 }
-
 export interface BroadcastStats {
   /** Broadcasts that did not fit in one slice. */
   sliced: number
@@ -56,8 +64,10 @@ export interface BroadcastStats {
  * so a document with few connections is sent in one go as before.
  * Broadcasts of one document leave in the order they were made, each to
  * every connection before the next starts, so no connection sees updates
- * out of order. A connection that joined meanwhile got the whole state in
- * its sync; one that left, or closed, is skipped.
+ * out of order; document updates made while earlier broadcasts are still
+ * going out wait merged into one. A broadcast goes to the connections the
+ * document has when it starts: one that joined before got the updates it
+ * holds in its sync anyway, one that left, or closed, is skipped.
  */
 export class SlicedBroadcast {
   private readonly document: Document
@@ -77,13 +87,34 @@ export class SlicedBroadcast {
   /** Makes every broadcast of `document` go out in slices. */
   static install(document: Document, sliceMs: number, stats: BroadcastStats): void {
     const sliced = new SlicedBroadcast(document, sliceMs, stats)
-    ;(document as unknown as Broadcasting).broadcast = (encode, filter) => sliced.broadcast(encode, filter)
+    const broadcasting = document as unknown as Broadcasting
+    broadcasting.broadcast = (encode, filter) => sliced.enqueue(null, encode, filter)
+    broadcasting.broadcastUpdate = (update) => sliced.broadcastUpdate(update)
   }
 
-  private broadcast(encode: Encode, filter: Filter | undefined): void {
-    const connections = this.document.getConnections()
-    if (connections.length === 0) return
-    this.queue.push({ encode, filter, connections, next: 0, address: undefined, message: undefined, sliced: false })
+  /**
+   * While earlier broadcasts are still going out, updates made meanwhile wait
+   * merged into one (as Hocuspocus merges those of one event-loop turn): a
+   * loaded instance sends each reader one message for them, not one each.
+   */
+  private broadcastUpdate(update: Uint8Array): void {
+    const last = this.queue.at(-1)
+    if (last?.updates && last.connections === null) {
+      last.updates.push(update)
+      return
+    }
+    const updates = [update]
+    const encode = (address: string) =>
+      new OutgoingMessage(address)
+        .createSyncMessage()
+        .writeUpdate(updates.length === 1 ? updates[0] : Y.mergeUpdates(updates))
+        .toUint8Array()
+    this.enqueue(updates, encode, undefined)
+  }
+
+  private enqueue(updates: Uint8Array[] | null, encode: Encode, filter: Filter | undefined): void {
+    if (this.document.getConnectionsCount() === 0) return
+    this.queue.push({ updates, encode, filter, connections: null, next: 0, address: undefined, message: undefined, sliced: false })
     if (!this.busy) this.drain()
   }
 
@@ -93,8 +124,9 @@ export class SlicedBroadcast {
     try {
       while (this.queue.length > 0) {
         const outgoing = this.queue[0]
-        while (outgoing.next < outgoing.connections.length) {
-          const connection = outgoing.connections[outgoing.next++]
+        const connections = (outgoing.connections ??= this.document.getConnections())
+        while (outgoing.next < connections.length) {
+          const connection = connections[outgoing.next++]
           // Left this document meanwhile (its socket may stay open for others).
           if (!this.document.hasConnection(connection)) continue
           if (outgoing.filter && !outgoing.filter(connection)) continue
@@ -107,8 +139,8 @@ export class SlicedBroadcast {
           connection.send(outgoing.message)
           // The clock every CLOCK_EVERY sends: a send is ~20 µs, reading the clock ~1 µs.
           if (++this.sent % CLOCK_EVERY !== 0 && this.sliceMs > 0) continue
-          if (performance.now() >= deadline && (outgoing.next < outgoing.connections.length || this.queue.length > 1)) {
-            if (outgoing.next < outgoing.connections.length && !outgoing.sliced) {
+          if (performance.now() >= deadline && (outgoing.next < connections.length || this.queue.length > 1)) {
+            if (outgoing.next < connections.length && !outgoing.sliced) {
               outgoing.sliced = true
               this.stats.sliced += 1
             }
