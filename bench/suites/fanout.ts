@@ -13,7 +13,10 @@
 // scenarios take turns this many times, in a rotating order, each round on a
 // fresh document with freshly connected clients, and the edits of all rounds
 // are pooled, so load from others on a shared machine hits every scenario
-// alike), BENCH_FANOUT_CLUSTER (1; 0 leaves out (c)), DATABASE_URL, REDIS_URL.
+// alike), BENCH_FANOUT_CLUSTER (1; 0 leaves out (c)), BENCH_FANOUT_UNSLICED
+// (1; 0 leaves out (a) with each broadcast in one loop, the before/after of
+// sliced broadcasts), BENCH_FANOUT_NODE_ARGS (node flags for every server,
+// to profile them), DATABASE_URL, REDIS_URL.
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
