@@ -145,7 +145,7 @@ export class SlicedBroadcast {
               this.stats.sliced += 1
             }
             this.stats.yields += 1
-            setImmediate(this.drain)
+            setImmediate(this.resume)
             return
           }
         }
@@ -156,9 +156,22 @@ export class SlicedBroadcast {
       // As Hocuspocus' own loop: the broadcast that threw ends there (and
       // throws to whoever called it); the ones after it still go out.
       this.queue.shift()
-      if (this.queue.length > 0) setImmediate(this.drain)
+      if (this.queue.length > 0) setImmediate(this.resume)
       else this.busy = false
       throw error
+    }
+  }
+
+  /**
+   * A later slice runs from setImmediate, where a throw would be an uncaught
+   * exception and stop the server; it is logged instead (the server logs the
+   * console as `event: "console"`), and the broadcasts after it go on.
+   */
+  private readonly resume = (): void => {
+    try {
+      this.drain()
+    } catch (error) {
+      console.error('a sliced broadcast failed', error)
     }
   }
 }
