@@ -10,7 +10,7 @@
 // document, and acknowledged edits lost after SIGKILL.
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { compactDocument, defaultCompactionPolicy, PgDatabase } from '@botsync/persistence'
@@ -44,6 +44,8 @@ const WAL_WARMUP_EDITS = defaultCompactionPolicy.minUpdates + 50
 const WAL_CYCLE_LIMIT_MS = 60_000
 const KILL_WRITERS = 10
 const KILL_EDITS_PER_WRITER = 10
+/** Node flags for both servers, to profile them: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+const NODE_ARGS = (process.env.BENCH_DURABILITY_NODE_ARGS ?? '').split(' ').filter(Boolean)
 
 interface LevelResult {
   p50: number
@@ -56,12 +58,14 @@ interface LevelResult {
 
 export default async function run(): Promise<Record<string, unknown>> {
   const space = `bench${randomBytes(5).toString('hex')}`
+  const loadAtStart = round2(loadavg()[0])
   const dataDir = mkdtempSync(join(tmpdir(), 'botsync-bench-'))
   const schema = await ScratchSchema.create(DATABASE_URL)
   const db = new PgDatabase(schema.url, { max: 2 })
   const botsync = new SystemUnderTest('botsync', botsyncLaunch(dataDir, schema.url, space))
   const vanilla = new SystemUnderTest('vanilla', {
-    spawn: () => ServerProcess.spawn({ label: 'vanilla', entry: VANILLA_MAIN, env: { PORT: '0', DATABASE_URL: schema.url }, keepLines: 200, registerKill: onInterrupt }),
+    spawn: () =>
+      ServerProcess.spawn({ label: 'vanilla', entry: VANILLA_MAIN, env: { PORT: '0', DATABASE_URL: schema.url }, keepLines: 200, registerKill: onInterrupt, nodeArgs: NODE_ARGS }),
     collabPath: '/',
   })
   const systems = [vanilla, botsync]
@@ -76,6 +80,8 @@ export default async function run(): Promise<Record<string, unknown>> {
     const acksPerSecond: Record<string, Record<string, number>> = {}
     const cpuMicrosPerAck: Record<string, Record<string, LevelResult['cpuMicrosPerAck']>> = {}
     const botsyncAppendMs: Record<string, unknown> = {}
+    /** The 1-minute load average after each level: the machine is shared. */
+    const loadAfterLevel: Record<string, number> = {}
     for (const writers of WRITER_LEVELS) {
       const results = await measureLevel(systems, writers, (system, i) => docName.scenario(space, `${system.name}-${writers}-${i}`))
       ackLatency[writers] = {}
@@ -92,6 +98,7 @@ export default async function run(): Promise<Record<string, unknown>> {
         )
       }
       botsyncAppendMs[writers] = await appendLatency(botsync)
+      loadAfterLevel[writers] = round2(loadavg()[0])
       progress(`${writers} writer(s), botsync server-side append (last 1,000): ${JSON.stringify(botsyncAppendMs[writers])}`)
       // Vanilla stores each document when its last writer leaves; let that
       // finish before the next level starts.
@@ -115,20 +122,32 @@ export default async function run(): Promise<Record<string, unknown>> {
     const p99 = (writers: number, system: string) => ackLatency[writers][system].p99
     const targets: Record<string, { target: string; limit: number; value: number; met: boolean }> = {}
     for (const writers of WRITER_LEVELS) {
-      const limit = round2(1.5 * p99(writers, 'vanilla'))
+      // Issue #17: what committing first may add to vanilla's in-memory ack is
+      // one commit (the bare INSERT+COMMIT measured in this run) and 1 ms.
+      const limit = round2(p99(writers, 'vanilla') + commitFloor.p99 + 1)
       targets[`ackP99VsVanilla${writers}`] = {
-        target: `botsync ack p99 with ${writers} writer(s) ≤ 1.5 × vanilla's`,
+        target: `botsync ack p99 with ${writers} writer(s) ≤ vanilla's p99 + the bare-commit p99 + 1 ms`,
         limit,
         value: p99(writers, 'botsync'),
         met: p99(writers, 'botsync') <= limit,
       }
     }
-    targets.ackP99OneWriter = { target: 'botsync ack p99 with 1 writer ≤ 10 ms', limit: 10, value: p99(1, 'botsync'), met: p99(1, 'botsync') <= 10 }
     targets.throughput100VsVanilla = {
-      target: `botsync acked updates/s with ${top} writers ≥ 0.8 × vanilla's`,
-      limit: round2(0.8 * throughput100.vanilla),
+      target: `botsync acked updates/s with ${top} writers ≥ 0.95 × vanilla's`,
+      limit: round2(0.95 * throughput100.vanilla),
       value: throughput100.botsync,
-      met: throughput100.botsync >= 0.8 * throughput100.vanilla,
+      met: throughput100.botsync >= 0.95 * throughput100.vanilla,
+    }
+    // The targets before issue #17, reported for comparison (not in allTargetsMet).
+    const previousTargets = {
+      ...Object.fromEntries(
+        WRITER_LEVELS.map((writers) => [
+          `ackP99VsVanilla${writers}`,
+          { target: `≤ 1.5 × vanilla's p99`, limit: round2(1.5 * p99(writers, 'vanilla')), met: p99(writers, 'botsync') <= 1.5 * p99(writers, 'vanilla') },
+        ]),
+      ),
+      ackP99OneWriter: { target: '≤ 10 ms with 1 writer', limit: 10, met: p99(1, 'botsync') <= 10 },
+      throughput100VsVanilla: { target: '≥ 0.8 × vanilla', limit: round2(0.8 * throughput100.vanilla), met: throughput100.botsync >= 0.8 * throughput100.vanilla },
     }
     targets.walBytesPerEdit = {
       target: 'botsync WAL bytes per one-character edit on a ~1 MB document (compaction included) ≤ 1 KB',
@@ -178,6 +197,8 @@ export default async function run(): Promise<Record<string, unknown>> {
         database: 'both servers use a fresh schema of their own on the same PostgreSQL (same WAL and disk), dropped afterwards',
       },
       targets,
+      previousTargets,
+      machine: { cpus: cpus().length, loadAverage1mAtStart: loadAtStart, loadAverage1mAfterLevel: loadAfterLevel, loadAverage1mAtEnd: round2(loadavg()[0]) },
       allTargetsMet: Object.values(targets).every((target) => target.met),
     }
   } finally {
@@ -195,7 +216,7 @@ function botsyncLaunch(dataDir: string, databaseUrl: string, space: string) {
   // Roles are per space: BOT_SPACE's row is ensured at start with the admin as its owner.
   env.BOT_SPACE = space
   return {
-    spawn: () => ServerProcess.spawn({ label: 'botsync', env, keepLines: 200, registerKill: onInterrupt }),
+    spawn: () => ServerProcess.spawn({ label: 'botsync', env, keepLines: 200, registerKill: onInterrupt, nodeArgs: NODE_ARGS }),
     collabPath: '/collab',
     token: (server: ServerProcess) => login(server.url, admin.email, admin.password),
   }

@@ -310,6 +310,7 @@ export class BotsyncServer {
           maxWaitingBytes: config.maxWaitingBytes,
           maxUpdatesPerSecond: config.maxUpdatesPerSecond,
           updateBurst: config.updateBurst,
+          broadcastSliceMs: config.broadcastSliceMs,
         }),
         catchUp: new CatchUpAnswers({ vectors: new StoredStateVectors(db), hocuspocus: () => this.server.hocuspocus, log }),
         publicContent: new PublicContent(this.store, log),

@@ -77,6 +77,8 @@ export interface ServerConfig {
   maxUpdatesPerSecond: number
   /** Updates one client socket may send at once before the per-second rate applies. */
   updateBurst: number
+  /** Event-loop time (ms) one slice of a broadcast to a document's connections may take before it yields (BROADCAST_SLICE_MS; 0: yield after every connection). */
+  broadcastSliceMs: number
   /** Bytes of updates a document may hold waiting for content it lacks (`too-much-waiting`). */
   maxWaitingBytes: number
   /** Worker threads for folding large documents' logs (loads, compactions); 0 = on the event loop. */
@@ -186,6 +188,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     maxWaitingBytes: integer(env.MAX_WAITING_BYTES, 64 * 1024, 'MAX_WAITING_BYTES'),
     maxUpdatesPerSecond: integer(env.MAX_UPDATES_PER_SECOND, 50, 'MAX_UPDATES_PER_SECOND'),
     updateBurst: Math.max(1, integer(env.UPDATE_BURST, 200, 'UPDATE_BURST')),
+    broadcastSliceMs: integer(env.BROADCAST_SLICE_MS, 2, 'BROADCAST_SLICE_MS'),
     mergeThreads: integer(env.MERGE_THREADS, 1, 'MERGE_THREADS'),
     compactionStepRows: Math.max(1, integer(env.COMPACTION_STEP_ROWS, 20_000, 'COMPACTION_STEP_ROWS')),
     pendingMaxBytes: integer(env.PENDING_MAX_BYTES, 64 * 1024, 'PENDING_MAX_BYTES'),

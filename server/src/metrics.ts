@@ -15,6 +15,8 @@ export class Metrics {
   readonly readers = { connected: 0, disconnected: 0, refused: 0, refusedFrames: 0 }
   /** /collab + /readers upgrades refused (per client address, too many pending) and unauthenticated sockets closed (timeout, bytes). */
   readonly connections = { refusedPerAddress: 0, refusedPending: 0, authenticationTimeouts: 0, tooManyBytes: 0 }
+  /** Broadcasts too long for one slice of event-loop time, and the turns they gave back (writes/sliced-broadcast.ts). */
+  readonly broadcasts = { sliced: 0, yields: 0 }
   private appendMillis: number[] = []
   /** Told each append's latency (ms); /metrics' latency histogram listens here. */
   onAppend: ((millis: number) => void) | undefined

@@ -21,6 +21,8 @@ export interface SpawnOptions {
   entry?: string
   /** Environment on top of this process's own. */
   env?: Record<string, string>
+  /** Flags for node itself, before the script (`--cpu-prof`, `--trace-gc`: not all are allowed in NODE_OPTIONS). */
+  nodeArgs?: string[]
   /** Names the process in error messages. Default: `server`. */
   label?: string
   /** How long to wait for the listening line. Default: 30 s. */
@@ -55,7 +57,10 @@ export class ServerProcess {
   private constructor(options: SpawnOptions) {
     this.label = options.label ?? 'server'
     this.keepLines = options.keepLines ?? Infinity
-    this.child = spawn(process.execPath, [options.entry ?? SERVER_MAIN], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    this.child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? SERVER_MAIN], {
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     running.add(this.child)
     const forgetKill = options.registerKill?.(() => this.kill())
     this.exited = new Promise((resolve) =>

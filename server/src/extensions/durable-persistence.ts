@@ -18,6 +18,7 @@ import { isUnstoredLocalOrigin, STORED_ORIGIN } from '../origins.ts'
 import type { ConnectionContext } from '../types.ts'
 import type { Metrics } from '../metrics.ts'
 import { DocumentSizes, onlyDeletesKnownContent } from '../writes/document-size.ts'
+import { DEFAULT_BROADCAST_SLICE_MS, SlicedBroadcast } from '../writes/sliced-broadcast.ts'
 import { UpdateRate } from '../writes/update-rate.ts'
 
 export interface WriteLimits {
@@ -29,9 +30,17 @@ export interface WriteLimits {
   maxUpdatesPerSecond: number
   /** UPDATE_BURST */
   updateBurst: number
+  /** BROADCAST_SLICE_MS: event-loop time one slice of a broadcast may take (see SlicedBroadcast). */
+  broadcastSliceMs: number
 }
 
-export const DEFAULT_WRITE_LIMITS: WriteLimits = { maxDocumentBytes: 10 * 1024 * 1024, maxWaitingBytes: 64 * 1024, maxUpdatesPerSecond: 50, updateBurst: 200 }
+export const DEFAULT_WRITE_LIMITS: WriteLimits = {
+  maxDocumentBytes: 10 * 1024 * 1024,
+  maxWaitingBytes: 64 * 1024,
+  maxUpdatesPerSecond: 50,
+  updateBurst: 200,
+  broadcastSliceMs: DEFAULT_BROADCAST_SLICE_MS,
+}
 
 /** What one accepted message holds until Hocuspocus has handled it. */
 interface InFlight {
@@ -61,6 +70,7 @@ export class DurablePersistence implements Extension {
   /** Connections asked to resend what was refused for its rate, once the bucket allows. */
   private readonly maxWaitingBytes: number
   private readonly resendTimers = new WeakMap<Connection, NodeJS.Timeout>()
+  private readonly broadcastSliceMs: number
 
   constructor(store: DocumentStore, log: Logger, metrics: Metrics, limits: WriteLimits = DEFAULT_WRITE_LIMITS) {
     this.store = store
@@ -68,6 +78,7 @@ export class DurablePersistence implements Extension {
     this.metrics = metrics
     this.sizes = new DocumentSizes(limits.maxDocumentBytes)
     this.maxWaitingBytes = limits.maxWaitingBytes
+    this.broadcastSliceMs = limits.broadcastSliceMs
     this.rate = new UpdateRate({ perSecond: limits.maxUpdatesPerSecond, burst: limits.updateBurst })
   }
 
@@ -78,6 +89,9 @@ export class DurablePersistence implements Extension {
    * `document-unavailable`.
    */
   async onLoadDocument({ document, documentName }: onLoadDocumentPayload): Promise<void> {
+    // Committing first leaves the event loop free between reading an edit and
+    // acknowledging it; a whole broadcast to every reader must not fit in there.
+    SlicedBroadcast.install(document, this.broadcastSliceMs, this.metrics.broadcasts)
     try {
       const { state, pieces } = await this.store.load(documentName)
       if (pieces) await applyInSlices(document, pieces)

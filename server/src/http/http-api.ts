@@ -313,6 +313,7 @@ export class HttpApi implements Extension {
       instance: this.deps.instanceId,
       checks,
       appendLatencyMs: this.deps.metrics.appendLatency(),
+      broadcasts: this.deps.metrics.broadcasts,
       refusedUpdates: { ...this.deps.metrics.refusedUpdates, rateLimitClosures: this.deps.metrics.rateLimitClosures },
       readers: { open: this.deps.readers.readers, ...this.deps.metrics.readers },
       storage: this.storage(quarantinedTotal),
