@@ -63,6 +63,8 @@ export function largeSpace(space: string, options: LargeSpaceOptions): LargeSpac
   const settings = make(documents.get(docName.settings(space)))
   setSettingsText(settings, 'welcome', welcome)
   setSettingsText(settings, 'fallback', 'Sorry, I did not get that. Send /start.')
+  setSettingsText(settings, 'maintenance', 'Back soon.')
+  setSettingsText(settings, 'inputInvalid', 'That does not look right. Please try again.')
   setFlag(settings, 'botEnabled', true)
   const buttons = make(documents.get(docName.buttons(space)))
   const index = make(documents.get(docName.scenarios(space)))
