@@ -24,10 +24,11 @@
 //    ≤ 1.5 s in every load.
 // 4. Admin connections: admins in worker threads (bench/lib/admin-worker.ts),
 //    each one socket with real providers on 10 documents (settings, buttons,
-//    the index and 7 scenarios), all idle. The server's settled RSS at 50,
-//    200 and 400 admins (the bot's documents already loaded, so the growth
-//    is connections, not content); per admin = growth / admins added.
-// 5. 200 admins (one each on 200 scenarios, the other 200 closed) type into
+//    the index and 7 scenarios), all idle. The server's settled RSS (and its
+//    heap used, from /metrics) at 50, 200 and 300 admins (the bot's
+//    documents already loaded, so the growth is connections, not content);
+//    per admin = growth / admins added.
+// 5. 200 admins (one each on 200 scenarios, the others closed) type into
 //    a step of their scenario, each its next character as soon as the last
 //    was acknowledged (committed): acknowledgement latency p50/p99 and
 //    acknowledged edits per second, reported.
@@ -61,7 +62,7 @@ const SCENARIOS = Number(process.env.BENCH_COLD_SCENARIOS ?? 500)
 const STEPS = 10
 const BOT_ROUNDS = 3
 const PAGE_LOADS = 5
-const ADMIN_COUNTS = [50, 200, 400]
+const ADMIN_COUNTS = [50, 200, 300]
 const EDITING_ADMINS = 200
 const SCENARIO_DOCS_PER_ADMIN = 7
 const ADMIN_WORKERS = 2
@@ -270,7 +271,7 @@ export default async function run(): Promise<Record<string, unknown>> {
       for (const target of ADMIN_COUNTS) {
         const adding = Array.from({ length: target - open }, (_, k) => spec(open + k))
         const started = performance.now()
-        // Opened in batches of 25 per worker, as tabs open over time, not 400 sockets in one burst.
+        // Opened in batches of 25 per worker, as tabs open over time, not hundreds of sockets in one burst.
         for (let b = 0; b < adding.length; b += 25 * ADMIN_WORKERS) {
           const batch = adding.slice(b, b + 25 * ADMIN_WORKERS)
           await Promise.all(workers.map((worker, w) => ask(worker, { type: 'open', admins: batch.filter((_, k) => k % ADMIN_WORKERS === w) })))
