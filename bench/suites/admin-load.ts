@@ -36,56 +36,16 @@ import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { demoSeed } from '@botsync/shared-docs'
 import type { BotsyncServer } from '@botsync/server'
-import type { Browser, BrowserContext } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { launchChromium, logInThroughForm } from '@botsync/testkit/browser'
 import { startServer, uniqueSpace } from '@botsync/testkit/server'
 import { latencySummary, round2 } from '../lib/percentiles.ts'
+import { timeLoad, watchInteractive, type LoadTiming } from '../lib/interactive-mark.ts'
 
 const LOADS = 20
 const FIRST_VISITS = 5
 const TARGET_INTERACTIVE_P99_MS = 1000
-const MARK = 'botsync:scenarios-listed'
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-
-interface LoadTiming {
-  listedMs: number
-  interactiveMs: number
-  /** Whether the service worker answered this page (navigator.serviceWorker.controller). */
-  controlled: boolean
-}
-
-declare global {
-  interface Window {
-    __interactiveAt?: number
-  }
-}
-
-/** Stamps the first task after the list's mark in every page of the context. */
-async function watchInteractive(context: BrowserContext): Promise<void> {
-  await context.addInitScript((mark: string) => {
-    new PerformanceObserver((list, observer) => {
-      if (!list.getEntriesByName(mark).length) return
-      observer.disconnect()
-      const channel = new MessageChannel()
-      channel.port1.onmessage = () => (window.__interactiveAt = performance.now())
-      channel.port2.postMessage(null)
-    }).observe({ type: 'mark', buffered: true })
-  }, MARK)
-}
-
-async function timeLoad(context: BrowserContext, url: string): Promise<LoadTiming> {
-  const page = await context.newPage()
-  try {
-    await page.goto(url)
-    await page.waitForFunction(() => window.__interactiveAt !== undefined, undefined, { timeout: 30_000 })
-    return await page.evaluate((mark) => {
-      const listed = performance.getEntriesByName(mark)[0]
-      return { listedMs: listed.startTime, interactiveMs: window.__interactiveAt!, controlled: navigator.serviceWorker?.controller != null }
-    }, MARK)
-  } finally {
-    await page.close()
-  }
-}
 
 function summary(loads: LoadTiming[]) {
   return {

@@ -15,4 +15,5 @@ export const suites: Record<string, () => Promise<{ default: () => Promise<Recor
   preview: () => import('./preview.ts'),
   'admin-load': () => import('./admin-load.ts'),
   'flow-map': () => import('./flow-map.ts'),
+  cold: () => import('./cold.ts'),
 }

@@ -44,6 +44,8 @@ export interface SceneOptions {
   config?: Partial<BotConfig>
   /** Do not start the bot (the test starts it). */
   withoutBot?: boolean
+  /** Stores the space's content instead of the demo seed. */
+  seed?: (server: BotsyncServer, space: string) => Promise<void>
 }
 
 /** The server, the fake Bot API and the bot of one test; `close()` stops what is still running. */
@@ -75,7 +77,7 @@ export class Scene {
   static async start(options: SceneOptions = {}): Promise<Scene> {
     const space = uniqueSpace()
     const server = await startServer({ BOT_SPACE: space })
-    await seedSpace(server, space)
+    await (options.seed ?? seedSpace)(server, space)
     const api = new FakeBotApi({ token: TELEGRAM_TOKEN })
     await api.start()
     const scene = new Scene(space, server, api, options)
