@@ -3,7 +3,7 @@
 // calls the same function inline for small folds. Each row is checked with
 // integrationProblem before it is applied (a worker cannot be handed a
 // function, so the check is imported here).
-import { foldLog, unpackLog, type FoldResult } from './log-fold.ts'
+import { foldLog, LogRows, type FoldResult } from './log-fold.ts'
 import { integrationProblem } from './update-integrity.ts'
 
 export interface MergeTask {
@@ -15,5 +15,5 @@ export interface MergeTask {
 }
 
 export default function merge(task: MergeTask): FoldResult {
-  return foldLog(task.snapshot, task.pages.flatMap(unpackLog), integrationProblem, { pieces: task.pieces })
+  return foldLog(task.snapshot, LogRows.unpack(task.pages), integrationProblem, { pieces: task.pieces })
 }
