@@ -218,6 +218,22 @@ export class LogRows {
         log.bufferOf[i] = page
       }
     })
+    return log.inIdOrder()
+  }
+
+  /** The same rows sorted by id, when they are not already (see readDocument: the order of string_agg is not guaranteed). */
+  private inIdOrder(): LogRows {
+    let sorted = true
+    for (let i = 1; i < this.count && sorted; i++) sorted = this.ids[i - 1] < this.ids[i]
+    if (sorted) return this
+    const order = Array.from(this.ids.keys()).sort((a, b) => this.ids[a] - this.ids[b])
+    const log = new LogRows(this.buffers, this.count)
+    order.forEach((from, i) => {
+      log.ids[i] = this.ids[from]
+      log.start[i] = this.start[from]
+      log.end[i] = this.end[from]
+      log.bufferOf[i] = this.bufferOf[from]
+    })
     return log
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { foldLog, integrationProblem, type LogRow } from '../src/index.ts'
+import { foldLog, integrationProblem, unpackLog, type LogRow } from '../src/index.ts'
 import { TypingRuns } from '../src/typing-runs.ts'
 
 /** Client 778, clock 0: a typed-looking item whose origin is its own future clock 5 (Y.applyUpdate throws on it). */
@@ -162,5 +162,26 @@ describe('foldLog with gathered typing', () => {
       { id: 9003, problem: expect.stringMatching(/^malformed: /) },
     ])
     expect(loaded(folded.state).getText('t').toDelta()).toEqual(applied(rows).getText('t').toDelta())
+  })
+})
+
+describe('unpackLog', () => {
+  it('returns the rows of packed pages in id order, whatever order they were packed in', () => {
+    const pack = (rows: LogRow[]) =>
+      Buffer.concat(
+        rows.flatMap((row) => {
+          const head = Buffer.alloc(12)
+          head.writeUInt32BE(Math.floor(row.id / 2 ** 32), 0)
+          head.writeUInt32BE(row.id % 2 ** 32, 4)
+          head.writeUInt32BE(row.update.byteLength, 8)
+          return [head, Buffer.from(row.update)]
+        }),
+      )
+    const rows = coEditing(50, 3)
+    const shuffled = [...rows].sort((a, b) => ((a.id * 7919) % 50) - ((b.id * 7919) % 50))
+    expect(shuffled.map((row) => row.id)).not.toEqual(rows.map((row) => row.id))
+    const unpacked = unpackLog(new Uint8Array(pack(shuffled)))
+    expect(unpacked.map((row) => row.id)).toEqual(rows.map((row) => row.id))
+    expect(unpacked.map((row) => Buffer.from(row.update).toString('hex'))).toEqual(rows.map((row) => Buffer.from(row.update).toString('hex')))
   })
 })
