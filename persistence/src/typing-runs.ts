@@ -158,6 +158,8 @@ export class TypingRuns {
 
   /** lib0's readVarUint (what Yjs reads with), so a safe integer or a throw. */
   private varUint(): number {
+    // One byte, the common case (lengths, counts, info, small clocks), without the loop.
+    if (this.at < this.limit && this.bytes[this.at] < binary.BIT8) return this.bytes[this.at++]
     let value = 0
     let multiplier = 1
     for (;;) {
