@@ -23,8 +23,18 @@ import merge, { type MergeTask } from './merge-worker.ts'
 export const INLINE_MERGE_MAX_ROWS = 500
 export const INLINE_MERGE_MAX_BYTES = 32 * 1024
 
-/** How much lower the merge threads' scheduling priority is than the event loop's (nice(2) increment). */
-const MERGE_THREAD_NICENESS = 10
+/**
+ * How much lower the background merge threads' scheduling priority is than
+ * the event loop's (nice(2) increment). Compaction only: a load's fold is
+ * what a client waits for. Measured in the longlog bench on the shared
+ * 2-core machine (load 9-10 from other processes): the 100k load's fold took
+ * 857-860 ms at niceness 10, where the same fold alone takes ~100 ms of CPU;
+ * a thread at +10 gets about a tenth of a core against busy nice-0 ones.
+ */
+const BACKGROUND_THREAD_NICENESS = 10
+
+/** Whom a fold is for: a client waiting (loads, consistent reads) or nobody (compaction). */
+export type MergePriority = 'waited-for' | 'background'
 
 export interface MergeOptions {
   /** Worker threads at most; 0 merges everything inline (no threads at all). */
@@ -43,33 +53,38 @@ export interface MergeOutcome extends FoldResult {
  */
 export class LogMerger {
   private readonly maxThreads: number
-  private pool: Piscina<MergeTask, FoldResult> | null = null
+  private readonly pools = new Map<MergePriority, Piscina<MergeTask, FoldResult>>()
 
   constructor(options: MergeOptions) {
     this.maxThreads = Math.max(0, options.maxThreads)
   }
 
-  async merge(task: MergeTask, size: { rows: number; bytes: number }): Promise<MergeOutcome> {
+  async merge(task: MergeTask, size: { rows: number; bytes: number }, priority: MergePriority = 'background'): Promise<MergeOutcome> {
     if (this.maxThreads === 0 || (size.rows <= INLINE_MERGE_MAX_ROWS && size.bytes <= INLINE_MERGE_MAX_BYTES)) {
       return { ...merge(task), where: 'inline' }
     }
-    this.pool ??= new Piscina<MergeTask, FoldResult>({
-      filename: new URL('./merge-worker.ts', import.meta.url).href,
-      minThreads: 0,
-      maxThreads: this.maxThreads,
-      idleTimeout: 60_000,
-      // A fold is background work: on a busy machine the kernel should run
-      // the event loop (acks, /health) first. Per thread, via @napi-rs/nice.
-      niceIncrement: MERGE_THREAD_NICENESS,
-    })
-    return { ...(await this.pool.run(task, { transferList: ownedBuffers(task) })), where: 'worker' }
+    let pool = this.pools.get(priority)
+    if (!pool) {
+      pool = new Piscina<MergeTask, FoldResult>({
+        filename: new URL('./merge-worker.ts', import.meta.url).href,
+        minThreads: 0,
+        maxThreads: this.maxThreads,
+        idleTimeout: 60_000,
+        // Compaction is background work: on a busy machine the kernel should
+        // run the event loop (acks, /health) and loads first. Per thread, via
+        // @napi-rs/nice (a thread cannot lower its niceness again, hence a pool per priority).
+        niceIncrement: priority === 'background' ? BACKGROUND_THREAD_NICENESS : 0,
+      })
+      this.pools.set(priority, pool)
+    }
+    return { ...(await pool.run(task, { transferList: ownedBuffers(task) })), where: 'worker' }
   }
 
   /** Stops the threads (after running merges finish). */
   async close(): Promise<void> {
-    const pool = this.pool
-    this.pool = null
-    await pool?.close()
+    const pools = [...this.pools.values()]
+    this.pools.clear()
+    await Promise.all(pools.map((pool) => pool.close()))
   }
 }
 
