@@ -174,6 +174,7 @@ async function measureLoad(
       serverLoadMs: round2(loaded.ms as number),
       readMs: round2(loaded.readMs as number),
       foldMs: round2(loaded.foldMs as number),
+      foldCpuMs: round2(loaded.foldCpuMs as number),
       where: loaded.where,
       servedMs: round2(synced.stateArrivedAt - synced.openedAt),
       syncedMs: round2(syncedMs),

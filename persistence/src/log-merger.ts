@@ -1,6 +1,5 @@
 import { Piscina } from 'piscina'
-import type { FoldResult } from './log-fold.ts'
-import merge, { type MergeTask } from './merge-worker.ts'
+import merge, { type MergedFold, type MergeTask } from './merge-worker.ts'
 
 /**
  * Folds of up to this many log rows and bytes (snapshot + log) run inline;
@@ -41,7 +40,7 @@ export interface MergeOptions {
   maxThreads: number
 }
 
-export interface MergeOutcome extends FoldResult {
+export interface MergeOutcome extends MergedFold {
   where: 'inline' | 'worker'
 }
 
@@ -53,7 +52,7 @@ export interface MergeOutcome extends FoldResult {
  */
 export class LogMerger {
   private readonly maxThreads: number
-  private readonly pools = new Map<MergePriority, Piscina<MergeTask, FoldResult>>()
+  private readonly pools = new Map<MergePriority, Piscina<MergeTask, MergedFold>>()
 
   constructor(options: MergeOptions) {
     this.maxThreads = Math.max(0, options.maxThreads)
@@ -65,7 +64,7 @@ export class LogMerger {
     }
     let pool = this.pools.get(priority)
     if (!pool) {
-      pool = new Piscina<MergeTask, FoldResult>({
+      pool = new Piscina<MergeTask, MergedFold>({
         filename: new URL('./merge-worker.ts', import.meta.url).href,
         minThreads: 0,
         maxThreads: this.maxThreads,
