@@ -146,7 +146,7 @@ export class DocumentStore {
     let foldCpuMs = 0
     // A snapshot alone is already a state, unless it is large enough to be applied in pieces.
     if (rows > 0 || stats.snapshotBytes >= PIECES_MIN_STATE_BYTES) {
-      const folded = await this.merger.merge({ snapshot, pages, pieces: true }, { rows, bytes: bytes + stats.snapshotBytes }, 'waited-for')
+      const folded = await this.merger.merge({ snapshot, pages, pieces: true }, { rows, bytes: bytes + stats.snapshotBytes })
       state = folded.state
       pieces = folded.pieces
       where = folded.where
@@ -210,7 +210,7 @@ export class DocumentStore {
         continue
       }
       const bytes = pages.reduce((sum, page) => sum + page.bytes, 0) + (snapshot?.byteLength ?? 0)
-      const folded = await this.merger.merge({ snapshot, pages: pages.map((page) => page.packed) }, { rows, bytes }, 'waited-for')
+      const folded = await this.merger.merge({ snapshot, pages: pages.map((page) => page.packed) }, { rows, bytes })
       states.set(name, folded.state)
     }
     return states

@@ -22,18 +22,8 @@ import merge, { type MergedFold, type MergeTask } from './merge-worker.ts'
 export const INLINE_MERGE_MAX_ROWS = 500
 export const INLINE_MERGE_MAX_BYTES = 32 * 1024
 
-/**
- * How much lower the background merge threads' scheduling priority is than
- * the event loop's (nice(2) increment). Compaction only: a load's fold is
- * what a client waits for. Measured in the longlog bench on the shared
- * 2-core machine (load 9-10 from other processes): the 100k load's fold took
- * 857-860 ms at niceness 10, where the same fold alone takes ~100 ms of CPU;
- * a thread at +10 gets about a tenth of a core against busy nice-0 ones.
- */
-const BACKGROUND_THREAD_NICENESS = 10
-
-/** Whom a fold is for: a client waiting (loads, consistent reads) or nobody (compaction). */
-export type MergePriority = 'waited-for' | 'background'
+/** How much lower the merge threads' scheduling priority is than the event loop's (nice(2) increment). */
+const MERGE_THREAD_NICENESS = 10
 
 export interface MergeOptions {
   /** Worker threads at most; 0 merges everything inline (no threads at all). */
@@ -52,38 +42,33 @@ export interface MergeOutcome extends MergedFold {
  */
 export class LogMerger {
   private readonly maxThreads: number
-  private readonly pools = new Map<MergePriority, Piscina<MergeTask, MergedFold>>()
+  private pool: Piscina<MergeTask, MergedFold> | null = null
 
   constructor(options: MergeOptions) {
     this.maxThreads = Math.max(0, options.maxThreads)
   }
 
-  async merge(task: MergeTask, size: { rows: number; bytes: number }, priority: MergePriority = 'background'): Promise<MergeOutcome> {
+  async merge(task: MergeTask, size: { rows: number; bytes: number }): Promise<MergeOutcome> {
     if (this.maxThreads === 0 || (size.rows <= INLINE_MERGE_MAX_ROWS && size.bytes <= INLINE_MERGE_MAX_BYTES)) {
       return { ...merge(task), where: 'inline' }
     }
-    let pool = this.pools.get(priority)
-    if (!pool) {
-      pool = new Piscina<MergeTask, MergedFold>({
-        filename: new URL('./merge-worker.ts', import.meta.url).href,
-        minThreads: 0,
-        maxThreads: this.maxThreads,
-        idleTimeout: 60_000,
-        // Compaction is background work: on a busy machine the kernel should
-        // run the event loop (acks, /health) and loads first. Per thread, via
-        // @napi-rs/nice (a thread cannot lower its niceness again, hence a pool per priority).
-        niceIncrement: priority === 'background' ? BACKGROUND_THREAD_NICENESS : 0,
-      })
-      this.pools.set(priority, pool)
-    }
-    return { ...(await pool.run(task, { transferList: ownedBuffers(task) })), where: 'worker' }
+    this.pool ??= new Piscina<MergeTask, MergedFold>({
+      filename: new URL('./merge-worker.ts', import.meta.url).href,
+      minThreads: 0,
+      maxThreads: this.maxThreads,
+      idleTimeout: 60_000,
+      // A fold is background work: on a busy machine the kernel should run
+      // the event loop (acks, /health) first. Per thread, via @napi-rs/nice.
+      niceIncrement: MERGE_THREAD_NICENESS,
+    })
+    return { ...(await this.pool.run(task, { transferList: ownedBuffers(task) })), where: 'worker' }
   }
 
   /** Stops the threads (after running merges finish). */
   async close(): Promise<void> {
-    const pools = [...this.pools.values()]
-    this.pools.clear()
-    await Promise.all(pools.map((pool) => pool.close()))
+    const pool = this.pool
+    this.pool = null
+    await pool?.close()
   }
 }
 
