@@ -111,6 +111,10 @@ export class TypingRuns {
     if (originClient === client && originClock >= clock) return false
     if (hasRight && rightClient === client && rightClock >= clock) return false
     if (clock !== this.end(client)) return false
+    // Its origins must be known already (in the doc or taken before it), or
+    // Yjs would hold it pending: such a row goes the way of every other row.
+    if (originClient !== client && originClock >= this.end(originClient)) return false
+    if (hasRight && rightClient !== client && rightClock >= this.end(rightClient)) return false
 
     let runs = this.runs.get(client)
     if (!runs) this.runs.set(client, (runs = []))

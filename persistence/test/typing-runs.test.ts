@@ -112,6 +112,30 @@ describe('TypingRuns', () => {
     expect(runs.take(both, 0, both.byteLength)).toBe(true)
     expect(runs.rows).toBe(2)
   })
+
+  it('does not take a typed row whose origin nobody has yet (out of order in the log)', () => {
+    const alice = new Y.Doc()
+    alice.clientID = 21
+    const aliceRows: LogRow[] = []
+    recorder(alice, aliceRows)
+    alice.getText('t').insert(0, 'a')
+    alice.getText('t').insert(1, 'b')
+    const bob = new Y.Doc()
+    bob.clientID = 22
+    for (const row of aliceRows) Y.applyUpdate(bob, row.update, 'remote')
+    const bobRows: LogRow[] = []
+    recorder(bob, bobRows)
+    bob.getText('t').insert(2, 'c')
+    // The log holds Alice's "a", then Bob's "c" (after Alice's "b"), then "b".
+    const runs = new TypingRuns(loaded(aliceRows[0].update))
+    expect(runs.take(bobRows[0].update, 0, bobRows[0].update.byteLength)).toBe(false)
+    expect(runs.take(aliceRows[1].update, 0, aliceRows[1].update.byteLength)).toBe(true)
+    expect(runs.take(bobRows[0].update, 0, bobRows[0].update.byteLength)).toBe(true)
+    const log = [aliceRows[0], bobRows[0], aliceRows[1]].map((row, i) => ({ id: i + 1, update: row.update }))
+    const folded = foldLog(null, log, integrationProblem)
+    expect(folded.rejected).toEqual([])
+    expect(loaded(folded.state).getText('t').toString()).toBe('abc')
+  })
 })
 
 /** A V1 update deleting one range, written by hand (Yjs never writes an empty one): no structs, then the delete set. */
