@@ -56,6 +56,8 @@ export type StoreEvent =
       snapshotBytes: number
       readMs: number
       foldMs: number
+      /** CPU time of the fold itself (see MergedFold.cpuMs); 0 when nothing was folded. */
+      foldCpuMs: number
       ms: number
       where: 'inline' | 'worker' | 'none'
     }
@@ -141,12 +143,14 @@ export class DocumentStore {
     let state = snapshot
     let pieces: Uint8Array[] | undefined
     let where: 'inline' | 'worker' | 'none' = 'none'
+    let foldCpuMs = 0
     // A snapshot alone is already a state, unless it is large enough to be applied in pieces.
     if (rows > 0 || stats.snapshotBytes >= PIECES_MIN_STATE_BYTES) {
       const folded = await this.merger.merge({ snapshot, pages, pieces: true }, { rows, bytes: bytes + stats.snapshotBytes })
       state = folded.state
       pieces = folded.pieces
       where = folded.where
+      foldCpuMs = folded.cpuMs
       stats.quarantined = folded.rejected.length
       for (const { id, problem } of folded.rejected) await this.quarantine(name, id, problem)
     }
@@ -162,6 +166,7 @@ export class DocumentStore {
       snapshotBytes: stats.snapshotBytes,
       readMs: read - started,
       foldMs: finished - read,
+      foldCpuMs,
       ms: stats.loadMs,
       where,
     })

@@ -1,6 +1,5 @@
 import { Piscina } from 'piscina'
-import type { FoldResult } from './log-fold.ts'
-import merge, { type MergeTask } from './merge-worker.ts'
+import merge, { type MergedFold, type MergeTask } from './merge-worker.ts'
 
 /**
  * Folds of up to this many log rows and bytes (snapshot + log) run inline;
@@ -31,7 +30,7 @@ export interface MergeOptions {
   maxThreads: number
 }
 
-export interface MergeOutcome extends FoldResult {
+export interface MergeOutcome extends MergedFold {
   where: 'inline' | 'worker'
 }
 
@@ -43,7 +42,7 @@ export interface MergeOutcome extends FoldResult {
  */
 export class LogMerger {
   private readonly maxThreads: number
-  private pool: Piscina<MergeTask, FoldResult> | null = null
+  private pool: Piscina<MergeTask, MergedFold> | null = null
 
   constructor(options: MergeOptions) {
     this.maxThreads = Math.max(0, options.maxThreads)
@@ -53,7 +52,7 @@ export class LogMerger {
     if (this.maxThreads === 0 || (size.rows <= INLINE_MERGE_MAX_ROWS && size.bytes <= INLINE_MERGE_MAX_BYTES)) {
       return { ...merge(task), where: 'inline' }
     }
-    this.pool ??= new Piscina<MergeTask, FoldResult>({
+    this.pool ??= new Piscina<MergeTask, MergedFold>({
       filename: new URL('./merge-worker.ts', import.meta.url).href,
       minThreads: 0,
       maxThreads: this.maxThreads,

@@ -21,13 +21,21 @@ const PACKED_ROW = 'int8send(id) || int4send(octet_length(update)) || update'
  * that grew fast) PostgreSQL plans each such page as a bitmap scan of every
  * remaining row plus a sort, which made 1M rows take 16 s to read (20 pages
  * × the rest of the log); numbering the rows once scans the log once.
+ *
+ * The rows are sorted once, by page and id, and aggregated in that order:
+ * with `string_agg(… ORDER BY id)` PostgreSQL 15 sorted every page again
+ * inside the aggregate (the plan sorted by page, spilling to disk at the
+ * default work_mem, then by id per group). PostgreSQL documents that an
+ * aggregate of a sorted subquery usually keeps its order, not that it
+ * always does, so the reader does not rely on it: LogRows.unpack puts rows
+ * in id order if they are not.
  */
 export async function readDocument(q: Queryable, name: string, pageRows: number): Promise<{ snapshot: Uint8Array | null; pages: LogPage[] }> {
   const rows = await q.query<{ page: number; rows: number; bytes: number; packed: unknown }>(
     `SELECT -1 AS page, 0 AS rows, 0::float8 AS bytes, snapshot AS packed FROM documents WHERE name = $1 AND snapshot IS NOT NULL
      UNION ALL
-     SELECT page, count(*)::int, sum(octet_length(update))::float8, string_agg(${PACKED_ROW}, ''::bytea ORDER BY id)
-       FROM (SELECT id, update, (row_number() OVER (ORDER BY id) - 1) / $2 AS page FROM document_updates WHERE name = $1) numbered
+     SELECT page, count(*)::int, sum(octet_length(update))::float8, string_agg(${PACKED_ROW}, ''::bytea)
+       FROM (SELECT id, update, (row_number() OVER (ORDER BY id) - 1) / $2 AS page FROM document_updates WHERE name = $1 ORDER BY page, id) numbered
       GROUP BY page
      ORDER BY page`,
     [name, pageRows],
