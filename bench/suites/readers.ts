@@ -38,8 +38,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
-import { DocumentStore, openDatabase } from '@botsync/persistence'
-import { demoSeed, docName, setSettingsText, setTextPublic, updateScenario } from '@botsync/shared-docs'
+import { docName, setSettingsText } from '@botsync/shared-docs'
 import * as Y from 'yjs'
 import { FakeBotApi } from '@botsync/testkit/fake-bot-api'
 import { signInitData } from '@botsync/testkit/init-data'
@@ -50,6 +49,7 @@ import { ScratchSchema } from '../lib/scratch-schema.ts'
 import { botsyncEnv } from '../lib/botsync-env.ts'
 import { settledRss } from '../lib/process-memory.ts'
 import { onInterrupt } from '../lib/interrupt-cleanup.ts'
+import { seedPublicSpace } from '../lib/public-seed.ts'
 import { ServerProcess } from '@botsync/testkit/server-process'
 
 const READERS = 1000
@@ -85,7 +85,7 @@ async function measureBotsync(databaseUrl: string) {
   const space = `bench${randomUUID().replaceAll('-', '').slice(0, 10)}`
   const dataDir = mkdtempSync(join(tmpdir(), 'botsync-bench-readers-'))
   const { env, admin } = botsyncEnv({ databaseUrl, dataDir })
-  await seed(databaseUrl, space)
+  await seedPublicSpace(databaseUrl, space)
   // npm start runs the bot in the server when TELEGRAM_BOT_TOKEN is set; it
   // talks to a local fake Bot API here (no internet), as in production otherwise.
   const api = new FakeBotApi({ token: TELEGRAM_TOKEN })
@@ -231,26 +231,5 @@ async function connectEditor(url: string, name: string, token: string): Promise<
       provider.destroy()
       socket.destroy()
     },
-  }
-}
-
-/** The demo content with the welcome text and the support scenario public, stored as the server seeds. */
-async function seed(databaseUrl: string, space: string): Promise<void> {
-  const db = await openDatabase({ databaseUrl })
-  try {
-    const store = new DocumentStore(db)
-    for (const [name, update] of demoSeed(space)) {
-      const doc = new Y.Doc()
-      Y.applyUpdate(doc, update)
-      const before = Y.encodeStateVector(doc)
-      if (name === docName.settings(space)) setTextPublic(doc, 'welcome', true)
-      if (name === docName.scenarios(space)) updateScenario(doc, 'support', { public: true })
-      await store.append(name, update)
-      const change = Y.encodeStateAsUpdate(doc, before)
-      if (change.byteLength > 2) await store.append(name, change)
-    }
-    await store.flush()
-  } finally {
-    await db.close()
   }
 }
