@@ -47,13 +47,16 @@ async function open(url: string, count: number, window: number): Promise<FleetRe
   let next = 0
   let failed = 0
   const errors: string[] = []
-  let firstAt = Number.NaN
   let lastAt = Number.NaN
+  // Telegram signs a Mini App's initData, not the page: signed before the clock starts.
+  const tokens = Array.from({ length: count }, (_, i) => {
+    const index = attempts + i
+    return signInitData(data.telegramToken, { user: { id: data.firstUserId + index, first_name: `Reader ${index}` } })
+  })
+  attempts += count
   const one = async (): Promise<void> => {
     while (next < count) {
-      next += 1
-      const index = attempts++
-      const token = signInitData(data.telegramToken, { user: { id: data.firstUserId + index, first_name: `Reader ${index}` } })
+      const token = tokens[next++]
       try {
         const client = await RawClient.connect(url, data.document, token, { providerVersion: data.providerVersion, timeoutMs: 60_000 })
         const slot = readers.push(client) - 1
@@ -65,7 +68,7 @@ async function open(url: string, count: number, window: number): Promise<FleetRe
       }
     }
   }
-  firstAt = now()
+  const firstAt = now()
   await Promise.all(Array.from({ length: Math.min(window, count) }, one))
   return { type: 'opened', opened: count - failed, failed, errors, firstAt, lastAt }
 }

@@ -32,7 +32,8 @@ export class ReaderFleet {
       this.waiting.set(worker, [])
       worker.on('message', (reply: FleetReply) => this.waiting.get(worker)!.shift()?.(reply))
       worker.on('error', (error) => {
-        for (const resolve of this.waiting.get(worker)!.splice(0)) resolve({ type: 'opened', opened: 0, failed: 0, errors: [`worker failed: ${error.message}`], firstAt: NaN, lastAt: NaN })
+        for (const resolve of this.waiting.get(worker)!.splice(0))
+          resolve({ type: 'opened', opened: 0, failed: 0, errors: [`worker failed: ${error.message}`], firstAt: NaN, lastAt: NaN })
       })
       return worker
     })
@@ -43,13 +44,18 @@ export class ReaderFleet {
    * at most `window` handshakes in flight. Resolves when every one is
    * authenticated and synced (or failed): the wall time is the caller's.
    */
-  async open(url: string, count: number, window: number): Promise<{ opened: number; failed: number; errors: string[]; lastAt: number }> {
+  async open(url: string, count: number, window: number): Promise<{ opened: number; failed: number; errors: string[]; firstAt: number; lastAt: number }> {
     const shares = this.workers.map((_, i) => Math.floor(count / this.workers.length) + (i < count % this.workers.length ? 1 : 0))
-    const replies = (await Promise.all(this.workers.map((worker, i) => this.ask(worker, { type: 'open', url, count: shares[i], window })))) as Extract<FleetReply, { type: 'opened' }>[]
+    const replies = (await Promise.all(this.workers.map((worker, i) => this.ask(worker, { type: 'open', url, count: shares[i], window })))) as Extract<
+      FleetReply,
+      { type: 'opened' }
+    >[]
     return {
       opened: replies.reduce((sum, r) => sum + r.opened, 0),
       failed: replies.reduce((sum, r) => sum + r.failed, 0),
       errors: replies.flatMap((r) => r.errors).slice(0, 5),
+      /** When the first thread started its first handshake, and the last reader synced (absolute ms). */
+      firstAt: Math.min(...replies.map((r) => r.firstAt)),
       lastAt: Math.max(...replies.map((r) => r.lastAt).filter((at) => !Number.isNaN(at))),
     }
   }

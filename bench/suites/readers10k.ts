@@ -6,14 +6,14 @@
 // bench's own thread. "Connected" means authenticated and synced: the
 // server's sync step 2 has arrived.
 //
-// Two server processes, each started fresh (npm start's default V8 flags and
-// connection limits; only the per-address limit is lifted, as every bench
-// client is on 127.0.0.1):
+// Three server processes, each started fresh (npm start's default V8 flags
+// and connection limits; only the per-address limit is lifted, as every
+// bench client is on 127.0.0.1):
 // - Idle readers (server A): one reader, then HALF readers, then HALF more,
-//   VmRSS settled at each step. `rssPerIdleReaderBytes` is the growth from
-//   5,000 to 10,000 readers over 5,000: what each further idle reader costs
-//   (the first 5,000 also pay one-time costs: V8's young generation growing,
-//   code, malloc arenas). With all 10,000 connected:
+//   VmRSS settled at each step, with what /metrics says it is made of (V8's
+//   young and old generation). `rssPerIdleReaderBytes` is the growth from
+//   5,000 to 10,000 readers over 5,000 (the first 5,000 also pay one-time
+//   costs: code, malloc arenas). With all 10,000 connected:
 //   - fan-out: an admin edits the public welcome text (a real provider on
 //     `<space>/settings`); the server commits it, re-projects and commits the
 //     public document and broadcasts it. Per reader, from the admin's local
@@ -27,6 +27,9 @@
 //   first handshake to the last reader synced, each fleet thread keeping
 //   WINDOW handshakes in flight (FLEET_THREADS × WINDOW below the server's
 //   default MAX_PENDING_CONNECTIONS).
+// - The memory ladder again (server C) with the young generation capped at
+//   2 × 16 MB (SMALL_YOUNG_GENERATION): most of the default figure is that
+//   generation doubling from 2 × 32 to 2 × 64 MB, which is not per reader.
 //
 // Each figure carries os.loadavg() when it was taken: the machine may be
 // shared, and latencies move with load (memory does not).
@@ -44,7 +47,9 @@ import { botsyncEnv } from '../lib/botsync-env.ts'
 import { connectEditor, type BenchEditor } from '../lib/editor.ts'
 import { onInterrupt } from '../lib/interrupt-cleanup.ts'
 import { latencySummary, round2 } from '../lib/percentiles.ts'
+import { ownCpuSeconds, processCpuSeconds } from '../lib/process-cpu.ts'
 import { settledRss } from '../lib/process-memory.ts'
+import { scrapeMetrics } from '../lib/server-metrics.ts'
 import { seedPublicSpace } from '../lib/public-seed.ts'
 import { absoluteNow, ReaderFleet } from '../lib/reader-fleet.ts'
 import { ScratchSchema } from '../lib/scratch-schema.ts'
@@ -56,6 +61,12 @@ const WINDOW = 100
 const EDITS = 20
 const PACING_MS = 300
 const PROBES = 40
+/**
+ * V8 sizes the young generation from the heap limit (here 2 × 32 MB at
+ * start, growing to 2 × 64 MB under a burst of connections); 16 MB
+ * semi-spaces were V8's default cap before.
+ */
+const SMALL_YOUNG_GENERATION = '--max-semi-space-size=16'
 const TARGETS = { rssPerIdleReaderBytes: 6 * 1024, connectAllMs: 5000, fanOutP99Ms: 250, freshReaderSyncP99Ms: 50 }
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const TELEGRAM_TOKEN = '123456:BENCH-readers10k'
@@ -70,10 +81,17 @@ export default async function run(): Promise<Record<string, unknown>> {
   await seedPublicSpace(schema.url, space)
   const api = new FakeBotApi({ token: TELEGRAM_TOKEN })
   await api.start()
-  const fleet = new ReaderFleet({ document: docName.public(space), telegramToken: TELEGRAM_TOKEN, providerVersion: PROVIDER_VERSION, threads: FLEET_THREADS, firstUserId: 1_000_000 })
+  const fleet = new ReaderFleet({
+    document: docName.public(space),
+    telegramToken: TELEGRAM_TOKEN,
+    providerVersion: PROVIDER_VERSION,
+    threads: FLEET_THREADS,
+    firstUserId: 1_000_000,
+  })
   try {
     const idle = await withServer(schema.url, space, api, (server) => measureIdle(server, fleet, space))
     const burst = await withServer(schema.url, space, api, (server) => measureBurst(server, fleet))
+    const smallYoungGeneration = await withServer(schema.url, space, api, (server) => measureMemoryOnly(server, fleet, space), SMALL_YOUNG_GENERATION)
     const figures = {
       rssPerIdleReaderBytes: idle.memory.rssPerIdleReaderBytes,
       connectAllMs: burst.connectAllMs,
@@ -85,6 +103,8 @@ export default async function run(): Promise<Record<string, unknown>> {
       fleetThreads: FLEET_THREADS,
       ...idle,
       burst,
+      // The same memory ladder with the young generation capped (not a default: what closing the memory target would take).
+      smallYoungGeneration: { nodeOptions: SMALL_YOUNG_GENERATION, ...smallYoungGeneration },
       targets: TARGETS,
       met: Object.fromEntries(Object.entries(TARGETS).map(([name, target]) => [name, figures[name as keyof typeof figures] <= target])),
     }
@@ -100,64 +120,145 @@ function requireOpenFiles(needed: number): void {
   const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))
   const limit = !match || match[1] === 'unlimited' ? Infinity : Number(match[1])
   if (limit < needed) {
-    throw new Error(`readers10k needs ${needed} open files per process (10,000 reader sockets on each side) but the limit is ${limit}: run it after \`ulimit -n ${needed}\` (raise the hard limit first if needed)`)
+    throw new Error(
+      `readers10k needs ${needed} open files per process (10,000 reader sockets on each side) but the limit is ${limit}: run it after \`ulimit -n ${needed}\` (raise the hard limit first if needed)`,
+    )
   }
 }
 
-async function withServer<T>(databaseUrl: string, space: string, api: FakeBotApi, use: (server: Server) => Promise<T>): Promise<T> {
+async function withServer<T>(databaseUrl: string, space: string, api: FakeBotApi, use: (server: Server) => Promise<T>, nodeOptions = ''): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), 'botsync-bench-readers10k-'))
   const { env, admin } = botsyncEnv({ databaseUrl, dataDir })
+  // /metrics, to read what the server's memory is made of and how long its broadcasts take.
+  const metricsToken = randomUUID()
   let server: ServerProcess | undefined
   try {
     server = await ServerProcess.spawn({
       label: 'botsync',
-      env: { ...env, BOT_SPACE: space, TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, TELEGRAM_API_ROOT: api.apiRoot },
+      env: { ...env, BOT_SPACE: space, TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, TELEGRAM_API_ROOT: api.apiRoot, METRICS_TOKEN: metricsToken, ...serverNodeOptions(nodeOptions) },
       keepLines: 200,
       registerKill: onInterrupt,
     })
-    return await use({ process: server, admin, readersUrl: `ws://127.0.0.1:${server.port}/readers`, collabUrl: `ws://127.0.0.1:${server.port}/collab` })
+    const process = server
+    const metrics = () => scrapeMetrics(process.url, metricsToken)
+    return await use({
+      process: server,
+      admin,
+      metrics,
+      memory: async () => memoryOf(await settledRss(process.child.pid!, 20_000), await metrics()),
+      readersUrl: `ws://127.0.0.1:${server.port}/readers`,
+      collabUrl: `ws://127.0.0.1:${server.port}/collab`,
+    })
   } finally {
     await server?.stop()
     rmSync(dataDir, { recursive: true, force: true })
   }
 }
 
+/**
+ * BENCH_SERVER_NODE_OPTIONS, for diagnosis: NODE_OPTIONS for the servers
+ * only (--cpu-prof, --heapsnapshot-signal…), not for the bench and its
+ * reader threads.
+ */
+function serverNodeOptions(extra: string): Record<string, string> {
+  const options = [process.env.BENCH_SERVER_NODE_OPTIONS, extra].filter(Boolean).join(' ')
+  return options ? { NODE_OPTIONS: options } : {}
+}
+
 interface Server {
   process: ServerProcess
+  metrics(): Promise<Map<string, number>>
+  /** VmRSS once settled, and what the server says it is made of. */
+  memory(): Promise<Memory>
   admin: { email: string; password: string }
   readersUrl: string
   collabUrl: string
 }
 
+interface Memory {
+  rss: number
+  heapUsed: number
+  heapTotal: number
+  external: number
+  /** V8's young generation (semi-spaces) and old generation, committed. */
+  newSpace: number
+  oldSpace: number
+  readersOpen: number
+}
+
+function memoryOf(rss: number, metrics: Map<string, number>): Memory {
+  return {
+    rss,
+    heapUsed: metrics.get('nodejs_heap_size_used_bytes') ?? NaN,
+    heapTotal: metrics.get('nodejs_heap_size_total_bytes') ?? NaN,
+    external: metrics.get('nodejs_external_memory_bytes') ?? NaN,
+    newSpace: metrics.get('nodejs_heap_space_size_total_bytes{space="new"}') ?? NaN,
+    oldSpace: metrics.get('nodejs_heap_space_size_total_bytes{space="old"}') ?? NaN,
+    readersOpen: metrics.get('botsync_readers_open') ?? NaN,
+  }
+}
+
 const load = () => loadavg().map((value) => round2(value))
 
-/** Opens `count` more fleet readers; throws if any did not connect (a figure over fewer readers would not be the figure). */
-async function openReaders(fleet: ReaderFleet, url: string, count: number): Promise<number> {
-  const started = absoluteNow()
-  const result = await fleet.open(url, count, WINDOW)
+/**
+ * Opens `count` more fleet readers; throws if any did not connect (a figure
+ * over fewer readers would not be the figure). With the wall time (first
+ * handshake to last reader synced), the CPU time the server and the bench
+ * process (its reader threads) spent meanwhile: on a 2-core machine both
+ * compete for the same cores.
+ */
+async function openReaders(fleet: ReaderFleet, server: Server, count: number) {
+  const pid = server.process.child.pid!
+  const serverCpu = processCpuSeconds(pid) ?? NaN
+  const clientCpu = ownCpuSeconds()
+  const result = await fleet.open(server.readersUrl, count, WINDOW)
   if (result.failed > 0) throw new Error(`${result.failed} of ${count} readers did not connect: ${result.errors.join('; ')}`)
-  return round2(result.lastAt - started)
+  return {
+    ms: round2(result.lastAt - result.firstAt),
+    serverCpuMs: Math.round(((processCpuSeconds(pid) ?? NaN) - serverCpu) * 1000),
+    clientCpuMs: Math.round((ownCpuSeconds() - clientCpu) * 1000),
+  }
+}
+
+/** With one reader already connected: HALF more, then HALF more, the server's memory settled at each step. */
+async function measureMemory(server: Server, fleet: ReaderFleet) {
+  const oneReader = await server.memory()
+  const firstHalf = await openReaders(fleet, server, HALF)
+  const half = await server.memory()
+  const secondHalf = await openReaders(fleet, server, HALF)
+  const all = await server.memory()
+  if (all.readersOpen !== READERS + 1) throw new Error(`the server counts ${all.readersOpen} readers, not ${READERS + 1}`)
+  return {
+    oneReader,
+    half,
+    all,
+    rssPerIdleReaderBytes: Math.round((all.rss - half.rss) / HALF),
+    // The growth without V8's young generation, which grows (to a cap) with the allocation rate, not with readers.
+    rssPerIdleReaderWithoutNewSpaceBytes: Math.round((all.rss - half.rss - (all.newSpace - half.newSpace)) / HALF),
+    rssPerReaderFirstHalfBytes: Math.round((half.rss - oneReader.rss) / HALF),
+    connectHalf: { first: firstHalf, second: secondHalf },
+    loadavg: load(),
+  }
+}
+
+/** The memory ladder alone, on a server started with other V8 flags. */
+async function measureMemoryOnly(server: Server, fleet: ReaderFleet, space: string) {
+  const first = await RawClient.connect(server.readersUrl, docName.public(space), token(0), { providerVersion: PROVIDER_VERSION })
+  try {
+    return await measureMemory(server, fleet)
+  } finally {
+    first.close()
+    await fleet.closeReaders()
+  }
 }
 
 async function measureIdle(server: Server, fleet: ReaderFleet, space: string) {
-  const pid = server.process.child.pid!
   const first = await RawClient.connect(server.readersUrl, docName.public(space), token(0), { providerVersion: PROVIDER_VERSION })
   let editor: BenchEditor | undefined
   try {
-    const oneReader = await settledRss(pid, 20_000)
-    const firstHalfMs = await openReaders(fleet, server.readersUrl, HALF)
-    const half = await settledRss(pid, 20_000)
-    const secondHalfMs = await openReaders(fleet, server.readersUrl, HALF)
-    const all = await settledRss(pid, 20_000)
-    const memory = {
-      rss: { oneReader, half, all },
-      rssPerIdleReaderBytes: Math.round((all - half) / HALF),
-      rssPerReaderFirstHalfBytes: Math.round((half - oneReader) / HALF),
-      connectHalfMs: { first: firstHalfMs, second: secondHalfMs },
-      loadavg: load(),
-    }
+    const memory = await measureMemory(server, fleet)
     editor = await connectEditor(server.collabUrl, docName.settings(space), await login(server.process.url, server.admin.email, server.admin.password))
-    const fanOutMs = await measureFanOut(fleet, editor)
+    const fanOutMs = await measureFanOut(fleet, editor, server)
     const freshReaderSyncMs = await measureFreshReaders(server.readersUrl, space)
     return { memory, fanOutMs, freshReaderSyncMs }
   } finally {
@@ -167,9 +268,13 @@ async function measureIdle(server: Server, fleet: ReaderFleet, space: string) {
   }
 }
 
-async function measureFanOut(fleet: ReaderFleet, editor: BenchEditor) {
+async function measureFanOut(fleet: ReaderFleet, editor: BenchEditor, server: Server) {
   const samples: number[] = []
+  const firstPerEdit: number[] = []
   const lastPerEdit: number[] = []
+  const before = await server.metrics()
+  const pid = server.process.child.pid!
+  const cpuBefore = processCpuSeconds(pid) ?? NaN
   let missed = 0
   for (let edit = 0; edit < EDITS; edit++) {
     await fleet.arm()
@@ -178,10 +283,28 @@ async function measureFanOut(fleet: ReaderFleet, editor: BenchEditor) {
     const received = await fleet.collect(10_000)
     missed += received.missed
     for (const at of received.arrivals) samples.push(at - editedAt)
+    firstPerEdit.push(received.arrivals.reduce((first, at) => Math.min(first, at), Infinity) - editedAt)
     lastPerEdit.push(received.arrivals.reduce((last, at) => Math.max(last, at), -Infinity) - editedAt)
     await new Promise((resolve) => setTimeout(resolve, PACING_MS))
   }
-  return { ...latencySummary(samples), lastReaderPerEdit: latencySummary(lastPerEdit), max: round2(samples.reduce((max, ms) => Math.max(max, ms), -Infinity)), edits: EDITS, missed, loadavg: load() }
+  const serverCpuMsPerEdit = round2((((processCpuSeconds(pid) ?? NaN) - cpuBefore) * 1000) / EDITS)
+  const after = await server.metrics()
+  const broadcast = (name: string) =>
+    (after.get(`botsync_reader_broadcast_duration_seconds_${name}`) ?? NaN) - (before.get(`botsync_reader_broadcast_duration_seconds_${name}`) ?? 0)
+  return {
+    ...latencySummary(samples),
+    firstReaderPerEdit: latencySummary(firstPerEdit),
+    lastReaderPerEdit: latencySummary(lastPerEdit),
+    // The server's loop of 10,000 socket writes per broadcast, from its own histogram (mean over the edits).
+    serverBroadcastMeanMs: round2((broadcast('sum') * 1000) / broadcast('count')),
+    broadcasts: broadcast('count'),
+    // The server's CPU time over the edits (commits, projection, broadcast, and the heartbeat meanwhile) per edit: what the wall times would be on idle cores.
+    serverCpuMsPerEdit,
+    max: round2(samples.reduce((max, ms) => Math.max(max, ms), -Infinity)),
+    edits: EDITS,
+    missed,
+    loadavg: load(),
+  }
 }
 
 /** A new reader's connect → synced, one at a time, with everyone else connected and idle. */
@@ -199,8 +322,8 @@ async function measureFreshReaders(url: string, space: string) {
 
 async function measureBurst(server: Server, fleet: ReaderFleet) {
   try {
-    const connectAllMs = await openReaders(fleet, server.readersUrl, READERS)
-    return { connectAllMs, window: FLEET_THREADS * WINDOW, loadavg: load() }
+    const connect = await openReaders(fleet, server, READERS)
+    return { connectAllMs: connect.ms, serverCpuMs: connect.serverCpuMs, clientCpuMs: connect.clientCpuMs, window: FLEET_THREADS * WINDOW, loadavg: load() }
   } finally {
     await fleet.closeReaders()
   }
