@@ -1,12 +1,12 @@
 // One thread's share of a reader fleet (bench/lib/reader-fleet.ts): raw
-// protocol readers (testkit RawClient: auth with Telegram initData, sync
-// step 1, Pong) on one public document. Thousands of sockets in the bench's
+// protocol readers on bare TCP sockets (testkit BareReader: auth with
+// Telegram initData, sync step 1, Pong) on one public document. Thousands of sockets in the bench's
 // main thread would put their own event loop in every figure; here each
 // thread receives, parses and timestamps its readers' frames on its own loop.
 // Times are absolute (performance.timeOrigin + now(), in ms) so that they
 // compare across threads.
 import { parentPort, workerData } from 'node:worker_threads'
-import { RawClient } from '@botsync/testkit/raw-client'
+import { BareReader } from '@botsync/testkit/bare-reader'
 import { signInitData } from '@botsync/testkit/init-data'
 
 export interface FleetWorkerData {
@@ -35,7 +35,7 @@ export type FleetReply =
 
 const data = workerData as FleetWorkerData
 const now = () => performance.timeOrigin + performance.now()
-const readers: RawClient[] = []
+const readers: BareReader[] = []
 /** Per reader (same index): arrival of its first update since `arm`, NaN until then. */
 let firstArrival = new Float64Array(0)
 let waiting = 0
@@ -58,7 +58,7 @@ async function open(url: string, count: number, window: number): Promise<FleetRe
     while (next < count) {
       const token = tokens[next++]
       try {
-        const client = await RawClient.connect(url, data.document, token, { providerVersion: data.providerVersion, timeoutMs: 60_000 })
+        const client = await BareReader.connect(url, data.document, token, { providerVersion: data.providerVersion, timeoutMs: 60_000 })
         const slot = readers.push(client) - 1
         client.onUpdate = () => arrived(slot)
         lastAt = now()
