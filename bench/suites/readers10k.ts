@@ -1,7 +1,8 @@
 // 10,000 idle Mini App readers on one botsync instance (issue #17): raw
-// protocol readers (testkit RawClient: Telegram-signed initData, sync step 1,
-// Pong) on `<space>/public` through the reader gateway (/readers), spread
-// over FLEET_THREADS worker threads of the bench process (bench/lib/
+// protocol readers on bare TCP sockets (testkit BareReader: Telegram-signed
+// initData, sync step 1, Pong; a ws client cost as much CPU per connection
+// as the server) on `<space>/public` through the reader gateway (/readers),
+// spread over FLEET_THREADS worker threads of the bench process (bench/lib/
 // reader-fleet.ts), so that receiving 10,000 frames is not queued behind the
 // bench's own thread. "Connected" means authenticated and synced: the
 // server's sync step 2 has arrived.
@@ -21,7 +22,8 @@
 //     server's commits, its broadcast loop and the client threads' receiving
 //     (they share the machine's 2 cores with the server).
 //   - first sync of a fresh reader: PROBES times, one at a time, a new reader
-//     (in the bench's main thread) from `new WebSocket` to its sync step 2.
+//     (a ws RawClient in the bench's main thread, as a page's WebSocket) from
+//     `new WebSocket` to its sync step 2.
 // - Reconnect burst (server B): all 10,000 readers open at once against a
 //   freshly started instance, as after a restart; `connectAllMs` is from the
 //   first handshake to the last reader synced, each fleet thread keeping
