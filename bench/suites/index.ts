@@ -5,6 +5,7 @@ export const suites: Record<string, () => Promise<{ default: () => Promise<Recor
   fanout: () => import('./fanout.ts'),
   bot: () => import('./bot.ts'),
   readers: () => import('./readers.ts'),
+  readers10k: () => import('./readers10k.ts'),
   logins: () => import('./logins.ts'),
   access: () => import('./access.ts'),
   integrity: () => import('./integrity.ts'),

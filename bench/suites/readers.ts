@@ -38,8 +38,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
-import { DocumentStore, openDatabase } from '@botsync/persistence'
-import { demoSeed, docName, setSettingsText, setTextPublic, updateScenario } from '@botsync/shared-docs'
+import { docName, setSettingsText } from '@botsync/shared-docs'
 import * as Y from 'yjs'
 import { FakeBotApi } from '@botsync/testkit/fake-bot-api'
 import { signInitData } from '@botsync/testkit/init-data'
@@ -49,7 +48,9 @@ import { RawClient } from '@botsync/testkit/raw-client'
 import { ScratchSchema } from '../lib/scratch-schema.ts'
 import { botsyncEnv } from '../lib/botsync-env.ts'
 import { settledRss } from '../lib/process-memory.ts'
+import { scrapeMetrics } from '../lib/server-metrics.ts'
 import { onInterrupt } from '../lib/interrupt-cleanup.ts'
+import { seedPublicSpace } from '../lib/public-seed.ts'
 import { ServerProcess } from '@botsync/testkit/server-process'
 
 const READERS = 1000
@@ -85,7 +86,9 @@ async function measureBotsync(databaseUrl: string) {
   const space = `bench${randomUUID().replaceAll('-', '').slice(0, 10)}`
   const dataDir = mkdtempSync(join(tmpdir(), 'botsync-bench-readers-'))
   const { env, admin } = botsyncEnv({ databaseUrl, dataDir })
-  await seed(databaseUrl, space)
+  // /metrics, for V8's young generation at each step (vanilla has none).
+  const metricsToken = randomUUID()
+  await seedPublicSpace(databaseUrl, space)
   // npm start runs the bot in the server when TELEGRAM_BOT_TOKEN is set; it
   // talks to a local fake Bot API here (no internet), as in production otherwise.
   const api = new FakeBotApi({ token: TELEGRAM_TOKEN })
@@ -96,7 +99,7 @@ async function measureBotsync(databaseUrl: string) {
   try {
     server = await ServerProcess.spawn({
       label: 'botsync',
-      env: { ...env, BOT_SPACE: space, TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, TELEGRAM_API_ROOT: api.apiRoot },
+      env: { ...env, BOT_SPACE: space, TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, TELEGRAM_API_ROOT: api.apiRoot, METRICS_TOKEN: metricsToken },
       keepLines: 200,
       registerKill: onInterrupt,
     })
@@ -107,7 +110,9 @@ async function measureBotsync(databaseUrl: string) {
     const token0 = await login(server.url, admin.email, admin.password)
     editor = await connectEditor(wsUrl, docName.settings(space), token0)
     readers.push(await openReader(readersUrl, publicDoc, token(0)))
-    const memory = await measureRss(server, (count) => connectReaders(readers, count, (i) => openReader(readersUrl, publicDoc, token(i))))
+    const process = server
+    const newSpace = async () => (await scrapeMetrics(process.url, metricsToken)).get('nodejs_heap_space_size_total_bytes{space="new"}') ?? NaN
+    const memory = await measureRss(server, (count) => connectReaders(readers, count, (i) => openReader(readersUrl, publicDoc, token(i))), newSpace)
     const fanOut = await measureFanOut(keepReaders(readers, READERS), editor)
     return { ...memory, fanOutMs: fanOut }
   } finally {
@@ -161,23 +166,35 @@ async function connectReaders(readers: Reader[], count: number, open: (index: nu
   }
 }
 
-/** `connect(count)` opens that many more readers. */
-async function measureRss(server: ServerProcess, connect: (count: number) => Promise<void>) {
+/**
+ * `connect(count)` opens that many more readers. `newSpace()`, where the
+ * server reports it, is V8's young generation at each step: it grows (to a
+ * cap) with the allocation rate of a burst of connections, not with readers,
+ * and whichever step it lands in looks more expensive per reader.
+ */
+async function measureRss(server: ServerProcess, connect: (count: number) => Promise<void>, newSpace?: () => Promise<number>) {
   const pid = server.child.pid!
-  const cold = await settledRss(pid, 20_000)
+  const young: number[] = []
+  const settled = async () => {
+    const rss = await settledRss(pid, 20_000)
+    if (newSpace) young.push(await newSpace())
+    return rss
+  }
+  const cold = await settled()
   await connect(WARM_READERS)
-  const warm = await settledRss(pid, 20_000)
+  const warm = await settled()
   const started = performance.now()
   await connect(READERS)
   const connectMs = performance.now() - started
-  const firstThousand = await settledRss(pid, 20_000)
+  const firstThousand = await settled()
   await connect(READERS)
-  const after = await settledRss(pid, 20_000)
+  const after = await settled()
   return {
     rss: { oneReader: cold, warm, afterFirstThousand: firstThousand, after },
     rssPerIdleReaderBytes: Math.round((after - firstThousand) / READERS),
     rssPerReaderFirstThousandBytes: Math.round((firstThousand - warm) / READERS),
     rssPerReaderFromColdBytes: Math.round((after - cold) / (2 * READERS + WARM_READERS)),
+    ...(newSpace ? { newSpace: { oneReader: young[0], warm: young[1], afterFirstThousand: young[2], after: young[3] } } : {}),
     connectThousandMs: round2(connectMs),
   }
 }
@@ -231,26 +248,5 @@ async function connectEditor(url: string, name: string, token: string): Promise<
       provider.destroy()
       socket.destroy()
     },
-  }
-}
-
-/** The demo content with the welcome text and the support scenario public, stored as the server seeds. */
-async function seed(databaseUrl: string, space: string): Promise<void> {
-  const db = await openDatabase({ databaseUrl })
-  try {
-    const store = new DocumentStore(db)
-    for (const [name, update] of demoSeed(space)) {
-      const doc = new Y.Doc()
-      Y.applyUpdate(doc, update)
-      const before = Y.encodeStateVector(doc)
-      if (name === docName.settings(space)) setTextPublic(doc, 'welcome', true)
-      if (name === docName.scenarios(space)) updateScenario(doc, 'support', { public: true })
-      await store.append(name, update)
-      const change = Y.encodeStateAsUpdate(doc, before)
-      if (change.byteLength > 2) await store.append(name, change)
-    }
-    await store.flush()
-  } finally {
-    await db.close()
   }
 }

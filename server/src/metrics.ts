@@ -20,6 +20,8 @@ export class Metrics {
   private appendMillis: number[] = []
   /** Told each append's latency (ms); /metrics' latency histogram listens here. */
   onAppend: ((millis: number) => void) | undefined
+  /** Told how long each relay of an update to a public document's readers on this instance took (ms); /metrics' histogram listens here. */
+  onReaderBroadcast: ((millis: number) => void) | undefined
 
   observeAppend(millis: number, bytes: number): void {
     this.appends += 1

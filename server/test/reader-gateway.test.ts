@@ -196,6 +196,27 @@ describe('reader gateway', () => {
     await waitFor(() => projectPublicContent(provider.doc).texts.welcome === 'Still here?', 'the edit after many heartbeats')
   })
 
+  it('pings each reader once per period, though the heartbeat visits readers in slices', async () => {
+    await waitFor(() => server.readers.readers === 0, 'earlier readers to leave')
+    // Under MAX_READERS; with ids one apart, each in its own slice.
+    const readers = await Promise.all(
+      Array.from({ length: MAX_READERS - 1 }, async () => {
+        const reader = await raw()
+        reader.authenticate(publicDoc, signInitData(TELEGRAM_TOKEN))
+        reader.syncStep1(publicDoc)
+        return reader
+      }),
+    )
+    await new Promise((resolve) => setTimeout(resolve, 5 * PING_INTERVAL_MS))
+    // Five periods: five pings each (four or six at the edges), not one per slice tick (fifty).
+    for (const reader of readers) {
+      expect(reader.pings()).toBeGreaterThanOrEqual(3)
+      expect(reader.pings()).toBeLessThanOrEqual(7)
+      expect(reader.socket.readyState).toBe(reader.socket.OPEN)
+    }
+    for (const reader of readers) reader.socket.close()
+  })
+
   it('turns readers away past MAX_READERS with 503, and reports the count in /health', async () => {
     await waitFor(() => server.readers.readers === 0, 'earlier readers to leave')
     const admitted = await Promise.all(Array.from({ length: MAX_READERS }, () => raw()))

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto'
 import { AccessDenied } from './roles.ts'
 
 /** The Telegram user a valid initData was issued to. */
@@ -19,12 +19,14 @@ export interface TelegramReader {
  * bring a whole SDK for these few lines.
  */
 export class TelegramInitData {
-  private readonly secret: Buffer
+  private readonly secret: KeyObject
   private readonly maxAgeSeconds: number
 
   constructor(botToken: string, maxAgeSeconds: number) {
     if (!botToken) throw new Error('TelegramInitData needs the bot token')
-    this.secret = createHmac('sha256', 'WebAppData').update(botToken).digest()
+    // A KeyObject, made once: createHmac turns a Buffer key into one on every
+    // call, 3-5x the cost of the HMAC itself (every connecting reader pays it).
+    this.secret = createSecretKey(createHmac('sha256', 'WebAppData').update(botToken).digest())
     this.maxAgeSeconds = maxAgeSeconds
   }
 

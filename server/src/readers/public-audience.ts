@@ -1,5 +1,6 @@
 import type { Hocuspocus } from '@hocuspocus/server'
 import * as Y from 'yjs'
+import type { Metrics } from '../metrics.ts'
 import { encodeUpdate } from './reader-protocol.ts'
 import type { ReaderSession } from './reader-session.ts'
 
@@ -22,6 +23,7 @@ export class PublicAudience {
   /** Readers by the key they subscribed with; almost always the one plain document name. */
   private readonly readers = new Map<string, Set<ReaderSession>>()
   private readonly maxBuffered: number
+  private readonly metrics: Metrics
   private count = 0
   /** The whole document as one update, for readers arriving with nothing; dropped on every change. */
   private fullState: Uint8Array | null = null
@@ -30,16 +32,17 @@ export class PublicAudience {
     this.broadcast(update)
   }
 
-  private constructor(name: string, connection: DirectConnection, maxBuffered: number) {
+  private constructor(name: string, connection: DirectConnection, maxBuffered: number, metrics: Metrics) {
     this.name = name
     this.connection = connection
     this.document = connection.document!
     this.maxBuffered = maxBuffered
+    this.metrics = metrics
     this.document.on('update', this.onUpdate)
   }
 
-  static async open(hocuspocus: Hocuspocus, name: string, maxBuffered: number): Promise<PublicAudience> {
-    return new PublicAudience(name, await hocuspocus.openDirectConnection(name, { readerGateway: true }), maxBuffered)
+  static async open(hocuspocus: Hocuspocus, name: string, maxBuffered: number, metrics: Metrics): Promise<PublicAudience> {
+    return new PublicAudience(name, await hocuspocus.openDirectConnection(name, { readerGateway: true }), maxBuffered, metrics)
   }
 
   get size(): number {
@@ -77,9 +80,13 @@ export class PublicAudience {
   }
 
   private broadcast(update: Uint8Array): void {
+    const started = performance.now()
     for (const [key, readers] of this.readers) {
       const frame = encodeUpdate(key, update)
       for (const reader of readers) reader.send(frame, this.maxBuffered)
     }
+    // One socket write per reader (the kernel's loopback or NIC path is most
+    // of it): the part of a fan-out that grows with readers on one instance.
+    if (this.count > 0) this.metrics.onReaderBroadcast?.(performance.now() - started)
   }
 }

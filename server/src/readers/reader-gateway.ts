@@ -49,6 +49,15 @@ export interface ReaderGatewayOptions {
 const MAX_PENDING_FRAMES = 16
 
 /**
+ * The heartbeat visits the readers in this many slices, one slice every
+ * 1/HEARTBEAT_SLICES of the period (by connection id), so each reader is
+ * still pinged once per period. 10,000 readers' pings and Pongs in one burst
+ * took the event loop for hundreds of ms on a 2-core host: an edit's fan-out
+ * or a new reader's sync arriving then waited behind all of them.
+ */
+const HEARTBEAT_SLICES = 10
+
+/**
  * Where Mini App readers connect (`/readers`). Readers are many, untrusted
  * and read-only, so they do not get Hocuspocus connections: each of those
  * costs ~32 KB per idle socket (ClientConnection, Connection, the request, a
@@ -67,6 +76,8 @@ export class ReaderGateway {
   private readonly audiences = new Map<string, Promise<PublicAudience>>()
   private readonly releases = new Map<string, NodeJS.Timeout>()
   private readonly heartbeat: NodeJS.Timeout
+  /** The slice of readers (connectionId % HEARTBEAT_SLICES) the next heartbeat tick visits. */
+  private beatSlice = 0
   private stopped = false
 
   constructor(options: ReaderGatewayOptions) {
@@ -83,7 +94,7 @@ export class ReaderGateway {
       skipUTF8Validation: true,
     })
     // One timer for all readers, not one per socket.
-    this.heartbeat = setInterval(() => this.beat(), options.pingIntervalMs)
+    this.heartbeat = setInterval(() => this.beat(), Math.max(1, Math.round(options.pingIntervalMs / HEARTBEAT_SLICES)))
     this.heartbeat.unref()
   }
 
@@ -107,7 +118,7 @@ export class ReaderGateway {
     let accepted = false
     this.server.handleUpgrade(request, socket, head, (ws) => {
       accepted = true
-      this.accept(ws, connectionId)
+      this.accept(ws, socket, connectionId)
     })
     // ws decides synchronously (no verifyClient): a handshake it refused
     // (400, bad Sec-WebSocket-Key …) never becomes a session to forget().
@@ -133,8 +144,8 @@ export class ReaderGateway {
     )
   }
 
-  private accept(socket: WebSocket, connectionId: number): void {
-    const session = new ReaderSession(socket, connectionId)
+  private accept(socket: WebSocket, tcp: Duplex, connectionId: number): void {
+    const session = new ReaderSession(socket, tcp, connectionId)
     this.sessions.add(session)
     this.options.metrics.readers.connected += 1
     socket.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(session, data, isBinary))
@@ -193,11 +204,10 @@ export class ReaderGateway {
           this.refuse(session, 1007, 'malformed-frame', 'the state vector could not be decoded')
           return
         }
-        session.send(encodeSyncStep2(frame.key, missing), this.maxBufferedBytes)
         // Hocuspocus would now ask for the reader's state and acknowledge it
         // (a reader has nothing to give); acknowledge the handshake directly,
         // which is what settles the provider's unsynced count.
-        session.send(encodeSyncStatus(frame.key, true), this.maxBufferedBytes)
+        session.sendTogether([encodeSyncStep2(frame.key, missing), encodeSyncStatus(frame.key, true)], this.maxBufferedBytes)
         return
       }
       case 'write':
@@ -288,9 +298,12 @@ export class ReaderGateway {
     session.close(code, reason)
   }
 
-  /** One shared timer: drop readers that went silent, ping the others, close sockets that never authenticated. */
+  /** One shared timer, one slice per tick: drop readers that went silent, ping the others, close sockets that never authenticated. */
   private beat(): void {
+    const slice = this.beatSlice
+    this.beatSlice = (slice + 1) % HEARTBEAT_SLICES
     for (const session of this.sessions) {
+      if (session.connectionId % HEARTBEAT_SLICES !== slice) continue
       if (!session.audience && !session.pending && ++session.idleBeats >= 2) {
         session.close(4401, 'authentication-timeout')
         continue
@@ -326,7 +339,7 @@ export class ReaderGateway {
   private audience(name: string): Promise<PublicAudience> {
     let audience = this.audiences.get(name)
     if (!audience) {
-      audience = PublicAudience.open(this.options.hocuspocus(), name, this.maxBufferedBytes)
+      audience = PublicAudience.open(this.options.hocuspocus(), name, this.maxBufferedBytes, this.options.metrics)
       this.audiences.set(name, audience)
       // A failed load is not cached: the next reader tries again.
       audience.catch(() => this.audiences.get(name) === audience && this.audiences.delete(name))

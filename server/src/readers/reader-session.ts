@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { PublicAudience } from './public-audience.ts'
 import type { ReaderFrame } from './reader-protocol.ts'
@@ -9,6 +10,8 @@ import type { ReaderFrame } from './reader-protocol.ts'
  */
 export class ReaderSession {
   readonly socket: WebSocket
+  /** The TCP socket under `socket`, for corking several frames into one write. */
+  private readonly tcp: Duplex
   /** The document key (name, or name\0sessionId) this reader is subscribed to, once authenticated. */
   key: string | null = null
   audience: PublicAudience | null = null
@@ -21,8 +24,9 @@ export class ReaderSession {
   /** Its entry in ConnectionLimits (released when the socket closes). */
   readonly connectionId: number
 
-  constructor(socket: WebSocket, connectionId: number) {
+  constructor(socket: WebSocket, tcp: Duplex, connectionId: number) {
     this.socket = socket
+    this.tcp = tcp
     this.connectionId = connectionId
   }
 
@@ -43,6 +47,20 @@ export class ReaderSession {
     }
     this.socket.send(frame)
     return true
+  }
+
+  /**
+   * Several frames in one socket write: ws writes each frame on its own
+   * (one syscall each, most of what a send costs on loopback); corked, they
+   * leave together. For the sync answer's two frames.
+   */
+  sendTogether(frames: Uint8Array[], maxBuffered: number): void {
+    this.tcp.cork()
+    try {
+      for (const frame of frames) if (!this.send(frame, maxBuffered)) return
+    } finally {
+      this.tcp.uncork()
+    }
   }
 
   close(code: number, reason: string): void {
