@@ -8,6 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { BareReader } from '@botsync/testkit/bare-reader'
 import { signInitData } from '@botsync/testkit/init-data'
+import { wallClock } from './wall-clock.ts'
 
 export interface FleetWorkerData {
   document: string
@@ -34,7 +35,6 @@ export type FleetReply =
   | { type: 'closed' }
 
 const data = workerData as FleetWorkerData
-const now = () => performance.timeOrigin + performance.now()
 const readers: BareReader[] = []
 /** Per reader (same index): arrival of its first update since `arm`, NaN until then. */
 let firstArrival = new Float64Array(0)
@@ -61,21 +61,21 @@ async function open(url: string, count: number, window: number): Promise<FleetRe
         const client = await BareReader.connect(url, data.document, token, { providerVersion: data.providerVersion, timeoutMs: 60_000 })
         const slot = readers.push(client) - 1
         client.onUpdate = () => arrived(slot)
-        lastAt = now()
+        lastAt = wallClock()
       } catch (error) {
         failed += 1
         if (errors.length < 5) errors.push(error instanceof Error ? error.message : String(error))
       }
     }
   }
-  const firstAt = now()
+  const firstAt = wallClock()
   await Promise.all(Array.from({ length: Math.min(window, count) }, one))
   return { type: 'opened', opened: count - failed, failed, errors, firstAt, lastAt }
 }
 
 function arrived(slot: number): void {
   if (slot >= firstArrival.length || !Number.isNaN(firstArrival[slot])) return
-  firstArrival[slot] = now()
+  firstArrival[slot] = wallClock()
   if (--waiting === 0) onAllArrived?.()
 }
 

@@ -87,6 +87,3 @@ export class ReaderFleet {
     })
   }
 }
-
-/** Absolute time in ms with sub-ms precision, comparable with the fleet threads' times. */
-export const absoluteNow = (): number => performance.timeOrigin + performance.now()

@@ -12,9 +12,9 @@ import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/pro
 import { decodeFrame, MessageType } from '@botsync/testkit/raw-client'
 import { messageYjsSyncStep2 } from 'y-protocols/sync'
 import * as Y from 'yjs'
+import { wallClock } from './wall-clock.ts'
 
 const { url, name, token, root } = workerData as { url: string; name: string; token: string; root: string }
-const wallClock = () => performance.timeOrigin + performance.now()
 const doc = new Y.Doc()
 let openedAt = Number.NaN
 let stateArrivedAt = Number.NaN

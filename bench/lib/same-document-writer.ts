@@ -5,6 +5,7 @@
 // start (wall clock: performance.timeOrigin + now, comparable across threads)
 // and the milliseconds until the server acknowledged it.
 import { parentPort, workerData } from 'node:worker_threads'
+import { wallClock } from './wall-clock.ts'
 import { Writer } from './writer.ts'
 
 const { url, name, token, root } = workerData as { url: string; name: string; token: string; root: string }
@@ -16,7 +17,7 @@ let running = true
 parentPort!.once('message', () => (running = false))
 const text = writer.doc.getText(root)
 while (running) {
-  const startedAt = performance.timeOrigin + performance.now()
+  const startedAt = wallClock()
   edits.push([startedAt, await writer.edit(() => text.insert(text.length, 'y'))])
   // Let the stop message in between edits (an ack resolves on a socket event, which may run first).
   await new Promise((resolve) => setImmediate(resolve))

@@ -37,6 +37,7 @@ import { login } from '@botsync/testkit/login'
 import { botsyncEnv } from '../lib/botsync-env.ts'
 import { onInterrupt } from '../lib/interrupt-cleanup.ts'
 import { latencySummary, round2 } from '../lib/percentiles.ts'
+import { wallClock } from '../lib/wall-clock.ts'
 import { Writer } from '../lib/writer.ts'
 
 const SIZES = (process.env.BENCH_LONGLOG_SIZES ?? '10000,100000,1000000').split(',').map(Number)
@@ -219,8 +220,6 @@ class Probe {
     }
   }
 }
-
-const wallClock = () => performance.timeOrigin + performance.now()
 
 interface Synced {
   text: string

@@ -53,7 +53,8 @@ import { ownCpuSeconds, processCpuSeconds } from '../lib/process-cpu.ts'
 import { settledRss } from '../lib/process-memory.ts'
 import { scrapeMetrics } from '../lib/server-metrics.ts'
 import { seedPublicSpace } from '../lib/public-seed.ts'
-import { absoluteNow, ReaderFleet } from '../lib/reader-fleet.ts'
+import { ReaderFleet } from '../lib/reader-fleet.ts'
+import { wallClock } from '../lib/wall-clock.ts'
 import { ScratchSchema } from '../lib/scratch-schema.ts'
 
 const READERS = 10_000
@@ -280,7 +281,7 @@ async function measureFanOut(fleet: ReaderFleet, editor: BenchEditor, server: Se
   let missed = 0
   for (let edit = 0; edit < EDITS; edit++) {
     await fleet.arm()
-    const editedAt = absoluteNow()
+    const editedAt = wallClock()
     setSettingsText(editor.doc, 'welcome', `Welcome, readers! Edit ${edit}.`)
     const received = await fleet.collect(10_000)
     missed += received.missed
