@@ -6,9 +6,9 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { WebSocket } from 'ws'
-import { docName, initSettingsDoc, projectPublicContent, setSettingsText, setTextPublic } from '@botsync/shared-docs'
+import { docName, projectPublicContent, setSettingsText } from '@botsync/shared-docs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
-import { connect, readersUrlOf, startServer, synced, uniqueSpace, waitFor } from '@botsync/testkit/server'
+import { connect, readersUrlOf, seedPublicWelcome, startServer, synced, uniqueSpace, waitFor } from '@botsync/testkit/server'
 import { signInitData } from '@botsync/testkit/init-data'
 import { authFrame, frame, syncFrame } from '@botsync/testkit/raw-client'
 import { messageYjsSyncStep1 } from 'y-protocols/sync'
@@ -92,11 +92,7 @@ describe('reader gateway', () => {
       READER_DOCUMENT_GRACE_MS: '100',
     })
     url = readersUrlOf(server)
-    await server.writer.change(docName.settings(space), (doc) => {
-      initSettingsDoc(doc)
-      setSettingsText(doc, 'welcome', 'Hello')
-      setTextPublic(doc, 'welcome', true)
-    })
+    await seedPublicWelcome(server, space)
   })
   afterAll(async () => {
     for (const reader of raws) reader.socket.terminate()

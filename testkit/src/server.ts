@@ -10,7 +10,7 @@ import pino from 'pino'
 import * as Y from 'yjs'
 import { DocumentStore, openDatabase } from '@botsync/persistence'
 import { BotsyncServer, loadConfig } from '@botsync/server'
-import { demoSeed } from '@botsync/shared-docs'
+import { demoSeed, docName, initSettingsDoc, setSettingsText, setTextPublic } from '@botsync/shared-docs'
 import { login, loginSession, refreshSession } from './login.ts'
 import { ServerProcess } from './server-process.ts'
 
@@ -19,6 +19,15 @@ export const JWT_SECRET = 'test-secret-' + randomBytes(8).toString('hex')
 export const BOT_TOKEN = 'bot-token-' + randomBytes(8).toString('hex')
 /** Shared by every test server, as SECRETS_KEY must be by instances sharing a database (they read each other's sealed bot tokens). */
 export const SECRETS_KEY = randomBytes(32).toString('base64')
+
+/** A space whose only content is a public welcome text, seeded on the server as production seeds: what a Mini App reader of `<space>/public` reads. */
+export async function seedPublicWelcome(server: BotsyncServer, space: string, text = 'Hello'): Promise<void> {
+  await server.writer.change(docName.settings(space), (doc) => {
+    initSettingsDoc(doc)
+    setSettingsText(doc, 'welcome', text)
+    setTextPublic(doc, 'welcome', true)
+  })
+}
 
 /** A space name no other test uses, so tests share the database safely. */
 /** The demo content of `space`, stored in the database the way the server seeds it (for servers started afterwards). */

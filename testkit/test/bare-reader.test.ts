@@ -2,9 +2,9 @@
 // against the real reader gateway: it syncs, follows edits (also one too big
 // for a 7-bit frame length), answers the heartbeat, and hears refusals.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { docName, initSettingsDoc, setSettingsText, setTextPublic } from '@botsync/shared-docs'
+import { docName, setSettingsText } from '@botsync/shared-docs'
 import type { BotsyncServer } from '@botsync/server'
-import { readersUrlOf, startServer, uniqueSpace, waitFor } from '../src/server.ts'
+import { readersUrlOf, seedPublicWelcome, startServer, uniqueSpace, waitFor } from '../src/server.ts'
 import { signInitData } from '../src/init-data.ts'
 import { BareReader } from '../src/bare-reader.ts'
 
@@ -20,11 +20,7 @@ describe('BareReader', () => {
     space = uniqueSpace()
     server = await startServer({ TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, BOT_SPACE: space, READER_PING_INTERVAL_MS: String(PING_INTERVAL_MS) })
     url = readersUrlOf(server)
-    await server.writer.change(docName.settings(space), (doc) => {
-      initSettingsDoc(doc)
-      setSettingsText(doc, 'welcome', 'Hello')
-      setTextPublic(doc, 'welcome', true)
-    })
+    await seedPublicWelcome(server, space)
   })
   afterAll(async () => {
     await server.stop()
