@@ -57,6 +57,7 @@ import { onInterrupt } from '../lib/interrupt-cleanup.ts'
 import { latencySummary, round2 } from '../lib/percentiles.ts'
 import { settledRss } from '../lib/process-memory.ts'
 import type { AdminSpec, AdminWorkerMessage } from '../lib/admin-worker.ts'
+import { scrapeMetrics } from '../lib/server-metrics.ts'
 
 const SCENARIOS = Number(process.env.BENCH_COLD_SCENARIOS ?? 500)
 const STEPS = 10
@@ -79,11 +80,9 @@ const METRICS_TOKEN = `cold-metrics-${Math.random().toString(36).slice(2)}`
 
 /** nodejs_heap_size_used_bytes from the server's /metrics (prom-client's default metrics). */
 async function heapUsed(base: string, token: string): Promise<number> {
-  const response = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } })
-  const text = await response.text()
-  const match = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)
-  if (!response.ok || !match) throw new Error(`no heap figure in /metrics: ${response.status}`)
-  return Number(match[1])
+  const used = (await scrapeMetrics(base, token)).get('nodejs_heap_size_used_bytes')
+  if (used === undefined) throw new Error('no nodejs_heap_size_used_bytes in /metrics')
+  return used
 }
 
 const load1 = (): number => round2(loadavg()[0])
