@@ -25,6 +25,7 @@ import { onInterrupt } from '../lib/interrupt-cleanup.ts'
 import { ServerProcess } from '@botsync/testkit/server-process'
 import { SystemUnderTest } from '../lib/system-under-test.ts'
 import { Writer } from '../lib/writer.ts'
+import { serverNodeArgs } from '../lib/server-node-args.ts'
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test'
 const VANILLA_MAIN = new URL('../servers/vanilla-hocuspocus.ts', import.meta.url).pathname
@@ -44,8 +45,7 @@ const WAL_WARMUP_EDITS = defaultCompactionPolicy.minUpdates + 50
 const WAL_CYCLE_LIMIT_MS = 60_000
 const KILL_WRITERS = 10
 const KILL_EDITS_PER_WRITER = 10
-/** Node flags for both servers, to profile them: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
-const NODE_ARGS = (process.env.BENCH_DURABILITY_NODE_ARGS ?? '').split(' ').filter(Boolean)
+const NODE_ARGS = serverNodeArgs()
 
 interface LevelResult {
   p50: number

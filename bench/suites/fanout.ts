@@ -15,8 +15,8 @@
 // are pooled, so load from others on a shared machine hits every scenario
 // alike), BENCH_FANOUT_CLUSTER (1; 0 leaves out (c)), BENCH_FANOUT_UNSLICED
 // (1; 0 leaves out (a) with each broadcast in one loop, the before/after of
-// sliced broadcasts), BENCH_FANOUT_NODE_ARGS (node flags for every server,
-// to profile them), DATABASE_URL, REDIS_URL.
+// sliced broadcasts), BENCH_SERVER_NODE_ARGS (node flags for every server,
+// bench/lib/server-node-args.ts), DATABASE_URL, REDIS_URL.
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -30,6 +30,7 @@ import { RawClient } from '@botsync/testkit/raw-client'
 import { RedisCluster } from '@botsync/testkit/redis-cluster'
 import { ServerProcess } from '@botsync/testkit/server-process'
 import { memoryMb } from '../lib/process-memory.ts'
+import { serverNodeArgs } from '../lib/server-node-args.ts'
 
 const READERS = positiveInt('BENCH_FANOUT_READERS', 1000)
 const EDITS = positiveInt('BENCH_FANOUT_EDITS', 25)
@@ -38,8 +39,7 @@ const CLUSTER = (process.env.BENCH_FANOUT_CLUSTER ?? '1') !== '0'
 const UNSLICED = (process.env.BENCH_FANOUT_UNSLICED ?? '1') !== '0'
 /** BROADCAST_SLICE_MS of the unsliced (a): longer than any broadcast, so each goes out in one loop, as before slicing. */
 const WHOLE_BROADCAST_SLICE_MS = '60000'
-/** Node flags for every server process (botsync and vanilla), to profile them: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof --trace-gc`. */
-const NODE_ARGS = (process.env.BENCH_FANOUT_NODE_ARGS ?? '').split(' ').filter(Boolean)
+const NODE_ARGS = serverNodeArgs()
 const WARMUP_EDITS = 10
 const EDIT_INTERVAL_MS = 100 // 10 edits/s
 const CONNECT_CONCURRENCY = 100

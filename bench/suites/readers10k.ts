@@ -56,6 +56,7 @@ import { seedPublicSpace } from '../lib/public-seed.ts'
 import { ReaderFleet } from '../lib/reader-fleet.ts'
 import { wallClock } from '../lib/wall-clock.ts'
 import { ScratchSchema } from '../lib/scratch-schema.ts'
+import { serverNodeArgs } from '../lib/server-node-args.ts'
 
 const READERS = 10_000
 const HALF = READERS / 2
@@ -138,7 +139,8 @@ async function withServer<T>(databaseUrl: string, space: string, api: FakeBotApi
   try {
     server = await ServerProcess.spawn({
       label: 'botsync',
-      env: { ...env, BOT_SPACE: space, TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, TELEGRAM_API_ROOT: api.apiRoot, METRICS_TOKEN: metricsToken, ...serverNodeOptions(nodeOptions) },
+      env: { ...env, BOT_SPACE: space, TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, TELEGRAM_API_ROOT: api.apiRoot, METRICS_TOKEN: metricsToken },
+      nodeArgs: serverNodeArgs(...nodeOptions.split(' ').filter(Boolean)),
       keepLines: 200,
       registerKill: onInterrupt,
     })
@@ -156,16 +158,6 @@ async function withServer<T>(databaseUrl: string, space: string, api: FakeBotApi
     await server?.stop()
     rmSync(dataDir, { recursive: true, force: true })
   }
-}
-
-/**
- * BENCH_SERVER_NODE_OPTIONS, for diagnosis: NODE_OPTIONS for the servers
- * only (--cpu-prof, --heapsnapshot-signal…), not for the bench and its
- * reader threads.
- */
-function serverNodeOptions(extra: string): Record<string, string> {
-  const options = [process.env.BENCH_SERVER_NODE_OPTIONS, extra].filter(Boolean).join(' ')
-  return options ? { NODE_OPTIONS: options } : {}
 }
 
 interface Server {
