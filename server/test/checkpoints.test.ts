@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { demoSeed, docName, setSettingsText, setStepMessage } from '@botsync/shared-docs'
+import { createHash } from 'node:crypto'
+import * as Y from 'yjs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
+import { VersionStore, type VersionDocument } from '../src/versions/version-store.ts'
 import { apiRequest as api, connect, memberOf, startServer, synced, uniqueSpace, waitFor, wsUrlOf, type TestClient } from '@botsync/testkit/server'
 
 const INTERVAL_SECONDS = 1
@@ -74,5 +77,29 @@ describe('automatic checkpoints (CHECKPOINT_INTERVAL)', () => {
     await waitFor(async () => (await checkpointsAfter(server, space, release)) === 1, 'the checkpoint after the release')
     const versions = (await api(server, 'GET', `/api/spaces/${space}/versions`, editor.token)).body.versions
     expect(versions[0]).toMatchObject({ kind: 'checkpoint', number: await checkpoints(server, space), author: null })
+  })
+
+  it('stores no checkpoint of what a version stored meanwhile holds: decided under the space lock, not before it', async () => {
+    // A checkpoint reads the space, then inserts; a release stored in between
+    // holding the same documents is what the insert compares with.
+    const lockedSpace = uniqueSpace()
+    await memberOf(server, lockedSpace, 'editor')
+    const versions = new VersionStore(server.db)
+    const documentOf = (text: string): VersionDocument => {
+      const doc = new Y.Doc()
+      doc.getText('t').insert(0, text)
+      return {
+        kind: 'settings',
+        state: Y.encodeStateAsUpdate(doc),
+        snapshotHash: createHash('sha256')
+          .update(Y.encodeSnapshot(Y.snapshot(doc)))
+          .digest(),
+      }
+    }
+    const read = [documentOf('the same')]
+    expect(await versions.insert(lockedSpace, 'release', { authorId: null, note: null, documents: read })).not.toBeNull()
+    expect(await versions.insert(lockedSpace, 'checkpoint', { authorId: null, note: null, documents: read, unlessCheckpointWithinMs: 0 })).toBeNull()
+    expect(await versions.insert(lockedSpace, 'checkpoint', { authorId: null, note: null, documents: [documentOf('changed')], unlessCheckpointWithinMs: 0 })).not.toBeNull()
+    expect(await checkpoints(server, lockedSpace)).toBe(1)
   })
 })

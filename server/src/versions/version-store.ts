@@ -43,6 +43,11 @@ export class VersionStore {
    * Stores a new version of the space with the next number of its kind. The
    * space's row is locked first, so two instances publishing at once take
    * turns and get consecutive numbers (never the same one).
+   *
+   * A checkpoint (`unlessCheckpointWithinMs`) is not stored when one was
+   * taken within that time, or when its documents are those of the latest
+   * version: both are decided under the lock, so a release published while
+   * the checkpoint's read was under way is the version it is compared with.
    */
   async insert(
     space: string,
@@ -57,6 +62,7 @@ export class VersionStore {
           options.unlessCheckpointWithinMs,
         ])
         if (recent.length > 0) return null
+        if (sameDocuments(await latestSnapshotHashes(tx, space), options.documents)) return null
       }
       const [row] = await tx.query<{ id: string }>(
         `INSERT INTO versions (space, kind, number, author_id, note)
@@ -89,16 +95,6 @@ export class VersionStore {
   async latestRelease(space: string): Promise<VersionSummary | null> {
     const [row] = await this.db.query<VersionRow>(`${SELECT_VERSIONS} WHERE v.space = $1 AND v.kind = 'release' ORDER BY v.number DESC LIMIT 1`, [space])
     return row ? summary(row) : null
-  }
-
-  /** The latest version's Y.snapshot hash (hex) per document kind, or null when the space has no version. */
-  async latestSnapshotHashes(space: string): Promise<Map<string, string> | null> {
-    const rows = await this.db.query<{ kind: string; hash: string }>(
-      `SELECT d.kind, encode(d.snapshot_hash, 'hex') AS hash FROM version_documents d
-        WHERE d.version_id = (SELECT id FROM versions WHERE space = $1 ORDER BY created_at DESC, id DESC LIMIT 1)`,
-      [space],
-    )
-    return rows.length === 0 ? null : new Map(rows.map((row) => [row.kind, row.hash]))
   }
 
   /** The version's documents with their states. */
@@ -136,6 +132,21 @@ export class VersionStore {
  * version's rows. Bytes travel as hex text arrays, which both drivers
  * (node-postgres, PGlite) pass the same way.
  */
+/** The latest version's Y.snapshot hash (hex) per document kind, or null when the space has no version. */
+async function latestSnapshotHashes(q: Queryable, space: string): Promise<Map<string, string> | null> {
+  const rows = await q.query<{ kind: string; hash: string }>(
+    `SELECT d.kind, encode(d.snapshot_hash, 'hex') AS hash FROM version_documents d
+      WHERE d.version_id = (SELECT id FROM versions WHERE space = $1 ORDER BY created_at DESC, id DESC LIMIT 1)`,
+    [space],
+  )
+  return rows.length === 0 ? null : new Map(rows.map((row) => [row.kind, row.hash]))
+}
+
+/** The documents hold the same items and deletions as a version with these snapshot hashes (null: no version). */
+function sameDocuments(latest: Map<string, string> | null, documents: readonly VersionDocument[]): boolean {
+  return latest !== null && latest.size === documents.length && documents.every((d) => latest.get(d.kind) === Buffer.from(d.snapshotHash).toString('hex'))
+}
+
 async function storeDocuments(tx: Queryable, space: string, versionId: string, documents: readonly VersionDocument[]): Promise<void> {
   if (documents.length === 0) return
   const hashes = documents.map((document) => document.stateHash ?? stateHash(document.state))
