@@ -4,7 +4,8 @@
 // miniapp-readers.test.ts.
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { Socket } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest'
 import { WebSocket } from 'ws'
 import { docName, projectPublicContent, setSettingsText } from '@botsync/shared-docs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
@@ -111,6 +112,33 @@ describe('reader gateway', () => {
       [0, 1],
       [8, 1],
     ])
+    reader.socket.close()
+  })
+
+  it('answers a token and the sync step 1 right behind it in one socket write', async () => {
+    const reader = await raw()
+    const tcp = (reader.socket as unknown as { _socket: Socket })._socket
+    // Every socket write, whichever way Node's stream makes it (one chunk or several).
+    const write = vi.spyOn(Socket.prototype, '_write')
+    const writev = vi.spyOn(Socket.prototype, '_writev')
+    onTestFinished(() => {
+      write.mockRestore()
+      writev.mockRestore()
+    })
+    // As a provider sends them, arriving together.
+    tcp.cork()
+    reader.authenticate(publicDoc, signInitData(TELEGRAM_TOKEN))
+    reader.syncStep1(publicDoc)
+    tcp.uncork()
+    await waitFor(() => reader.kinds().length >= 3, 'the handshake')
+    expect(reader.kinds().slice(0, 3)).toEqual([
+      [2, 2],
+      [0, 1],
+      [8, 1],
+    ])
+    // The server's end of this connection is the socket whose peer is this one.
+    const serverWrites = [...write.mock.contexts, ...writev.mock.contexts].filter((socket) => (socket as Socket).remotePort === tcp.localPort)
+    expect(serverWrites).toHaveLength(1)
     reader.socket.close()
   })
 
