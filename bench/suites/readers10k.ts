@@ -12,9 +12,9 @@
 // bench client is on 127.0.0.1):
 // - Idle readers (server A): one reader, then HALF readers, then HALF more,
 //   VmRSS settled at each step, with what /metrics says it is made of (V8's
-//   young and old generation). `rssPerIdleReaderBytes` is the growth from
-//   5,000 to 10,000 readers over 5,000 (the first 5,000 also pay one-time
-//   costs: code, malloc arenas). With all 10,000 connected:
+//   young and old generation): the growth from 5,000 to 10,000 readers over
+//   5,000 (the first 5,000 also pay one-time costs: code, malloc arenas) on
+//   a fresh server is `rssPerIdleReaderBytes.cold`. With all 10,000 connected:
 //   - fan-out: an admin edits the public welcome text (a real provider on
 //     `<space>/settings`); the server commits it, re-projects and commits the
 //     public document and broadcasts it. Per reader, from the admin's local
@@ -28,10 +28,23 @@
 //   freshly started instance, as after a restart; `connectAllMs` is from the
 //   first handshake to the last reader synced, each fleet thread keeping
 //   WINDOW handshakes in flight (FLEET_THREADS × WINDOW below the server's
-//   default MAX_PENDING_CONNECTIONS).
+//   default MAX_PENDING_CONNECTIONS). Once they have all left, the memory
+//   ladder again on the same server: `rssPerIdleReaderBytes.warm`, the
+//   target's figure. Why warm: V8 doubles the young generation (semi-spaces
+//   16 → 32 → 64 MB, its cap here) each time the bytes surviving scavenges
+//   since the last doubling exceed its capacity (cumulative, whatever they
+//   are), and shrinks it (here to 2 × 1 MB) only at a full GC while
+//   allocating little (the memory reducer, about a minute after the server
+//   fell idle). On a fresh server the last doubling (2 × 32 → 2 × 64 MB, 64
+//   MB of RSS once its pages are touched) lands wherever the survivors of
+//   ~5,000 handshakes add up to 32 MB, often between the 5,000 and 10,000
+//   marks; with 10,000 readers left idle it also comes within a minute from
+//   the heartbeats' survivors alone (--trace-gc-nvp). Every server that has
+//   had one busy stretch has paid it, so the cold figure is mostly that one
+//   step spread over 5,000 readers, and the warm one is what a reader adds
+//   (a heap snapshot diff, 5,000 → 10,000: 3.45 KB of live heap each).
 // - The memory ladder again (server C) with the young generation capped at
-//   2 × 16 MB (SMALL_YOUNG_GENERATION): most of the default figure is that
-//   generation doubling from 2 × 32 to 2 × 64 MB, which is not per reader.
+//   2 × 16 MB (SMALL_YOUNG_GENERATION): the cold ladder without that step.
 //
 // Each figure carries os.loadavg() when it was taken: the machine may be
 // shared, and latencies move with load (memory does not).
@@ -65,6 +78,8 @@ const WINDOW = 100
 const EDITS = 20
 const PACING_MS = 300
 const PROBES = 40
+/** Ladders tried on the warmed server before its figure is given up on (see measureWarmMemory). */
+const WARM_ATTEMPTS = 3
 /**
  * V8 sizes the young generation from the heap limit (here 2 × 32 MB at
  * start, growing to 2 × 64 MB under a burst of connections); 16 MB
@@ -94,10 +109,13 @@ export default async function run(): Promise<Record<string, unknown>> {
   })
   try {
     const idle = await withServer(schema.url, space, api, (server) => measureIdle(server, fleet, space))
-    const burst = await withServer(schema.url, space, api, (server) => measureBurst(server, fleet))
+    const { burst, warm } = await withServer(schema.url, space, api, async (server) => ({
+      burst: await measureBurst(server, fleet),
+      warm: await measureWarmMemory(server, fleet, space),
+    }))
     const smallYoungGeneration = await withServer(schema.url, space, api, (server) => measureMemoryOnly(server, fleet, space), SMALL_YOUNG_GENERATION)
     const figures = {
-      rssPerIdleReaderBytes: idle.memory.rssPerIdleReaderBytes,
+      rssPerIdleReaderBytes: warm.rssPerIdleReaderBytes,
       connectAllMs: burst.connectAllMs,
       fanOutP99Ms: idle.fanOutMs.p99,
       freshReaderSyncP99Ms: idle.freshReaderSyncMs.p99,
@@ -105,12 +123,19 @@ export default async function run(): Promise<Record<string, unknown>> {
     return {
       readers: READERS,
       fleetThreads: FLEET_THREADS,
+      // The target's figure (warm, server B) beside the fresh server's (cold, server A's `memory`): see the header.
+      rssPerIdleReaderBytes: { warm: warm.rssPerIdleReaderBytes, cold: idle.memory.rssPerIdleReaderBytes },
       ...idle,
       burst,
-      // The same memory ladder with the young generation capped (not a default: what closing the memory target would take).
+      warmMemory: warm,
+      // The cold ladder with the young generation capped (not a default): the cold figure without the young generation's step.
       smallYoungGeneration: { nodeOptions: SMALL_YOUNG_GENERATION, ...smallYoungGeneration },
       targets: TARGETS,
-      met: Object.fromEntries(Object.entries(TARGETS).map(([name, target]) => [name, figures[name as keyof typeof figures] <= target])),
+      met: {
+        ...Object.fromEntries(Object.entries(TARGETS).map(([name, target]) => [name, figures[name as keyof typeof figures] <= target])),
+        // A warm ladder during which a generation shrank or grew is not the figure (see measureWarmMemory).
+        rssPerIdleReaderBytes: warm.valid && figures.rssPerIdleReaderBytes <= TARGETS.rssPerIdleReaderBytes,
+      },
     }
   } finally {
     await fleet.destroy()
@@ -228,9 +253,12 @@ async function measureMemory(server: Server, fleet: ReaderFleet) {
     half,
     all,
     rssPerIdleReaderBytes: Math.round((all.rss - half.rss) / HALF),
-    // The growth without V8's young generation, which grows (to a cap) with the allocation rate, not with readers.
+    // The growth without the change in V8's young generation's committed size. Its pages become resident only as they are
+    // first used, so a doubling just before the 5,000 mark still shows up here.
     rssPerIdleReaderWithoutNewSpaceBytes: Math.round((all.rss - half.rss - (all.newSpace - half.newSpace)) / HALF),
     rssPerReaderFirstHalfBytes: Math.round((half.rss - oneReader.rss) / HALF),
+    // The old generation's committed growth per reader, 1 → 5,000 and 5,000 → 10,000.
+    oldSpacePerReaderBytes: [Math.round((half.oldSpace - oneReader.oldSpace) / HALF), Math.round((all.oldSpace - half.oldSpace) / HALF)],
     connectHalf: { first: firstHalf, second: secondHalf },
     loadavg: load(),
   }
@@ -321,6 +349,44 @@ async function measureBurst(server: Server, fleet: ReaderFleet) {
     return { connectAllMs: connect.ms, serverCpuMs: connect.serverCpuMs, clientCpuMs: connect.clientCpuMs, window: FLEET_THREADS * WINDOW, loadavg: load() }
   } finally {
     await fleet.closeReaders()
+  }
+}
+
+/**
+ * The memory ladder on server B once its burst of 10,000 has come and gone:
+ * a server whose young generation has already grown to its cap, as any
+ * server's has after its first busy stretch (see the header). With only a
+ * reader or two left, V8 may shrink that generation at its next full GC
+ * (it allocates little then; seen once in 9 runs), and it grows back during
+ * the ladder: such a ladder measures the cold step again. A full GC during
+ * the ladder can also hand new readers old-generation space the burst's
+ * left (resident already, so no RSS growth: 1.7 KB in a forced second
+ * attempt, where the old generation shrank 81 → 62 MB). Either way the
+ * ladder is not the figure (`valid` false) and is run again, at most
+ * WARM_ATTEMPTS times, the attempts reported. Reuse without a visible
+ * shrink remains possible: a half whose oldSpacePerReaderBytes is below the
+ * live heap per reader (~3.4 KB) has reused, and its RSS figure is low.
+ */
+async function measureWarmMemory(server: Server, fleet: ReaderFleet, space: string) {
+  for (let attempt = 1; ; attempt++) {
+    await waitForReaders(server, 0)
+    const afterBurst = await server.memory()
+    const ladder = await measureMemoryOnly(server, fleet, space)
+    const youngGenerations = [afterBurst, ladder.oneReader, ladder.half, ladder.all].map((memory) => memory.newSpace)
+    const youngGenerationSteady = youngGenerations.every((size) => size === youngGenerations[0])
+    const oldGenerations = [afterBurst, ladder.oneReader, ladder.half, ladder.all].map((memory) => memory.oldSpace)
+    const oldGenerationNeverShrank = oldGenerations.every((size, i) => i === 0 || size >= oldGenerations[i - 1])
+    const valid = youngGenerationSteady && oldGenerationNeverShrank
+    if (valid || attempt === WARM_ATTEMPTS) return { afterBurst, ...ladder, youngGenerationSteady, oldGenerationNeverShrank, valid, attempts: attempt }
+  }
+}
+
+/** Until the server counts `count` readers open (closed sockets are forgotten when their close reaches it). */
+async function waitForReaders(server: Server, count: number): Promise<void> {
+  const deadline = Date.now() + 30_000
+  while ((await server.metrics()).get('botsync_readers_open') !== count) {
+    if (Date.now() > deadline) throw new Error(`the server still counts readers other than ${count} after 30 s`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
   }
 }
 

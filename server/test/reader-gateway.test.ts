@@ -4,7 +4,8 @@
 // miniapp-readers.test.ts.
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { Socket } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest'
 import { WebSocket } from 'ws'
 import { docName, projectPublicContent, setSettingsText } from '@botsync/shared-docs'
 import type { BotsyncServer } from '../src/botsync-server.ts'
@@ -112,6 +113,41 @@ describe('reader gateway', () => {
       [8, 1],
     ])
     reader.socket.close()
+  })
+
+  it('answers a token and the sync step 1 right behind it in one socket write', async () => {
+    const reader = await raw()
+    onTestFinished(() => reader.socket.close())
+    const tcp = (reader.socket as unknown as { _socket: Socket })._socket
+    // Every socket write, whichever way Node's stream makes it (one chunk or several).
+    const write = vi.spyOn(Socket.prototype, '_write')
+    const writev = vi.spyOn(Socket.prototype, '_writev')
+    onTestFinished(() => {
+      write.mockRestore()
+      writev.mockRestore()
+    })
+    // As a provider sends them, arriving together.
+    tcp.cork()
+    reader.authenticate(publicDoc, signInitData(TELEGRAM_TOKEN))
+    reader.syncStep1(publicDoc)
+    tcp.uncork()
+    await waitFor(() => reader.kinds().length >= 3, 'the handshake')
+    expect(reader.kinds().slice(0, 3)).toEqual([
+      [2, 2],
+      [0, 1],
+      [8, 1],
+    ])
+    // The server's end of this connection is the socket whose peer is this
+    // one; the heartbeat may ping it meanwhile (3 bytes on the wire).
+    const bytes = (chunks: unknown): number =>
+      Array.isArray(chunks)
+        ? chunks.reduce((sum: number, entry: Buffer | { chunk: Buffer }) => sum + ('chunk' in entry ? entry.chunk : entry).length, 0)
+        : (chunks as Buffer).length
+    const serverWrites = [
+      ...write.mock.calls.map((args, i) => ({ socket: write.mock.contexts[i] as Socket, bytes: bytes(args[0]) })),
+      ...writev.mock.calls.map((args, i) => ({ socket: writev.mock.contexts[i] as Socket, bytes: bytes(args[0]) })),
+    ].filter((w) => w.socket.remotePort === tcp.localPort && w.bytes !== 3)
+    expect(serverWrites).toHaveLength(1)
   })
 
   it('closes on frames it cannot read, with the reason', async () => {

@@ -1,7 +1,8 @@
 // @botsync/testkit/bare-reader: a Mini App reader over a bare TCP socket —
 // the WebSocket handshake and framing (RFC 6455) written out for exactly what
 // a reader needs, then the same protocol as RawClient (auth with initData,
-// sync step 1, Pong, updates). A `ws` client costs ~0.5–1 ms of CPU per
+// sync step 1 without waiting for the answer as the provider does, Pong,
+// updates). A `ws` client costs ~0.5–1 ms of CPU per
 // connection (http.ClientRequest, its parser, the handshake checks), as much
 // as the server's side of it: a benchmark opening 10,000 readers on the same
 // cores as the server would measure its clients. This one does what a socket
@@ -72,8 +73,7 @@ export class BareReader {
           }
         } else if (type === MessageType.Auth) {
           const status = decoding.readVarUint(decoder)
-          if (status === AuthMessageType.Authenticated) reader.send(syncFrame(document, messageYjsSyncStep1, new Uint8Array([0])))
-          else if (status === AuthMessageType.PermissionDenied) fail(new Error(`permission denied: ${decoding.readVarString(decoder)}`))
+          if (status === AuthMessageType.PermissionDenied) fail(new Error(`permission denied: ${decoding.readVarString(decoder)}`))
         }
       }
       socket.on('data', (chunk: Buffer) => {
@@ -86,7 +86,10 @@ export class BareReader {
           if (!status.startsWith('HTTP/1.1 101')) return fail(new Error(`upgrade refused: ${status}`))
           upgraded = true
           reader.buffered = reader.buffered.subarray(end + 4)
+          // As HocuspocusProvider.onOpen does: the token, then sync step 1
+          // straight away (two frames, two writes), not after the answer.
           reader.send(authFrame(document, token, options.providerVersion))
+          reader.send(syncFrame(document, messageYjsSyncStep1, new Uint8Array([0])))
         }
         try {
           reader.readFrames(onMessage, at)

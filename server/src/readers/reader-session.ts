@@ -51,16 +51,23 @@ export class ReaderSession {
 
   /**
    * Several frames in one socket write: ws writes each frame on its own
-   * (one syscall each, most of what a send costs on loopback); corked, they
-   * leave together. For the sync answer's two frames.
+   * (one syscall each, most of what a send costs on loopback); corked, the
+   * frames `send` inside leave together.
    */
-  sendTogether(frames: Uint8Array[], maxBuffered: number): void {
+  corked(send: () => void): void {
     this.tcp.cork()
     try {
-      for (const frame of frames) if (!this.send(frame, maxBuffered)) return
+      send()
     } finally {
       this.tcp.uncork()
     }
+  }
+
+  /** The sync answer's two frames, in one write. */
+  sendTogether(frames: Uint8Array[], maxBuffered: number): void {
+    this.corked(() => {
+      for (const frame of frames) if (!this.send(frame, maxBuffered)) return
+    })
   }
 
   close(code: number, reason: string): void {
