@@ -144,7 +144,14 @@ async function compactStep(
     if (!page) return { merged: 0, mergedBytes: 0, snapshotBytes: snapshot?.byteLength ?? 0, quarantined: 0, steps: 1, where: 'none' }
 
     const ids = packedIds(page.packed)
-    const folded = await merger.merge({ snapshot, pages: [page.packed] }, { rows: page.rows, bytes: page.bytes + (snapshot?.byteLength ?? 0) })
+    const folded = await merger.merge(
+      { snapshot, pages: [page.packed] },
+      {
+        rows: page.rows,
+        bytes: page.bytes + (snapshot?.byteLength ?? 0),
+        priority: 'background',
+      },
+    )
     await tx.query(
       `INSERT INTO documents (name, snapshot, compacted_at) VALUES ($1, $2, now())
        ON CONFLICT (name) DO UPDATE SET snapshot = excluded.snapshot, compacted_at = now()`,

@@ -82,11 +82,12 @@ export interface DocumentStoreOptions {
 }
 
 /**
- * Log rows per packed page of a load. Each page is one bytea that pg
- * hex-decodes on the main thread: 50k one-character edits are ~1.8 MB;
- * pages keep a 1M-row log from arriving as one 75 MB string.
+ * Log rows per packed page of a load, and the longest log read in one
+ * aggregate (see readDocument). Each page is one bytea that pg hex-decodes
+ * on the main thread: 200k one-character edits are ~7.4 MB (a 15 MB hex
+ * string); pages keep a 1M-row log from arriving as one 75 MB string.
  */
-const LOAD_PAGE_ROWS = 50_000
+const LOAD_PAGE_ROWS = 200_000
 
 /**
  * PostgreSQL storage of Yjs documents: an append-only update log (group

@@ -19,7 +19,7 @@ export {
 } from './compaction.ts'
 export { DocumentStore, type AppendOptions, type DocumentLogStats, type DocumentStoreOptions, type LoadedDocument, type StoreEvent, type Timing } from './document-store.ts'
 export { foldLog, unpackLog, PIECES_MIN_STATE_BYTES, type IntegrationCheck, type FoldResult, type LogRow, type RejectedRow } from './log-fold.ts'
-export { LogMerger, INLINE_MERGE_MAX_BYTES, INLINE_MERGE_MAX_ROWS, type MergeOutcome } from './log-merger.ts'
+export { LogMerger, INLINE_MERGE_MAX_BYTES, INLINE_MERGE_MAX_ROWS, type MergeOutcome, type MergePriority, type MergeSize } from './log-merger.ts'
 export type { QuarantinedRow } from './log-reader.ts'
 export { integrationProblem, updateProblem, type DecodedUpdate } from './update-integrity.ts'
 export { mayWait, waitingBytes } from './waiting-updates.ts'

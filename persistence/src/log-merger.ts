@@ -22,8 +22,21 @@ import merge, { type MergedFold, type MergeTask } from './merge-worker.ts'
 export const INLINE_MERGE_MAX_ROWS = 500
 export const INLINE_MERGE_MAX_BYTES = 32 * 1024
 
-/** How much lower the merge threads' scheduling priority is than the event loop's (nice(2) increment). */
-const MERGE_THREAD_NICENESS = 10
+/**
+ * How much lower the compaction threads' scheduling priority is than the
+ * event loop's (nice(2) increment). Only compaction's: a load's fold is what
+ * a client is waiting for. Measured with loads niced too, on a machine
+ * shared with other work (load 5–7, 2 cores): a 100k-row load's fold took
+ * 124–164 ms for 54–61 ms of its thread's CPU time.
+ */
+const COMPACTION_THREAD_NICENESS = 10
+
+/**
+ * Who waits for a fold. `foreground`: a load or a consistent read, a client
+ * or a publish waits for it; `background`: compaction, nobody does, so the
+ * kernel should run the event loop (acks, /health) and loads first.
+ */
+export type MergePriority = 'foreground' | 'background'
 
 export interface MergeOptions {
   /** Worker threads at most; 0 merges everything inline (no threads at all). */
@@ -34,41 +47,51 @@ export interface MergeOutcome extends MergedFold {
   where: 'inline' | 'worker'
 }
 
+export interface MergeSize {
+  rows: number
+  bytes: number
+  /** Default foreground. */
+  priority?: MergePriority
+}
+
 /**
  * Where snapshot + log folds run. Small ones inline (a thread hop would cost
- * more than the fold), large ones in a piscina worker pool, so loading or
+ * more than the fold), large ones in piscina worker pools, so loading or
  * compacting one huge document never stalls every other document on the
- * instance. Threads start on first use and stop after a minute idle.
+ * instance: one pool for loads, one niced for compaction (piscina's
+ * niceIncrement is per pool), each of up to maxThreads. Threads start on
+ * first use and stop after a minute idle.
  */
 export class LogMerger {
   private readonly maxThreads: number
-  private pool: Piscina<MergeTask, MergedFold> | null = null
+  private readonly pools: Record<MergePriority, Piscina<MergeTask, MergedFold> | null> = { foreground: null, background: null }
 
   constructor(options: MergeOptions) {
     this.maxThreads = Math.max(0, options.maxThreads)
   }
 
-  async merge(task: MergeTask, size: { rows: number; bytes: number }): Promise<MergeOutcome> {
+  async merge(task: MergeTask, size: MergeSize): Promise<MergeOutcome> {
     if (this.maxThreads === 0 || (size.rows <= INLINE_MERGE_MAX_ROWS && size.bytes <= INLINE_MERGE_MAX_BYTES)) {
       return { ...merge(task), where: 'inline' }
     }
-    this.pool ??= new Piscina<MergeTask, MergedFold>({
+    const priority = size.priority ?? 'foreground'
+    const pool = (this.pools[priority] ??= new Piscina<MergeTask, MergedFold>({
       filename: new URL('./merge-worker.ts', import.meta.url).href,
       minThreads: 0,
       maxThreads: this.maxThreads,
       idleTimeout: 60_000,
-      // A fold is background work: on a busy machine the kernel should run
-      // the event loop (acks, /health) first. Per thread, via @napi-rs/nice.
-      niceIncrement: MERGE_THREAD_NICENESS,
-    })
-    return { ...(await this.pool.run(task, { transferList: ownedBuffers(task) })), where: 'worker' }
+      // Per thread, via @napi-rs/nice.
+      niceIncrement: priority === 'background' ? COMPACTION_THREAD_NICENESS : 0,
+    }))
+    return { ...(await pool.run(task, { transferList: ownedBuffers(task) })), where: 'worker' }
   }
 
   /** Stops the threads (after running merges finish). */
   async close(): Promise<void> {
-    const pool = this.pool
-    this.pool = null
-    await pool?.close()
+    const pools = Object.values(this.pools)
+    this.pools.foreground = null
+    this.pools.background = null
+    await Promise.all(pools.map((pool) => pool?.close()))
   }
 }
 

@@ -3,6 +3,7 @@
 // calls the same function inline for small folds. Each row is checked with
 // integrationProblem before it is applied (a worker cannot be handed a
 // function, so the check is imported here).
+import { getPriority } from 'node:os'
 import { foldLog, LogRows, type FoldResult } from './log-fold.ts'
 import { integrationProblem } from './update-integrity.ts'
 
@@ -17,11 +18,13 @@ export interface MergeTask {
 export interface MergedFold extends FoldResult {
   /** CPU time of this thread for the fold, ms: unlike its duration, hardly changed by other load on the machine. */
   cpuMs: number
+  /** The nice value of the thread that folded (on Linux nice is per thread; see LogMerger's priorities). */
+  niceness: number
 }
 
 export default function merge(task: MergeTask): MergedFold {
   const cpu = process.threadCpuUsage()
   const folded = foldLog(task.snapshot, LogRows.unpack(task.pages), integrationProblem, { pieces: task.pieces })
   const used = process.threadCpuUsage(cpu)
-  return { ...folded, cpuMs: (used.user + used.system) / 1000 }
+  return { ...folded, cpuMs: (used.user + used.system) / 1000, niceness: getPriority() }
 }

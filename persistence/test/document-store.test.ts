@@ -186,6 +186,33 @@ describe.each(engines)('DocumentStore on %s', (engine, open) => {
     await paged.close()
   })
 
+  it('reads snapshot and log alike whether the log fits one page (one aggregate) or not (the paged statement)', async () => {
+    const paged = new DocumentStore(db, { compaction: { minUpdates: 1e9, maxUpdates: 1e9 }, loadPageRows: 5 })
+    const name = uniqueName('one-page')
+    const doc = new Y.Doc()
+    const push = async (count: number) => {
+      for (let i = 0; i < count; i++)
+        await paged.append(
+          name,
+          edit(doc, (d) => d.getArray('a').push([d.getArray('a').length])),
+        )
+    }
+    await push(3)
+    await paged.compact(name)
+    for (const [rows, expected] of [
+      [5, 5],
+      [1, 6],
+      [9, 15],
+    ]) {
+      await push(rows)
+      const loaded = await paged.load(name)
+      expect(loaded.stats).toMatchObject({ updates: expected })
+      expect(loaded.stats.snapshotBytes).toBeGreaterThan(0)
+      expect(docFrom(loaded.state).getArray('a').toJSON()).toEqual(doc.getArray('a').toJSON())
+    }
+    await paged.close()
+  })
+
   it('group-commits concurrent appends from 50 documents', async () => {
     const prefix = uniqueName('many')
     const docs = Array.from({ length: 50 }, () => new Y.Doc())
