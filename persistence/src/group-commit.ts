@@ -22,14 +22,14 @@ export interface GroupCommitStats {
  * one. No timer: the batch is whatever queued up during the previous commit,
  * so latency never waits for company that is not coming.
  *
- * A free slot is filled at the end of the event loop's current I/O phase
- * (setImmediate), not at once: messages read from many sockets in one phase
- * go out as one commit instead of the first two each alone (a commit costs
- * the server a write and a read on the database socket, and PostgreSQL a
- * transaction and a WAL flush, whatever its size). At 10 writers that made
- * 3.7-4.7 appends per commit instead of 2.7-3.1, at 100 writers 30-35
- * instead of 21 (durability bench, appendsPerCommit). An append waits only
- * for the rest of the phase it was read in.
+ * With nothing in flight an append is sent at once. Otherwise the free
+ * slot is filled at the end of the event loop's current I/O phase
+ * (setImmediate): messages read from many sockets in one phase go out as
+ * one commit instead of the first two each alone (a commit costs the server
+ * a write and a read on the database socket, and PostgreSQL a transaction
+ * and a WAL flush, whatever its size). An append waits at most for the rest
+ * of the phase it was read in, and a lone writer not at all: waiting behind
+ * a broadcast's slices (setImmediate too) delayed the fan-out bench's writer.
  */
 export class GroupCommitter {
   readonly stats: GroupCommitStats = { batches: 0, appended: 0, largestBatch: 0 }
@@ -55,7 +55,9 @@ export class GroupCommitter {
   append(name: string, update: Uint8Array, authorId: string | null = null): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ name, update, authorId, resolve, reject })
-      this.schedulePump()
+      // Nothing in flight: a lone writer's commit goes at once.
+      if (this.inFlight.size === 0) this.pump()
+      else this.schedulePump()
     })
   }
 
