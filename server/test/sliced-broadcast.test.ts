@@ -81,7 +81,7 @@ describe('broadcasts in slices (BROADCAST_SLICE_MS)', () => {
         expect(Y.encodeStateAsUpdate(doc)).toEqual(expected)
       }
       const after = await broadcastStats(server)
-      // READERS + 1 connections (the writer hears its own edits too): one
+      // READERS connections (the writer is not sent its own edits): one
       // yield after each send but the last of each broadcast, at least.
       expect(after.yields - before.yields).toBeGreaterThanOrEqual(READERS)
       expect(after.sliced - before.sliced).toBeGreaterThanOrEqual(1)
@@ -126,4 +126,69 @@ describe('broadcasts in slices (BROADCAST_SLICE_MS)', () => {
       for (const reader of [...readers, ...late]) reader.close()
     }
   })
+
+  it('does not send an update back to the connection it came from', async () => {
+    const space = uniqueSpace()
+    const name = `${space}/scenario/sliced`
+    const token = await userToken(server, 'editor', space)
+    const [reader] = await connectReaders(server, name, token, 1)
+    const watched = watch(reader)
+    const writer = await RawClient.connect(wsUrlOf(server), name, token)
+    try {
+      const writerGot: Uint8Array[] = []
+      writer.onUpdate = (update) => writerGot.push(update)
+      const updates = edits(EDITS)
+      for (const update of updates) writer.sendUpdate(update)
+      await waitFor(() => writer.statuses.length === EDITS && watched.seen.at(-1) === EDITS - 1, 'every edit at the reader')
+      // The reader's own edit reaches the writer after anything broadcast before it (one document's broadcasts leave in order).
+      const other = new Y.Doc()
+      other.getMap('other').set('from', 'reader')
+      reader.sendUpdate(Y.encodeStateAsUpdate(other))
+      await waitFor(() => writerGot.length > 0, "the reader's edit at the writer")
+      expect(writerGot).toHaveLength(1)
+      expect(Y.decodeUpdate(writerGot[0]).structs.every((struct) => struct.id.client === other.clientID)).toBe(true)
+    } finally {
+      writer.close()
+      reader.close()
+    }
+  })
+
+  it("sends its sender an update that released other connections' waiting changes", async () => {
+    const space = uniqueSpace()
+    const name = `${space}/scenario/sliced`
+    const token = await userToken(server, 'editor', space)
+    // `second` builds on `first`; the server gets `second` first, from one
+    // connection, and keeps it waiting; `first`, from another, releases it.
+    const author = new Doc()
+    const first = author.edit((doc) => doc.getText('body').insert(0, 'first'))
+    const second = author.edit((doc) => doc.getText('body').insert(5, ' second'))
+    const early = await RawClient.connect(wsUrlOf(server), name, token)
+    const sender = await RawClient.connect(wsUrlOf(server), name, token)
+    try {
+      early.sendUpdate(second)
+      await waitFor(() => early.statuses.length === 1, 'the waiting update acknowledged')
+      const senderDoc = new Y.Doc()
+      Y.applyUpdate(senderDoc, first)
+      sender.onUpdate = (update) => Y.applyUpdate(senderDoc, update)
+      sender.sendUpdate(first)
+      // It has `first`, not `second`: only the broadcast brings it.
+      await waitFor(() => senderDoc.getText('body').toString() === 'first second', 'the released change at the sender')
+    } finally {
+      early.close()
+      sender.close()
+    }
+  })
 })
+
+/** One Y.Doc whose edits are returned as their updates. */
+class Doc {
+  private readonly doc = new Y.Doc()
+  edit(change: (doc: Y.Doc) => void): Uint8Array {
+    let update: Uint8Array | null = null
+    const keep = (made: Uint8Array) => (update = made)
+    this.doc.on('update', keep)
+    this.doc.transact(() => change(this.doc))
+    this.doc.off('update', keep)
+    return update!
+  }
+}

@@ -366,6 +366,8 @@ export class HttpApi implements Extension {
       quarantined: { total: quarantinedTotal, thisInstance: store.quarantined },
       loads: timing(store.timings.loads),
       compactions: timing(store.timings.compactions),
+      // Appends per commit: what group commit saves (one INSERT, one WAL flush per batch).
+      groupCommit: { ...store.committer.stats },
       loadedDocuments: logs.length,
       documents: logs.slice(0, HEALTH_DOCUMENTS).map((log) => ({ ...log, loadMs: round(log.loadMs) })),
     }

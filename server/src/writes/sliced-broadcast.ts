@@ -1,4 +1,4 @@
-import { OutgoingMessage, type Connection, type Document } from '@hocuspocus/server'
+import { isTransactionOrigin, OutgoingMessage, type Connection, type Document } from '@hocuspocus/server'
 import * as Y from 'yjs'
 
 type Encode = (messageAddress: string) => Uint8Array
@@ -34,6 +34,8 @@ interface Outgoing {
   message: Uint8Array | undefined
   /** Counted in BroadcastStats.sliced. */
   sliced: boolean
+  /** The one connection every update in it came from: it holds them already (see SlicedBroadcast.originOf). */
+  origin: Connection | null
 }
 export interface BroadcastStats {
   /** Broadcasts that did not fit in one slice. */
@@ -74,6 +76,16 @@ export class SlicedBroadcast {
   private readonly sliceMs: number
   private readonly stats: BroadcastStats
   private readonly queue: Outgoing[] = []
+  /**
+   * The connection each client update was applied from. Hocuspocus sends a
+   * document update to every connection, its sender included: that echo is
+   * a whole WebSocket write for the server and a decode plus a no-op apply
+   * for the client, per edit — with one writer per document, half of what
+   * the server sends. Its sender already holds it, so it is left out; a
+   * broadcast merging updates of several connections goes to all of them,
+   * and so does one that may carry others' waiting changes (see install).
+   */
+  private readonly originOf = new WeakMap<Uint8Array, Connection>()
   /** A drain is running or scheduled: new broadcasts only queue. */
   private busy = false
   private sent = 0
@@ -87,6 +99,18 @@ export class SlicedBroadcast {
   /** Makes every broadcast of `document` go out in slices. */
   static install(document: Document, sliceMs: number, stats: BroadcastStats): void {
     const sliced = new SlicedBroadcast(document, sliceMs, stats)
+    // A transaction that starts with updates waiting for content (pending
+    // structs or deletions) may integrate them once this one supplies it:
+    // its update then holds other clients' changes its sender may lack.
+    let waitingBefore = false
+    document.on('beforeTransaction', () => {
+      waitingBefore = document.store.pendingStructs !== null || document.store.pendingDs !== null
+    })
+    // Registered after Hocuspocus' own handler, which only queues the update
+    // for a flush in a later turn (setImmediate), so this runs before it is broadcast.
+    document.on('update', (update: Uint8Array, origin: unknown) => {
+      if (!waitingBefore && isTransactionOrigin(origin) && origin.source === 'connection') sliced.originOf.set(update, origin.connection)
+    })
     const broadcasting = document as unknown as Broadcasting
     broadcasting.broadcast = (encode, filter) => sliced.enqueue(null, encode, filter)
     broadcasting.broadcastUpdate = (update) => sliced.broadcastUpdate(update)
@@ -98,9 +122,11 @@ export class SlicedBroadcast {
    * loaded instance sends each reader one message for them, not one each.
    */
   private broadcastUpdate(update: Uint8Array): void {
+    const origin = this.originOf.get(update) ?? null
     const last = this.queue.at(-1)
     if (last?.updates && last.connections === null) {
       last.updates.push(update)
+      if (last.origin !== origin) last.origin = null
       return
     }
     const updates = [update]
@@ -109,12 +135,12 @@ export class SlicedBroadcast {
         .createSyncMessage()
         .writeUpdate(updates.length === 1 ? updates[0] : Y.mergeUpdates(updates))
         .toUint8Array()
-    this.enqueue(updates, encode, undefined)
+    this.enqueue(updates, encode, undefined, origin)
   }
 
-  private enqueue(updates: Uint8Array[] | null, encode: Encode, filter: Filter | undefined): void {
+  private enqueue(updates: Uint8Array[] | null, encode: Encode, filter: Filter | undefined, origin: Connection | null = null): void {
     if (this.document.getConnectionsCount() === 0) return
-    this.queue.push({ updates, encode, filter, connections: null, next: 0, address: undefined, message: undefined, sliced: false })
+    this.queue.push({ updates, encode, filter, connections: null, next: 0, address: undefined, message: undefined, sliced: false, origin })
     if (!this.busy) this.drain()
   }
 
@@ -130,6 +156,7 @@ export class SlicedBroadcast {
           // Left this document meanwhile (its socket may stay open for others).
           if (!this.document.hasConnection(connection)) continue
           if (outgoing.filter && !outgoing.filter(connection)) continue
+          if (connection === outgoing.origin) continue
           const address = connection.messageAddress
           if (outgoing.message === undefined || address !== outgoing.address) {
             outgoing.address = address
