@@ -15,7 +15,8 @@
 // are pooled, so load from others on a shared machine hits every scenario
 // alike), BENCH_FANOUT_CLUSTER (1; 0 leaves out (c)), BENCH_FANOUT_UNSLICED
 // (1; 0 leaves out (a) with each broadcast in one loop, the before/after of
-// sliced broadcasts), BENCH_SERVER_NODE_ARGS (node flags for every server,
+// sliced broadcasts), BENCH_FANOUT_SLICE_MS (the sliced botsync scenarios'
+// BROADCAST_SLICE_MS; default: the server's), BENCH_SERVER_NODE_ARGS (node flags for every server,
 // bench/lib/server-node-args.ts), DATABASE_URL, REDIS_URL.
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -39,6 +40,8 @@ const CLUSTER = (process.env.BENCH_FANOUT_CLUSTER ?? '1') !== '0'
 const UNSLICED = (process.env.BENCH_FANOUT_UNSLICED ?? '1') !== '0'
 /** BROADCAST_SLICE_MS of the unsliced (a): longer than any broadcast, so each goes out in one loop, as before slicing. */
 const WHOLE_BROADCAST_SLICE_MS = '60000'
+/** BROADCAST_SLICE_MS of the other botsync scenarios, when set (to compare slice lengths); else the server's default. */
+const SLICE_MS = process.env.BENCH_FANOUT_SLICE_MS
 const NODE_ARGS = serverNodeArgs()
 const WARMUP_EDITS = 10
 const EDIT_INTERVAL_MS = 100 // 10 edits/s
@@ -195,7 +198,8 @@ async function deploy(name: ScenarioName, botsync: BotsyncSetup, runId: string):
   } else {
     // Two instances in every botsync scenario: (a) pays for publishing to Redis too.
     const cluster = name === 'botsyncCluster'
-    const env: Record<string, string> = name === 'botsyncAUnsliced' ? { BROADCAST_SLICE_MS: WHOLE_BROADCAST_SLICE_MS } : {}
+    const sliceMs = name === 'botsyncAUnsliced' ? WHOLE_BROADCAST_SLICE_MS : SLICE_MS
+    const env: Record<string, string> = sliceMs === undefined ? {} : { BROADCAST_SLICE_MS: sliceMs }
     servers.push(await botsync.spawn(`${name}-a`, `${runId}-${name}`, cluster, env))
     servers.push(await botsync.spawn(`${name}-b`, `${runId}-${name}`, cluster, env))
     token = await botsync.login(servers[0])
