@@ -159,67 +159,37 @@ export default async function run(): Promise<Record<string, unknown>> {
       ...(ackLatency[1] ? { ackP99OneWriter: { target: '≤ 10 ms with 1 writer', limit: 10, met: p99(1, 'botsync') <= 10 } } : {}),
       throughput100VsVanilla: { target: '≥ 0.8 × vanilla', limit: round2(0.8 * throughput100.vanilla), met: throughput100.botsync >= 0.8 * throughput100.vanilla },
     }
-    const breakdown = {
-      postgresCommitMs: commitFloor,
-      botsyncServerAppendMs: botsyncAppendMs,
-      cpuMicrosPerAck,
-      note:
-        'postgresCommitMs: one-row INSERT+COMMIT round trips from Node, one at a time (the WAL flush every 1-writer ack waits for); ' +
-        'botsyncServerAppendMs: GET /health, the last 1,000 appends of each level as the server timed them, and the appends per group commit over the level; ' +
-        'cpuMicrosPerAck: CPU time of the server process and of the benchmark process (all clients) per acknowledged edit — PostgreSQL backends not included',
-    }
-    const machine = () => ({ cpus: cpus().length, loadAverage1mAtStart: loadAtStart, loadAverage1mAfterLevel: loadAfterLevel, loadAverage1mAtEnd: round2(loadavg()[0]) })
-    if (LATENCY_ONLY) {
-      return {
-        ackLatency,
-        acksPerSecond,
-        throughput100,
-        breakdown,
-        targets,
-        previousTargets,
-        machine: machine(),
-        allTargetsMet: Object.values(targets).every((target) => target.met),
+    // The WAL and SIGKILL parts; BENCH_DURABILITY_LATENCY_ONLY=1 leaves them out.
+    const storage = LATENCY_ONLY ? null : await measureStorage(botsync, vanilla, db, space)
+    if (storage) {
+      targets.walBytesPerEdit = {
+        target: 'botsync WAL bytes per one-character edit on a ~1 MB document (compaction included) ≤ 1 KB',
+        limit: 1024,
+        value: storage.walBytesPerEdit.botsync,
+        met: storage.walBytesPerEdit.botsync <= 1024,
+      }
+      targets.lostAfterSigkill = {
+        target: 'botsync loses no acknowledged edit to SIGKILL',
+        limit: 0,
+        value: storage.lostAfterSigkill.botsync,
+        met: storage.lostAfterSigkill.botsync === 0,
       }
     }
-
-    const backgroundWalBytesPerSecond = await idleWalRate(db)
-    const walBotsync = await measureBotsyncWal(botsync, db, docName.scenario(space, 'large-botsync'))
-    // The same number of edits for vanilla: its cost is per store, not per edit.
-    const walVanilla = await measureVanillaWal(vanilla, db, docName.scenario(space, 'large-vanilla'), walBotsync.edits)
-
-    const lostBotsync = await lostAfterSigkill(botsync, docName.scenario(space, 'crash-botsync'))
-    const lostVanilla = await lostAfterSigkill(vanilla, docName.scenario(space, 'crash-vanilla'))
-
-    targets.walBytesPerEdit = {
-      target: 'botsync WAL bytes per one-character edit on a ~1 MB document (compaction included) ≤ 1 KB',
-      limit: 1024,
-      value: walBotsync.bytesPerEdit,
-      met: walBotsync.bytesPerEdit <= 1024,
-    }
-    targets.lostAfterSigkill = { target: 'botsync loses no acknowledged edit to SIGKILL', limit: 0, value: lostBotsync.lost, met: lostBotsync.lost === 0 }
 
     return {
       ackLatency,
       acksPerSecond,
       throughput100,
-      breakdown,
-      walBytesPerEdit: {
-        botsync: walBotsync.bytesPerEdit,
-        vanilla: walVanilla.bytesPerEdit,
-        backgroundWalBytesPerSecond,
-        details: { botsync: walBotsync, vanilla: walVanilla },
+      breakdown: {
+        postgresCommitMs: commitFloor,
+        botsyncServerAppendMs: botsyncAppendMs,
+        cpuMicrosPerAck,
         note:
-          'Sequential one-character edits, each waiting for its ack. botsync: one whole compaction cycle (log rows, commits, the ~1 MB snapshot rewrite, the deletes). ' +
-          'vanilla: the same number of edits until the debounced store holding the last one has committed; it writes the whole document per store, ' +
-          'so its bytes/edit is the document size divided by the edits one store covers (fewer at human typing rates). ' +
-          'pg_wal_lsn_diff is cluster-wide: WAL of other processes on the same PostgreSQL (see backgroundWalBytesPerSecond, measured idle just before) ' +
-          'and checkpoints inside the window (full-page images) inflate both figures.',
+          'postgresCommitMs: one-row INSERT+COMMIT round trips from Node, one at a time (the WAL flush every 1-writer ack waits for); ' +
+          'botsyncServerAppendMs: GET /health, the last 1,000 appends of each level as the server timed them, and the appends per group commit over the level; ' +
+          'cpuMicrosPerAck: CPU time of the server process and of the benchmark process (all clients) per acknowledged edit — PostgreSQL backends not included',
       },
-      lostAfterSigkill: {
-        botsync: lostBotsync.lost,
-        vanilla: lostVanilla.lost,
-        ackedEdits: lostBotsync.acked,
-      },
+      ...storage,
       setup: {
         writersPerLevel: WRITER_LEVELS,
         warmupMs: WARMUP_MS,
@@ -231,7 +201,7 @@ export default async function run(): Promise<Record<string, unknown>> {
       },
       targets,
       previousTargets,
-      machine: machine(),
+      machine: { cpus: cpus().length, loadAverage1mAtStart: loadAtStart, loadAverage1mAfterLevel: loadAfterLevel, loadAverage1mAtEnd: round2(loadavg()[0]) },
       allTargetsMet: Object.values(targets).every((target) => target.met),
     }
   } finally {
@@ -239,6 +209,31 @@ export default async function run(): Promise<Record<string, unknown>> {
     await db.close().catch(() => {})
     await schema.drop().catch((error) => progress(`could not drop schema ${schema.name}: ${error}`))
     rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+/** WAL bytes per edit of both systems (compaction included for botsync) and the acknowledged edits each loses to SIGKILL. */
+async function measureStorage(botsync: SystemUnderTest, vanilla: SystemUnderTest, db: PgDatabase, space: string) {
+  const backgroundWalBytesPerSecond = await idleWalRate(db)
+  const walBotsync = await measureBotsyncWal(botsync, db, docName.scenario(space, 'large-botsync'))
+  // The same number of edits for vanilla: its cost is per store, not per edit.
+  const walVanilla = await measureVanillaWal(vanilla, db, docName.scenario(space, 'large-vanilla'), walBotsync.edits)
+  const lostBotsync = await lostAfterSigkill(botsync, docName.scenario(space, 'crash-botsync'))
+  const lostVanilla = await lostAfterSigkill(vanilla, docName.scenario(space, 'crash-vanilla'))
+  return {
+    walBytesPerEdit: {
+      botsync: walBotsync.bytesPerEdit,
+      vanilla: walVanilla.bytesPerEdit,
+      backgroundWalBytesPerSecond,
+      details: { botsync: walBotsync, vanilla: walVanilla },
+      note:
+        'Sequential one-character edits, each waiting for its ack. botsync: one whole compaction cycle (log rows, commits, the ~1 MB snapshot rewrite, the deletes). ' +
+        'vanilla: the same number of edits until the debounced store holding the last one has committed; it writes the whole document per store, ' +
+        'so its bytes/edit is the document size divided by the edits one store covers (fewer at human typing rates). ' +
+        'pg_wal_lsn_diff is cluster-wide: WAL of other processes on the same PostgreSQL (see backgroundWalBytesPerSecond, measured idle just before) ' +
+        'and checkpoints inside the window (full-page images) inflate both figures.',
+    },
+    lostAfterSigkill: { botsync: lostBotsync.lost, vanilla: lostVanilla.lost, ackedEdits: lostBotsync.acked },
   }
 }
 
